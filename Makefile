@@ -1,0 +1,50 @@
+# Samsøk: `make demo` (set up, crawl the bundled mirror, index, serve) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install demo serve test lint typecheck bench browser clean
+
+# torch is installed first and pinned: that takes the CPU wheel on this machine instead of
+# pulling several GB of CUDA packages through sentence-transformers' dependency on torch.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/samsok demo
+
+serve: install
+	$(BIN)/samsok serve
+
+# Headless Chromium for the browser tests (Debian package; needs root). Without it the
+# browser tests are skipped with a reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not installed and not root: browser tests will be skipped"; fi; }
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy ingest search api
+
+test: install browser lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/retrieval.py
+	$(BIN)/python benchmarks/embedding.py
+	$(BIN)/python benchmarks/crawl.py
+	$(BIN)/python benchmarks/extraction.py
+
+clean:
+	rm -rf $(VENV) data test-artifacts .pytest_cache .ruff_cache .mypy_cache

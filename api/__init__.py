@@ -1,0 +1,1 @@
+"""Interfaces over the search core: HTTP API, web page and the `samsok` CLI."""

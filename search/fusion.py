@@ -1,0 +1,133 @@
+"""Rank fusion: pure functions over runs, each a list of (id, score) best first.
+
+Every run must be "higher score is better" (negate FTS5's ``bm25()`` before fusing). An id
+repeated inside one run counts once, at its first (best) position. Results are sorted by fused
+score; ties go to the id with the better best rank in any run, then to the id seen first
+(runs in the order given, each top-down), so the output never depends on hash order and ids
+need not be comparable.
+
+- `rrf`: reciprocal rank fusion, ``sum_r w_r / (k + rank_r)`` with 1-based ranks (Cormack et
+  al. 2009). Ignores score scales entirely; robust default.
+- `weighted_minmax`: each run's scores rescaled to [0, 1] by its own min and max, then
+  ``sum_r w_r * norm_r``; an id missing from a run gets that run's 0 (its worst).
+- `weighted_zscore`: each run standardised to mean 0, standard deviation 1; an id missing from
+  a run gets that run's lowest z-score, so missing is never better than retrieved.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Sequence
+from typing import TypeVar
+
+__all__ = ["Run", "rrf", "weighted_minmax", "weighted_zscore"]
+
+K = TypeVar("K", bound=Hashable)
+Run = Sequence[tuple[K, float]]
+
+
+def rrf(
+    runs: Sequence[Run[K]], k: float = 60.0, weights: Sequence[float] | None = None
+) -> list[tuple[K, float]]:
+    """Reciprocal rank fusion of `runs`."""
+    if k <= 0:
+        raise ValueError(f"k must be positive, got {k}")
+    ws = _weights(runs, weights)
+    scores: dict[K, float] = {}
+    for run, w in zip(runs, ws, strict=True):
+        for rank, (item, _) in enumerate(_dedupe(run), start=1):
+            scores[item] = scores.get(item, 0.0) + w / (k + rank)
+    return _sorted(scores, runs)
+
+
+def weighted_minmax(
+    runs: Sequence[Run[K]], weights: Sequence[float] | None = None
+) -> list[tuple[K, float]]:
+    """Weighted sum of min-max normalised scores; a run whose scores are all equal gives 1.0."""
+
+    def normalise(values: list[float]) -> tuple[list[float], float]:
+        low, high = min(values), max(values)
+        if high == low:
+            # Nothing to tell the items apart: all are that run's best.
+            return [1.0] * len(values), 0.0
+        return [(v - low) / (high - low) for v in values], 0.0
+
+    return _score_fusion(runs, weights, normalise)
+
+
+def weighted_zscore(
+    runs: Sequence[Run[K]], weights: Sequence[float] | None = None
+) -> list[tuple[K, float]]:
+    """Weighted sum of z-scores (population standard deviation); a constant run gives 0."""
+
+    def normalise(values: list[float]) -> tuple[list[float], float]:
+        mean = sum(values) / len(values)
+        std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+        if std == 0.0:
+            return [0.0] * len(values), 0.0
+        z = [(v - mean) / std for v in values]
+        return z, min(z)
+
+    return _score_fusion(runs, weights, normalise)
+
+
+# values of one run, best first → (normalised values, the value an id missing from it gets)
+Normaliser = Callable[[list[float]], tuple[list[float], float]]
+
+
+def _score_fusion(
+    runs: Sequence[Run[K]], weights: Sequence[float] | None, normalise: Normaliser
+) -> list[tuple[K, float]]:
+    ws = _weights(runs, weights)
+    per_run: list[tuple[dict[K, float], float]] = []
+    for run in runs:
+        items = _dedupe(run)
+        values = [float(score) for _, score in items]
+        if any(not math.isfinite(v) for v in values):
+            raise ValueError("scores must be finite numbers")
+        if not items:
+            per_run.append(({}, 0.0))
+            continue
+        normed, missing = normalise(values)
+        per_run.append(({item: n for (item, _), n in zip(items, normed, strict=True)}, missing))
+    fused: dict[K, float] = {}
+    for run in runs:
+        for item, _ in run:
+            if item not in fused:
+                fused[item] = sum(
+                    w * table.get(item, missing)
+                    for (table, missing), w in zip(per_run, ws, strict=True)
+                )
+    return _sorted(fused, runs)
+
+
+def _weights(runs: Sequence[Run[K]], weights: Sequence[float] | None) -> list[float]:
+    if weights is None:
+        return [1.0] * len(runs)
+    if len(weights) != len(runs):
+        raise ValueError(f"{len(weights)} weights for {len(runs)} runs")
+    if any(w < 0 or not math.isfinite(w) for w in weights):
+        raise ValueError(f"weights must be finite and non-negative: {list(weights)}")
+    return [float(w) for w in weights]
+
+
+def _dedupe(run: Run[K]) -> list[tuple[K, float]]:
+    seen: set[K] = set()
+    out: list[tuple[K, float]] = []
+    for item, score in run:
+        if item not in seen:
+            seen.add(item)
+            out.append((item, score))
+    return out
+
+
+def _sorted(scores: dict[K, float], runs: Sequence[Run[K]]) -> list[tuple[K, float]]:
+    best_rank: dict[K, int] = {}
+    first_seen: dict[K, int] = {}
+    for run in runs:
+        for rank, (item, _) in enumerate(_dedupe(run), start=1):
+            best_rank[item] = min(rank, best_rank.get(item, rank))
+            first_seen.setdefault(item, len(first_seen))
+    # Rounding makes sums that differ only by float addition order count as ties.
+    order = sorted(scores, key=lambda i: (-round(scores[i], 12), best_rank[i], first_seen[i]))
+    return [(item, scores[item]) for item in order]

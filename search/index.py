@@ -1,0 +1,495 @@
+"""`SearchIndex`: the one core object behind the API, the CLI and the web page.
+
+It keeps three things in step — the SQLite store (truth), the FAISS file (dense vectors) and
+the FTS5 table (lexical terms) — and answers queries over them.
+
+Writes: `upsert()` / `remove()` change the store in one transaction each and update FAISS in
+memory; `commit()` writes FAISS atomically together with `manifest.json`. A crash between the
+two is harmless: on open, a FAISS file whose manifest generation differs from the store's is
+rebuilt from the vectors kept in SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from ingest.dedup import signature, similarity
+from ingest.models import Chunk, Document
+from search.dense import DenseIndex
+from search.embed import Embedder
+from search.errors import DocumentNotFound, IndexMismatchError, QueryError
+from search.fusion import rrf, weighted_minmax
+from search.lexical import LexicalIndex
+from search.models import (
+    DocumentView,
+    Hit,
+    IndexStats,
+    PageView,
+    SearchMode,
+    SearchRequest,
+    SearchResponse,
+)
+from search.store import DocumentRow, Filters, Store
+
+__all__ = ["IndexConfig", "SearchIndex", "UpsertOutcome"]
+
+log = logging.getLogger(__name__)
+
+MANIFEST_FORMAT = 1
+Chunker = Callable[[Document], list[Chunk]]
+
+
+class UpsertOutcome(StrEnum):
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Ranking knobs. Defaults chosen on NorQuAD validation (see benchmarks/retrieval.py)."""
+
+    fusion: str = "minmax"  # "minmax" (normalised weighted scores) or "rrf"
+    dense_weight: float = 0.5  # weight of the dense run; lexical gets 1 - dense_weight
+    rrf_k: int = 60
+    candidates: int = 200  # chunks taken from each run before fusion
+    near_duplicate_threshold: float = 0.85  # estimated Jaccard of word shingles
+    snippet_chars: int = 300
+    commit_every: int = 50  # documents between FAISS writes during long ingests
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    doc_id: str
+    chunk_id: int
+    score: float
+
+
+class SearchIndex:
+    def __init__(
+        self,
+        data_dir: Path,
+        embedder: Embedder,
+        chunker: Chunker,
+        config: IndexConfig | None = None,
+        lexical: LexicalIndex | None = None,
+        *,
+        allow_model_change: bool = False,
+    ) -> None:
+        self.data_dir = data_dir
+        self.embedder = embedder
+        self.chunker = chunker
+        self.config = config or IndexConfig()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(data_dir / "store.db")
+        self.lexical = lexical or LexicalIndex()
+        self.lexical.load(self.store)
+        self._faiss_path = data_dir / "faiss.index"
+        self._manifest_path = data_dir / "manifest.json"
+        self._pending = 0
+        self._allow_model_change = allow_model_change
+        self._dense, self._generation = self._open_dense()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._pending:
+            self.commit()
+        self.store.close()
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _manifest(self) -> dict[str, object] | None:
+        try:
+            return json.loads(self._manifest_path.read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("unreadable manifest %s (%s); rebuilding", self._manifest_path, exc)
+            return None
+
+    def _open_dense(self) -> tuple[DenseIndex, int]:
+        manifest = self._manifest()
+        generation = self.store.generation
+        has_chunks = bool(self.store.counts()["chunks"])
+        model_changed = manifest is not None and manifest.get("model") != self.embedder.model_id
+        if model_changed and has_chunks and not self._allow_model_change:
+            raise IndexMismatchError(
+                f"the index in {self.data_dir} was built with model {manifest.get('model')!r}, "
+                f"but the configured model is {self.embedder.model_id!r}; "
+                "run `samsok reindex` to embed it again with the configured model"
+            )
+        if (
+            manifest
+            and not model_changed
+            and manifest.get("generation") == generation
+            and manifest.get("dim") == self.embedder.dim
+            and self._faiss_path.exists()
+        ):
+            try:
+                return DenseIndex.load(self._faiss_path, self.embedder.dim), generation
+            except (RuntimeError, ValueError) as exc:
+                log.warning("unreadable FAISS file (%s); rebuilding from the store", exc)
+        return self._rebuild_dense(), generation
+
+    def _rebuild_dense(self) -> DenseIndex:
+        dense = DenseIndex(self.embedder.dim)
+        ids, vectors = self.store.chunk_vectors(self.embedder.model_id)
+        dense.add(ids, vectors)
+        missing = self.store.chunk_count_missing_vectors(self.embedder.model_id)
+        if missing:
+            log.warning("%d chunks have no vector for %s: run `samsok reindex`", missing,
+                        self.embedder.model_id)
+        log.info("rebuilt dense index from the store: %d vectors", dense.size)
+        self._pending = 1  # write the rebuilt file on the next commit
+        return dense
+
+    def _refit_lexical(self) -> None:
+        """Refit the decompounder on the grown corpus and rewrite every chunk's terms."""
+        self.lexical.fit(self.store)
+        with self.store.transaction():
+            for chunk_id, text, _ in self.store.all_chunks():
+                self.store.replace_terms(chunk_id, self.lexical.index_terms(text))
+
+    def commit(self) -> None:
+        """Write FAISS and the manifest atomically (new file, then rename)."""
+        if self.lexical.needs_refit(int(self.store.counts()["chunks"])):  # type: ignore[call-overload]
+            self._refit_lexical()
+        generation = self.store.generation
+        self._dense.save(self._faiss_path)
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "model": self.embedder.model_id,
+            "dim": self.embedder.dim,
+            "generation": generation,
+            "vectors": self._dense.size,
+            "faiss_version": faiss.__version__,
+            "index_config": asdict(self.config),
+            "lexical": self.lexical.describe(),
+            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        fd, tmp = tempfile.mkstemp(prefix="manifest.", suffix=".tmp", dir=self.data_dir)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, indent=2, sort_keys=True)
+        os.replace(tmp, self._manifest_path)
+        self._generation = generation
+        self._pending = 0
+
+    def refresh(self) -> None:
+        """Pick up writes made by another process (e.g. the crawler service)."""
+        generation = self.store.generation
+        if generation != self._generation and not self._pending:
+            self.lexical.load(self.store)
+            self._dense, self._generation = self._open_dense()
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def upsert(self, doc: Document) -> UpsertOutcome:
+        return self.upsert_many([doc])[0]
+
+    def upsert_many(self, docs: Sequence[Document], *, show_progress: bool = False) -> list[UpsertOutcome]:
+        """Index documents: chunk, embed what the cache lacks (batched), store, update FAISS."""
+        plans: list[tuple[Document, list[Chunk] | None, bytes | None]] = []
+        to_embed: list[Chunk] = []
+        for doc in docs:
+            existing = self.store.document(doc.doc_id)
+            if existing is not None and existing.content_hash == doc.content_hash:
+                plans.append((doc, None, None))
+                continue
+            chunks = self.chunker(doc)
+            sig = signature(doc.text)
+            plans.append((doc, chunks, sig))
+            to_embed.extend(chunks)
+        vectors = self._vectors_for(to_embed, show_progress=show_progress)
+        outcomes = []
+        for doc, chunks, sig in plans:
+            if chunks is None:
+                outcomes.append(UpsertOutcome.UNCHANGED)
+                continue
+            outcomes.append(self._write(doc, chunks, sig, vectors))
+        self._pending += len(docs)
+        if self._pending >= self.config.commit_every:
+            self.commit()
+        return outcomes
+
+    def _vectors_for(self, chunks: Sequence[Chunk], *, show_progress: bool) -> dict[str, np.ndarray]:
+        model_id = self.embedder.model_id
+        hashes = [c.text_hash for c in chunks]
+        vectors = self.store.cached_vectors(model_id, hashes)
+        missing: dict[str, str] = {}
+        for chunk in chunks:
+            if chunk.text_hash not in vectors:
+                missing.setdefault(chunk.text_hash, chunk.text)
+        if missing:
+            embedded = self.embedder.embed_documents(list(missing.values()), show_progress=show_progress)
+            new = dict(zip(missing.keys(), embedded, strict=True))
+            self.store.put_vectors(model_id, new)
+            vectors.update(new)
+        return vectors
+
+    def _find_primary(self, doc: Document, sig: bytes | None) -> str | None:
+        if sig is None:
+            return None
+        threshold = self.config.near_duplicate_threshold
+        for other_id, other_sig in self.store.signatures(exclude_doc_id=doc.doc_id):
+            if similarity(sig, other_sig) >= threshold:
+                return other_id
+        return None
+
+    def _write(
+        self, doc: Document, chunks: list[Chunk], sig: bytes | None, vectors: dict[str, np.ndarray]
+    ) -> UpsertOutcome:
+        existed = self.store.document(doc.doc_id) is not None
+        primary = self._find_primary(doc, sig) if chunks else None
+        with self.store.transaction():
+            removed = self.store.delete_chunks(doc.doc_id)
+            self.store.put_document(doc, signature=sig, duplicate_of=primary)
+            new_ids: list[int] = []
+            if primary is None and chunks:
+                terms = [self.lexical.index_terms(c.text) for c in chunks]
+                new_ids = self.store.add_chunks(chunks, terms)
+        self._dense.remove(removed)
+        if new_ids:
+            self._dense.add(
+                np.asarray(new_ids, dtype=np.int64),
+                np.vstack([vectors[c.text_hash] for c in chunks]),
+            )
+        if primary is not None:
+            log.info("%s is a near-duplicate of %s; stored as also-published-at", doc.url, primary)
+            return UpsertOutcome.DUPLICATE
+        if not chunks:
+            return UpsertOutcome.EMPTY
+        return UpsertOutcome.CHANGED if existed else UpsertOutcome.NEW
+
+    def remove(self, doc_id: str) -> bool:
+        """Remove a document from every index; a duplicate of it takes its place."""
+        row = self.store.document(doc_id)
+        if row is None:
+            return False
+        successors = self.store.duplicate_ids(doc_id)
+        with self.store.transaction():
+            removed = self.store.delete_document(doc_id)
+        self._dense.remove(removed)
+        self._pending += 1
+        if successors:
+            # The story is still published elsewhere: the first other URL takes its place.
+            promoted_id, *others = successors
+            with self.store.transaction():
+                for other in others:
+                    self.store.set_duplicate_of(other, promoted_id)
+            promoted = self.store.document(promoted_id)
+            if promoted is not None:
+                doc = promoted.to_document()
+                chunks = self.chunker(doc)
+                vectors = self._vectors_for(chunks, show_progress=False)
+                self._write(doc, chunks, signature(doc.text), vectors)
+        return True
+
+    def reindex(self, *, show_progress: bool = False) -> int:
+        """Embed every chunk with the configured model and rebuild FAISS and FTS terms."""
+        self._refit_lexical()
+        rows = self.store.all_chunks()
+        by_hash = {text_hash: text for _, text, text_hash in rows}
+        cached = self.store.cached_vectors(self.embedder.model_id, list(by_hash))
+        missing = {h: t for h, t in by_hash.items() if h not in cached}
+        if missing:
+            embedded = self.embedder.embed_documents(list(missing.values()), show_progress=show_progress)
+            self.store.put_vectors(self.embedder.model_id, dict(zip(missing, embedded, strict=True)))
+        self._dense = self._rebuild_dense()
+        self.commit()
+        return len(missing)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        started = time.perf_counter()
+        self.refresh()
+        filters = Filters(request.region, request.doc_type, request.date_from, request.date_to)
+        need = request.offset + request.limit
+        ranked = self._rank(request.q, request.mode, filters, need)
+        page = ranked[request.offset : need]
+        hits = self._hits(page, request.q)
+        return SearchResponse(
+            query=request.q,
+            mode=request.mode,
+            total=len(ranked),
+            limit=request.limit,
+            offset=request.offset,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            results=hits,
+        )
+
+    def _rank(self, query: str, mode: SearchMode, filters: Filters, need: int) -> list[_Ranked]:
+        allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
+        available = len(allowed) if allowed is not None else self._dense.size
+        k = max(self.config.candidates, need * 4)
+        while True:
+            runs: list[list[tuple[int, float]]] = []
+            weights: list[float] = []
+            if mode in (SearchMode.HYBRID, SearchMode.DENSE):
+                qvec = self.embedder.embed_queries([query])[0]
+                runs.append(self._dense.search(qvec, k, allowed))
+                weights.append(self.config.dense_weight)
+            if mode in (SearchMode.HYBRID, SearchMode.LEXICAL):
+                runs.append(self._lexical_run(query, filters, k, strict=mode == SearchMode.LEXICAL))
+                weights.append(1.0 - self.config.dense_weight)
+            fused = self._fuse(runs, weights) if len(runs) > 1 else runs[0]
+            grouped = self._group(fused)
+            if len(grouped) >= need or k >= available or mode == SearchMode.LEXICAL:
+                return grouped
+            k *= 4
+
+    def _lexical_run(self, query: str, filters: Filters, k: int, *, strict: bool) -> list[tuple[int, float]]:
+        try:
+            match = self.lexical.match_expression(query)
+        except QueryError:
+            if strict:
+                raise
+            return []  # e.g. only stopwords: the dense run still answers
+        return self.store.lexical_search(match, filters, k)
+
+    def _fuse(self, runs: list[list[tuple[int, float]]], weights: list[float]) -> list[tuple[int, float]]:
+        if self.config.fusion == "rrf":
+            return rrf(runs, k=self.config.rrf_k, weights=weights)
+        return weighted_minmax(runs, weights=weights)
+
+    def _group(self, run: list[tuple[int, float]]) -> list[_Ranked]:
+        """One entry per document: its best chunk, in run order."""
+        doc_of = self.store.chunk_doc_ids(cid for cid, _ in run)
+        seen: set[str] = set()
+        grouped = []
+        for chunk_id, score in run:
+            doc_id = doc_of.get(chunk_id)
+            if doc_id is None or doc_id in seen:
+                continue
+            seen.add(doc_id)
+            grouped.append(_Ranked(doc_id, chunk_id, score))
+        return grouped
+
+    def _hits(self, ranked: Sequence[_Ranked], query: str) -> list[Hit]:
+        docs = self.store.documents([r.doc_id for r in ranked])
+        chunks = self.store.chunks([r.chunk_id for r in ranked])
+        dups = self.store.duplicates_of([r.doc_id for r in ranked])
+        hits = []
+        for r in ranked:
+            doc, chunk = docs.get(r.doc_id), chunks.get(r.chunk_id)
+            if doc is None or chunk is None:
+                continue
+            hits.append(
+                Hit(
+                    doc_id=doc.doc_id,
+                    url=doc.url,
+                    title=doc.title,
+                    region=doc.region,
+                    type=doc.doc_type,
+                    source=doc.source,
+                    published=doc.published,
+                    page=chunk.page,
+                    page_url=page_url(doc.url, chunk.page, doc.content_type),
+                    snippet=self.lexical.snippet(chunk.text, query, self.config.snippet_chars),
+                    score=round(r.score, 6),
+                    chunk_id=chunk.id,
+                    also_published_at=dups.get(doc.doc_id, []),
+                )
+            )
+        return hits
+
+    def document(self, doc_id: str) -> DocumentView:
+        row = self.store.document(doc_id)
+        if row is None:
+            raise DocumentNotFound(doc_id)
+        primary = row.duplicate_of or row.doc_id
+        urls = [u for u in [self._url_of(primary), *self.store.duplicates_of([primary]).get(primary, [])]
+                if u and u != row.url]
+        return _document_view(row, len(self.store.chunks_of(primary)), urls)
+
+    def _url_of(self, doc_id: str) -> str | None:
+        row = self.store.document(doc_id)
+        return row.url if row else None
+
+    def similar(self, doc_id: str, *, region=None, limit: int = 10) -> SearchResponse:  # noqa: ANN001
+        """More like this: documents nearest to the mean of this document's chunk vectors."""
+        started = time.perf_counter()
+        self.refresh()
+        row = self.store.document(doc_id)
+        if row is None:
+            raise DocumentNotFound(doc_id)
+        primary = row.duplicate_of or row.doc_id
+        own = [c.id for c in self.store.chunks_of(primary)]
+        if not own:
+            raise DocumentNotFound(doc_id)
+        centroid = np.mean([self._dense.vector(cid) for cid in own], axis=0)
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        filters = Filters(region=region)
+        allowed = self.store.filtered_chunk_ids(filters)
+        allowed = np.setdiff1d(allowed, np.asarray(own, dtype=np.int64))
+        k = max(self.config.candidates, (limit + 1) * 8)
+        grouped = [r for r in self._group(self._dense.search(centroid, k, allowed)) if r.doc_id != primary]
+        page = grouped[:limit]
+        title_query = row.title
+        return SearchResponse(
+            query=title_query,
+            mode=SearchMode.DENSE,
+            total=len(grouped),
+            limit=limit,
+            offset=0,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            results=self._hits(page, title_query),
+        )
+
+    def stats(self) -> IndexStats:
+        counts = self.store.counts()
+        return IndexStats(model=self.embedder.model_id, dim=self.embedder.dim, **counts)  # type: ignore[arg-type]
+
+    def document_ids_for_urls(self, urls: Iterable[str]) -> dict[str, str]:
+        out = {}
+        for url in urls:
+            row = self.store.document_by_url(url)
+            if row is not None:
+                out[url] = row.doc_id
+        return out
+
+
+def page_url(url: str, page: int | None, content_type: str) -> str:
+    """Link straight to the page of a PDF (`#page=N` is understood by browsers' PDF viewers)."""
+    if page and content_type == "application/pdf":
+        return f"{url.split('#', 1)[0]}#page={page}"
+    return url
+
+
+def _document_view(row: DocumentRow, chunk_count: int, also: list[str]) -> DocumentView:
+    return DocumentView(
+        doc_id=row.doc_id,
+        url=row.url,
+        title=row.title,
+        region=row.region,
+        type=row.doc_type,
+        source=row.source,
+        published=row.published,
+        language=row.language,
+        content_type=row.content_type,
+        fetched_at=row.fetched_at,
+        indexed_at=row.indexed_at,
+        chunk_count=chunk_count,
+        also_published_at=also,
+        metadata=row.metadata,
+        pages=[PageView(number=p.number, text=p.text) for p in row.pages],
+    )

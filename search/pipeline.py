@@ -1,0 +1,93 @@
+"""Feed what ingest produces into the index: crawl events and local documents.
+
+The crawler marks a URL done only after its event has been consumed here, so each event is
+applied (indexed or removed) before the next is pulled: a crash never loses a document.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ingest.crawl import (
+    CrawlEvent,
+    DocumentFetched,
+    DocumentRemoved,
+    DocumentUnchanged,
+    ItemFailed,
+    ItemSkipped,
+)
+from ingest.models import Document
+from search.index import SearchIndex, UpsertOutcome
+
+__all__ = ["IndexingSummary", "apply_events", "index_documents"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IndexingSummary:
+    """What happened to the index during one run."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    removed: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "new": self.outcomes[UpsertOutcome.NEW],
+            "changed": self.outcomes[UpsertOutcome.CHANGED],
+            "unchanged": self.outcomes[UpsertOutcome.UNCHANGED],
+            "duplicates": self.outcomes[UpsertOutcome.DUPLICATE],
+            "empty": self.outcomes[UpsertOutcome.EMPTY],
+            "removed": self.removed,
+            "skipped": dict(self.skipped),
+            "failed": dict(self.failed),
+        }
+
+
+def apply_events(
+    index: SearchIndex,
+    events: Iterable[CrawlEvent],
+    *,
+    on_event: Callable[[CrawlEvent], None] | None = None,
+) -> IndexingSummary:
+    """Apply crawl events to the index one by one, then commit."""
+    summary = IndexingSummary()
+    try:
+        for event in events:
+            if isinstance(event, DocumentFetched):
+                summary.outcomes[index.upsert(event.document)] += 1
+            elif isinstance(event, DocumentRemoved):
+                summary.removed += int(index.remove(event.doc_id))
+            elif isinstance(event, DocumentUnchanged):
+                summary.outcomes[UpsertOutcome.UNCHANGED] += 1
+            elif isinstance(event, ItemSkipped):
+                summary.skipped[str(event.reason)] += 1
+            elif isinstance(event, ItemFailed):
+                summary.failed[str(event.reason)] += 1
+            if on_event is not None:
+                on_event(event)
+    finally:
+        index.commit()
+    return summary
+
+
+def index_documents(
+    index: SearchIndex, documents: Iterable[Document], *, batch_size: int = 64, show_progress: bool = False
+) -> IndexingSummary:
+    """Index documents in batches (larger embedding batches than one document gives)."""
+    summary = IndexingSummary()
+    batch: list[Document] = []
+    for doc in documents:
+        batch.append(doc)
+        if len(batch) >= batch_size:
+            summary.outcomes.update(index.upsert_many(batch, show_progress=show_progress))
+            batch = []
+    if batch:
+        summary.outcomes.update(index.upsert_many(batch, show_progress=show_progress))
+    index.commit()
+    return summary

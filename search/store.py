@@ -1,0 +1,507 @@
+"""SQLite store: documents, chunks, the FTS5 lexical index and the embedding cache.
+
+The store is the source of truth. The FAISS file is derived from it (see `dense.py`) and
+`meta.generation` is bumped by every write transaction so a stale FAISS file is detected.
+
+Tables
+- `documents`: one row per URL. A near-duplicate of another document keeps its row (no data
+  is lost) with `duplicate_of` set and no chunks; search shows it as "also published at".
+- `chunks`: `id` is also the FAISS id. AUTOINCREMENT so an id is never reused.
+- `chunks_fts`: FTS5 over analyzer terms, rowid = chunk id.
+- `embeddings`: vectors keyed by (model id, chunk text hash): re-ingesting unchanged text
+  embeds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ingest.models import Chunk, DocType, Document, Page, Region
+
+__all__ = ["ChunkRow", "DocumentRow", "Filters", "Store"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    region TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    published TEXT,
+    language TEXT,
+    content_type TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    fetched_at TEXT,
+    indexed_at TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    pages TEXT NOT NULL,
+    signature BLOB,
+    duplicate_of TEXT REFERENCES documents(doc_id) ON DELETE SET NULL
+);
+CREATE INDEX IF NOT EXISTS documents_filters ON documents(region, doc_type, published);
+CREATE INDEX IF NOT EXISTS documents_duplicate_of ON documents(duplicate_of);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    page INTEGER,
+    heading TEXT,
+    text TEXT NOT NULL,
+    text_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    terms, tokenize = 'unicode61 remove_diacritics 0'
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model_id TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model_id, text_hash)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters, applied before ranking in every mode."""
+
+    region: Region | None = None
+    doc_type: DocType | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.region, self.doc_type, self.date_from, self.date_to))
+
+    def sql(self, alias: str = "d") -> tuple[str, list[object]]:
+        clauses = [f"{alias}.duplicate_of IS NULL"]
+        params: list[object] = []
+        if self.region is not None:
+            clauses.append(f"{alias}.region = ?")
+            params.append(self.region.value)
+        if self.doc_type is not None:
+            clauses.append(f"{alias}.doc_type = ?")
+            params.append(self.doc_type.value)
+        # An undated document cannot satisfy a date range: excluded when a bound is set.
+        if self.date_from is not None:
+            clauses.append(f"{alias}.published >= ?")
+            params.append(self.date_from.isoformat())
+        if self.date_to is not None:
+            clauses.append(f"{alias}.published <= ?")
+            params.append(self.date_to.isoformat())
+        return " AND ".join(clauses), params
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    doc_id: str
+    url: str
+    source: str
+    region: Region
+    doc_type: DocType
+    title: str
+    published: date | None
+    language: str | None
+    content_type: str
+    content_hash: str
+    fetched_at: datetime | None
+    indexed_at: datetime
+    metadata: dict[str, str]
+    pages: list[Page]
+    duplicate_of: str | None
+
+    def to_document(self) -> Document:
+        return Document(
+            url=self.url,
+            source=self.source,
+            region=self.region,
+            doc_type=self.doc_type,
+            title=self.title,
+            pages=self.pages,
+            published=self.published,
+            language=self.language,
+            content_type=self.content_type,
+            fetched_at=self.fetched_at,
+            metadata=self.metadata,
+        )
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    id: int
+    doc_id: str
+    ordinal: int
+    page: int | None
+    heading: str | None
+    text: str
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _row_to_document(row: sqlite3.Row) -> DocumentRow:
+    return DocumentRow(
+        doc_id=row["doc_id"],
+        url=row["url"],
+        source=row["source"],
+        region=Region(row["region"]),
+        doc_type=DocType(row["doc_type"]),
+        title=row["title"],
+        published=date.fromisoformat(row["published"]) if row["published"] else None,
+        language=row["language"],
+        content_type=row["content_type"],
+        content_hash=row["content_hash"],
+        fetched_at=datetime.fromisoformat(row["fetched_at"]) if row["fetched_at"] else None,
+        indexed_at=datetime.fromisoformat(row["indexed_at"]),
+        metadata=json.loads(row["metadata"]),
+        pages=[Page(number=p[0], text=p[1]) for p in json.loads(row["pages"])],
+        duplicate_of=row["duplicate_of"],
+    )
+
+
+class Store:
+    """Thread-safe access to `store.db`. Writes happen inside `transaction()`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=10000")
+        self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic write; bumps the generation so derived indexes know they are stale."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._conn.execute(
+                    "INSERT INTO meta(key, value) VALUES('generation', '1') "
+                    "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    # -- meta -----------------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO meta(key, value) VALUES(?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- documents ------------------------------------------------------------------------
+
+    def document(self, doc_id: str) -> DocumentRow | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return _row_to_document(row) if row else None
+
+    def document_by_url(self, url: str) -> DocumentRow | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM documents WHERE url = ?", (url,)).fetchone()
+        return _row_to_document(row) if row else None
+
+    def documents(self, doc_ids: Sequence[str]) -> dict[str, DocumentRow]:
+        if not doc_ids:
+            return {}
+        marks = ",".join("?" * len(doc_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT * FROM documents WHERE doc_id IN ({marks})", list(doc_ids)
+            ).fetchall()
+        return {row["doc_id"]: _row_to_document(row) for row in rows}
+
+    def duplicates_of(self, doc_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Other URLs of the same story, per primary document."""
+        if not doc_ids:
+            return {}
+        marks = ",".join("?" * len(doc_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT duplicate_of, url FROM documents WHERE duplicate_of IN ({marks}) "
+                "ORDER BY url",
+                list(doc_ids),
+            ).fetchall()
+        out: dict[str, list[str]] = {}
+        for primary, url in rows:
+            out.setdefault(primary, []).append(url)
+        return out
+
+    def signatures(self, exclude_doc_id: str | None = None) -> Iterator[tuple[str, bytes]]:
+        """(doc_id, signature) of every primary document, for near-duplicate checks."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT doc_id, signature FROM documents "
+                "WHERE duplicate_of IS NULL AND signature IS NOT NULL AND doc_id != ?",
+                (exclude_doc_id or "",),
+            ).fetchall()
+        for row in rows:
+            yield row[0], row[1]
+
+    def put_document(
+        self, doc: Document, *, signature: bytes | None, duplicate_of: str | None
+    ) -> None:
+        """Insert or replace a document row (its chunks are managed separately)."""
+        pages = json.dumps([[p.number, p.text] for p in doc.pages], ensure_ascii=False)
+        self._conn.execute(
+            """
+            INSERT INTO documents(doc_id, url, source, region, doc_type, title, published,
+                language, content_type, content_hash, fetched_at, indexed_at, metadata, pages,
+                signature, duplicate_of)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(doc_id) DO UPDATE SET
+                url = excluded.url, source = excluded.source, region = excluded.region,
+                doc_type = excluded.doc_type, title = excluded.title,
+                published = excluded.published, language = excluded.language,
+                content_type = excluded.content_type, content_hash = excluded.content_hash,
+                fetched_at = excluded.fetched_at, indexed_at = excluded.indexed_at,
+                metadata = excluded.metadata, pages = excluded.pages,
+                signature = excluded.signature, duplicate_of = excluded.duplicate_of
+            """,
+            (
+                doc.doc_id,
+                doc.url,
+                doc.source,
+                doc.region.value,
+                doc.doc_type.value,
+                doc.title,
+                doc.published.isoformat() if doc.published else None,
+                doc.language,
+                doc.content_type,
+                doc.content_hash,
+                doc.fetched_at.isoformat() if doc.fetched_at else None,
+                _now(),
+                json.dumps(doc.metadata, ensure_ascii=False, sort_keys=True),
+                pages,
+                signature,
+                duplicate_of,
+            ),
+        )
+
+    def delete_document(self, doc_id: str) -> list[int]:
+        """Delete a document and its chunks; returns the removed chunk ids."""
+        chunk_ids = self.delete_chunks(doc_id)
+        self._conn.execute("UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ?", (doc_id,))
+        self._conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        return chunk_ids
+
+    def set_duplicate_of(self, doc_id: str, primary: str | None) -> None:
+        self._conn.execute(
+            "UPDATE documents SET duplicate_of = ? WHERE doc_id = ?", (primary, doc_id)
+        )
+
+    def duplicate_ids(self, primary: str) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT doc_id FROM documents WHERE duplicate_of = ? ORDER BY url", (primary,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    # -- chunks ---------------------------------------------------------------------------
+
+    def delete_chunks(self, doc_id: str) -> list[int]:
+        ids = [r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+        if ids:
+            self._conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
+            self._conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        return ids
+
+    def add_chunks(self, chunks: Sequence[Chunk], terms: Sequence[str]) -> list[int]:
+        """Insert chunks with their analyzer terms; returns the new chunk ids in order."""
+        ids: list[int] = []
+        for chunk, chunk_terms in zip(chunks, terms, strict=True):
+            cur = self._conn.execute(
+                "INSERT INTO chunks(doc_id, ordinal, page, heading, text, text_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (chunk.doc_id, chunk.ordinal, chunk.page, chunk.heading, chunk.text, chunk.text_hash),
+            )
+            chunk_id = int(cur.lastrowid or 0)
+            self._conn.execute(
+                "INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)", (chunk_id, chunk_terms)
+            )
+            ids.append(chunk_id)
+        return ids
+
+    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkRow]:
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT id, doc_id, ordinal, page, heading, text FROM chunks WHERE id IN ({marks})",
+                list(chunk_ids),
+            ).fetchall()
+        return {r["id"]: ChunkRow(r["id"], r["doc_id"], r["ordinal"], r["page"], r["heading"], r["text"]) for r in rows}
+
+    def chunks_of(self, doc_id: str) -> list[ChunkRow]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, doc_id, ordinal, page, heading, text FROM chunks "
+                "WHERE doc_id = ? ORDER BY ordinal",
+                (doc_id,),
+            ).fetchall()
+        return [ChunkRow(r["id"], r["doc_id"], r["ordinal"], r["page"], r["heading"], r["text"]) for r in rows]
+
+    def chunk_doc_ids(self, chunk_ids: Iterable[int]) -> dict[int, str]:
+        ids = list(chunk_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT id, doc_id FROM chunks WHERE id IN ({marks})", ids
+            ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
+        where, params = filters.sql()
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT c.id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE {where}",
+                params,
+            ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def lexical_search(self, match: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
+        """FTS5 BM25 over analyzer terms; returns (chunk id, score) best first (higher = better)."""
+        where, params = filters.sql()
+        with self._lock:
+            rows = self._conn.execute(
+                f"""
+                SELECT c.id, bm25(chunks_fts) AS rank
+                FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
+                JOIN documents d ON d.doc_id = c.doc_id
+                WHERE chunks_fts MATCH ? AND {where}
+                ORDER BY rank, c.id LIMIT ?
+                """,
+                [match, *params, limit],
+            ).fetchall()
+        # bm25() is lower-is-better; negate so every run is "higher is better".
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def chunk_texts(self) -> Iterator[str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT text FROM chunks").fetchall()
+        for row in rows:
+            yield row[0]
+
+    def all_chunks(self) -> list[tuple[int, str, str]]:
+        """(id, text, text hash) of every chunk."""
+        with self._lock:
+            rows = self._conn.execute("SELECT id, text, text_hash FROM chunks ORDER BY id")
+            return [(r[0], r[1], r[2]) for r in rows]
+
+    def replace_terms(self, chunk_id: int, terms: str) -> None:
+        self._conn.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
+        self._conn.execute("INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)", (chunk_id, terms))
+
+    # -- embeddings -----------------------------------------------------------------------
+
+    def cached_vectors(self, model_id: str, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(text_hashes))
+        with self._lock:
+            for start in range(0, len(unique), 500):
+                part = unique[start : start + 500]
+                marks = ",".join("?" * len(part))
+                for text_hash, blob in self._conn.execute(
+                    f"SELECT text_hash, vector FROM embeddings WHERE model_id = ? "
+                    f"AND text_hash IN ({marks})",
+                    [model_id, *part],
+                ):
+                    out[text_hash] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_vectors(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO embeddings(model_id, text_hash, vector) VALUES (?, ?, ?)",
+                [(model_id, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],
+            )
+
+    def chunk_vectors(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of every chunk that has a vector for this model."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT c.id, e.vector FROM chunks c JOIN embeddings e "
+                "ON e.text_hash = c.text_hash AND e.model_id = ? ORDER BY c.id",
+                (model_id,),
+            ).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        return ids, vectors
+
+    def chunk_count_missing_vectors(self, model_id: str) -> int:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM chunks c LEFT JOIN embeddings e "
+                "ON e.text_hash = c.text_hash AND e.model_id = ? WHERE e.vector IS NULL",
+                (model_id,),
+            ).fetchone()
+        return int(row[0])
+
+    # -- stats ----------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, object]:
+        with self._lock:
+            c = self._conn
+            docs = c.execute("SELECT COUNT(*) FROM documents WHERE duplicate_of IS NULL").fetchone()[0]
+            dups = c.execute("SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL").fetchone()[0]
+            chunks = c.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            groups = {}
+            for column in ("region", "doc_type", "source"):
+                groups[column] = dict(
+                    c.execute(
+                        f"SELECT {column}, COUNT(*) FROM documents WHERE duplicate_of IS NULL "
+                        f"GROUP BY {column} ORDER BY {column}"
+                    ).fetchall()
+                )
+            last = c.execute("SELECT MAX(indexed_at) FROM documents").fetchone()[0]
+        return {
+            "documents": docs,
+            "duplicates": dups,
+            "chunks": chunks,
+            "by_region": groups["region"],
+            "by_type": groups["doc_type"],
+            "by_source": groups["source"],
+            "last_indexed": datetime.fromisoformat(last) if last else None,
+        }

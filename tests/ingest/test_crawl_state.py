@@ -1,0 +1,95 @@
+"""crawl.db: runs, log, per-URL state, frontier; transactions and near-duplicate signatures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.crawlstate import CrawlState
+from ingest.dedup import NEAR_DUPLICATE, from_bytes, signature, similarity
+
+
+def test_runs_resume_until_finished(tmp_path: Path) -> None:
+    with CrawlState(tmp_path / "crawl.db") as state:
+        run = state.open_run("s")
+        assert not run.resumed
+        with state.transaction():
+            assert state.enqueue(run.id, "s", "https://x.no/", 0)
+            assert not state.enqueue(run.id, "s", "https://x.no/", 1)  # seen this run
+            state.enqueue(run.id, "s", "https://x.no/b", 1, discovered_from="https://x.no/")
+            state.save_counts(run.id, {"new": 1})
+    with CrawlState(tmp_path / "crawl.db") as state:  # as after a crash
+        again = state.open_run("s")
+        assert again.resumed and again.id == run.id and again.counts == {"new": 1}
+        item = state.next_pending(run.id)
+        assert item is not None and item.url == "https://x.no/" and item.depth == 0
+        with state.transaction():
+            state.mark(run.id, item.url)
+        assert state.next_pending(run.id).url == "https://x.no/b"  # type: ignore[union-attr]
+        state.finish_run(run.id, {"new": 2}, complete=True)
+        assert state.next_pending(run.id) is None  # frontier dropped with the finished run
+        assert not state.open_run("s").resumed
+        last = state.last_crawls()
+        assert [r["source"] for r in last] == ["s"] and last[0]["finished"] is None
+        assert state.runs("s")[1]["counts"] == {"new": 2} and state.runs("s")[1]["complete"]
+
+
+def test_transaction_is_all_or_nothing(tmp_path: Path) -> None:
+    with CrawlState(tmp_path / "crawl.db") as state:
+        run = state.open_run("s")
+        with pytest.raises(RuntimeError), state.transaction():
+            state.log(run.id, "s", "https://x.no/a", "ok", reason="new")
+            state.save_page("https://x.no/a", "s", run.id, etag='"1"', content_hash="h")
+            raise RuntimeError("killed here")
+        assert state.crawl_log() == [] and state.page("https://x.no/a") is None
+
+
+def test_log_query_and_page_state(tmp_path: Path) -> None:
+    with CrawlState(tmp_path / "crawl.db") as state:
+        run = state.open_run("s")
+        with state.transaction():
+            state.log(run.id, "s", "https://x.no/a", "ok", reason="new", http_status=200,
+                      nbytes=10, elapsed=0.1)
+            state.log(run.id, "s", "https://x.no/b", "failed", reason="http_503",
+                      detail="after 4 attempts", http_status=503)
+            state.save_page("https://x.no/a", "s", run.id, etag='"1"', links=["https://x.no/b"],
+                            is_listing=False, doc_id="d1", content_hash="h1")
+        failed = state.crawl_log(outcome="failed")
+        assert [(e.url, e.reason, e.http_status) for e in failed] == [
+            ("https://x.no/b", "http_503", 503)]
+        assert len(state.crawl_log(run_id=run.id)) == 2
+        assert state.crawl_log(url="https://x.no/a")[0].bytes == 10
+        page = state.page("https://x.no/a")
+        assert page is not None and page.links == ["https://x.no/b"] and page.etag == '"1"'
+        assert page.status == "live" and page.last_seen_run == run.id
+        assert [p.url for p in state.pages_for_doc("d1")] == ["https://x.no/a"]
+        assert state.unseen_pages("s", run.id + 1)[0].url == "https://x.no/a"
+
+
+def test_near_duplicate_signatures() -> None:
+    text = ("Værnesregionen etablerer felles legevakt for Tydal, Selbu, Stjørdal og Meråker "
+            "fra 1. september. Legevakten holder til ved Stjørdal helsehus og er åpen hele døgnet.")
+    edited = text.replace("hele døgnet", "hele døgnet, alle dager")
+    other = "Avisa melder om nytt fotballstadion i Orkanger og stengt vei over fjellet."
+    a, b, c = signature(text), signature(edited), signature(other)
+    assert isinstance(a, bytes) and similarity(a, a) == 1.0
+    assert similarity(a, b) >= NEAR_DUPLICATE > similarity(a, c)
+    assert similarity(signature(""), signature("")) == 0.0
+    assert from_bytes(a).jaccard(from_bytes(b)) == pytest.approx(similarity(a, b))
+    with pytest.raises(ValueError):
+        similarity(a, b"junk")
+
+
+def test_near_duplicates_are_exposed(tmp_path: Path) -> None:
+    text = "Felles legevakt for Tydal, Selbu, Stjørdal og Meråker åpner i september i år."
+    with CrawlState(tmp_path / "crawl.db") as state:
+        run = state.open_run("s")
+        with state.transaction():
+            for url, doc, body in (("https://a.no/1", "d1", text),
+                                   ("https://b.no/2", "d2", text + " Les mer."),
+                                   ("https://c.no/3", "d3", "Noe helt annet om veier.")):
+                state.save_page(url, "s", run.id, doc_id=doc, content_hash=doc,
+                                signature=signature(body))
+        pairs = state.near_duplicates(threshold=0.5)
+        assert [(a, b) for a, b, _ in pairs] == [("https://a.no/1", "https://b.no/2")]

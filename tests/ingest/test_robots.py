@@ -1,0 +1,59 @@
+"""robots.txt rules and the per-origin cache."""
+
+from __future__ import annotations
+
+from ingest.robots import RobotsCache, RobotsRules, RobotsStatus, rules_from_response
+
+UA = "SamsokBot/0.1 (+https://github.com/samsok; kontakt: samsok@example.no)"
+ORIGIN = "https://www.x.no"
+TXT = b"""User-agent: *
+Disallow: /privat/
+Disallow: /*?print=
+Crawl-delay: 2
+
+User-agent: OtherBot
+Disallow: /
+"""
+
+
+def test_parsed_rules() -> None:
+    rules = rules_from_response(ORIGIN, 200, TXT)
+    assert rules.status is RobotsStatus.PARSED
+    assert rules.allowed(f"{ORIGIN}/nyheter/a", UA)
+    assert not rules.allowed(f"{ORIGIN}/privat/a", UA)
+    assert not rules.allowed(f"{ORIGIN}/nyheter/a?print=1", UA)
+    assert rules.crawl_delay(UA) == 2.0
+
+
+def test_specific_group_for_our_bot_wins() -> None:
+    rules = rules_from_response(ORIGIN, 200, b"User-agent: *\nDisallow:\n\n"
+                                             b"User-agent: SamsokBot\nDisallow: /x\n")
+    assert not rules.allowed(f"{ORIGIN}/x/1", UA)
+    assert rules.allowed(f"{ORIGIN}/y", UA)
+
+
+def test_missing_robots_allows_all_and_unreachable_disallows_all() -> None:
+    for status in (404, 410, 403):
+        rules = rules_from_response(ORIGIN, status, None)
+        assert rules.status is RobotsStatus.MISSING and rules.allowed(f"{ORIGIN}/a", UA)
+    for status in (500, 503, 429, None):
+        rules = rules_from_response(ORIGIN, status, None, "timeout" if status is None else "")
+        assert rules.status is RobotsStatus.UNREACHABLE
+        assert not rules.allowed(f"{ORIGIN}/a", UA)
+        assert rules.detail
+
+
+def test_cache_loads_each_origin_once() -> None:
+    calls: list[str] = []
+
+    def loader(origin: str) -> RobotsRules:
+        calls.append(origin)
+        return rules_from_response(origin, 200, TXT)
+
+    cache = RobotsCache(loader, UA)
+    assert cache.crawl_delay(f"{ORIGIN}/a") is None  # not loaded yet: no guess
+    assert cache.allowed(f"{ORIGIN}/a")
+    assert not cache.allowed(f"{ORIGIN}/privat/b")
+    assert cache.allowed("https://other.no/privat/b") is False
+    assert calls == [ORIGIN, "https://other.no"]
+    assert cache.crawl_delay(f"{ORIGIN}/c") == 2.0

@@ -1,0 +1,105 @@
+"""Snippets: best passage, stem- and compound-aware marks, escaping, length and cuts."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from search.analyze import AnalyzerConfig, Decompounder, NorwegianAnalyzer
+from search.snippets import make_snippet
+
+FILLER = "Dette avsnittet handler om noe helt annet enn saken. "
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> NorwegianAnalyzer:
+    counts = {"jordmor": 10, "tjeneste": 20, "tjenesten": 10, "legevakt": 10, "samarbeid": 20}
+    return NorwegianAnalyzer(AnalyzerConfig(), Decompounder.from_counts(counts))
+
+
+def visible(snippet: str) -> str:
+    return html.unescape(re.sub(r"</?mark>", "", snippet))
+
+
+def marked(snippet: str) -> list[str]:
+    return [html.unescape(m) for m in re.findall(r"<mark>(.*?)</mark>", snippet)]
+
+
+def test_short_text_whole_with_marks(analyzer: NorwegianAnalyzer) -> None:
+    text = "Kommunene  samarbeider\nom legevakt."
+    snippet = make_snippet(text, "kommune legevakt", analyzer)
+    assert snippet == "<mark>Kommunene</mark> samarbeider om <mark>legevakt</mark>."
+
+
+def test_compound_and_stem_aware_marks(analyzer: NorwegianAnalyzer) -> None:
+    text = "Ny jordmortjenesten for gravide. Tjenestene gjelder alle. KAD-senger i bruk."
+    assert marked(make_snippet(text, "jordmor", analyzer)) == ["jordmortjenesten"]
+    assert marked(make_snippet(text, "tjeneste", analyzer)) == ["jordmortjenesten", "Tjenestene"]
+    assert marked(make_snippet(text, "senger", analyzer)) == ["KAD-senger"]
+    # The query compound marks the words its parts match.
+    assert marked(make_snippet("Samarbeid om legevakt.", "legevaktsamarbeid", analyzer)) == [
+        "Samarbeid",
+        "legevakt",
+    ]
+
+
+def test_best_window_has_most_distinct_terms(analyzer: NorwegianAnalyzer) -> None:
+    text = (
+        FILLER * 3
+        + "Legevakt nevnes her alene. "
+        + FILLER * 6
+        + "Kommunene har et legevaktsamarbeid og en jordmortjeneste sammen. "
+        + FILLER * 6
+    )
+    snippet = make_snippet(text, "legevakt jordmor kommune", analyzer, max_chars=160)
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert set(marked(snippet)) == {"Kommunene", "legevaktsamarbeid", "jordmortjeneste"}
+    assert len(visible(snippet)) <= 160
+
+
+@pytest.mark.parametrize("max_chars", [40, 80, 120, 300])
+def test_length_limit_and_word_boundaries(analyzer: NorwegianAnalyzer, max_chars: int) -> None:
+    text = FILLER * 4 + "Her står det om jordmor og legevakt i kommunen. " + FILLER * 4
+    snippet = make_snippet(text, "jordmor legevakt", analyzer, max_chars=max_chars)
+    shown = visible(snippet)
+    assert len(shown) <= max_chars
+    assert "jordmor" in shown
+    words = set(text.split())
+    for word in shown.strip("…").split():
+        assert word in words  # never half a word
+
+
+def test_no_match_returns_the_beginning(analyzer: NorwegianAnalyzer) -> None:
+    text = FILLER * 10
+    snippet = make_snippet(text, "jordmor", analyzer, max_chars=60)
+    assert snippet.startswith("Dette avsnittet")
+    assert snippet.endswith("…")
+    assert "<mark>" not in snippet
+    assert len(snippet) <= 60
+
+
+def test_html_is_escaped_and_script_is_inert(analyzer: NorwegianAnalyzer) -> None:
+    text = 'Legevakt <script>alert("x")</script> & <b>jordmor</b>'
+    snippet = make_snippet(text, "<script>jordmor</script>", analyzer)
+    assert "<script" not in snippet
+    assert "<b>" not in snippet
+    assert "&lt;<mark>script</mark>&gt;" in snippet
+    assert "&amp;" in snippet
+    assert "&lt;b&gt;<mark>jordmor</mark>&lt;/b&gt;" in snippet
+    assert re.sub(r"</?mark>", "", snippet).count("<") == 0
+
+
+def test_overlong_single_word_is_cut(analyzer: NorwegianAnalyzer) -> None:
+    snippet = make_snippet("https://example.org/" + "a" * 400, "jordmor", analyzer, max_chars=50)
+    assert len(snippet) == 50
+    assert snippet.endswith("…")
+
+
+def test_accepts_query_terms_and_empty_text(analyzer: NorwegianAnalyzer) -> None:
+    terms = analyzer.query_terms("legevakt")
+    assert marked(make_snippet("Legevakten i Orkdal.", terms, analyzer)) == ["Legevakten"]
+    assert make_snippet("", "legevakt", analyzer) == ""
+    with pytest.raises(ValueError):
+        make_snippet("tekst", "legevakt", analyzer, max_chars=2)

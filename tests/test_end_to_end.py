@@ -1,0 +1,77 @@
+"""The whole pipe on the bundled mirror: serve on loopback → crawl → extract → chunk → embed
+(the real converted model) → index → search, through the same `Services` the CLI uses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api.services import Services
+from api.settings import PROJECT_ROOT, Settings
+from search.embed import Embedder
+from search.models import SearchRequest
+
+pytestmark = pytest.mark.slow
+
+QUERIES = json.loads((PROJECT_ROOT / "tests" / "data" / "paraphrase_queries.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[tuple[Services, object]]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("e2e") / "data", model_cache_dir=embedder.config.cache_dir)
+    services = Services(settings, embedder=embedder)
+    report = services.crawl([], mirror=True)
+    yield services, report
+    services.close()
+
+
+def test_first_crawl_indexes_both_sites(crawled: tuple[Services, object]) -> None:
+    services, report = crawled
+    stats = services.index.stats()
+    assert stats.documents >= 30
+    assert set(stats.by_region) == {"orkdal", "vaernes"}
+    assert stats.by_type.get("report", 0) >= 6
+    assert stats.duplicates >= 1  # the story republished on both sites is stored once
+    assert report.crawl.failed.get("http_404", 0) + report.crawl.failed.get("http_status", 0) >= 1 or \
+        report.crawl.failed  # the mirror's dead links are recorded, not fatal
+
+
+@pytest.mark.parametrize("case", QUERIES, ids=[q["query"] for q in QUERIES])
+def test_paraphrased_queries_find_their_document_in_top_3(crawled: tuple[Services, object], case: dict) -> None:
+    services, _ = crawled
+    response = services.index.search(SearchRequest(q=case["query"], limit=3))
+    urls = [hit.url for hit in response.results] + [u for hit in response.results for u in hit.also_published_at]
+    assert case["expected_url"] in urls, f"{case['query']!r} → {[h.title for h in response.results]}"
+    if "expected_page" in case:
+        hit = next(h for h in response.results if h.url == case["expected_url"])
+        assert hit.page is not None
+
+
+def test_recrawl_of_unchanged_mirror_embeds_nothing(crawled: tuple[Services, object]) -> None:
+    services, _ = crawled
+    before = services.index.stats()
+    report = services.crawl([], mirror=True)
+    assert report.crawl.new == 0 and report.crawl.changed == 0
+    assert report.indexing.outcomes["new"] == 0 and report.indexing.outcomes["changed"] == 0
+    assert services.index.stats().chunks == before.chunks
+
+
+def test_extract_seed_pages_drops_clutter(tmp_path: Path) -> None:
+    from api.services import extract_file
+
+    seeds = PROJECT_ROOT.parent / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.skip("../shared/seeds is not beside the checkout")
+    settings = Settings(data_dir=tmp_path)
+    sio = extract_file(seeds / "000_63974a30ab076464.txt", url=None, config=settings.extract_config())
+    assert "Ståstedsanalyse" in sio["text"] and "regional samhandlingsenhet" in sio["text"]
+    assert "Tekststørrelse" not in sio["text"] and "Kontrast" not in sio["text"]
+    sn = extract_file(seeds / "003_adad3abac36aaaf6.txt", url=None, config=settings.extract_config())
+    assert "Samhandlingsprisen" in sn["text"] or "samhandlingsprisen" in sn["text"]
+    assert "Bodil Dyrstad" in sn["text"]
+    assert "18 °C" not in sn["text"]
+    assert "Les forrige sak" not in sn["text"] and "Ola Borten Moe" not in sn["text"]
+    assert "Coop Storlien" not in sn["text"]
