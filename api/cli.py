@@ -6,6 +6,7 @@ Each command turns options into arguments for core calls; output shapes are the 
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import sys
@@ -19,8 +20,8 @@ import click
 from pydantic import ValidationError
 
 from api.errors import validation_message
-from api.settings import Settings
 from api.services import ServiceError, Services
+from api.settings import Settings
 from ingest.models import DocType, Region
 from search.errors import SearchError
 from search.models import SearchMode, SearchRequest, SearchResponse
@@ -46,9 +47,15 @@ def _services(ctx: click.Context) -> Iterator[Services]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Data folder (default: $SAMSOK_DATA_DIR or ./data).")
-@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING … (default: $SAMSOK_LOG_LEVEL or INFO).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data folder (default: $SAMSOK_DATA_DIR or ./data).",
+)
+@click.option(
+    "--log-level", default=None, help="DEBUG, INFO, WARNING … (default: $SAMSOK_LOG_LEVEL or INFO)."
+)
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path | None, log_level: str | None) -> None:
     """Samsøk: search the experiences of the Orkdal (SiO) and Værnes health collaborations."""
@@ -73,18 +80,28 @@ def cli(ctx: click.Context, data_dir: Path | None, log_level: str | None) -> Non
 @click.argument("sources", nargs=-1)
 @click.option("--url", help="Crawl one ad-hoc start URL instead of configured sources.")
 @click.option("--region", type=REGIONS, help="Region of the ad-hoc URL (required with --url).")
-@click.option("--mirror", is_flag=True, help="Crawl the bundled offline mirror instead of the live sites.")
+@click.option(
+    "--mirror", is_flag=True, help="Crawl the bundled offline mirror instead of the live sites."
+)
 @click.option("--every", is_flag=True, help="Keep crawling every SAMSOK_RECRAWL_INTERVAL seconds.")
 @click.pass_context
-def crawl(ctx: click.Context, sources: tuple[str, ...], url: str | None, region: str | None,
-          mirror: bool, every: bool) -> None:
+def crawl(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    url: str | None,
+    region: str | None,
+    mirror: bool,
+    every: bool,
+) -> None:
     """Crawl sources (all in sources.toml by default), index what changed, print a summary."""
     if url and not region:
         raise click.UsageError("--url needs --region (orkdal or vaernes)")
     settings: Settings = ctx.obj
     with _services(ctx) as services:
         while True:
-            summary = services.crawl(list(sources), url=url, region=region, mirror=mirror, progress=True)
+            summary = services.crawl(
+                list(sources), url=url, region=region, mirror=mirror, progress=True
+            )
             click.echo(summary.render())
             if not every:
                 return
@@ -98,11 +115,14 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], url: str | None, region:
 @click.option("--source", default="local", show_default=True, help="Source name to record.")
 @click.option("--type", "doc_type", type=TYPES, help="Document type (default: guessed).")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], region: str, source: str, doc_type: str | None) -> None:
+def ingest(
+    ctx: click.Context, paths: tuple[Path, ...], region: str, source: str, doc_type: str | None
+) -> None:
     """Index local HTML and PDF files and folders."""
     with _services(ctx) as services:
-        summary = services.ingest_paths(list(paths), Region(region), source,
-                                        DocType(doc_type) if doc_type else None)
+        summary = services.ingest_paths(
+            list(paths), Region(region), source, DocType(doc_type) if doc_type else None
+        )
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
 
 
@@ -121,8 +141,6 @@ def _print_response(response: SearchResponse, as_json: bool) -> None:
         click.echo(f"   [{hit.region.value}] {hit.type.value} · {when}{page} · {hit.score:.3f}")
         click.echo(f"   {hit.page_url}")
         snippet = hit.snippet.replace("<mark>", "").replace("</mark>", "")
-        import html
-
         click.echo(f"   {html.unescape(snippet)}\n")
 
 
@@ -137,15 +155,32 @@ def _print_response(response: SearchResponse, as_json: bool) -> None:
 @click.option("--mode", type=MODES, default=SearchMode.HYBRID.value, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
 @click.pass_context
-def search(ctx: click.Context, query: str, region: str | None, doc_type: str | None,
-           date_from: object, date_to: object, limit: int, offset: int, mode: str, as_json: bool) -> None:
+def search(
+    ctx: click.Context,
+    query: str,
+    region: str | None,
+    doc_type: str | None,
+    date_from: object,
+    date_to: object,
+    limit: int,
+    offset: int,
+    mode: str,
+    as_json: bool,
+) -> None:
     """Search the index."""
     try:
-        request = SearchRequest.model_validate({
-            "q": query, "region": region, "type": doc_type,
-            "date_from": _as_date(date_from), "date_to": _as_date(date_to),
-            "limit": limit, "offset": offset, "mode": mode,
-        })
+        request = SearchRequest.model_validate(
+            {
+                "q": query,
+                "region": region,
+                "type": doc_type,
+                "date_from": _as_date(date_from),
+                "date_to": _as_date(date_to),
+                "limit": limit,
+                "offset": offset,
+                "mode": mode,
+            }
+        )
     except ValidationError as exc:
         raise click.BadParameter(validation_message(exc.errors())) from exc  # type: ignore[arg-type]
     with _services(ctx) as services:
@@ -165,7 +200,9 @@ def _as_date(value: object) -> date | None:
 def similar(ctx: click.Context, doc_id: str, region: str | None, limit: int, as_json: bool) -> None:
     """Documents like DOC_ID (more like this), e.g. the matching experience in the other region."""
     with _services(ctx) as services:
-        response = services.index.similar(doc_id, region=Region(region) if region else None, limit=limit)
+        response = services.index.similar(
+            doc_id, region=Region(region) if region else None, limit=limit
+        )
         _print_response(response, as_json)
 
 

@@ -49,7 +49,9 @@ class CrawlReport:
             f"changed {c.changed}, removed {c.removed}",
         ]
         if c.skipped:
-            lines.append("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(c.skipped.items())))
+            lines.append(
+                "  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(c.skipped.items()))
+            )
         if c.failed:
             lines.append("  failed: " + ", ".join(f"{k} {v}" for k, v in sorted(c.failed.items())))
         lines.append(
@@ -80,10 +82,11 @@ class Services:
 
     # -- crawling -------------------------------------------------------------------------
 
-    def _select_sources(self, names: list[str], url: str | None, region: str | None,
-                        mirror: bool) -> list[Source]:
+    def _select_sources(
+        self, names: list[str], url: str | None, region: str | None, mirror: bool
+    ) -> list[Source]:
         if url:
-            return [Source.adhoc(url, Region(region or ""))]
+            return [Source.adhoc(url, region or "")]
         try:
             sources = load_sources(self.settings.sources_file)
         except SourceConfigError as exc:
@@ -92,7 +95,9 @@ class Services:
             known = {s.name: s for s in sources}
             unknown = [n for n in names if n not in known]
             if unknown:
-                raise ServiceError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(known)}")
+                raise ServiceError(
+                    f"unknown source(s) {', '.join(unknown)}; known: {', '.join(known)}"
+                )
             sources = [known[n] for n in names]
         if mirror:
             sources = [s for s in sources if s.mirror]
@@ -100,8 +105,15 @@ class Services:
                 raise ServiceError("none of the selected sources has an offline mirror")
         return sources
 
-    def crawl(self, names: list[str], *, url: str | None = None, region: str | None = None,
-              mirror: bool = False, progress: bool = False) -> CrawlReport:
+    def crawl(
+        self,
+        names: list[str],
+        *,
+        url: str | None = None,
+        region: str | None = None,
+        mirror: bool = False,
+        progress: bool = False,
+    ) -> CrawlReport:
         sources = self._select_sources(names, url, region, mirror)
         config = self.settings.crawl_config()
         with ExitStack() as stack:
@@ -119,7 +131,9 @@ class Services:
             stack.callback(state.close)
             crawler = Crawler(config, client, state, extract_config=self.settings.extract_config())
             bar = stack.enter_context(
-                tqdm(desc="crawl", unit="url", disable=not progress, leave=False, dynamic_ncols=True)
+                tqdm(
+                    desc="crawl", unit="url", disable=not progress, leave=False, dynamic_ncols=True
+                )
             )
 
             def tick(event: CrawlEvent) -> None:
@@ -128,10 +142,16 @@ class Services:
             indexing = apply_events(self.index, crawler.crawl(sources), on_event=tick)
             return CrawlReport(crawler.summary, indexing)
 
-    def ingest_paths(self, paths: list[Path], region: Region, source: str,
-                     doc_type: DocType | None) -> dict[str, object]:
-        events = read_paths(paths, region=region, source=source, doc_type=doc_type,
-                            config=self.settings.extract_config())
+    def ingest_paths(
+        self, paths: list[Path], region: Region, source: str, doc_type: DocType | None
+    ) -> dict[str, object]:
+        events = read_paths(
+            paths,
+            region=region,
+            source=source,
+            doc_type=doc_type,
+            config=self.settings.extract_config(),
+        )
         return apply_events(self.index, events).as_dict()
 
     # -- other jobs -----------------------------------------------------------------------
@@ -158,13 +178,21 @@ class Services:
         uvicorn.run(app, host=host, port=port, log_level=self.settings.log_level.lower())
 
 
-def open_index(settings: Settings, *, embedder: Embedder | None = None,
-               allow_model_change: bool = False) -> SearchIndex:
+def open_index(
+    settings: Settings, *, embedder: Embedder | None = None, allow_model_change: bool = False
+) -> SearchIndex:
     """Open the index in the data folder with the configured (or a given) embedder."""
     embedder = embedder or Embedder(settings.embed_config())
-    chunker = partial(chunk_document, config=settings.chunk_config(), count_tokens=embedder.count_tokens)
-    return SearchIndex(settings.data_dir, embedder, chunker, settings.index_config(),
-                       allow_model_change=allow_model_change)
+    chunker = partial(
+        chunk_document, config=settings.chunk_config(), count_tokens=embedder.count_tokens
+    )
+    return SearchIndex(
+        settings.data_dir,
+        embedder,
+        chunker,
+        settings.index_config(),
+        allow_model_change=allow_model_change,
+    )
 
 
 def extract_file(path: Path, *, url: str | None, config: object) -> dict[str, object]:

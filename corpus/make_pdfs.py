@@ -39,8 +39,10 @@ Helvetica fonts (WinAnsiEncoding), which cover æ, ø, å and the usual punctuat
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
 import io
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -165,7 +167,7 @@ def parse_report(path: Path) -> Report:
         if line.strip() and not line.lstrip().startswith("#"):
             key, value = line.split(":", 1)
             meta[key.strip()] = value.strip()
-    for key in ("output", "title", "author", "subject", "organisation", "header", "date_text"):
+    for key in ("output", "title", "author", "subject", "organisation", "header", "date", "date_text"):
         if key not in meta:
             raise ValueError(f"{path}: front matter lacks {key!r}")
     try:
@@ -350,7 +352,18 @@ def build(report: Report) -> bytes:
         lang=meta.get("lang", "nb-NO"),
         invariant=1,
     )
-    doc.build(flowables(report), canvasmaker=numbered_canvas(meta))
+    # With invariant=1 reportlab stamps SOURCE_DATE_EPOCH (reproducible-builds convention) as
+    # the PDF's CreationDate: the report's own date, identical on every run.
+    epoch = datetime.datetime.fromisoformat(meta["date"]).replace(tzinfo=datetime.UTC).timestamp()
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(epoch))
+    try:
+        doc.build(flowables(report), canvasmaker=numbered_canvas(meta))
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
     return buf.getvalue()
 
 

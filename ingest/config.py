@@ -73,8 +73,8 @@ class ChunkConfig:
         in the same section, in whole sentences (0 disables it).
     include_title: prepend a "title — heading" context line to each chunk's text so that a
         passage like "Prosjektet består av sju delprosjekt" still says which project.
-    min_chunk_chars: pieces shorter than this that are not the only text of a section are
-        merged into their neighbour rather than emitted alone.
+    min_chunk_chars: a chunk whose body has fewer word characters than this is not emitted
+        (the default, 1, drops only chunks without any letter or digit: "—", "•").
     """
 
     max_tokens: int = 200

@@ -6,9 +6,11 @@ The order says which evidence we trust most; the first stage that yields a plaus
 1. ``meta`` — htmldate on the page head and JSON-LD only (`article:published_time`,
    `DC.date`, `datePublished`, …), asking for the original date, not the last edit.
 2. ``time`` — the first `<time datetime>` outside the page chrome.
-3. ``byline`` — a date written next to the article: in the few elements around the `<h1>`,
-   or in the first/last blocks of the extracted text. Parsed with dateparser in Norwegian
-   (`18.06.2019`, `18/06/2019`, `2012-08-27`, `15. februar 2011`, `15. feb. 2011`).
+3. ``byline`` — a date written next to the article: in a short (or date-classed) element
+   around the `<h1>`, or on a byline line ("Publisert 2012-08-27", a bare date) among the
+   first/last blocks of the extracted text — not a date inside a sentence, which is an
+   event. Parsed with dateparser in Norwegian (`18.06.2019`, `18/06/2019`, `2012-08-27`,
+   `15. februar 2011`, `15. feb. 2011`).
 4. ``htmldate`` — htmldate's fast search over the page with the chrome pruned.
 5. ``url`` — a full year/month/day in the URL path.
 
@@ -60,7 +62,23 @@ _CHROME_ATTR = re.compile(
     re.IGNORECASE,
 )
 _WEATHER_TEXT = re.compile(r"-?\d{1,2}([.,]\d)?\s*°\s*[CF]?\b")
+_BYLINE_ATTR = re.compile(r"date|dato|byline|meta|publi|posted|time|tid", re.IGNORECASE)
+_BYLINE = re.compile(
+    r"^((publisert|oppdatert|sist endret|endret|dato|skrevet|published|posted|updated|date)"
+    r"\b[^\n]{0,60}|[^\w]{0,3}\d[\d./ -]*\d[^\w]{0,3}|\d{1,2}\.\s*\w+\.?\s+\d{4}.{0,20})$",
+    re.IGNORECASE,
+)
 _STRUCTURAL_CHROME = ("nav", "aside", "form", "noscript", "script", "style", "iframe", "template")
+
+
+def _byline_text(element: _Element) -> str:
+    if not isinstance(element.tag, str):
+        return ""
+    text = element.text_content().strip()
+    attrs = f"{element.get('class', '')} {element.get('id', '')}"
+    if len(text) <= 100 or _BYLINE_ATTR.search(attrs):
+        return text[:200]
+    return ""
 
 
 def find_date_strings(text: str) -> list[str]:
@@ -189,25 +207,27 @@ class DateFinder:
         return None
 
     def _near_heading(self, pruned: _Element) -> date | None:
+        """A byline beside the `<h1>`: a short sibling element, or one whose class says
+        date/byline, among the h1's, its parent's and its grandparent's siblings."""
         heading = next(pruned.iter("h1"), None)
         if heading is None:
             return None
         texts: list[str] = []
         node: _Element | None = heading
-        for _ in range(3):  # the h1's own siblings, then its parent's, then grandparent's
+        for _ in range(3):
             if node is None:
                 break
-            for sibling in list(node.itersiblings(preceding=True))[:2]:
-                texts.append(sibling.text_content()[:200])
-            for sibling in list(node.itersiblings())[:3]:
-                texts.append(sibling.text_content()[:300])
+            siblings = list(node.itersiblings(preceding=True))[:2] + list(node.itersiblings())[:3]
+            texts += [text for sibling in siblings if (text := _byline_text(sibling))]
             node = node.getparent()
         return self.parse(" \n ".join(texts))
 
     def _edges(self, blocks: list[str]) -> date | None:
-        """A short block holding a date among the first or last three blocks of the text."""
+        """A byline among the first or last three blocks of the text: a date on its own or
+        after "Publisert", "Oppdatert", "Dato", … (a date inside a sentence is an event)."""
         edges = blocks[:3] + blocks[-3:]
-        return self.parse("\n".join(block for block in edges if len(block) < 160))
+        lines = [line for block in edges for line in block.split("\n")]
+        return self.parse("\n".join(line for line in lines if _BYLINE.match(line.strip())))
 
     def from_url(self, url: str) -> date | None:
         match = _URL_DATE.search(url)

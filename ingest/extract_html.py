@@ -5,8 +5,10 @@ The main-text cascade (each stage runs only when the previous one gave less than
 the winner is recorded in `metadata["extractor"]`):
 
 1. ``trafilatura-<favour>`` — trafilatura with the configured favour (precision by
-   default), comments off, tables on, CMS chrome pruned first (`_prune_chrome`), and its
-   internal fallbacks (readability/jusText comparison) on.
+   default), comments off, tables on, on a copy of the page with layout tables unwrapped
+   and CMS chrome pruned (`ingest.html_prepare`), and its internal fallbacks
+   (readability/jusText comparison) on; section headings it drops are put back
+   (`ingest.html_headings`).
 2. ``trafilatura-recall`` — trafilatura favouring recall (skipped if stage 1 already did).
 3. ``dom-rescue`` — bs4: the first `<article>`, `<main>`, `[role=main]`, `#content` or
    `<body>`, without script/nav/header/footer/aside, as headings, paragraphs, list items.
@@ -18,7 +20,6 @@ separated blocks, `## ` headings, `- ` list items) is described in `ingest.html_
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 
@@ -40,7 +41,9 @@ from ingest.html_blocks import (
     join_blocks,
 )
 from ingest.html_decode import decode_html
+from ingest.html_headings import restore_headings
 from ingest.html_meta import canonical_url, extract_links, extract_title
+from ingest.html_prepare import prepare_for_extraction
 from ingest.language import detect_language
 from ingest.listing import detect_listing
 from ingest.models import ExtractedPage, Page
@@ -55,16 +58,6 @@ _TAG = re.compile(r"<(!doctype|html|head|body|div|p|a|span|br|table|meta|title|s
 _WORD = re.compile(r"\w+")
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-# Chrome that trafilatura keeps on some CMS themes: accessibility toolbars, weather and
-# "today" bars, cookie banners, share buttons, previous/next teasers, ad slots. Matched
-# against single class tokens and ids (a substring of the whole class attribute is too
-# loose: WordPress puts "category-native-advertising" on the article itself).
-_CHROME_TOKEN = re.compile(
-    r"cookie|consent|gdpr|weather|accessibility|a11y|^textsize|^fontsize|^font-size|"
-    r"^contrast|next-prev|prev-next|post-navigation|^nav-(previous|next)$|^adrotate|^advert|"
-    r"^ads?$|^ads?[-_]|^annonse|^td-a-rec|share-buttons|^sharing|social-share|sharedaddy",
-    re.IGNORECASE,
-)
 _RESCUE_SELECTORS = ["article", "main", "[role=main]", "#content", "#main", ".content", "body"]
 _RESCUE_DROP = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]
 
@@ -86,29 +79,6 @@ def _parse(text: str) -> _Element | None:
         return None
 
 
-def _prune_chrome(tree: _Element) -> _Element:
-    """A copy of `tree` without chrome elements (by class token or id) and sponsored links.
-
-    An element holding the `<h1>` or more than half of the page's text is never chrome.
-    """
-    pruned = copy.deepcopy(tree)
-    total = len(pruned.text_content()) or 1
-    doomed = []
-    for element in pruned.xpath("//*[@class or @id or @rel]"):
-        if element.tag in ("html", "body"):
-            continue
-        tokens = [*(element.get("class") or "").split(), element.get("id") or ""]
-        sponsored = element.tag == "a" and "sponsored" in (element.get("rel") or "")
-        chrome = sponsored or any(_CHROME_TOKEN.search(token) for token in tokens if token)
-        if chrome and element.find(".//h1") is None and len(element.text_content()) < total / 2:
-            doomed.append(element)
-    for element in doomed:
-        parent = element.getparent()
-        if parent is not None:
-            parent.remove(element)
-    return pruned
-
-
 def _trafilatura(tree: _Element, url: str, favour: str) -> list[str]:
     try:
         document = trafilatura.bare_extraction(
@@ -127,7 +97,7 @@ def _trafilatura(tree: _Element, url: str, favour: str) -> list[str]:
         logger.warning("trafilatura failed on %s: %s", url, exc)
         return []
     body = getattr(document, "body", None) if document is not None else None
-    return blocks_from_trafilatura(body)
+    return restore_headings(blocks_from_trafilatura(body), tree)
 
 
 def _rescue(text: str) -> list[str]:
@@ -144,7 +114,7 @@ def _rescue(text: str) -> list[str]:
 def _main_blocks(
     tree: _Element, text: str, url: str, config: ExtractConfig
 ) -> tuple[list[str], str]:
-    pruned = _prune_chrome(tree)
+    pruned = prepare_for_extraction(tree)
     stages = [(f"trafilatura-{config.favour}", lambda: _trafilatura(pruned, url, config.favour))]
     if config.favour != "recall":
         stages.append(("trafilatura-recall", lambda: _trafilatura(pruned, url, "recall")))

@@ -87,7 +87,7 @@ class Redirect:
 class FetchResult:
     """What happened to one URL. `outcome` is ok | not_modified | skipped | failed."""
 
-    outcome: str
+    outcome: Outcome
     url: str
     final_url: str
     status_code: int | None = None

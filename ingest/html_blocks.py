@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_ALL_SPACE = re.compile(r"\s+")
 _HEADING = re.compile(r"^(#{1,6}) +\S")
 _WIDGET = re.compile(
     r"^(ico\s+\S+\.(png|gif|svg|jpe?g)\s*)?"
@@ -75,6 +76,11 @@ def _clean(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def _inline(text: str) -> str:
+    """Markup text as one line: in HTML every run of whitespace is one space."""
+    return _ALL_SPACE.sub(" ", text).strip()
+
+
 def heading_level(block: str) -> int | None:
     """Level of a heading block (`## x` → 2), None for other blocks."""
     match = _HEADING.match(block)
@@ -102,7 +108,7 @@ def _xml_text(element: _Element) -> str:
             parts.append(node.text)
         if node is not element and node.tail:
             parts.append(node.tail)
-    return _clean("".join(parts))
+    return _inline("".join(parts))
 
 
 def _xml_block(element: _Element, out: list[str]) -> None:
@@ -132,12 +138,12 @@ def _xml_block(element: _Element, out: list[str]) -> None:
         if text:
             out.append(text)
     else:  # a container (div, main, doc, ...): walk its children
-        if element.text and _clean(element.text):
-            out.append(_clean(element.text))
+        if element.text and _inline(element.text):
+            out.append(_inline(element.text))
         for child in element.iterchildren():
             _xml_block(child, out)
-    if element.tail and _clean(element.tail):
-        out.append(_clean(element.tail))
+    if element.tail and _inline(element.tail):
+        out.append(_inline(element.tail))
 
 
 def blocks_from_trafilatura(body: _Element | None) -> list[str]:
@@ -145,8 +151,8 @@ def blocks_from_trafilatura(body: _Element | None) -> list[str]:
     if body is None:
         return []
     out: list[str] = []
-    if body.text and _clean(body.text):
-        out.append(_clean(body.text))
+    if body.text and _inline(body.text):
+        out.append(_inline(body.text))
     for child in body.iterchildren():
         _xml_block(child, out)
     return out
@@ -165,10 +171,10 @@ def blocks_from_soup(container: Tag) -> list[str]:
         if element.find_parent(_BLOCK_TAGS) is not None and element.name not in _INLINE_HEADINGS:
             continue
         if element.name == "tr":
-            cells = [_clean(c.get_text(" ")) for c in element.find_all(["td", "th"])]
+            cells = [_inline(c.get_text(" ")) for c in element.find_all(["td", "th"])]
             text = " | ".join(c for c in cells if c)
         else:
-            text = _clean(element.get_text(" "))
+            text = _inline(element.get_text(" "))
         if not text:
             continue
         if element.name in _INLINE_HEADINGS:
@@ -178,7 +184,7 @@ def blocks_from_soup(container: Tag) -> list[str]:
         else:
             out.append(text)
     if not out:
-        text = _clean(container.get_text(" "))
+        text = _inline(container.get_text(" "))
         if text:
             out.append(text)
     return _merge_list_items(out)

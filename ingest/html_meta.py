@@ -24,6 +24,8 @@ __all__ = ["base_url", "canonical_url", "extract_links", "extract_title", "strip
 _SEPARATORS = re.compile(r"\s+[|–—·:»«\-]\s+|\s+::\s+")
 _SPACE = re.compile(r"\s+")
 _MAX_TITLE = 300
+# Titles that name a kind of page, not the page: the next candidate says more.
+_GENERIC_TITLES = {"forside", "hjem", "home", "startside", "start", "index"}
 _REFRESH_URL = re.compile(r"url\s*=\s*(.+)$", re.IGNORECASE)
 
 
@@ -131,10 +133,13 @@ def extract_title(tree: _Element) -> tuple[str, str]:
     og_title = _meta(tree, "og:title", "twitter:title")
     h1 = _first_h1(tree)
     site_names = _site_names(tree, html_title, [og_title, h1])
-    for source, candidate in (("og", og_title), ("h1", h1), ("title", html_title)):
-        if not candidate:
-            continue
-        stripped = strip_site_name(candidate, site_names)
-        if stripped and stripped.lower() not in {n.lower() for n in site_names}:
-            return stripped[:_MAX_TITLE], source
+    candidates = (("og", og_title), ("h1", h1), ("title", html_title))
+    names = {n.lower() for n in site_names}
+    for allow_generic in (False, True):
+        for source, candidate in candidates:
+            if not candidate or (candidate.lower() in _GENERIC_TITLES and not allow_generic):
+                continue
+            stripped = strip_site_name(candidate, site_names)
+            if stripped and stripped.lower() not in names:
+                return stripped[:_MAX_TITLE], source
     return "", "none"

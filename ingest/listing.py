@@ -1,8 +1,8 @@
 """Is a page a listing (front page, news archive, category index) rather than an article?
 
 A listing's main content is mostly teasers: a linked title, a line or two of lead text and
-often a date, repeated. We look for that shape in two independent ways and call the page a
-listing when either is clear:
+often a date, repeated. We look for that shape in three independent ways and call the page
+a listing when any one is clear:
 
 * DOM: among the children of one parent (outside nav/header/footer/aside), at least
   `MIN_TEASERS` siblings of the same tag and class that each hold a link and are short
@@ -10,7 +10,8 @@ listing when either is clear:
   Dated teasers need three; undated ones need five and a link-heavy main region.
 * Text: at least three date-only lines in the extracted text with short blocks between
   them (the shape a listing takes once the markup is gone, e.g. a plain-text extract).
-* Link density: more than 60 % of the main region's text is link text, over 8+ links.
+* Links: at least half of the extracted text (and five lines or more) consists of lines
+  that are exactly the label of a link on the page: an index of documents or pages.
 
 The signals go into `ExtractedPage.metadata["listing_signals"]` so a wrong call can be
 debugged from the crawl log.
@@ -44,12 +45,13 @@ class ListingVerdict:
     teaser_share: float
     link_density: float
     date_lines: int
+    linked_share: float = 0.0
 
     def describe(self) -> str:
         return (
             f"teasers={self.teasers} dated={self.dated_teasers} "
             f"teaser_share={self.teaser_share:.2f} link_density={self.link_density:.2f} "
-            f"date_lines={self.date_lines}"
+            f"date_lines={self.date_lines} linked_share={self.linked_share:.2f}"
         )
 
 
@@ -71,13 +73,12 @@ def _main_region(tree: _Element) -> _Element:
     return body if body is not None else tree
 
 
-def _link_density(region: _Element, chrome: set[_Element]) -> tuple[float, int]:
-    """Share of the region's non-chrome text that is link text, and the number of links."""
+def _link_density(region: _Element, chrome: set[_Element]) -> float:
+    """Share of the region's non-chrome text that is link text."""
     chrome_roots = [e for e in chrome if e.getparent() not in chrome]
     total = _text_len(region) - sum(_text_len(e) for e in chrome_roots if e is not region)
-    links = [a for a in region.iter("a") if a not in chrome]
-    linked = sum(_text_len(a) for a in links)
-    return min(1.0, linked / max(total, 1)), len(links)
+    linked = sum(_text_len(a) for a in region.iter("a") if a not in chrome)
+    return min(1.0, linked / max(total, 1))
 
 
 def _chrome_elements(region: _Element) -> set[_Element]:
@@ -112,6 +113,23 @@ def _teaser_groups(region: _Element, chrome: set[_Element]) -> tuple[int, int, i
     return best
 
 
+def _linked_share(region: _Element, blocks: list[str]) -> tuple[float, int]:
+    """Share of the extracted text's lines that are link labels (an index of links),
+    and how many such lines there are."""
+    anchors = {
+        label
+        for a in region.iter("a")
+        if len(label := _SPACE.sub(" ", a.text_content()).strip().lower()) >= 8
+    }
+    if not anchors:
+        return 0.0, 0
+    lines = [line.lstrip("#- ").strip() for block in blocks for line in block.split("\n")]
+    lines = [line for line in lines if line]
+    linked = [line for line in lines if line.lower() in anchors]
+    total = sum(len(line) for line in lines) or 1
+    return sum(len(line) for line in linked) / total, len(linked)
+
+
 def _date_lines(blocks: list[str]) -> tuple[int, float]:
     """Date-only lines in the text, and the mean length of the text between them."""
     lines = [line for block in blocks for line in block.split("\n")]
@@ -128,11 +146,12 @@ def detect_listing(tree: _Element | None, blocks: list[str]) -> ListingVerdict:
         return ListingVerdict(by_text, 0, 0, 0.0, 0.0, date_lines)
     region = _main_region(tree)
     chrome = _chrome_elements(region)
-    density, link_count = _link_density(region, chrome)
+    density = _link_density(region, chrome)
     teasers, dated, teaser_chars = _teaser_groups(region, chrome)
     share = teaser_chars / (_text_len(region) or 1)
     by_dom = share >= 0.4 and (dated >= MIN_TEASERS or (teasers >= 5 and density >= 0.3))
-    by_links = density > 0.6 and link_count >= 8
+    linked_share, linked_lines = _linked_share(region, blocks)
+    by_links = linked_share >= 0.5 and linked_lines >= 5
     return ListingVerdict(
         is_listing=by_text or by_dom or by_links,
         teasers=teasers,
@@ -140,4 +159,5 @@ def detect_listing(tree: _Element | None, blocks: list[str]) -> ListingVerdict:
         teaser_share=min(1.0, share),
         link_density=density,
         date_lines=date_lines,
+        linked_share=linked_share,
     )

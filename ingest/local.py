@@ -59,7 +59,9 @@ def read_paths(
     for path in iter_files(paths):
         uri = path.resolve().as_uri()
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            yield ItemSkipped(uri, SkipReason.CONTENT_TYPE, f"unsupported file type {path.suffix or '(none)'}")
+            yield ItemSkipped(
+                uri, SkipReason.CONTENT_TYPE, f"unsupported file type {path.suffix or '(none)'}"
+            )
             continue
         try:
             page = extract_local_file(path, url=uri, config=config)
@@ -71,5 +73,7 @@ def read_paths(
             yield ItemFailed(uri, "read_error", str(exc))
             continue
         modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-        yield DocumentFetched(page.to_document(source=source, region=region, doc_type=doc_type,
-                                               fetched_at=modified), new=True)
+        yield DocumentFetched(
+            page.to_document(source=source, region=region, doc_type=doc_type, fetched_at=modified),
+            new=True,
+        )

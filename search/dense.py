@@ -53,7 +53,9 @@ class DenseIndex:
             if len(allowed) == 0:
                 return []
             k = min(k, len(allowed))
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)))
+            params = faiss.SearchParameters(
+                sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            )
         else:
             params = None
         k = min(k, self.size)

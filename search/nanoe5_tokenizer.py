@@ -22,10 +22,10 @@ The pipeline below reproduces that with standard components, so it lives in
   text, as e5.c), then ``Split`` isolating every character that is in no piece, because the
   Unigram model would otherwise fuse a run of unknown characters into one ``<unk>``.
 
-Known differences, both rare: ``tokenizers`` sums scores in float64 and e5.c in float32, so
+Known differences, all rare: ``tokenizers`` sums scores in float64 and e5.c in float32, so
 on exact ties (runs of one repeated character such as "----" or "....") the same pieces can
-come out in another order; and a literal "<unk>" in the text is the unk token here but
-spelled out by e5.c. Token counts are equal in both cases.
+come out in another order (same count); a literal "<unk>" in the text is one unk token here
+but spelled out by e5.c; an empty text without prompt gets no "▁" here.
 """
 
 from __future__ import annotations

@@ -77,7 +77,11 @@ def apply_events(
 
 
 def index_documents(
-    index: SearchIndex, documents: Iterable[Document], *, batch_size: int = 64, show_progress: bool = False
+    index: SearchIndex,
+    documents: Iterable[Document],
+    *,
+    batch_size: int = 64,
+    show_progress: bool = False,
 ) -> IndexingSummary:
     """Index documents in batches (larger embedding batches than one document gives)."""
     summary = IndexingSummary()

@@ -84,7 +84,9 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return any(v is not None for v in (self.region, self.doc_type, self.date_from, self.date_to))
+        return any(
+            v is not None for v in (self.region, self.doc_type, self.date_from, self.date_to)
+        )
 
     def sql(self, alias: str = "d") -> tuple[str, list[object]]:
         clauses = [f"{alias}.duplicate_of IS NULL"]
@@ -230,7 +232,9 @@ class Store:
 
     def document(self, doc_id: str) -> DocumentRow | None:
         with self._lock:
-            row = self._conn.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+            row = self._conn.execute(
+                "SELECT * FROM documents WHERE doc_id = ?", (doc_id,)
+            ).fetchone()
         return _row_to_document(row) if row else None
 
     def document_by_url(self, url: str) -> DocumentRow | None:
@@ -247,6 +251,12 @@ class Store:
                 f"SELECT * FROM documents WHERE doc_id IN ({marks})", list(doc_ids)
             ).fetchall()
         return {row["doc_id"]: _row_to_document(row) for row in rows}
+
+    def documents_all(self) -> list[DocumentRow]:
+        """Every document row (primaries and duplicates), by URL."""
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM documents ORDER BY url").fetchall()
+        return [_row_to_document(row) for row in rows]
 
     def duplicates_of(self, doc_ids: Sequence[str]) -> dict[str, list[str]]:
         """Other URLs of the same story, per primary document."""
@@ -318,7 +328,9 @@ class Store:
     def delete_document(self, doc_id: str) -> list[int]:
         """Delete a document and its chunks; returns the removed chunk ids."""
         chunk_ids = self.delete_chunks(doc_id)
-        self._conn.execute("UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ?", (doc_id,))
+        self._conn.execute(
+            "UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ?", (doc_id,)
+        )
         self._conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
         return chunk_ids
 
@@ -337,7 +349,9 @@ class Store:
     # -- chunks ---------------------------------------------------------------------------
 
     def delete_chunks(self, doc_id: str) -> list[int]:
-        ids = [r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+        ids = [
+            r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))
+        ]
         if ids:
             self._conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
             self._conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
@@ -350,7 +364,14 @@ class Store:
             cur = self._conn.execute(
                 "INSERT INTO chunks(doc_id, ordinal, page, heading, text, text_hash) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (chunk.doc_id, chunk.ordinal, chunk.page, chunk.heading, chunk.text, chunk.text_hash),
+                (
+                    chunk.doc_id,
+                    chunk.ordinal,
+                    chunk.page,
+                    chunk.heading,
+                    chunk.text,
+                    chunk.text_hash,
+                ),
             )
             chunk_id = int(cur.lastrowid or 0)
             self._conn.execute(
@@ -365,10 +386,16 @@ class Store:
         marks = ",".join("?" * len(chunk_ids))
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT id, doc_id, ordinal, page, heading, text FROM chunks WHERE id IN ({marks})",
+                "SELECT id, doc_id, ordinal, page, heading, text FROM chunks "
+                f"WHERE id IN ({marks})",
                 list(chunk_ids),
             ).fetchall()
-        return {r["id"]: ChunkRow(r["id"], r["doc_id"], r["ordinal"], r["page"], r["heading"], r["text"]) for r in rows}
+        return {
+            r["id"]: ChunkRow(
+                r["id"], r["doc_id"], r["ordinal"], r["page"], r["heading"], r["text"]
+            )
+            for r in rows
+        }
 
     def chunks_of(self, doc_id: str) -> list[ChunkRow]:
         with self._lock:
@@ -377,7 +404,10 @@ class Store:
                 "WHERE doc_id = ? ORDER BY ordinal",
                 (doc_id,),
             ).fetchall()
-        return [ChunkRow(r["id"], r["doc_id"], r["ordinal"], r["page"], r["heading"], r["text"]) for r in rows]
+        return [
+            ChunkRow(r["id"], r["doc_id"], r["ordinal"], r["page"], r["heading"], r["text"])
+            for r in rows
+        ]
 
     def chunk_doc_ids(self, chunk_ids: Iterable[int]) -> dict[int, str]:
         ids = list(chunk_ids)
@@ -453,7 +483,10 @@ class Store:
         with self._lock:
             self._conn.executemany(
                 "INSERT OR REPLACE INTO embeddings(model_id, text_hash, vector) VALUES (?, ?, ?)",
-                [(model_id, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],
+                [
+                    (model_id, h, np.asarray(v, dtype=np.float32).tobytes())
+                    for h, v in vectors.items()
+                ],
             )
 
     def chunk_vectors(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
@@ -484,8 +517,12 @@ class Store:
     def counts(self) -> dict[str, object]:
         with self._lock:
             c = self._conn
-            docs = c.execute("SELECT COUNT(*) FROM documents WHERE duplicate_of IS NULL").fetchone()[0]
-            dups = c.execute("SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL").fetchone()[0]
+            docs = c.execute(
+                "SELECT COUNT(*) FROM documents WHERE duplicate_of IS NULL"
+            ).fetchone()[0]
+            dups = c.execute(
+                "SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL"
+            ).fetchone()[0]
             chunks = c.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
             groups = {}
             for column in ("region", "doc_type", "source"):

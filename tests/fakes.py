@@ -31,7 +31,9 @@ class HashingEmbedder:
         for word in _WORD.findall(text.lower()):
             for i in range(max(1, len(word) - 2)):
                 gram = word[i : i + 3]
-                bucket = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=4).digest(), "little")
+                bucket = int.from_bytes(
+                    hashlib.blake2b(gram.encode(), digest_size=4).digest(), "little"
+                )
                 vec[bucket % self.dim] += 1.0
         norm = float(np.linalg.norm(vec))
         if norm == 0:
@@ -41,7 +43,11 @@ class HashingEmbedder:
 
     def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         self.calls += len(texts)
-        return np.vstack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+        return (
+            np.vstack([self._vector(t) for t in texts])
+            if texts
+            else np.zeros((0, self.dim), np.float32)
+        )
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return np.vstack([self._vector(t) for t in texts])

@@ -7,7 +7,7 @@ import pytest
 from ingest.config import ExtractConfig
 from ingest.errors import EmptyContent
 from ingest.extract_html import extract_html
-from tests.ingest.conftest import SIO_URL, VAERNES_URL, shared_path
+from tests.ingest.conftest import FIXTURES, SIO_URL, VAERNES_URL, shared_path
 
 # --- the Værnes article in WordPress chrome -------------------------------------------
 
@@ -119,6 +119,36 @@ def test_weather_bar_date_is_not_the_publication_date(
     assert extract_html(generic, VAERNES_URL, config).published is None
 
 
+# --- a table-layout page from an older municipal CMS ---------------------------------
+
+
+def test_table_layout_page(config: ExtractConfig) -> None:
+    body = (FIXTURES / "table_layout_article.html").read_bytes()
+    page = extract_html(body, "https://www.orkdal.kommune.no/kompetansenettverk.2001.html", config)
+    blocks = page.pages[0].text.split("\n\n")
+    assert blocks[0].startswith("Helsefagarbeidere i de 13 kommunene skal lære av hverandre")
+    # Section headings come back although trafilatura drops them outside <article>.
+    assert "### Samlinger to ganger i året" in blocks
+    assert blocks[-1].startswith("Påmelding til første samling")
+    assert all(" | " not in block for block in blocks)  # not rendered as one big table
+    for clutter in (
+        "°C",
+        "Tekststørrelse",
+        "Du er her",
+        "Les forrige sak",
+        "Halsa",
+        "Annonse",
+        "Orkanger Bil",
+        "Servicetorget",
+        "Rådhuset",
+        "Publisert",
+    ):
+        assert clutter not in page.pages[0].text, clutter
+    assert page.title == "Kompetansenettverk for helsefagarbeidere"
+    assert page.published == date(2012, 5, 8)  # not the 2020 date in the weather bar
+    assert page.metadata["encoding"] == "cp1252"
+
+
 # --- listing detection on the SiO front page -----------------------------------------
 
 
@@ -153,6 +183,20 @@ def test_article_with_a_few_related_teasers_is_not_listing(config: ExtractConfig
     assert extract_html(_article(12, 3), "https://x.no/sak", config).is_listing is False
     # ... while the same teasers as the whole content are a listing.
     assert extract_html(_article(0, 6), "https://x.no/arkiv", config).is_listing is True
+
+
+def test_index_of_documents_is_listing(config: ExtractConfig) -> None:
+    items = "".join(
+        f'<li><a href="/dok/rapport-{i}.pdf">Rapport fra arbeidsgruppe {i} om samhandling</a></li>'
+        for i in range(8)
+    )
+    html = (
+        "<html><head><title>Rapporter</title></head><body><main><h1>Rapporter</h1>"
+        f"<p>Her finner du rapportene fra prosjektet.</p><ul>{items}</ul></main></body></html>"
+    )
+    page = extract_html(html, "https://www.sio.no/rapporter/", config)
+    assert page.is_listing is True
+    assert "https://www.sio.no/dok/rapport-7.pdf" in page.links
 
 
 # --- dates ------------------------------------------------------------------------------

@@ -216,10 +216,18 @@ def test_page_numbers_only_go_when_they_repeat() -> None:
 
 
 def test_dot_leaders_collapse() -> None:
-    (page,) = clean_pages(["3.2 Fundamentalgruppe . . . . . . . . . . 47\nInnhold ............ 3"])
+    (page,) = clean_pages(["3.2 Fundamentalgruppe . . . . . . . . . . 47\n\nInnhold ....... 3"])
     assert page == "3.2 Fundamentalgruppe … 47\n\nInnhold … 3"
 
 
 def test_ligatures_and_soft_hyphens() -> None:
     (page,) = clean_pages(["Eﬀektiv oﬀentlig ﬁnansiering av helse\u00ad\ntjenester i kommunene."])
     assert page == "Effektiv offentlig finansiering av helsetjenester i kommunene."
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"favour": "speed"}, {"pdf_max_pages": 0}, {"pdf_time_limit": 0}]
+)
+def test_extract_config_is_validated(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        ExtractConfig(**kwargs)  # type: ignore[arg-type]

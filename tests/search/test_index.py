@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -21,20 +21,39 @@ def page_chunker(doc: Document) -> list[Chunk]:
     """One chunk per page: enough structure for index tests, independent of ingest.chunk."""
     return [
         Chunk(
-            doc_id=doc.doc_id, ordinal=i, text=page.text, url=doc.url, source=doc.source,
-            region=doc.region, doc_type=doc.doc_type, title=doc.title, published=doc.published,
+            doc_id=doc.doc_id,
+            ordinal=i,
+            text=page.text,
+            url=doc.url,
+            source=doc.source,
+            region=doc.region,
+            doc_type=doc.doc_type,
+            title=doc.title,
+            published=doc.published,
             page=page.number,
         )
         for i, page in enumerate(p for p in doc.pages if p.text.strip())
     ]
 
 
-def make_doc(url: str, text: str, *, region: Region = Region.VAERNES, doc_type: DocType = DocType.NEWS,
-             published: date | None = date(2012, 3, 1), title: str | None = None,
-             pages: list[Page] | None = None) -> Document:
+def make_doc(
+    url: str,
+    text: str,
+    *,
+    region: Region = Region.VAERNES,
+    doc_type: DocType = DocType.NEWS,
+    published: date | None = date(2012, 3, 1),
+    title: str | None = None,
+    pages: list[Page] | None = None,
+) -> Document:
     return Document(
-        url=url, source="test", region=region, doc_type=doc_type, title=title or url.rsplit("/", 1)[-1],
-        pages=pages or [Page(None, text)], published=published,
+        url=url,
+        source="test",
+        region=region,
+        doc_type=doc_type,
+        title=title or url.rsplit("/", 1)[-1],
+        pages=pages or [Page(None, text)],
+        published=published,
     )
 
 
@@ -73,14 +92,22 @@ def fill(index: SearchIndex, n_per_region: int = 8) -> list[Document]:
     for region in Region:
         for i in range(n_per_region):
             text = f"{TOPICS[i % len(TOPICS)]} {REGION_LINES[region]} Sak nummer {i}."
-            docs.append(make_doc(f"https://{region.value}.example/sak-{i}.html", text, region=region,
-                                 published=date(2010 + i, 1, 1)))
+            docs.append(
+                make_doc(
+                    f"https://{region.value}.example/sak-{i}.html",
+                    text,
+                    region=region,
+                    published=date(2010 + i, 1, 1),
+                )
+            )
     index.upsert_many(docs)
     index.commit()
     return docs
 
 
-def test_reingest_is_idempotent_and_embeds_nothing(index: SearchIndex, fake_embedder: HashingEmbedder) -> None:
+def test_reingest_is_idempotent_and_embeds_nothing(
+    index: SearchIndex, fake_embedder: HashingEmbedder
+) -> None:
     docs = fill(index)
     calls = fake_embedder.calls
     outcomes = index.upsert_many(docs)
@@ -102,10 +129,14 @@ def test_changed_document_replaces_its_chunks(index: SearchIndex) -> None:
     assert hits == []
 
 
-def test_unchanged_text_in_a_new_document_reuses_cached_vectors(index: SearchIndex, fake_embedder: HashingEmbedder) -> None:
+def test_unchanged_text_in_a_new_document_reuses_cached_vectors(
+    index: SearchIndex, fake_embedder: HashingEmbedder
+) -> None:
     index.upsert(make_doc("https://x.example/a.html", "Samme avsnitt om folkehelse."))
     calls = fake_embedder.calls
-    index.upsert(make_doc("https://x.example/a.html", "Samme avsnitt om folkehelse.", title="Ny tittel"))
+    index.upsert(
+        make_doc("https://x.example/a.html", "Samme avsnitt om folkehelse.", title="Ny tittel")
+    )
     assert fake_embedder.calls == calls
 
 
@@ -113,8 +144,9 @@ def test_unchanged_text_in_a_new_document_reuses_cached_vectors(index: SearchInd
 def test_filters_still_fill_the_page(index: SearchIndex, mode: SearchMode) -> None:
     fill(index)
     # candidates=5 in the fixture: a filter must not starve the page of matching documents.
-    response = index.search(SearchRequest(q="kommunene helse tjenester sak", region=Region.ORKDAL,
-                                          limit=6, mode=mode))
+    response = index.search(
+        SearchRequest(q="kommunene helse tjenester sak", region=Region.ORKDAL, limit=6, mode=mode)
+    )
     assert {h.region for h in response.results} == {Region.ORKDAL}
     assert len(response.results) == 6
     assert len({h.doc_id for h in response.results}) == 6
@@ -122,7 +154,9 @@ def test_filters_still_fill_the_page(index: SearchIndex, mode: SearchMode) -> No
 
 def test_date_and_type_filters(index: SearchIndex) -> None:
     fill(index)
-    response = index.search(SearchRequest(q="sak", date_from=date(2013, 1, 1), date_to=date(2015, 12, 31), limit=50))
+    response = index.search(
+        SearchRequest(q="sak", date_from=date(2013, 1, 1), date_to=date(2015, 12, 31), limit=50)
+    )
     assert response.results
     assert all(date(2013, 1, 1) <= h.published <= date(2015, 12, 31) for h in response.results)
     assert index.search(SearchRequest(q="sak", type=DocType.REPORT)).results == []
@@ -151,13 +185,15 @@ def test_remove_deletes_from_both_indexes(index: SearchIndex) -> None:
     assert not index.remove(target.doc_id)
 
 
-def index_filters():  # noqa: ANN201
+def index_filters():
     from search.store import Filters
 
     return Filters()
 
 
-def test_stale_faiss_file_is_rebuilt_from_the_store(tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+def test_stale_faiss_file_is_rebuilt_from_the_store(
+    tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
     data = tmp_path / "data"
     with SearchIndex(data, fake_embedder, page_chunker) as idx:
         fill(idx)
@@ -169,7 +205,9 @@ def test_stale_faiss_file_is_rebuilt_from_the_store(tmp_path: Path, fake_embedde
         idx.store.close()
     reopened = SearchIndex(data, fake_embedder, page_chunker)
     assert reopened._dense.size == size + 1
-    hits = reopened.search(SearchRequest(q="Helsekonferansen", mode=SearchMode.DENSE, limit=1)).results
+    hits = reopened.search(
+        SearchRequest(q="Helsekonferansen", mode=SearchMode.DENSE, limit=1)
+    ).results
     assert hits[0].url == "https://x.example/late.html"
     reopened.close()
 
@@ -183,7 +221,9 @@ def test_corrupt_faiss_file_is_rebuilt(tmp_path: Path, fake_embedder: HashingEmb
         assert idx._dense.size == idx.stats().chunks
 
 
-def test_refuses_an_index_built_with_another_model(tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+def test_refuses_an_index_built_with_another_model(
+    tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
     data = tmp_path / "data"
     with SearchIndex(data, fake_embedder, page_chunker) as idx:
         fill(idx, 2)
@@ -202,8 +242,11 @@ def test_refuses_an_index_built_with_another_model(tmp_path: Path, fake_embedder
 def test_near_duplicates_are_stored_once_with_both_urls(index: SearchIndex) -> None:
     story = " ".join(TOPICS)
     a = make_doc("https://www.varnesregionen.no/nyhet.html", story, title="Samhandlingsprisen")
-    b = make_doc("https://www.meraker.kommune.no/pressemelding.html", story + " Publisert av Meråker kommune.",
-                 title="Samhandlingsprisen!")
+    b = make_doc(
+        "https://www.meraker.kommune.no/pressemelding.html",
+        story + " Publisert av Meråker kommune.",
+        title="Samhandlingsprisen!",
+    )
     assert index.upsert(a) is UpsertOutcome.NEW
     assert index.upsert(b) is UpsertOutcome.DUPLICATE
     hits = index.search(SearchRequest(q="jordmortjeneste")).results
@@ -218,10 +261,18 @@ def test_near_duplicates_are_stored_once_with_both_urls(index: SearchIndex) -> N
 
 
 def test_pdf_hits_link_to_their_page(index: SearchIndex) -> None:
-    pages = [Page(1, "Innledning om prosjektet."), Page(2, "Ståstedsanalyse av sykehjemsplasser i Orkdal."),
-             Page(3, "Vedlegg.")]
-    doc = make_doc("https://sio.example/rapport.pdf", "", doc_type=DocType.REPORT, pages=pages,
-                   region=Region.ORKDAL)
+    pages = [
+        Page(1, "Innledning om prosjektet."),
+        Page(2, "Ståstedsanalyse av sykehjemsplasser i Orkdal."),
+        Page(3, "Vedlegg."),
+    ]
+    doc = make_doc(
+        "https://sio.example/rapport.pdf",
+        "",
+        doc_type=DocType.REPORT,
+        pages=pages,
+        region=Region.ORKDAL,
+    )
     doc.content_type = "application/pdf"
     index.upsert(doc)
     hit = index.search(SearchRequest(q="sykehjemsplasser", mode=SearchMode.LEXICAL)).results[0]
@@ -240,7 +291,9 @@ def test_lexical_mode_with_only_stopwords_is_a_query_error(index: SearchIndex) -
 
 def test_similar_prefers_the_other_documents_on_the_same_topic(index: SearchIndex) -> None:
     docs = fill(index)
-    orkdal_twin = next(d for d in docs if d.region is Region.ORKDAL and d.url.endswith("sak-0.html"))
+    orkdal_twin = next(
+        d for d in docs if d.region is Region.ORKDAL and d.url.endswith("sak-0.html")
+    )
     vaernes = next(d for d in docs if d.region is Region.VAERNES and d.url.endswith("sak-0.html"))
     response = index.similar(orkdal_twin.doc_id, region=Region.VAERNES, limit=3)
     assert response.results[0].doc_id == vaernes.doc_id

