@@ -182,7 +182,12 @@ def open_index(
     settings: Settings, *, embedder: Embedder | None = None, allow_model_change: bool = False
 ) -> SearchIndex:
     """Open the index in the data folder with the configured (or a given) embedder."""
-    embedder = embedder or Embedder(settings.embed_config())
+    if embedder is None:
+        from transformers.utils import logging as transformers_logging
+
+        # Its per-load "Loading weights" bar is noise on every CLI command.
+        transformers_logging.disable_progress_bar()
+        embedder = Embedder(settings.embed_config())
     chunker = partial(
         chunk_document, config=settings.chunk_config(), count_tokens=embedder.count_tokens
     )

@@ -27,6 +27,10 @@ class DenseIndex:
     def size(self) -> int:
         return int(self._index.ntotal)
 
+    def ids(self) -> np.ndarray:
+        """Every id in the index (for consistency checks)."""
+        return np.sort(faiss.vector_to_array(self._index.id_map).astype(np.int64))
+
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids) == 0:
             return

@@ -70,7 +70,8 @@ class IndexConfig:
     # Estimated Jaccard of 5-word shingles. On the mirror, republished copies of one story
     # (different lead, chrome and footer) score 0.69 and the closest distinct pages 0.11.
     near_duplicate_threshold: float = 0.5
-    near_duplicate_min_words: int = 50  # shorter texts are never merged: too little evidence
+    # Below this many words a text is merged only when identical: too little evidence.
+    near_duplicate_min_words: int = 50
     snippet_chars: int = 300
     commit_every: int = 50  # documents between FAISS writes during long ingests
 
@@ -258,9 +259,11 @@ class SearchIndex:
         return vectors
 
     def _find_primary(self, doc: Document, sig: bytes | None) -> str | None:
-        if sig is None or len(doc.text.split()) < self.config.near_duplicate_min_words:
+        if sig is None:
             return None
         threshold = self.config.near_duplicate_threshold
+        if len(doc.text.split()) < self.config.near_duplicate_min_words:
+            threshold = 1.0  # a short text is merged only when it is the same text
         for other_id, other_sig in self.store.signatures(exclude_doc_id=doc.doc_id):
             if similarity(sig, other_sig) >= threshold:
                 return other_id

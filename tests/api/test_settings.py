@@ -1,0 +1,38 @@
+"""The one settings object: environment overrides, validation, and a README entry per setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from api.settings import PROJECT_ROOT, Settings
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text("utf-8")
+    missing = [name for name in Settings.model_fields if f"`SAMSOK_{name.upper()}`" not in readme]
+    assert not missing, f"settings missing from README: {missing}"
+
+
+def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SAMSOK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SAMSOK_CRAWL_DELAY", "2.5")
+    monkeypatch.setenv("SAMSOK_FUSION", "rrf")
+    settings = Settings()
+    assert settings.data_dir == tmp_path
+    assert settings.models_dir == tmp_path / "models"
+    assert settings.crawl_config().delay_seconds == 2.5
+    assert settings.index_config().fusion == "rrf"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SAMSOK_PORT", "0"), ("SAMSOK_FUSION", "average"), ("SAMSOK_DENSE_WEIGHT", "1.5"),
+     ("SAMSOK_CHUNK_MAX_TOKENS", "5000"), ("SAMSOK_CRAWL_DELAY", "-1")],
+)
+def test_invalid_settings_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=name.removeprefix("SAMSOK_").lower()):
+        Settings()
