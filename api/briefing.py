@@ -37,7 +37,6 @@ __all__ = [
     "resolve_picks",
     "snippet_markup",
     "snippet_text",
-    "without_title",
 ]
 
 MAX_PICKS = 50  # keeps a briefing URL well under common 8 KB request-line limits
@@ -161,31 +160,6 @@ def snippet_markup(snippet_html: str) -> Markup:
     )
 
 
-def without_title(snippet_html: str, title: str) -> str:
-    """The snippet minus a leading copy of the title.
-
-    Chunks start with a context line (the title, see `ingest.chunk`), so the first passage of
-    a document repeats the title just shown above it. Marks inside the removed part go too.
-    """
-    prefix = " ".join(title.split())
-    if not prefix or not snippet_text(snippet_html).startswith(prefix):
-        return snippet_html
-    remaining = len(prefix)
-    out: list[str] = []
-    for part in _MARK.split(snippet_html):
-        if _MARK.fullmatch(part) or remaining == 0:
-            out.append(part)
-            continue
-        text = html.unescape(part)
-        if len(text) <= remaining:
-            remaining -= len(text)
-            continue
-        out.append(html.escape(text[remaining:], quote=False))
-        remaining = 0
-    rest = _EMPTY_MARK.sub("", "".join(out)).lstrip(" —–-:")
-    return rest if snippet_text(rest).strip() else snippet_html
-
-
 def format_date(value: date | None) -> str:
     return f"{value.day}. {_MONTHS[value.month - 1]} {value.year}" if value else "udatert"
 
@@ -254,8 +228,8 @@ def build_briefing(query: str, created: date, hits: list[Hit], missing: list[str
             url=h.url,
             page=h.page,
             page_url=h.page_url,
-            snippet=snippet_text(without_title(h.snippet, h.title)),
-            snippet_html=without_title(h.snippet, h.title),
+            snippet=snippet_text(h.snippet),
+            snippet_html=h.snippet,
             also_published_at=h.also_published_at,
         )
         for h in hits

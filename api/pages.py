@@ -35,7 +35,6 @@ from api.briefing import (
     http_url,
     resolve_picks,
     snippet_markup,
-    without_title,
 )
 from api.forms import SearchForm, link, read_form
 from ingest.models import DocType, Region
@@ -102,7 +101,6 @@ TEMPLATES.env.filters.update(
     href=http_url,
     snippet=snippet_markup,
     host=_host,
-    without_title=without_title,
 )
 TEMPLATES.env.globals.update(
     REGION_LABELS=REGION_LABELS,

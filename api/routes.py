@@ -105,8 +105,12 @@ def compare_regions(
         return pages.compare_page(request)
     response.headers["Vary"] = "Accept"
     given = {
-        "q": q or "", "type": doc_type, "date_from": date_from, "date_to": date_to,
-        "limit": limit or pages.COMPARE_SIZE, "mode": mode,
+        "q": q or "",
+        "type": doc_type,
+        "date_from": date_from,
+        "date_to": date_to,
+        "limit": limit or pages.COMPARE_SIZE,
+        "mode": mode,
     }
     search_request = SearchRequest.model_validate({k: v for k, v in given.items() if v is not None})
     return compare(index, search_request)
@@ -164,4 +168,9 @@ def stats(index: Index) -> IndexStats:
 @router.get("/health", tags=["service"])
 def health(index: Index) -> dict[str, object]:
     stats = index.stats()
-    return {"status": "ok", "documents": stats.documents, "chunks": stats.chunks, "model": stats.model}
+    return {
+        "status": "ok",
+        "documents": stats.documents,
+        "chunks": stats.chunks,
+        "model": stats.model,
+    }

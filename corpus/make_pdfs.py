@@ -167,7 +167,16 @@ def parse_report(path: Path) -> Report:
         if line.strip() and not line.lstrip().startswith("#"):
             key, value = line.split(":", 1)
             meta[key.strip()] = value.strip()
-    for key in ("output", "title", "author", "subject", "organisation", "header", "date", "date_text"):
+    for key in (
+        "output",
+        "title",
+        "author",
+        "subject",
+        "organisation",
+        "header",
+        "date",
+        "date_text",
+    ):
         if key not in meta:
             raise ValueError(f"{path}: front matter lacks {key!r}")
     try:

@@ -136,12 +136,12 @@ class _Packer:
     """Packs one section's blocks into chunk bodies that fit beside the context line."""
 
     def __init__(self, context: str, config: ChunkConfig, count: TokenCounter) -> None:
-        self._context = context
+        self.context = context
         self._config = config
         self._count = count
 
     def compose(self, body: str) -> str:
-        return f"{self._context}\n{body}" if self._context else body
+        return f"{self.context}\n{body}" if self.context else body
 
     def fits(self, body: str) -> bool:
         return self._count(self.compose(body)) <= self._config.max_tokens
@@ -292,7 +292,8 @@ def chunk_document(
                     Chunk(
                         doc_id=doc.doc_id,
                         ordinal=len(chunks),
-                        text=packer.compose(body),
+                        text=body,
+                        context=packer.context,
                         url=doc.url,
                         source=doc.source,
                         region=doc.region,

@@ -108,7 +108,8 @@ class Document:
 class Chunk:
     """A passage of a document, small enough for the embedding model.
 
-    Carries the document's metadata so a chunk can be shown on its own.
+    Carries the document's metadata so a chunk can be shown on its own. `text` is the passage
+    as shown to users; `embed_text` adds the context line that helps retrieval.
     """
 
     doc_id: str
@@ -122,10 +123,16 @@ class Chunk:
     published: date | None
     page: int | None
     heading: str | None = None
+    context: str = ""  # "Title — Heading": embedded and indexed with the text, not shown
+
+    @property
+    def embed_text(self) -> str:
+        """What the model embeds and the lexical index sees: context line, then the text."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
 
     @property
     def text_hash(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        return hashlib.sha256(self.embed_text.encode("utf-8")).hexdigest()
 
 
 @dataclass

@@ -248,7 +248,7 @@ class SearchIndex:
         missing: dict[str, str] = {}
         for chunk in chunks:
             if chunk.text_hash not in vectors:
-                missing.setdefault(chunk.text_hash, chunk.text)
+                missing.setdefault(chunk.text_hash, chunk.embed_text)
         if missing:
             embedded = self.embedder.embed_documents(
                 list(missing.values()), show_progress=show_progress
@@ -279,7 +279,7 @@ class SearchIndex:
             self.store.put_document(doc, signature=sig, duplicate_of=primary)
             new_ids: list[int] = []
             if primary is None and chunks:
-                terms = [self.lexical.index_terms(c.text) for c in chunks]
+                terms = [self.lexical.index_terms(c.embed_text) for c in chunks]
                 new_ids = self.store.add_chunks(chunks, terms)
         self._dense.remove(removed)
         if new_ids:

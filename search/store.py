@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     ordinal INTEGER NOT NULL,
     page INTEGER,
     heading TEXT,
+    context TEXT NOT NULL DEFAULT '',
     text TEXT NOT NULL,
     text_hash TEXT NOT NULL
 );
@@ -362,13 +363,14 @@ class Store:
         ids: list[int] = []
         for chunk, chunk_terms in zip(chunks, terms, strict=True):
             cur = self._conn.execute(
-                "INSERT INTO chunks(doc_id, ordinal, page, heading, text, text_hash) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chunks(doc_id, ordinal, page, heading, context, text, text_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     chunk.doc_id,
                     chunk.ordinal,
                     chunk.page,
                     chunk.heading,
+                    chunk.context,
                     chunk.text,
                     chunk.text_hash,
                 ),
@@ -453,9 +455,12 @@ class Store:
             yield row[0]
 
     def all_chunks(self) -> list[tuple[int, str, str]]:
-        """(id, text, text hash) of every chunk."""
+        """(id, embedded text, text hash) of every chunk; see `Chunk.embed_text`."""
         with self._lock:
-            rows = self._conn.execute("SELECT id, text, text_hash FROM chunks ORDER BY id")
+            rows = self._conn.execute(
+                "SELECT id, CASE WHEN context = '' THEN text ELSE context || char(10) || text END, "
+                "text_hash FROM chunks ORDER BY id"
+            )
             return [(r[0], r[1], r[2]) for r in rows]
 
     def replace_terms(self, chunk_id: int, terms: str) -> None:

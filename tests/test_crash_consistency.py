@@ -81,7 +81,9 @@ def test_killed_crawl_resumes_without_duplicates(tmp_path: Path, embedder: Embed
         with_resume.close()
     resumed = _assert_consistent(settings, embedder)
 
-    clean_settings = Settings(data_dir=tmp_path / "clean", model_cache_dir=embedder.config.cache_dir)
+    clean_settings = Settings(
+        data_dir=tmp_path / "clean", model_cache_dir=embedder.config.cache_dir
+    )
     clean = Services(clean_settings, embedder=embedder)
     try:
         clean.crawl([], mirror=True)

@@ -22,7 +22,6 @@ from api.briefing import (
     render_markdown,
     snippet_markup,
     snippet_text,
-    without_title,
 )
 from ingest.models import DocType, Region, doc_id_for_url
 from search.index import SearchIndex
@@ -71,16 +70,6 @@ def test_snippet_text_and_markup() -> None:
         str(snippet_markup("<mark>a</mark><script>x</script>"))
         == "<mark>a</mark>&lt;script&gt;x&lt;/script&gt;"
     )
-
-
-def test_without_title_drops_the_repeated_context_line() -> None:
-    assert (
-        without_title("<mark>Legevakt</mark> i Orkdal Ring 116 117", "Legevakt i Orkdal")
-        == "Ring 116 117"
-    )
-    assert without_title("Noe annet <mark>her</mark>", "Legevakt") == "Noe annet <mark>her</mark>"
-    assert without_title("Legevakt", "Legevakt") == "Legevakt"  # never empty
-    assert without_title("&lt;b&gt; tittel Tekst", "<b> tittel") == "Tekst"
 
 
 def test_http_url_filters_everything_but_http() -> None:

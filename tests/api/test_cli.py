@@ -29,7 +29,11 @@ def runner(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> CliR
 
 @pytest.fixture(scope="module")
 def ingested(runner: CliRunner) -> dict:
-    paths = [str(VAERNES / "dokumenter"), str(VAERNES / "samhandling"), str(VAERNES / "sitemap.xml")]
+    paths = [
+        str(VAERNES / "dokumenter"),
+        str(VAERNES / "samhandling"),
+        str(VAERNES / "sitemap.xml"),
+    ]
     result = runner.invoke(cli, ["ingest", *paths, "--region", "vaernes", "--source", "test"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
@@ -43,16 +47,27 @@ def test_ingest_reports_indexed_and_skipped_files(ingested: dict) -> None:
 
 @pytest.mark.slow
 def test_search_json_has_the_api_shape(runner: CliRunner, ingested: dict) -> None:
-    result = runner.invoke(cli, ["search", "felles legevakt og senger for øyeblikkelig hjelp",
-                                 "--json", "--limit", "3"])
+    result = runner.invoke(
+        cli,
+        ["search", "felles legevakt og senger for øyeblikkelig hjelp", "--json", "--limit", "3"],
+    )
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     SearchResponse.model_validate(body)
     assert {"total", "results"} <= set(body)
     assert len(body["results"]) == 3
     first = body["results"][0]
-    assert set(first) >= {"doc_id", "url", "title", "region", "type", "published", "page",
-                          "snippet", "score"}
+    assert set(first) >= {
+        "doc_id",
+        "url",
+        "title",
+        "region",
+        "type",
+        "published",
+        "page",
+        "snippet",
+        "score",
+    }
     assert first["region"] == "vaernes"
 
 
@@ -91,7 +106,9 @@ def test_similar_and_status(runner: CliRunner, ingested: dict) -> None:
     ],
 )
 @pytest.mark.slow
-def test_bad_arguments_fail_with_a_message(runner: CliRunner, args: list[str], message: str) -> None:
+def test_bad_arguments_fail_with_a_message(
+    runner: CliRunner, args: list[str], message: str
+) -> None:
     result = runner.invoke(cli, args)
     assert result.exit_code != 0
     assert message in result.output
@@ -100,8 +117,15 @@ def test_bad_arguments_fail_with_a_message(runner: CliRunner, args: list[str], m
 
 def test_extract_prints_json_for_html_pdf_and_text(tmp_path: Path) -> None:
     runner = CliRunner(env={"SAMSOK_DATA_DIR": str(tmp_path)})
-    page = runner.invoke(cli, ["extract", str(VAERNES / "samhandling" / "delprosjekt-1-dms.html"),
-                               "--url", "https://www.varnesregionen.no/samhandling/delprosjekt-1-dms.html"])
+    page = runner.invoke(
+        cli,
+        [
+            "extract",
+            str(VAERNES / "samhandling" / "delprosjekt-1-dms.html"),
+            "--url",
+            "https://www.varnesregionen.no/samhandling/delprosjekt-1-dms.html",
+        ],
+    )
     assert page.exit_code == 0, page.output
     body = json.loads(page.stdout)
     assert set(body) >= {"title", "text", "published", "language", "pages"}

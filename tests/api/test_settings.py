@@ -29,10 +29,17 @@ def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("SAMSOK_PORT", "0"), ("SAMSOK_FUSION", "average"), ("SAMSOK_DENSE_WEIGHT", "1.5"),
-     ("SAMSOK_CHUNK_MAX_TOKENS", "5000"), ("SAMSOK_CRAWL_DELAY", "-1")],
+    [
+        ("SAMSOK_PORT", "0"),
+        ("SAMSOK_FUSION", "average"),
+        ("SAMSOK_DENSE_WEIGHT", "1.5"),
+        ("SAMSOK_CHUNK_MAX_TOKENS", "5000"),
+        ("SAMSOK_CRAWL_DELAY", "-1"),
+    ],
 )
-def test_invalid_settings_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+def test_invalid_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match=name.removeprefix("SAMSOK_").lower()):
         Settings()

@@ -30,8 +30,8 @@ def _doc(pages: list[Page], title: str = TITLE) -> Document:
 
 
 def _body(chunk: Chunk, config: ChunkConfig) -> str:
-    """The chunk text without its context line."""
-    return chunk.text.split("\n", 1)[1] if config.include_title else chunk.text
+    """The chunk text without its context line (which lives in `context`)."""
+    return chunk.text
 
 
 def _chars_over_three(text: str) -> int:
@@ -63,7 +63,7 @@ def test_every_chunk_fits_the_counter(
     config = ChunkConfig(max_tokens=max_tokens, overlap_tokens=overlap)
     chunks = chunk_document(_doc([Page(1, text)]), config, count)
     assert len(chunks) > 3
-    assert all(count(chunk.text) <= max_tokens for chunk in chunks)
+    assert all(count(chunk.embed_text) <= max_tokens for chunk in chunks)
     # Nothing is lost: every word of the page is in some chunk.
     joined = " ".join(_body(c, config) for c in chunks)
     assert "x" * 3000 in joined.replace(" ", "").replace("\n", "")
@@ -103,8 +103,10 @@ def test_headings_sections_and_context_line() -> None:
     config = ChunkConfig()
     chunks = chunk_document(_doc([Page(None, text)]), config)
     assert [c.heading for c in chunks] == ["Bakgrunn", "Mål", "Organisering"]
-    assert chunks[0].text == f"{TITLE} — Bakgrunn\n{SENTENCES[0]}\n\n{SENTENCES[1]}"
-    assert chunks[1].text == f"{TITLE} — Mål\n{SENTENCES[2]}"
+    assert chunks[0].embed_text == f"{TITLE} — Bakgrunn\n{SENTENCES[0]}\n\n{SENTENCES[1]}"
+    assert chunks[0].text == f"{SENTENCES[0]}\n\n{SENTENCES[1]}"
+    assert chunks[1].context == f"{TITLE} — Mål"
+    assert chunks[1].text == SENTENCES[2]
     assert all("#" not in c.text for c in chunks)
     bare = chunk_document(_doc([Page(None, text)]), ChunkConfig(include_title=False))
     assert bare[0].text == f"{SENTENCES[0]}\n\n{SENTENCES[1]}"
@@ -150,17 +152,17 @@ def test_long_title_does_not_crowd_out_the_text() -> None:
     title = " ".join(["Veldig lang tittel"] * 60)
     config = ChunkConfig(max_tokens=64, overlap_tokens=8)
     chunks = chunk_document(_doc([Page(1, " ".join(SENTENCES[:6]))], title=title), config)
-    assert all(estimate_tokens(c.text) <= 64 for c in chunks)
-    assert all(estimate_tokens(c.text.split("\n", 1)[0]) <= 16 for c in chunks)
+    assert all(estimate_tokens(c.embed_text) <= 64 for c in chunks)
+    assert all(estimate_tokens(c.context) <= 16 for c in chunks)
 
 
 def test_extracted_article_chunks(vaernes_html: bytes) -> None:
     page = extract_html(vaernes_html, VAERNES_URL, ExtractConfig())
     doc = page.to_document(source="vaernes", region=Region.VAERNES)
     chunks = chunk_document(doc, ChunkConfig())
-    assert chunks[0].heading is None and chunks[0].text.startswith("Værnes viser seg fram\n")
+    assert chunks[0].heading is None and chunks[0].context == "Værnes viser seg fram"
     fakta = [c for c in chunks if c.heading and c.heading.startswith("Fakta om")]
-    assert fakta and all(c.text.startswith("Værnes viser seg fram — Fakta om") for c in fakta)
+    assert fakta and all(c.context.startswith("Værnes viser seg fram — Fakta om") for c in fakta)
     assert any("- Identifisere ulike samhandlingsprosjekt." in c.text for c in fakta)
     assert doc.doc_type is DocType.NEWS  # it has a publication date
 
