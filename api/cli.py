@@ -266,6 +266,99 @@ def reindex(ctx: click.Context) -> None:
         click.echo(f"re-embedded {embedded} chunks")
 
 
+EVAL_MODES = click.Choice([*(m.value for m in SearchMode), "all"])
+_EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@cli.command("eval")
+@click.option("--corpus", type=_EXISTING_FILE, required=True, help="BEIR corpus.jsonl")
+@click.option("--queries", type=_EXISTING_FILE, required=True, help="BEIR queries.jsonl")
+@click.option(
+    "--qrels", type=_EXISTING_FILE, required=True, help="qrels TSV (query-id, corpus-id, score)"
+)
+@click.option("--answers", type=_EXISTING_FILE, help="answers.jsonl {id, answer}: adds answer@5")
+@click.option(
+    "--mode",
+    "modes",
+    type=EVAL_MODES,
+    multiple=True,
+    help="hybrid, dense, lexical or all; repeatable (default: all). One ingest serves them all.",
+)
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Data folder to ingest into and keep, so a later run embeds nothing "
+    "(default: a throw-away temp folder). Use it for evaluation only.",
+)
+@click.option("--json", "as_json", is_flag=True, help='Print {"<mode>": {"ndcg@10": …}, …}.')
+@click.pass_context
+def eval_(
+    ctx: click.Context,
+    corpus: Path,
+    queries: Path,
+    qrels: Path,
+    answers: Path | None,
+    modes: tuple[str, ...],
+    keep: Path | None,
+    as_json: bool,
+) -> None:
+    """Score retrieval on a BEIR-layout set: nDCG@10, Recall@1/5/10, MRR@10 (documents),
+    answer@5 (chunks), latency p50/p95. Chunking and fusion follow the settings
+    (SAMSOK_CHUNK_MAX_TOKENS, SAMSOK_FUSION, SAMSOK_DENSE_WEIGHT, …)."""
+    import tempfile
+    from contextlib import ExitStack
+
+    from api.services import open_index
+    from search.eval import load_beir
+    from search.evaluation import ingest_corpus, parse_modes, run_evaluation
+
+    settings: Settings = ctx.obj
+    try:
+        dataset = load_beir(corpus, queries, qrels, answers)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    with ExitStack() as stack:
+        folder = keep or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="samsok-eval-"))
+        )
+        # The model stays where the settings keep it: a temp data folder must not convert it again.
+        eval_settings = settings.model_copy(
+            update={"data_dir": folder, "model_cache_dir": settings.models_dir}
+        )
+        try:
+            index = open_index(eval_settings)
+            stack.callback(index.close)
+            report = ingest_corpus(index, dataset, progress=True)
+            click.echo(
+                f"ingested {report.documents} passages → {report.chunks} chunks in "
+                f"{report.seconds:.0f} s {report.outcomes} ({folder})",
+                err=True,
+            )
+            results = run_evaluation(
+                dataset, parse_modes(modes), index=index, ingest=False, progress=True
+            )
+        except (SearchError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps({m: s.as_dict() for m, s in results.items()}, indent=2))
+        return
+    judged = next(iter(results.values())).queries
+    click.echo(f"{judged} judged queries, {report.documents} passages, {report.chunks} chunks")
+    click.echo(
+        f"{'mode':<8} {'nDCG@10':>7} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MRR@10':>7} "
+        f"{'ans@5':>6} {'p50 ms':>7} {'p95 ms':>7}"
+    )
+    for mode, s in results.items():
+        answer = f"{s.answer_at_5:6.3f}" if s.answer_at_5 is not None else f"{'-':>6}"
+        click.echo(
+            f"{mode:<8} {s.ndcg_at_10:7.3f} {s.recall_at_1:6.3f} {s.recall_at_5:6.3f} "
+            f"{s.recall_at_10:6.3f} {s.mrr_at_10:7.3f} {answer} "
+            f"{s.latency_ms_p50:7.1f} {s.latency_ms_p95:7.1f}"
+        )
+        if s.unsearchable:
+            click.echo(f"         ({s.unsearchable} queries had no searchable word)")
+
+
 @cli.command("prepare-model")
 @click.pass_context
 def prepare_model(ctx: click.Context) -> None:

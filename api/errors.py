@@ -28,12 +28,11 @@ def _problem(status: int, message: str, **extra: object) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return _problem(422, validation_message(errors), detail=errors)
-
     @app.exception_handler(ValidationError)
-    async def _model_invalid(request: Request, exc: ValidationError) -> JSONResponse:
+    async def _invalid(
+        request: Request, exc: RequestValidationError | ValidationError
+    ) -> JSONResponse:
+        # ValidationError: a request model built inside a route (same message either way).
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
         return _problem(422, validation_message(errors), detail=errors)
 

@@ -91,7 +91,8 @@ class ChunkConfig:
 
 @dataclass(frozen=True)
 class CrawlConfig:
-    """Settings of the crawler (`ingest.fetch`, `ingest.robots`, `ingest.crawl`).
+    """Settings of the crawler (`ingest.fetch`, `ingest.robots`, `ingest.sitemap`, `ingest.crawl`
+    and the modules they use).
 
     Politeness is on by default: robots.txt is obeyed, one request at a time per host, and
     at least `delay_seconds` between two requests to the same host (more when robots.txt
@@ -134,6 +135,18 @@ class CrawlConfig:
     obey_robots: bool = True
     #: After a complete crawl, emit DocumentRemoved for known pages no longer linked or listed.
     remove_vanished: bool = True
+    #: Age limit on trusting a sitemap `<lastmod>` (many CMSs never update it): a page whose
+    #: lastmod is unchanged is still revalidated with a conditional GET when a request last
+    #: confirmed it longer ago than this. Also how often a known dead URL is retried.
+    #: 0 revalidates every crawl.
+    revalidate_after_days: float = 7.0
+    #: A URL that answered 404/410 in this many crawls in a row is known dead: it is retried
+    #: only once per `revalidate_after_days` and skipped (known_dead) otherwise. 0: never.
+    known_dead_after_crawls: int = 3
+    #: Sitemap files read per source and run (the source's, robots.txt's, nested ones).
+    max_sitemaps: int = 20
+    #: Page URLs taken from all sitemaps of a source in one run.
+    max_sitemap_entries: int = 50_000
 
     def __post_init__(self) -> None:
         if min(self.delay_seconds, self.max_crawl_delay_seconds, self.backoff_base_seconds,
@@ -144,6 +157,8 @@ class CrawlConfig:
         if self.per_host_concurrency < 1 or self.max_bytes < 1 or self.max_html_bytes < 1:
             raise ValueError("per_host_concurrency and the byte caps must be at least 1")
         if min(self.retries, self.max_redirects, self.max_query_variants, self.max_depth,
-               self.max_pages) < 0:
-            raise ValueError("retries, max_redirects, max_query_variants, max_depth and "
-                             "max_pages must not be negative")
+               self.max_pages, self.known_dead_after_crawls, self.max_sitemaps,
+               self.max_sitemap_entries, self.revalidate_after_days) < 0:
+            raise ValueError("retries, max_redirects, max_query_variants, max_depth, max_pages,"
+                             " known_dead_after_crawls, the sitemap caps and"
+                             " revalidate_after_days must not be negative")

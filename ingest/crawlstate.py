@@ -1,15 +1,8 @@
-"""The crawler's memory: `crawl.db` (SQLite in WAL mode).
-
-Tables
-    runs      one crawl of one source: started, finished, complete, counts (JSON)
-    log       every fetch outcome: url, time, outcome, reason, detail, HTTP status, bytes, seconds
-    pages     per URL: validators (ETag, Last-Modified), body and content hashes, MinHash
-              signature, the links it had, sitemap lastmod, live|gone, last run it was seen
-    frontier  the URLs of an unfinished run: depth, where found, pending|done|skipped
-    variants  query-string variants counted per path in a run (trap guard)
+"""The crawler's memory: `crawl.db` (SQLite in WAL mode; tables in `ingest.crawlschema`).
 
 Every change the crawler makes for one URL goes through one `transaction()`, so a crash or
 SIGKILL leaves either all of it or none of it; an unfinished run resumes from its frontier.
+An older crawl.db is brought up to date when it is opened.
 """
 
 from __future__ import annotations
@@ -18,99 +11,20 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ingest.crawlschema import (
+    FrontierItem,
+    LogEntry,
+    PageState,
+    Run,
+    migrate,
+    page_from_row,
+    utc_now,
+)
+
 __all__ = ["CrawlState", "FrontierItem", "LogEntry", "PageState", "Run", "utc_now"]
-
-_SCHEMA_VERSION = "1"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY, source TEXT NOT NULL, started TEXT NOT NULL, finished TEXT,
-    complete INTEGER NOT NULL DEFAULT 0, counts TEXT NOT NULL DEFAULT '{}');
-CREATE INDEX IF NOT EXISTS runs_source ON runs (source, id);
-CREATE TABLE IF NOT EXISTS log (
-    id INTEGER PRIMARY KEY, run_id INTEGER, source TEXT, url TEXT NOT NULL, at TEXT NOT NULL,
-    outcome TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '',
-    http_status INTEGER, bytes INTEGER NOT NULL DEFAULT 0, elapsed REAL NOT NULL DEFAULT 0,
-    final_url TEXT);
-CREATE INDEX IF NOT EXISTS log_url ON log (url);
-CREATE INDEX IF NOT EXISTS log_run ON log (run_id, outcome);
-CREATE TABLE IF NOT EXISTS pages (
-    url TEXT PRIMARY KEY, source TEXT NOT NULL, doc_id TEXT, etag TEXT, last_modified TEXT,
-    body_hash TEXT, content_hash TEXT, signature BLOB, is_listing INTEGER NOT NULL DEFAULT 0,
-    links TEXT NOT NULL DEFAULT '[]', sitemap_lastmod TEXT, status TEXT NOT NULL DEFAULT 'live',
-    first_seen TEXT, last_fetched TEXT, last_changed TEXT, last_seen_run INTEGER);
-CREATE INDEX IF NOT EXISTS pages_source ON pages (source, status);
-CREATE INDEX IF NOT EXISTS pages_doc ON pages (doc_id);
-CREATE TABLE IF NOT EXISTS frontier (
-    run_id INTEGER NOT NULL, url TEXT NOT NULL, source TEXT NOT NULL, depth INTEGER NOT NULL,
-    discovered_from TEXT, mode TEXT NOT NULL DEFAULT 'page', lastmod TEXT,
-    state TEXT NOT NULL DEFAULT 'pending', seq INTEGER NOT NULL,
-    PRIMARY KEY (run_id, url));
-CREATE INDEX IF NOT EXISTS frontier_next ON frontier (run_id, state, depth, seq);
-CREATE TABLE IF NOT EXISTS variants (
-    run_id INTEGER NOT NULL, path TEXT NOT NULL, count INTEGER NOT NULL,
-    PRIMARY KEY (run_id, path));
-"""
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class Run:
-    id: int
-    source: str
-    started: str
-    resumed: bool
-    counts: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class FrontierItem:
-    url: str
-    depth: int
-    discovered_from: str | None
-    mode: str  # "page", or "pdf" for a link outside the prefixes that must turn out a PDF
-    lastmod: str | None
-    state: str
-
-
-@dataclass(frozen=True)
-class PageState:
-    url: str
-    source: str
-    doc_id: str | None
-    etag: str | None
-    last_modified: str | None
-    body_hash: str | None
-    content_hash: str | None
-    signature: bytes | None
-    is_listing: bool
-    links: list[str]
-    sitemap_lastmod: str | None
-    status: str
-    last_seen_run: int | None
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    run_id: int | None
-    source: str | None
-    url: str
-    at: str
-    outcome: str
-    reason: str
-    detail: str
-    http_status: int | None
-    bytes: int
-    elapsed: float
-    final_url: str | None
 
 
 class CrawlState:
@@ -125,10 +39,7 @@ class CrawlState:
         # last commits, and even then the database stays consistent.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._depth = 0
-        self._db.executescript(_SCHEMA)
-        self._db.execute(
-            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (_SCHEMA_VERSION,)
-        )
+        migrate(self._db)
 
     def close(self) -> None:
         self._db.close()
@@ -327,6 +238,23 @@ class CrawlState:
             f"UPDATE pages SET {assignments} WHERE url = ?", (*fields.values(), url)
         )
 
+    def record_dead(self, url: str, source: str, run_id: int, at: str) -> None:
+        """`url` answered 404/410 at `at`: one more crawl in its dead streak; it is gone."""
+        self._db.execute(
+            "INSERT INTO pages (url, source, first_seen, status) VALUES (?, ?, ?, 'gone')"
+            " ON CONFLICT (url) DO NOTHING", (url, source, at),
+        )
+        self._db.execute(
+            "UPDATE pages SET dead_streak = dead_streak + 1, last_validated = ?, status = 'gone',"
+            " source = ?, last_seen_run = ? WHERE url = ?", (at, source, run_id, url),
+        )
+
+    def clear_dead(self, url: str) -> None:
+        """`url` answered something other than 404/410: its dead streak ends."""
+        self._db.execute(
+            "UPDATE pages SET dead_streak = 0 WHERE url = ? AND dead_streak > 0", (url,)
+        )
+
     def unseen_pages(self, source: str, run_id: int) -> list[PageState]:
         """Live documents of the source that this run did not see (tombstone candidates)."""
         rows = self._db.execute(
@@ -364,9 +292,4 @@ class CrawlState:
 
     @staticmethod
     def _page(row: sqlite3.Row) -> PageState:
-        return PageState(
-            row["url"], row["source"], row["doc_id"], row["etag"], row["last_modified"],
-            row["body_hash"], row["content_hash"], row["signature"], bool(row["is_listing"]),
-            json.loads(row["links"] or "[]"), row["sitemap_lastmod"], row["status"],
-            row["last_seen_run"],
-        )
+        return page_from_row(row)

@@ -30,7 +30,7 @@ from ingest.models import Chunk, Document
 from search.dense import DenseIndex
 from search.embed import Embedder
 from search.errors import DocumentNotFound, IndexMismatchError, QueryError
-from search.fusion import rrf, weighted_minmax
+from search.fusion import rrf, weighted_minmax, weighted_zscore
 from search.lexical import LexicalIndex
 from search.models import (
     DocumentView,
@@ -43,7 +43,7 @@ from search.models import (
 )
 from search.store import DocumentRow, Filters, Store
 
-__all__ = ["IndexConfig", "SearchIndex", "UpsertOutcome"]
+__all__ = ["IndexConfig", "RankedChunk", "SearchIndex", "UpsertOutcome"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,16 @@ class IndexConfig:
     near_duplicate_min_words: int = 50
     snippet_chars: int = 300
     commit_every: int = 50  # documents between FAISS writes during long ingests
+
+
+@dataclass(frozen=True)
+class RankedChunk:
+    """One entry of `SearchIndex.ranked_chunks`."""
+
+    chunk_id: int
+    doc_id: str
+    score: float
+    text: str
 
 
 @dataclass(frozen=True)
@@ -356,25 +366,55 @@ class SearchIndex:
             results=hits,
         )
 
+    def ranked_chunks(self, request: SearchRequest) -> list[RankedChunk]:
+        """The chunk ranking `search` groups into documents: chunks best first, filtered and
+        fused exactly as there, `request.offset` … `offset + limit` of them (several may come
+        from one document). For evaluation at chunk level and for debugging a ranking."""
+        self.refresh()
+        filters = Filters(request.region, request.doc_type, request.date_from, request.date_to)
+        need = request.offset + request.limit
+        allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
+        k = max(self.config.candidates, need)
+        run = self._fused_run(request.q, request.mode, filters, allowed, k)[request.offset : need]
+        rows = self.store.chunks([cid for cid, _ in run])
+        return [
+            RankedChunk(cid, rows[cid].doc_id, score, rows[cid].text)
+            for cid, score in run
+            if cid in rows
+        ]
+
     def _rank(self, query: str, mode: SearchMode, filters: Filters, need: int) -> list[_Ranked]:
         allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
         available = len(allowed) if allowed is not None else self._dense.size
         k = max(self.config.candidates, need * 4)
+        qvec = self.embedder.embed_queries([query])[0] if mode != SearchMode.LEXICAL else None
         while True:
-            runs: list[list[tuple[int, float]]] = []
-            weights: list[float] = []
-            if mode in (SearchMode.HYBRID, SearchMode.DENSE):
-                qvec = self.embedder.embed_queries([query])[0]
-                runs.append(self._dense.search(qvec, k, allowed))
-                weights.append(self.config.dense_weight)
-            if mode in (SearchMode.HYBRID, SearchMode.LEXICAL):
-                runs.append(self._lexical_run(query, filters, k, strict=mode == SearchMode.LEXICAL))
-                weights.append(1.0 - self.config.dense_weight)
-            fused = self._fuse(runs, weights) if len(runs) > 1 else runs[0]
-            grouped = self._group(fused)
+            grouped = self._group(self._fused_run(query, mode, filters, allowed, k, qvec))
             if len(grouped) >= need or k >= available or mode == SearchMode.LEXICAL:
                 return grouped
             k *= 4
+
+    def _fused_run(
+        self,
+        query: str,
+        mode: SearchMode,
+        filters: Filters,
+        allowed: np.ndarray | None,
+        k: int,
+        qvec: np.ndarray | None = None,
+    ) -> list[tuple[int, float]]:
+        """Top-k chunks of each run `mode` asks for (filters applied inside both), fused."""
+        runs: list[list[tuple[int, float]]] = []
+        weights: list[float] = []
+        if mode in (SearchMode.HYBRID, SearchMode.DENSE):
+            if qvec is None:
+                qvec = self.embedder.embed_queries([query])[0]
+            runs.append(self._dense.search(qvec, k, allowed))
+            weights.append(self.config.dense_weight)
+        if mode in (SearchMode.HYBRID, SearchMode.LEXICAL):
+            runs.append(self._lexical_run(query, filters, k, strict=mode == SearchMode.LEXICAL))
+            weights.append(1.0 - self.config.dense_weight)
+        return self._fuse(runs, weights) if len(runs) > 1 else runs[0]
 
     def _lexical_run(
         self, query: str, filters: Filters, k: int, *, strict: bool
@@ -392,6 +432,8 @@ class SearchIndex:
     ) -> list[tuple[int, float]]:
         if self.config.fusion == "rrf":
             return rrf(runs, k=self.config.rrf_k, weights=weights)
+        if self.config.fusion == "zscore":
+            return weighted_zscore(runs, weights=weights)
         return weighted_minmax(runs, weights=weights)
 
     def _group(self, run: list[tuple[int, float]]) -> list[_Ranked]:

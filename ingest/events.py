@@ -1,0 +1,94 @@
+"""What a crawl yields (`CrawlEvent`s) and what it counts (`CrawlSummary`).
+
+Re-exported by `ingest.crawl`, where the rest of the code base imports them from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.models import Document
+
+__all__ = [
+    "CrawlEvent",
+    "CrawlSummary",
+    "DocumentFetched",
+    "DocumentRemoved",
+    "DocumentUnchanged",
+    "ItemFailed",
+    "ItemSkipped",
+    "count",
+]
+
+
+@dataclass(frozen=True)
+class DocumentFetched:
+    document: Document
+    new: bool  # False: a changed version of a document indexed before
+
+
+@dataclass(frozen=True)
+class DocumentUnchanged:
+    url: str
+    doc_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentRemoved:
+    url: str
+    doc_id: str
+    reason: str  # http_404 | http_410 | vanished
+
+
+@dataclass(frozen=True)
+class ItemSkipped:
+    url: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ItemFailed:
+    url: str
+    reason: str
+    detail: str = ""
+
+
+CrawlEvent = DocumentFetched | DocumentUnchanged | DocumentRemoved | ItemSkipped | ItemFailed
+
+
+@dataclass
+class CrawlSummary:
+    """Counts of one `crawl()` call (all sources); per-run counts are kept in crawl.db.
+
+    Page URLs only: robots.txt and sitemap requests count in `requests` and are in the crawl
+    log, not here. `skipped` and `failed` are by reason (e.g. skipped known_dead).
+    """
+
+    fetched: int = 0  # 2xx bodies received
+    not_modified: int = 0  # 304 answers
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0  # 304, same body/content hash, or same (recently checked) sitemap lastmod
+    removed: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (dict(v) if isinstance(v, dict) else v) for k, v in vars(self).items()}
+
+    def add(self, key: str, reason: str | None = None) -> None:
+        """One more `key` (a count), or one more `reason` under `key` (skipped/failed)."""
+        count(vars(self), key, reason)
+
+
+def count(counts: dict[str, Any], key: str, reason: str | None = None) -> None:
+    """Bump `counts[key]`, or `counts[key][reason]` (the layout of CrawlSummary and run counts)."""
+    if reason is None:
+        counts[key] = counts.get(key, 0) + 1
+    else:
+        bucket = counts.setdefault(key, {})
+        bucket[reason] = bucket.get(reason, 0) + 1
