@@ -26,9 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from ingest.models import Chunk, DocType, Document, Page, Region
+from search.errors import IndexMismatchError
 
 __all__ = ["ChunkRow", "DocumentRow", "Filters", "Store"]
 
+SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
@@ -189,6 +191,18 @@ class Store:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=10000")
         self._conn.executescript(SCHEMA)
+        self._check_schema_version()
+
+    def _check_schema_version(self) -> None:
+        """Refuse a store written in another layout instead of failing later on a column."""
+        found = self.get_meta("schema_version")
+        if found is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(found) != SCHEMA_VERSION:
+            raise IndexMismatchError(
+                f"{self.path} has store layout {found}, this version uses {SCHEMA_VERSION}: "
+                "move the data folder aside and crawl again"
+            )
 
     def close(self) -> None:
         with self._lock:

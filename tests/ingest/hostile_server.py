@@ -6,7 +6,8 @@
   Last-Modified, a PDF under /files/, tracking-parameter and fragment variants of one link,
   a robots-disallowed path, a sitemap). Tests change it through `server.state`.
 - `/hostile/`: one link per hostile case (see `HOSTILE_CASES`), then `/hostile/after`, a
-  sentinel that proves the crawl went on.
+  sentinel that proves the crawl went on. `/hostile/silent` (not linked) never answers.
+- `state.files`: extra static files by path (sitemaps, gzipped ones, ...) that tests add.
 
 Every request is recorded in `state.requests` (method, path with query, conditional headers)
 so tests can assert what was (not) asked for.
@@ -67,6 +68,7 @@ HOSTILE_CASES: dict[str, tuple[str, str]] = {
     "/hostile/slow": ("failed", "read_timeout"),
     "/hostile/hang": ("failed", "read_timeout"),
     "/hostile/drip": ("failed", "total_timeout"),
+    "/hostile/drip-headers": ("failed", "total_timeout"),
     "/hostile/flaky": ("ok", "new"),
     "/hostile/busy": ("ok", "new"),
     "/hostile/ratelimit": ("ok", "new"),
@@ -118,6 +120,7 @@ class HostileState:
     gone: dict[str, int] = field(default_factory=dict)  # path → 404 or 410
     overrides: dict[str, str] = field(default_factory=dict)  # path → new HTML
     sitemap: dict[str, str] = field(default_factory=dict)  # path → lastmod
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # path → body, type
     requests: list[Hit] = field(default_factory=list)
     attempts: Counter[str] = field(default_factory=Counter)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -230,6 +233,9 @@ class _Handler(BaseHTTPRequestHandler):
         path, query = url.path, parse_qs(url.query)
         if path in self.state.gone:
             self._send(self.state.gone[path], b"<html><body>Borte</body></html>")
+        elif path in self.state.files:
+            body, content_type = self.state.files[path]
+            self._send(200, body, content_type)
         elif path == "/robots.txt":
             self._send(self.state.robots_status, self.state.robots.encode(),
                        "text/plain; charset=utf-8")
@@ -295,6 +301,19 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 self.wfile.write(b" ")
                 self.wfile.flush()
+        elif path == "/hostile/drip-headers":
+            # The status line, then one header byte per 0.2 s: never a read timeout.
+            self.close_connection = True
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            self.wfile.flush()
+            for byte in b"X-Drip: " + b"a" * 5000:
+                if stop.wait(0.2):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+        elif path == "/hostile/silent":  # not linked: accepts the request, never answers
+            self.close_connection = True
+            stop.wait(30.0)
         elif path == "/hostile/flaky" and attempt == 1:
             self._send(500, b"<html><body>Intern feil</body></html>")
         elif path == "/hostile/busy" and attempt == 1:

@@ -299,3 +299,13 @@ def test_similar_prefers_the_other_documents_on_the_same_topic(index: SearchInde
     assert response.results[0].doc_id == vaernes.doc_id
     assert all(h.region is Region.VAERNES for h in response.results)
     assert orkdal_twin.doc_id not in {h.doc_id for h in response.results}
+
+
+def test_a_store_in_another_layout_is_refused(tmp_path: Path) -> None:
+    from search.store import Store
+
+    store = Store(tmp_path / "store.db")
+    store.set_meta("schema_version", "0")
+    store.close()
+    with pytest.raises(IndexMismatchError, match="layout 0"):
+        Store(tmp_path / "store.db")

@@ -1,0 +1,285 @@
+"""Retrieval on NorQuAD validation: hybrid, dense and lexical side by side with bm25s baselines.
+
+The corpus is ingested into a `SearchIndex` exactly as the product does it (`ingest.chunk`,
+the embedding model, FTS5 with the Norwegian analyzer and its decompounder) and every mode is
+run through `SearchIndex.search` by `search.evaluation.run_evaluation`. In the same run, two
+bm25s baselines index the very same chunk texts:
+
+- "bm25s plain": bm25s's own tokenizer, no stemmer, no stop words;
+- "bm25s stemmed": `search.analyze.NorwegianAnalyzer` terms (Snowball stemmer + Norwegian stop
+  words; no decompounder) for chunks and queries.
+
+Document-level nDCG@10, R@1/5/10, MRR@10 (a document ranks where its best chunk does),
+chunk-level answer@5, per-query latency p50/p95 (ms; the modes through `search`, query
+embedding included; bm25s through `retrieve`), and, per system, queries whose nDCG@10 went up /
+down against stemmed bm25s (one query moves the mean by about 0.002).
+
+    .venv/bin/python benchmarks/retrieval.py [--data DIR] [--keep DIR]
+        [--max-tokens 200] [--overlap 32] [--no-title]
+        [--fusion zscore|minmax|rrf] [--dense-weight W] [--candidates N] [--rrf-k K]
+        [--sweep] [--json]
+
+`--keep DIR` keeps the ingested folder: a later run with the same chunking embeds nothing (use
+one folder per chunking). `--sweep` then scores hybrid for every fusion method, dense weight and
+candidate depth over that one ingest (query vectors computed once).
+
+The defaults in `search.index.IndexConfig` and `ingest.config.ChunkConfig` come from these runs;
+the sweeps and their tables are in docs/retrieval.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
+from functools import partial
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from api.settings import Settings
+from ingest.chunk import chunk_document
+from ingest.config import ChunkConfig
+from search.analyze import NorwegianAnalyzer
+from search.embed import Embedder
+from search.eval import BeirDataset, documents_from_chunks, load_beir
+from search.evaluation import (
+    ModeScores,
+    ingest_corpus,
+    judgements,
+    run_evaluation,
+    score_runs,
+)
+from search.index import IndexConfig, SearchIndex
+from search.models import SearchMode
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "norquad"
+TOP_CHUNKS = 100  # chunks a baseline retrieves per query (documents from their best chunk)
+ANSWER_K = 5
+
+Tokenize = Callable[[str], list[str]]
+
+
+def load_norquad(folder: Path) -> BeirDataset:
+    return load_beir(
+        folder / "corpus.jsonl",
+        folder / "queries_validation.jsonl",
+        folder / "qrels_validation.tsv",
+        folder / "answers_validation.jsonl",
+    )
+
+
+# -- bm25s baselines ------------------------------------------------------------------------------
+
+
+def bm25s_baseline(
+    index: SearchIndex, dataset: BeirDataset, tokenize: Tokenize | None
+) -> ModeScores:
+    """bm25s over the index's chunks; `tokenize` None = bm25s's own tokenizer."""
+    corpus_of, qrels = judgements(index, dataset)
+    rows = index.store.all_chunks()
+    texts = [text for _, text, _ in rows]
+    doc_of = index.store.chunk_doc_ids(chunk_id for chunk_id, _, _ in rows)
+    docs = [corpus_of.get(doc_of[chunk_id], doc_of[chunk_id]) for chunk_id, _, _ in rows]
+    retriever = bm25s.BM25()
+    if tokenize is None:
+        retriever.index(
+            bm25s.tokenize(texts, stopwords=None, show_progress=False), show_progress=False
+        )
+    else:
+        retriever.index([tokenize(t) for t in texts], show_progress=False)
+
+    def query_tokens(text: str) -> list[str]:
+        if tokenize is None:
+            return bm25s.tokenize(text, stopwords=None, show_progress=False, return_ids=False)[0]
+        return tokenize(text)
+
+    judged = [q for q, rel in qrels.items() if any(r > 0 for r in rel.values())]
+    doc_run: dict[str, list[str]] = {}
+    chunk_run: dict[str, list[str]] = {}
+    seconds: list[float] = []
+    for query_id in judged:
+        started = time.perf_counter()
+        known = [t for t in query_tokens(dataset.queries[query_id]) if t in retriever.vocab_dict]
+        ranked: list[int] = []
+        if known:
+            ids, scores = retriever.retrieve(
+                [known], k=min(TOP_CHUNKS, len(texts)), show_progress=False, n_threads=1
+            )
+            ranked = [int(i) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+        seconds.append(time.perf_counter() - started)
+        doc_run[query_id] = documents_from_chunks(ranked, docs.__getitem__)
+        chunk_run[query_id] = [texts[i] for i in ranked[:ANSWER_K]]
+    return score_runs(dataset, judged, qrels, doc_run, chunk_run, seconds)
+
+
+# -- query vectors once, for sweeps ---------------------------------------------------------------
+
+
+class QueryCache:
+    """An embedder whose query vectors are computed once (sweeps rank the same queries)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in texts if t not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self._embedder.embed_queries(missing), strict=True))
+        return np.vstack([self._vectors[t] for t in texts])
+
+
+def sweep(
+    folder: Path,
+    embedder: Embedder,
+    chunker: Any,
+    dataset: BeirDataset,
+    base: IndexConfig,
+    *,
+    verbose: bool,
+) -> list[tuple[IndexConfig, ModeScores]]:
+    """Hybrid over fusion × dense weight × candidates (answers only for the default depth)."""
+    cached = QueryCache(embedder)
+    grid: list[IndexConfig] = []
+    for fusion, weight, depth in product(
+        ("zscore", "minmax", "rrf"), (0.3, 0.4, 0.5, 0.6, 0.7), (50, 100, 200, 400)
+    ):
+        grid.append(replace(base, fusion=fusion, dense_weight=weight, candidates=depth))
+    for k in (10, 30, 60, 100):
+        grid.append(replace(base, fusion="rrf", dense_weight=0.5, rrf_k=k))
+    out = []
+    for config in grid:
+        with SearchIndex(folder, cached, chunker, config) as index:  # type: ignore[arg-type]
+            scores = run_evaluation(dataset, [SearchMode.HYBRID], index=index, ingest=False)
+        out.append((config, scores["hybrid"]))
+        if verbose:
+            print(
+                f"  {_describe(config):<34} {_cells(scores['hybrid'], latency=False)}", flush=True
+            )
+    return out
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+
+def _describe(config: IndexConfig) -> str:
+    if config.fusion == "rrf":
+        return f"rrf k={config.rrf_k} w={config.dense_weight} cand={config.candidates}"
+    return f"{config.fusion} w={config.dense_weight} cand={config.candidates}"
+
+
+def _cells(s: ModeScores, *, latency: bool = True) -> str:
+    answer = f"{s.answer_at_5:6.3f}" if s.answer_at_5 is not None else f"{'-':>6}"
+    text = (
+        f"{s.ndcg_at_10:7.4f} {s.recall_at_1:6.3f} {s.recall_at_5:6.3f} {s.recall_at_10:6.3f} "
+        f"{s.mrr_at_10:7.4f} {answer}"
+    )
+    if latency:
+        text += f" {s.latency_ms_p50:7.1f} {s.latency_ms_p95:7.1f}"
+    return text
+
+
+def _versus(row: ModeScores, base: ModeScores) -> str:
+    a, b = row.ndcg_per_query, base.ndcg_per_query
+    up = sum(a[q] > b[q] + 1e-9 for q in a)
+    down = sum(a[q] < b[q] - 1e-9 for q in a)
+    return f"+{up}/-{down}"
+
+
+def print_table(rows: dict[str, ModeScores], base: str) -> None:
+    header = (
+        f"{'system':<14} {'nDCG@10':>7} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MRR@10':>7} "
+        f"{'ans@5':>6} {'p50 ms':>7} {'p95 ms':>7} {'vs ' + base:>17}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, s in rows.items():
+        versus = "-" if name == base else _versus(s, rows[base])
+        print(f"{name:<14} {_cells(s)} {versus:>17}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--keep", type=Path, help="data folder to reuse (one per chunking)")
+    parser.add_argument("--max-tokens", type=int, default=ChunkConfig.max_tokens)
+    parser.add_argument("--overlap", type=int, default=ChunkConfig.overlap_tokens)
+    parser.add_argument("--no-title", action="store_true", help="no title line in chunks")
+    parser.add_argument("--fusion", choices=("zscore", "minmax", "rrf"), default=IndexConfig.fusion)
+    parser.add_argument("--dense-weight", type=float, default=IndexConfig.dense_weight)
+    parser.add_argument("--candidates", type=int, default=IndexConfig.candidates)
+    parser.add_argument("--rrf-k", type=int, default=IndexConfig.rrf_k)
+    parser.add_argument("--sweep", action="store_true", help="also sweep the fusion settings")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    dataset = load_norquad(args.data)
+    settings = Settings()
+    embedder = Embedder(settings.embed_config())
+    chunk_config = ChunkConfig(
+        max_tokens=args.max_tokens, overlap_tokens=args.overlap, include_title=not args.no_title
+    )
+    chunker = partial(chunk_document, config=chunk_config, count_tokens=embedder.count_tokens)
+    config = IndexConfig(
+        fusion=args.fusion,
+        dense_weight=args.dense_weight,
+        candidates=args.candidates,
+        rrf_k=args.rrf_k,
+    )
+    with tempfile.TemporaryDirectory(prefix="samsok-bench-") as tmp:
+        folder = args.keep or Path(tmp)
+        with SearchIndex(folder, embedder, chunker, config) as index:
+            report = ingest_corpus(index, dataset, progress=not args.json)
+            rows: dict[str, ModeScores] = dict(
+                run_evaluation(dataset, list(SearchMode), index=index, ingest=False)
+            )
+            plain = bm25s_baseline(index, dataset, None)
+            analyzer = NorwegianAnalyzer()
+            stemmed = bm25s_baseline(index, dataset, analyzer.index_terms)
+        rows["bm25s plain"] = plain
+        rows["bm25s stemmed"] = stemmed
+        if args.sweep and not args.json:
+            print("sweep (hybrid):", flush=True)
+        swept = (
+            sweep(folder, embedder, chunker, dataset, config, verbose=not args.json)
+            if args.sweep
+            else []
+        )
+
+    setup = {
+        "chunking": asdict(chunk_config),
+        "index": asdict(config),
+        "model": embedder.model_id,
+        "passages": report.documents,
+        "chunks": report.chunks,
+        "queries": rows["hybrid"].queries,
+    }
+    if args.json:
+        out: dict[str, Any] = {"setup": setup, **{k: v.as_dict() for k, v in rows.items()}}
+        if swept:
+            out["sweep"] = [{"config": asdict(c), **s.as_dict()} for c, s in swept]
+        print(json.dumps(out, indent=2))
+        return
+    print(
+        f"NorQuAD validation: {setup['queries']} queries, {report.documents} passages, "
+        f"{report.chunks} chunks (max_tokens {chunk_config.max_tokens}, overlap "
+        f"{chunk_config.overlap_tokens}, title {chunk_config.include_title}); "
+        f"hybrid = {_describe(config)}"
+    )
+    print_table(rows, "bm25s stemmed")
+
+
+if __name__ == "__main__":
+    main()
