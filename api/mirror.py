@@ -96,6 +96,8 @@ def serve_mirror(root: Path, hosts: list[str]) -> MirrorServer:
 class _MirrorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "SamsokMirror/1"
+    # Without TCP_NODELAY every small response waits ~40 ms on Nagle + delayed ACK.
+    disable_nagle_algorithm = True
     folder: Path
 
     def log_message(self, format: str, *args: Any) -> None:

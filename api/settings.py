@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         CrawlConfig.total_timeout, gt=0, description="Wall-clock cap per request (s)"
     )
     crawl_obey_robots: bool = Field(True, description="Honour robots.txt (leave on)")
+    crawl_revalidate_after_days: float = Field(
+        CrawlConfig.revalidate_after_days,
+        ge=0,
+        description="Trust an unchanged sitemap lastmod / skip known dead links this long",
+    )
     recrawl_interval: float = Field(
         24 * 3600, gt=0, description="Seconds between crawls in `samsok crawl --every`"
     )
@@ -73,7 +78,9 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(
         ChunkConfig.overlap_tokens, ge=0, description="Overlap between chunks"
     )
-    fusion: Literal["minmax", "rrf"] = Field(IndexConfig.fusion, description="Hybrid fusion method")
+    fusion: Literal["zscore", "minmax", "rrf"] = Field(
+        IndexConfig.fusion, description="Hybrid fusion method"
+    )
     dense_weight: float = Field(
         IndexConfig.dense_weight, ge=0, le=1, description="Weight of dense vs lexical"
     )
@@ -111,6 +118,7 @@ class Settings(BaseSettings):
             max_bytes=self.crawl_max_bytes,
             total_timeout=self.crawl_timeout,
             obey_robots=self.crawl_obey_robots,
+            revalidate_after_days=self.crawl_revalidate_after_days,
         )
 
     def index_config(self) -> IndexConfig:

@@ -41,12 +41,13 @@ from ingest.events import (
     ItemFailed,
     ItemSkipped,
     count,
+    counted,
 )
 from ingest.fetch import PAGE_TYPES, PDF_TYPES, Fetcher, FetchResult, Outcome
 from ingest.frontier import CrawlRun, Gate, Step, link_mode
 from ingest.interpret import ExtractFn, Interpreter, doc_alive_elsewhere
 from ingest.models import SkipReason
-from ingest.robots import RobotsCache, RobotsRules, RobotsStatus, origin_of, rules_from_response
+from ingest.robots import RobotsCache, RobotsRules, origin_of, rules_from_fetch
 from ingest.sitemap import Harvest, harvest_sitemaps
 from ingest.sources import Source
 from ingest.urls import normalize_url, path_key, scope_check, url_host
@@ -234,13 +235,7 @@ class Crawler:
             detail = f"{detail}; redirects: {hops}" if detail else f"redirects: {hops}"
         now = self._now().isoformat(timespec="seconds")
         with self.state.transaction():
-            self.state.log(
-                run.id, source.name, url, step.outcome, reason=step.reason,
-                detail=detail, http_status=result.status_code if result else None,
-                nbytes=result.bytes_read if result else 0,
-                elapsed=result.elapsed if result else 0.0,
-                final_url=result.final_url if result else None,
-            )
+            self._log_now(run, url, step.outcome, step.reason, detail, result)
             if step.page is not None and step.page_url:
                 page = step.page
                 if result is not None and result.outcome in (Outcome.OK, Outcome.NOT_MODIFIED):
@@ -275,22 +270,8 @@ class Crawler:
                 self.summary.add("skipped", why)
 
     def _tally(self, run: CrawlRun, step: Step) -> None:
-        result, event = step.result, step.event
-        bumps: list[tuple[str, str | None]] = []
-        if result is not None and result.outcome is Outcome.OK:
-            bumps.append(("fetched", None))
-        if result is not None and result.outcome is Outcome.NOT_MODIFIED:
-            bumps.append(("not_modified", None))
-        if isinstance(event, DocumentFetched):
-            bumps.append(("new" if event.new else "changed", None))
-        elif isinstance(event, DocumentUnchanged):
-            bumps.append(("unchanged", None))
-        elif isinstance(event, DocumentRemoved):
-            bumps.append(("removed", None))
-        elif isinstance(event, ItemSkipped | ItemFailed):
-            bumps.append(("skipped" if isinstance(event, ItemSkipped) else "failed",
-                          str(event.reason)))
-        for key, reason in bumps:
+        http = str(step.result.outcome) if step.result is not None else None
+        for key, reason in counted(http, step.event):
             count(run.counts, key, reason)
             self.summary.add(key, reason)
 
@@ -299,14 +280,7 @@ class Crawler:
     def _load_robots(self, origin: str) -> RobotsRules:
         url = origin + "/robots.txt"
         result = self._fetcher.fetch(url, accept=None, max_bytes=2 * 1024 * 1024)
-        if result.outcome is Outcome.OK:
-            rules = rules_from_response(origin, result.status_code, result.body)
-        elif result.outcome is Outcome.FAILED:
-            rules = rules_from_response(origin, result.status_code, None,
-                                        f"robots.txt: {result.reason} {result.detail}".strip())
-        else:
-            rules = RobotsRules(origin, RobotsStatus.UNREACHABLE, result.status_code,
-                                f"robots.txt: {result.reason} {result.detail}".strip())
+        rules = rules_from_fetch(origin, result)
         if self._run is not None:
             self._log_now(self._run, url, "robots", rules.status, rules.detail, result)
         delay = rules.crawl_delay(self.config.user_agent)
@@ -316,6 +290,7 @@ class Crawler:
 
     def _log_now(self, run: CrawlRun, url: str, outcome: str, reason: str, detail: str = "",
                  result: FetchResult | None = None) -> None:
+        """Log one outcome (in its own transaction, or in the one already open)."""
         with self.state.transaction():
             self.state.log(run.id, run.source.name, url, outcome, reason=reason, detail=detail,
                            http_status=result.status_code if result else None,

@@ -19,6 +19,7 @@ __all__ = [
     "ItemFailed",
     "ItemSkipped",
     "count",
+    "counted",
 ]
 
 
@@ -92,3 +93,24 @@ def count(counts: dict[str, Any], key: str, reason: str | None = None) -> None:
     else:
         bucket = counts.setdefault(key, {})
         bucket[reason] = bucket.get(reason, 0) + 1
+
+
+def counted(http: str | None, event: CrawlEvent | None) -> list[tuple[str, str | None]]:
+    """What one page URL adds to the counts: (key, reason) pairs.
+
+    `http` is the fetch outcome ("ok" → fetched, "not_modified"), None without a request.
+    """
+    bumps: list[tuple[str, str | None]] = []
+    if http in ("ok", "not_modified"):
+        bumps.append(("fetched" if http == "ok" else "not_modified", None))
+    if isinstance(event, DocumentFetched):
+        bumps.append(("new" if event.new else "changed", None))
+    elif isinstance(event, DocumentUnchanged):
+        bumps.append(("unchanged", None))
+    elif isinstance(event, DocumentRemoved):
+        bumps.append(("removed", None))
+    elif isinstance(event, ItemSkipped | ItemFailed):
+        # str(): a SkipReason would print as itself in the summary, not as its value.
+        bumps.append(("skipped" if isinstance(event, ItemSkipped) else "failed",
+                      str(event.reason)))
+    return bumps

@@ -31,7 +31,7 @@ __all__ = ["KNOWN_DEAD", "CrawlRun", "Gate", "Step", "link_mode", "page_links", 
            "unchanged"]
 
 #: Skip reason of a URL that keeps answering 404/410 (not retried every crawl).
-KNOWN_DEAD = "known_dead"
+KNOWN_DEAD = SkipReason.KNOWN_DEAD.value
 
 
 @dataclass

@@ -54,6 +54,7 @@ class SkipReason(StrEnum):
     PDF_BROKEN = "pdf_broken"
     HTML_BROKEN = "html_unparseable"
     LISTING = "listing_page"
+    KNOWN_DEAD = "known_dead"  # answered 404/410 in several crawls in a row
 
 
 def doc_id_for_url(url: str) -> str:

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
+from ingest.fetch_types import FetchResult, Outcome
+
 __all__ = [
     "ROBOTS_MAX_BYTES",
     "RobotsCache",
@@ -28,6 +30,7 @@ __all__ = [
     "RobotsStatus",
     "origin_of",
     "robots_url",
+    "rules_from_fetch",
     "rules_from_response",
 ]
 
@@ -96,6 +99,17 @@ def rules_from_response(
         return RobotsRules(origin, RobotsStatus.MISSING, http_status, detail)
     reason = detail or (f"HTTP {http_status}" if http_status else "no response")
     return RobotsRules(origin, RobotsStatus.UNREACHABLE, http_status, reason)
+
+
+def rules_from_fetch(origin: str, result: FetchResult) -> RobotsRules:
+    """Rules from the crawler's fetch of `origin`/robots.txt (any outcome)."""
+    detail = f"robots.txt: {result.reason} {result.detail}".strip()
+    if result.outcome is Outcome.OK:
+        return rules_from_response(origin, result.status_code, result.body)
+    if result.outcome is Outcome.FAILED:
+        return rules_from_response(origin, result.status_code, None, detail)
+    # Skipped (too large, ...): we could not read what the site allows.
+    return RobotsRules(origin, RobotsStatus.UNREACHABLE, result.status_code, detail)
 
 
 class RobotsCache:

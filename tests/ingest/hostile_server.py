@@ -7,7 +7,7 @@
   a robots-disallowed path, a sitemap). Tests change it through `server.state`.
 - `/hostile/`: one link per hostile case (see `HOSTILE_CASES`), then `/hostile/after`, a
   sentinel that proves the crawl went on. `/hostile/silent` (not linked) never answers.
-- `state.files`: extra static files by path (sitemaps, gzipped ones, ...) that tests add.
+- `state.files`: extra files by path, with their headers (sitemaps, gzipped ones, ...).
 
 Every request is recorded in `state.requests` (method, path with query, conditional headers)
 so tests can assert what was (not) asked for.
@@ -120,7 +120,7 @@ class HostileState:
     gone: dict[str, int] = field(default_factory=dict)  # path → 404 or 410
     overrides: dict[str, str] = field(default_factory=dict)  # path → new HTML
     sitemap: dict[str, str] = field(default_factory=dict)  # path → lastmod
-    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # path → body, type
+    files: dict[str, tuple[bytes, dict[str, str]]] = field(default_factory=dict)  # → body, headers
     requests: list[Hit] = field(default_factory=list)
     attempts: Counter[str] = field(default_factory=Counter)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -146,7 +146,7 @@ class HostileState:
 class HostileServer:
     def __init__(self) -> None:
         self.state = HostileState()
-        handler = type("Handler", (_Handler,), {"state": self.state})
+        handler: type[_Handler] = type("Handler", (_Handler,), {"state": self.state})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False  # don't wait for handlers still sleeping
@@ -184,6 +184,9 @@ def _bomb() -> bytes:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle on, each response with a body
+    # waits ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
     state: HostileState
     base: str
 
@@ -234,8 +237,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path in self.state.gone:
             self._send(self.state.gone[path], b"<html><body>Borte</body></html>")
         elif path in self.state.files:
-            body, content_type = self.state.files[path]
-            self._send(200, body, content_type)
+            body, headers = self.state.files[path]
+            self._send(200, body, None, headers)
         elif path == "/robots.txt":
             self._send(self.state.robots_status, self.state.robots.encode(),
                        "text/plain; charset=utf-8")
@@ -387,8 +390,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/hostile/no-type":
             self._send(200, _article("Uten type", "Ingen Content-Type.").encode(), None)
         elif path == "/hostile/empty":
-            body = b"<html><body><a href='/hostile/after-empty'><img src=x></a></body></html>"
-            self._send(200, body)
+            self._send(200, b"<html><body><a href='/hostile/after-empty'><img src=x></a>"
+                       b"</body></html>")
         elif path == "/hostile/after-empty":
             self._send(200, _article("Etter tom", "Funnet via en tom side.").encode())
         elif path == "/hostile/crash":

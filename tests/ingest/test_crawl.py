@@ -251,6 +251,9 @@ def test_every_hostile_case_is_recorded_and_the_crawl_goes_on(
         first, second = server.state.hits(exact=path)
         assert second.at - first.at >= 0.19
     assert len(server.state.hits(exact="/hostile/drip")) == 1  # total cap: not retried
+    # Headers dripped one byte per 0.2 s never trip the read timeout; the total cap holds.
+    assert len(server.state.hits(exact="/hostile/drip-headers")) == 1
+    assert state.crawl_log(url=u("/hostile/drip-headers"))[0].elapsed < 1.5
     assert len(server.state.hits(exact="/hostile/gone")) == 1  # 4xx: not retried
     # The gzip bomb was stopped at the cap, counting decompressed bytes.
     bomb = state.crawl_log(url=u("/hostile/bomb"))[0]

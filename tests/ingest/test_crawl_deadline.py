@@ -79,8 +79,9 @@ def test_header_drip_on_a_reused_connection_still_ends_at_the_cap(
 
 def test_deadline_runs_work_and_passes_on_its_result_or_error() -> None:
     assert Deadline(1.0, time.monotonic).run(lambda: 42) == 42
+    missing: dict[str, int] = {}
     with pytest.raises(KeyError):
-        Deadline(1.0, time.monotonic).run(lambda: {}["x"])
+        Deadline(1.0, time.monotonic).run(lambda: missing["x"])
     release = threading.Event()
     deadline = Deadline(0.1, time.monotonic)
     started = time.monotonic()

@@ -1,11 +1,15 @@
-"""crawl.db: runs, log, per-URL state, frontier; transactions and near-duplicate signatures."""
+"""crawl.db: runs, log, per-URL state, frontier; transactions, migration, dead streaks and
+near-duplicate signatures."""
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from ingest.crawlschema import SCHEMA_VERSION
 from ingest.crawlstate import CrawlState
 from ingest.dedup import NEAR_DUPLICATE, from_bytes, signature, similarity
 
@@ -93,3 +97,42 @@ def test_near_duplicates_are_exposed(tmp_path: Path) -> None:
                                 signature=signature(body))
         pairs = state.near_duplicates(threshold=0.5)
         assert [(a, b) for a, b, _ in pairs] == [("https://a.no/1", "https://b.no/2")]
+
+
+def test_an_old_crawl_db_is_brought_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "crawl.db"
+    with sqlite3.connect(path) as db:  # the pages table as schema version 1 had it
+        db.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO meta VALUES ('schema_version', '1');"
+            "CREATE TABLE pages (url TEXT PRIMARY KEY, source TEXT NOT NULL, doc_id TEXT,"
+            " etag TEXT, last_modified TEXT, body_hash TEXT, content_hash TEXT, signature BLOB,"
+            " is_listing INTEGER NOT NULL DEFAULT 0, links TEXT NOT NULL DEFAULT '[]',"
+            " sitemap_lastmod TEXT, status TEXT NOT NULL DEFAULT 'live', first_seen TEXT,"
+            " last_fetched TEXT, last_changed TEXT, last_seen_run INTEGER);"
+            "INSERT INTO pages (url, source, content_hash, last_fetched)"
+            " VALUES ('https://x.no/a', 's', 'h', '2025-01-02T03:04:05+00:00');")
+    with CrawlState(path) as state:
+        page = state.page("https://x.no/a")
+        assert page is not None and page.dead_streak == 0 and page.last_validated is None
+        assert page.checked == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)  # falls back
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta").fetchone()[0] == SCHEMA_VERSION == "2"
+    CrawlState(path).close()  # opening an up-to-date file again changes nothing
+
+
+def test_dead_streaks(tmp_path: Path) -> None:
+    with CrawlState(tmp_path / "crawl.db") as state:
+        run = state.open_run("s")
+        with state.transaction():
+            state.record_dead("https://x.no/borte", "s", run.id, "2025-01-01T00:00:00+00:00")
+            state.record_dead("https://x.no/borte", "s", run.id, "2025-01-02T00:00:00+00:00")
+            state.clear_dead("https://x.no/ukjent")  # no row: nothing to do
+        page = state.page("https://x.no/borte")
+        assert page is not None and page.dead_streak == 2 and page.status == "gone"
+        assert page.last_validated == "2025-01-02T00:00:00+00:00" and page.doc_id is None
+        assert state.page("https://x.no/ukjent") is None
+        assert state.unseen_pages("s", run.id + 1) == []  # never a tombstone candidate
+        with state.transaction():
+            state.clear_dead("https://x.no/borte")
+        assert state.page("https://x.no/borte").dead_streak == 0  # type: ignore[union-attr]

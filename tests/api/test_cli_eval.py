@@ -1,0 +1,137 @@
+"""`samsok eval` in-process with the real model on a tiny BEIR-layout set."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import cli
+from search.embed import Embedder
+
+PASSAGES = {
+    "jordmor": (
+        "Interkommunal jordmortjeneste",
+        "Gravide i Tydal og Selbu får oppfølging av jordmor nær hjemmet. Jordmoren har "
+        "kontordag i Selbu hver tirsdag.",
+    ),
+    "legevakt": (
+        "Legevaktsamarbeid i Værnesregionen",
+        "Legevakta i Stjørdal dekker Meråker, Selbu og Tydal om natta. Telefonnummeret er "
+        "116 117 hele døgnet.",
+    ),
+    "kad": (
+        "KAD-senger ved distriktsmedisinsk senter",
+        "Senteret har seks KAD-senger for kommunale akutte døgnopphold og lege på dagtid.",
+    ),
+    "skolemat": (
+        "Folkehelse i skolen",
+        "Fysisk aktivitet hver dag og sunn skolemat er tiltak i folkehelseplanen.",
+    ),
+}
+QUERIES = {  # id → (question, relevant passage, answer)
+    "q1": ("Hvilken dag har jordmoren kontordag i Selbu?", "jordmor", "hver tirsdag"),
+    "q2": ("Hva er telefonnummeret til legevakta?", "legevakt", "116 117"),
+    "q3": ("Hvor mange KAD-senger har senteret?", "kad", "seks"),
+    "q4": ("Hva gjør skolen for folkehelsa?", "skolemat", "sunn skolemat"),
+}
+KEYS = {
+    "ndcg@10", "recall@1", "recall@5", "recall@10", "mrr@10", "answer@5",
+    "latency_ms_p50", "latency_ms_p95",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def beir(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    folder = tmp_path_factory.mktemp("beir")
+    files = {
+        "corpus": [
+            {"id": pid, "title": title, "text": f"{title}\n{text}"}
+            for pid, (title, text) in PASSAGES.items()
+        ],
+        "queries": [{"id": q, "text": t} for q, (t, _, _) in QUERIES.items()],
+        "answers": [{"id": q, "answer": a} for q, (_, _, a) in QUERIES.items()],
+    }
+    for name, records in files.items():
+        (folder / f"{name}.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+        )
+    (folder / "qrels.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n"
+        + "".join(f"{q}\t{p}\t1\n" for q, (_, p, _) in QUERIES.items())
+    )
+    return [
+        "eval",
+        "--corpus", str(folder / "corpus.jsonl"),
+        "--queries", str(folder / "queries.jsonl"),
+        "--qrels", str(folder / "qrels.tsv"),
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def runner(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> CliRunner:
+    return CliRunner(
+        env={
+            # A data folder that must stay untouched: eval ingests into its own folder.
+            "SAMSOK_DATA_DIR": str(tmp_path_factory.mktemp("cli") / "data"),
+            "SAMSOK_MODEL_CACHE_DIR": str(embedder.config.cache_dir),
+            "SAMSOK_LOG_LEVEL": "WARNING",
+        }
+    )
+
+
+@pytest.mark.slow
+def test_eval_json_scores_every_mode_from_one_throwaway_ingest(
+    runner: CliRunner, beir: list[str]
+) -> None:
+    answers = str(Path(beir[2]).with_name("answers.jsonl"))
+    result = runner.invoke(cli, [*beir, "--answers", answers, "--mode", "all", "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert list(body) == ["hybrid", "dense", "lexical"]
+    for mode, scores in body.items():
+        assert set(scores) == KEYS, mode
+        assert all(0.0 <= scores[k] <= 1.0 for k in KEYS - {"latency_ms_p50", "latency_ms_p95"})
+        assert 0 < scores["latency_ms_p50"] <= scores["latency_ms_p95"]
+    assert body["hybrid"]["ndcg@10"] == pytest.approx(1.0)
+    assert body["hybrid"]["answer@5"] == pytest.approx(1.0)
+    # One ingest for all modes, into a temp folder that is gone afterwards.
+    ingests = re.findall(r"ingested 4 passages → \d+ chunks .*\((.+)\)", result.stderr)
+    assert len(ingests) == 1
+    assert not Path(ingests[0]).exists()
+    settings_data = Path(runner.env["SAMSOK_DATA_DIR"] or "")
+    assert not (settings_data / "store.db").exists()
+
+
+@pytest.mark.slow
+def test_eval_keep_reuses_the_folder_and_prints_a_table(
+    runner: CliRunner, beir: list[str], tmp_path: Path
+) -> None:
+    keep = tmp_path / "kept"
+    first = runner.invoke(cli, [*beir, "--mode", "lexical", "--mode", "dense", "--keep", str(keep)])
+    assert first.exit_code == 0, first.output
+    assert (keep / "store.db").exists()
+    second = runner.invoke(cli, [*beir, "--mode", "lexical", "--keep", str(keep)])
+    assert second.exit_code == 0, second.output
+    assert "'unchanged': 4" in second.stderr
+    lines = second.stdout.splitlines()
+    assert lines[0].startswith("4 judged queries")
+    assert lines[1].split() == [
+        "mode", "nDCG@10", "R@1", "R@5", "R@10", "MRR@10", "ans@5", "p50", "ms", "p95", "ms",
+    ]  # fmt: skip
+    assert [line.split()[0] for line in lines[2:]] == ["lexical"]
+    assert lines[2].split()[6] == "-"  # no --answers: no answer score
+
+
+@pytest.mark.slow
+def test_eval_reports_a_malformed_file(runner: CliRunner, beir: list[str], tmp_path: Path) -> None:
+    bad = tmp_path / "qrels.tsv"
+    bad.write_text("q1\tjordmor\n")
+    args = [*beir]
+    args[args.index("--qrels") + 1] = str(bad)
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert "expected 3 columns" in result.output
