@@ -15,7 +15,7 @@ embedding included; bm25s through `retrieve`), and, per system, queries whose nD
 down against stemmed bm25s (one query moves the mean by about 0.002).
 
     .venv/bin/python benchmarks/retrieval.py [--data DIR] [--keep DIR]
-        [--max-tokens 200] [--overlap 32] [--no-title]
+        [--max-tokens 128] [--overlap 16] [--no-title]
         [--fusion zscore|minmax|rrf] [--dense-weight W] [--candidates N] [--rrf-k K]
         [--sweep] [--json]
 

@@ -68,8 +68,8 @@ class ChunkConfig:
 
     max_tokens: upper bound for a chunk's text (including the context line) as measured by
         the caller's `count_tokens` (the embedding model's tokenizer). 128 (about 80 words,
-        a paragraph) ranked documents best on NorQuAD: chunk sizes 96–128 scored hybrid
-        nDCG@10 0.955–0.960, 160–256 scored 0.947–0.955 (docs/retrieval.md).
+        a paragraph) ranked documents best on NorQuAD: chunks of 96–128 tokens scored hybrid
+        nDCG@10 0.954–0.958, 160–256 tokens 0.948–0.955 (docs/retrieval.md).
     overlap_tokens: how much of the end of a chunk is repeated at the start of the next one
         in the same section, in whole sentences (0 disables it).
     include_title: prepend a "title — heading" context line to each chunk's text so that a

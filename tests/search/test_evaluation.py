@@ -260,6 +260,18 @@ def test_ranked_chunks_group_into_the_search_results(
     assert [c.chunk_id for c in paged] == [c.chunk_id for c in full[1:3]]
 
 
+@pytest.mark.parametrize("mode", list(SearchMode))
+def test_ranked_chunks_are_filtered_before_ranking(
+    dataset: BeirDataset, index: SearchIndex, mode: SearchMode
+) -> None:
+    ingest_corpus(index, dataset)  # every evaluation passage is an Orkdal page
+    wanted = {"q": "legevakt Selbu", "mode": mode, "limit": 100}
+    assert index.ranked_chunks(SearchRequest.model_validate({**wanted, "region": "vaernes"})) == []
+    assert index.ranked_chunks(SearchRequest.model_validate({**wanted, "type": "news"})) == []
+    kept = index.ranked_chunks(SearchRequest.model_validate({**wanted, "region": "orkdal"}))
+    assert kept == index.ranked_chunks(SearchRequest.model_validate(wanted))
+
+
 def test_parse_modes() -> None:
     assert parse_modes([]) == list(SearchMode)
     assert parse_modes(["all"]) == list(SearchMode)

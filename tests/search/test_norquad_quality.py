@@ -23,12 +23,13 @@ from search.index import IndexConfig, SearchIndex
 
 NORQUAD = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "norquad"
 
-# Measured with the defaults: hybrid 0.96, lexical 0.935, dense 0.89 nDCG@10 (docs/retrieval.md).
+# Measured with the default chunking (docs/retrieval.md), nDCG@10 / MRR@10: hybrid 0.960 / 0.950
+# with z-score fusion, 0.956 / 0.945 with min-max; lexical 0.935; dense 0.899; answer@5 0.95.
 HYBRID_NDCG_FLOOR = 0.95
-HYBRID_MRR_FLOOR = 0.94
-LEXICAL_NDCG_FLOOR = 0.92
-DENSE_NDCG_FLOOR = 0.87
-ANSWER_FLOOR = 0.93
+HYBRID_MRR_FLOOR = 0.935
+LEXICAL_NDCG_FLOOR = 0.925
+DENSE_NDCG_FLOOR = 0.885
+ANSWER_FLOOR = 0.94
 
 pytestmark = [
     pytest.mark.slow,
