@@ -16,7 +16,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -26,7 +26,7 @@ import faiss
 import numpy as np
 
 from ingest.dedup import signature, similarity
-from ingest.models import Chunk, Document
+from ingest.models import Chunk, Document, Region
 from search.dense import DenseIndex
 from search.embed import Embedder
 from search.errors import DocumentNotFound, IndexMismatchError, QueryError
@@ -520,7 +520,9 @@ class SearchIndex:
         row = self.store.document(doc_id)
         return row.url if row else None
 
-    def similar(self, doc_id: str, *, region=None, limit: int = 10) -> SearchResponse:
+    def similar(
+        self, doc_id: str, *, region: Region | None = None, limit: int = 10
+    ) -> SearchResponse:
         """More like this: documents nearest to the mean of this document's chunk vectors."""
         started = time.perf_counter()
         self.refresh()
@@ -555,14 +557,6 @@ class SearchIndex:
     def stats(self) -> IndexStats:
         counts = self.store.counts()
         return IndexStats(model=self.embedder.model_id, dim=self.embedder.dim, **counts)  # type: ignore[arg-type]
-
-    def document_ids_for_urls(self, urls: Iterable[str]) -> dict[str, str]:
-        out = {}
-        for url in urls:
-            row = self.store.document_by_url(url)
-            if row is not None:
-                out[url] = row.doc_id
-        return out
 
 
 def page_url(url: str, page: int | None, content_type: str) -> str:

@@ -19,10 +19,9 @@ from ingest.crawl import (
     ItemFailed,
     ItemSkipped,
 )
-from ingest.models import Document
 from search.index import SearchIndex, UpsertOutcome
 
-__all__ = ["IndexingSummary", "apply_events", "index_documents"]
+__all__ = ["IndexingSummary", "apply_events"]
 
 log = logging.getLogger(__name__)
 
@@ -73,25 +72,4 @@ def apply_events(
                 on_event(event)
     finally:
         index.commit()
-    return summary
-
-
-def index_documents(
-    index: SearchIndex,
-    documents: Iterable[Document],
-    *,
-    batch_size: int = 64,
-    show_progress: bool = False,
-) -> IndexingSummary:
-    """Index documents in batches (larger embedding batches than one document gives)."""
-    summary = IndexingSummary()
-    batch: list[Document] = []
-    for doc in documents:
-        batch.append(doc)
-        if len(batch) >= batch_size:
-            summary.outcomes.update(index.upsert_many(batch, show_progress=show_progress))
-            batch = []
-    if batch:
-        summary.outcomes.update(index.upsert_many(batch, show_progress=show_progress))
-    index.commit()
     return summary

@@ -150,11 +150,6 @@ class Store:
             ).fetchone()
         return row_to_document(row) if row else None
 
-    def document_by_url(self, url: str) -> DocumentRow | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM documents WHERE url = ?", (url,)).fetchone()
-        return row_to_document(row) if row else None
-
     def documents(self, doc_ids: Sequence[str]) -> dict[str, DocumentRow]:
         if not doc_ids:
             return {}
