@@ -30,7 +30,7 @@ from ingest.evaluate import AebPage, Score, iter_aeb, mean_score, shingle_score
 from ingest.extract_html import extract_html
 from ingest.extract_pdf import extract_pdf
 
-DEFAULT_EVAL = Path("/work/shared/eval")
+DEFAULT_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
 
 def _ours(config: ExtractConfig, stages: Counter[str]) -> Callable[[AebPage], str]:

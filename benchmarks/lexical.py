@@ -48,7 +48,7 @@ from search.eval import (
     ndcg_at_k,
 )
 
-DEFAULT_DATA = Path("/work/shared/eval/norquad")
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "norquad"
 TOP_CHUNKS = 100  # chunks retrieved per query before collapsing to documents
 
 Search = Callable[[str], list[int]]  # query → chunk indices, best first

@@ -3,22 +3,27 @@
 HTML fixtures in `fixtures/` wrap the text of the two real seed pages in typical CMS chrome
 (menus, accessibility widget, weather/date bar, ad, teasers, cookie banner, footer).
 PDFs are generated with reportlab (a dev dependency) so each test states its own input.
-Tests that read /work/shared (real PDFs, the AEB benchmark, the seed extracts) skip
-with a reason when it is absent.
+Tests that read ../shared beside the checkout (real PDFs, the AEB benchmark, the seed
+extracts) skip with a reason when it is absent.
+
+The crawler tests share `server` (the hostile loopback server), `client` and `state`.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ingest.config import ExtractConfig
+from ingest.crawlstate import CrawlState
+from tests.ingest.hostile_server import HostileServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path("/work/shared")
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 EVAL = SHARED / "eval"
 
 VAERNES_URL = "https://www.vaernesregionen.no/vaernes-viser-seg-fram/"
@@ -29,7 +34,7 @@ PdfMaker = Callable[..., bytes]
 
 
 def shared_path(*parts: str) -> Path:
-    """A path under /work/shared, or skip the test when it is not there."""
+    """A path under ../shared, or skip the test when it is not there."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
         pytest.skip(f"{path} is absent (shared evaluation data not mounted)")
@@ -92,3 +97,21 @@ def make_pdf() -> PdfMaker:
         return buffer.getvalue()
 
     return build
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    with HostileServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client() as c:
+        yield c
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[CrawlState]:
+    with CrawlState(tmp_path / "crawl.db") as s:
+        yield s

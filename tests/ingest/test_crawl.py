@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -29,24 +27,6 @@ from tests.ingest.hostile_server import (
     make_source,
     stub_extract,
 )
-
-
-@pytest.fixture
-def server() -> Iterator[HostileServer]:
-    with HostileServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client() as c:
-        yield c
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> Iterator[CrawlState]:
-    with CrawlState(tmp_path / "crawl.db") as s:
-        yield s
 
 
 def crawl(client: httpx.Client, state: CrawlState, *sources: object,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,12 +11,6 @@ import pytest
 from ingest.exchange import Deadline, DeadlineExceeded
 from ingest.fetch import Fetcher, Outcome
 from tests.ingest.hostile_server import HostileServer, fast_config
-
-
-@pytest.fixture
-def server() -> Iterator[HostileServer]:
-    with HostileServer() as srv:
-        yield srv
 
 
 def _workers() -> list[threading.Thread]:

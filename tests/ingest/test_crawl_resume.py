@@ -16,8 +16,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -67,14 +65,6 @@ def _events(tmp: Path) -> list[dict[str, str]]:
 
 def _documents(events: list[dict[str, str]]) -> list[str]:
     return [e["url"] for e in events if e["type"] == "DocumentFetched"]
-
-
-@pytest.fixture
-def server():  # type: ignore[no-untyped-def]
-    from tests.ingest.hostile_server import HostileServer
-
-    with HostileServer() as srv:
-        yield srv
 
 
 def test_sigkill_mid_fetch_resumes_without_duplicates(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -6,13 +6,10 @@ The crawler's wall clock (`now=`) is moved forward between crawls instead of wai
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from ingest.crawl import (
     Crawler,
@@ -36,24 +33,6 @@ class WallClock:
 
     def advance(self, **delta: float) -> None:
         self.at += timedelta(**delta)
-
-
-@pytest.fixture
-def server() -> Iterator[HostileServer]:
-    with HostileServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client() as c:
-        yield c
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> Iterator[CrawlState]:
-    with CrawlState(tmp_path / "crawl.db") as s:
-        yield s
 
 
 def crawl(client: httpx.Client, state: CrawlState, source: Any, clock: WallClock,

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import gzip
 import tracemalloc
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from ingest.crawl import Crawler, CrawlEvent, DocumentFetched, DocumentRemoved
 from ingest.crawlstate import CrawlState
@@ -30,24 +27,6 @@ def urlset(*locs: str, lastmod: str = "2024-05-01") -> bytes:
 def index(*locs: str) -> bytes:
     entries = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
     return f'<?xml version="1.0"?><sitemapindex {NS}>{entries}</sitemapindex>'.encode()
-
-
-@pytest.fixture
-def server() -> Iterator[HostileServer]:
-    with HostileServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client() as c:
-        yield c
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> Iterator[CrawlState]:
-    with CrawlState(tmp_path / "crawl.db") as s:
-        yield s
 
 
 def crawl(client: httpx.Client, state: CrawlState, source: Any,

@@ -22,7 +22,7 @@ from search.eval import (
     recall_at_k,
 )
 
-NORQUAD = Path("/work/shared/eval/norquad")
+NORQUAD = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "norquad"
 
 
 # -- per-query metrics ------------------------------------------------------------------------
