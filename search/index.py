@@ -170,7 +170,7 @@ class SearchIndex:
     def _open_dense(self) -> tuple[DenseIndex, int]:
         manifest = self._manifest()
         generation = self.store.generation
-        has_chunks = bool(self.store.counts()["chunks"])
+        has_chunks = self.store.chunk_count() > 0
         model_changed = manifest is not None and manifest.get("model") != self.embedder.model_id
         if model_changed and has_chunks and not self._allow_model_change:
             raise IndexMismatchError(
@@ -215,7 +215,7 @@ class SearchIndex:
 
     def commit(self) -> None:
         """Write FAISS and the manifest atomically (new file, then rename)."""
-        if self.lexical.needs_refit(int(self.store.counts()["chunks"])):  # type: ignore[call-overload]
+        if self.lexical.needs_refit(self.store.chunk_count()):
             self._refit_lexical()
         generation = self.store.generation
         self._dense.save(self._faiss_path)

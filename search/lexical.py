@@ -52,7 +52,7 @@ class LexicalIndex:
     def fit(self, store: Store) -> None:
         """Learn compound parts from every chunk in the store."""
         decompounder = Decompounder.fit(store.chunk_texts())
-        chunks = int(store.counts()["chunks"])  # type: ignore[call-overload]
+        chunks = store.chunk_count()
         store.set_meta(_META_KEY, decompounder.to_json())
         store.set_meta(_META_FITTED_AT, str(chunks))
         self.analyzer = NorwegianAnalyzer(self.config.analyzer, decompounder)

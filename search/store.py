@@ -426,6 +426,10 @@ class Store:
 
     # -- stats ----------------------------------------------------------------------------
 
+    def chunk_count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
     def counts(self) -> dict[str, object]:
         with self._lock:
             c = self._conn
@@ -435,7 +439,7 @@ class Store:
             dups = c.execute(
                 "SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL"
             ).fetchone()[0]
-            chunks = c.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            chunks = self.chunk_count()
             groups = {}
             for column in ("region", "doc_type", "source"):
                 groups[column] = dict(
