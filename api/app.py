@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
-from api import pages
-from api.errors import install_error_handlers
-from api.routes import router
-from api.settings import Settings
-from search.index import SearchIndex
+from samsok.api import pages
+from samsok.api.errors import install_error_handlers
+from samsok.api.routes import router
+from samsok.api.settings import Settings
+from samsok.search.index import SearchIndex
 
 __all__ = ["create_app"]
 

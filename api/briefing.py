@@ -15,12 +15,11 @@ from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup, escape
 from pydantic import BaseModel, Field, field_validator
-
-from ingest.models import DocType, Region
-from search.compare import REGION_LABELS
-from search.errors import SearchError
-from search.index import SearchIndex, page_url
-from search.models import MAX_QUERY_CHARS, Hit
+from samsok.ingest.models import DocType, Region
+from samsok.search.compare import REGION_LABELS
+from samsok.search.errors import SearchError
+from samsok.search.index import SearchIndex, page_url
+from samsok.search.models import MAX_QUERY_CHARS, Hit
 
 __all__ = [
     "MAX_PICKS",

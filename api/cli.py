@@ -18,13 +18,12 @@ from pathlib import Path
 
 import click
 from pydantic import ValidationError
-
-from api.errors import validation_message
-from api.services import ServiceError, Services
-from api.settings import Settings
-from ingest.models import DocType, Region
-from search.errors import SearchError
-from search.models import SearchMode, SearchRequest, SearchResponse
+from samsok.api.errors import validation_message
+from samsok.api.services import ServiceError, Services
+from samsok.api.settings import Settings
+from samsok.ingest.models import DocType, Region
+from samsok.search.errors import SearchError
+from samsok.search.models import SearchMode, SearchRequest, SearchResponse
 
 __all__ = ["main"]
 
@@ -212,7 +211,7 @@ def similar(ctx: click.Context, doc_id: str, region: str | None, limit: int, as_
 @click.pass_context
 def extract(ctx: click.Context, file: Path, url: str | None) -> None:
     """Extract one HTML/PDF/text file and print title, text, published, language, pages as JSON."""
-    from api.services import extract_file
+    from samsok.api.services import extract_file
 
     try:
         result = extract_file(file, url=url, config=ctx.obj.extract_config())
@@ -308,9 +307,9 @@ def eval_(
     import tempfile
     from contextlib import ExitStack
 
-    from api.services import open_index
-    from search.eval import load_beir
-    from search.evaluation import ingest_corpus, parse_modes, run_evaluation
+    from samsok.api.services import open_index
+    from samsok.search.eval import load_beir
+    from samsok.search.evaluation import ingest_corpus, parse_modes, run_evaluation
 
     settings: Settings = ctx.obj
     try:
@@ -363,7 +362,7 @@ def eval_(
 @click.pass_context
 def prepare_model(ctx: click.Context) -> None:
     """Convert/load the configured embedding model once (e.g. at image build time)."""
-    from search.embed import Embedder
+    from samsok.search.embed import Embedder
 
     embedder = Embedder(ctx.obj.embed_config())
     click.echo(f"{embedder.model_id} (dim {embedder.dim}, max {embedder.max_tokens} tokens)")

@@ -6,8 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-
-from search.errors import DocumentNotFound, IndexMismatchError, QueryError, SearchError
+from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError, SearchError
 
 __all__ = ["install_error_handlers", "validation_message"]
 

@@ -14,10 +14,9 @@ from datetime import date
 from urllib.parse import urlencode
 
 from pydantic import ValidationError
-
-from api.briefing import MAX_PICKS, Pick, format_date
-from ingest.models import DocType, Region
-from search.models import MAX_OFFSET, MAX_QUERY_CHARS, SearchMode, SearchRequest
+from samsok.api.briefing import MAX_PICKS, Pick, format_date
+from samsok.ingest.models import DocType, Region
+from samsok.search.models import MAX_OFFSET, MAX_QUERY_CHARS, SearchMode, SearchRequest
 
 __all__ = ["FORM_FIELDS", "SearchForm", "link", "read_form"]
 

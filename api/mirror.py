@@ -1,6 +1,6 @@
 """Serve the offline mirror (`corpus/mirror/<host>/`) on loopback, one port per host.
 
-The demo and the tests crawl the mirror through `ingest.fetch.RewritingTransport` with
+The demo and the tests crawl the mirror through `samsok.ingest.fetch.RewritingTransport` with
 `MirrorServer.host_map`, so the crawler, the crawl log and the documents keep the real URLs
 (https://www.varnesregionen.no/...) while the bytes come from 127.0.0.1.
 

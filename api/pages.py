@@ -25,8 +25,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-from api.briefing import (
+from samsok.api.briefing import (
     TYPE_LABELS,
     BriefingRequest,
     Pick,
@@ -36,12 +35,12 @@ from api.briefing import (
     resolve_picks,
     snippet_markup,
 )
-from api.forms import SearchForm, link, read_form
-from ingest.models import DocType, Region
-from search.compare import REGION_LABELS, REGION_NAMES, compare, other_region
-from search.errors import DocumentNotFound, QueryError, SearchError
-from search.index import SearchIndex, page_url
-from search.models import MAX_OFFSET, MAX_QUERY_CHARS, PageView
+from samsok.api.forms import SearchForm, link, read_form
+from samsok.ingest.models import DocType, Region
+from samsok.search.compare import REGION_LABELS, REGION_NAMES, compare, other_region
+from samsok.search.errors import DocumentNotFound, QueryError, SearchError
+from samsok.search.index import SearchIndex, page_url
+from samsok.search.models import MAX_OFFSET, MAX_QUERY_CHARS, PageView
 
 __all__ = [
     "STATIC_DIR",

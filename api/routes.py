@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-
-from api import pages
-from api.briefing import (
+from samsok.api import pages
+from samsok.api.briefing import (
     Briefing,
     BriefingRequest,
     build_briefing,
@@ -17,10 +16,10 @@ from api.briefing import (
     render_markdown,
     resolve_picks,
 )
-from ingest.models import Region
-from search.compare import CompareResponse, compare
-from search.index import SearchIndex
-from search.models import MAX_LIMIT, DocumentView, IndexStats, SearchRequest, SearchResponse
+from samsok.ingest.models import Region
+from samsok.search.compare import CompareResponse, compare
+from samsok.search.index import SearchIndex
+from samsok.search.models import MAX_LIMIT, DocumentView, IndexStats, SearchRequest, SearchResponse
 
 __all__ = ["get_index", "router"]
 

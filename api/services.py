@@ -12,20 +12,19 @@ from functools import partial
 from pathlib import Path
 
 import httpx
+from samsok.api.settings import Settings
+from samsok.ingest.chunk import chunk_document
+from samsok.ingest.crawl import Crawler, CrawlEvent, CrawlSummary
+from samsok.ingest.crawlstate import CrawlState
+from samsok.ingest.errors import ExtractionError, SourceConfigError
+from samsok.ingest.fetch import RewritingTransport
+from samsok.ingest.local import read_paths
+from samsok.ingest.models import DocType, Region
+from samsok.ingest.sources import Source, load_sources
+from samsok.search.embed import Embedder
+from samsok.search.index import SearchIndex
+from samsok.search.pipeline import IndexingSummary, apply_events
 from tqdm import tqdm
-
-from api.settings import Settings
-from ingest.chunk import chunk_document
-from ingest.crawl import Crawler, CrawlEvent, CrawlSummary
-from ingest.crawlstate import CrawlState
-from ingest.errors import ExtractionError, SourceConfigError
-from ingest.fetch import RewritingTransport
-from ingest.local import read_paths
-from ingest.models import DocType, Region
-from ingest.sources import Source, load_sources
-from search.embed import Embedder
-from search.index import SearchIndex
-from search.pipeline import IndexingSummary, apply_events
 
 __all__ = ["CrawlReport", "ServiceError", "Services", "extract_file"]
 
@@ -119,7 +118,7 @@ class Services:
         with ExitStack() as stack:
             transport: httpx.BaseTransport = httpx.HTTPTransport()
             if mirror:
-                from api.mirror import serve_mirror
+                from samsok.api.mirror import serve_mirror
 
                 hosts = sorted({s.mirror for s in sources if s.mirror})
                 server = stack.enter_context(serve_mirror(self.settings.mirror_dir, hosts))
@@ -171,8 +170,7 @@ class Services:
 
     def serve(self, host: str, port: int) -> None:
         import uvicorn
-
-        from api.app import create_app
+        from samsok.api.app import create_app
 
         app = create_app(self.settings, self.index)
         uvicorn.run(app, host=host, port=port, log_level=self.settings.log_level.lower())
@@ -202,7 +200,7 @@ def open_index(
 
 def extract_file(path: Path, *, url: str | None, config: object) -> dict[str, object]:
     """`samsok extract`: what extraction gets out of one local file, as plain JSON data."""
-    from ingest.local import extract_local_file
+    from samsok.ingest.local import extract_local_file
 
     try:
         page = extract_local_file(path, url=url, config=config)  # type: ignore[arg-type]

@@ -12,14 +12,12 @@ from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from ingest.config import ChunkConfig, CrawlConfig, ExtractConfig
-from search.embed import EmbedConfig
-from search.index import IndexConfig
+from samsok.corpus import MIRROR_DIR, SOURCES_FILE
+from samsok.ingest.config import ChunkConfig, CrawlConfig, ExtractConfig
+from samsok.search.embed import EmbedConfig
+from samsok.search.index import IndexConfig
 
 __all__ = ["Settings"]
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
@@ -42,9 +40,11 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Chunks per embedding batch")
     threads: int | None = Field(None, ge=1, description="CPU threads for the model (default: all)")
     # Corpus and crawling
-    sources_file: Path = Field(PROJECT_ROOT / "corpus" / "sources.toml", description="Source list")
+    sources_file: Path = Field(
+        SOURCES_FILE, description="Source list (default: the bundled `corpus/sources.toml`)"
+    )
     mirror_dir: Path = Field(
-        PROJECT_ROOT / "corpus" / "mirror", description="Offline mirror used by `demo`"
+        MIRROR_DIR, description="Offline mirror used by `demo` (default: the bundled one)"
     )
     user_agent: str = Field(CrawlConfig.user_agent, description="User-Agent sent by the crawler")
     crawl_delay: float = Field(

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/crawl.py [--sources corpus/sources.toml] [--mirror corpus/mirror]
 
-The mirror is served on loopback (`api.mirror.serve_mirror`) and reached through
+The mirror is served on loopback (`samsok.api.mirror.serve_mirror`) and reached through
 `RewritingTransport`, so URLs are the real ones. Settings are the CrawlConfig defaults except
 the politeness delay (0: loopback). The first crawl starts from an empty crawl.db; the second
 is an unchanged recrawl and should be all conditional requests (or none, for pages whose
@@ -21,13 +21,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
-
-from api.mirror import serve_mirror
-from ingest.config import CrawlConfig
-from ingest.crawl import Crawler, DocumentFetched
-from ingest.crawlstate import CrawlState
-from ingest.fetch import RewritingTransport
-from ingest.sources import load_sources
+from samsok.api.mirror import serve_mirror
+from samsok.ingest.config import CrawlConfig
+from samsok.ingest.crawl import Crawler, DocumentFetched
+from samsok.ingest.crawlstate import CrawlState
+from samsok.ingest.fetch import RewritingTransport
+from samsok.ingest.sources import load_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 

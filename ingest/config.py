@@ -1,6 +1,6 @@
 """Small frozen configs for the ingest stages.
 
-Each stage gets its own config, built once from `api.settings.Settings` and passed in;
+Each stage gets its own config, built once from `samsok.api.settings.Settings` and passed in;
 nothing here reads the environment. The classes are independent of each other so more
 (e.g. `CrawlConfig`) can be added to this module without touching them.
 """
@@ -92,8 +92,8 @@ class ChunkConfig:
 
 @dataclass(frozen=True)
 class CrawlConfig:
-    """Settings of the crawler (`ingest.fetch`, `ingest.robots`, `ingest.sitemap`, `ingest.crawl`
-    and the modules they use).
+    """Settings of the crawler (`samsok.ingest.fetch`, `samsok.ingest.robots`,
+    `samsok.ingest.sitemap`, `samsok.ingest.crawl` and the modules they use).
 
     Politeness is on by default: robots.txt is obeyed, one request at a time per host, and
     at least `delay_seconds` between two requests to the same host (more when robots.txt

@@ -2,17 +2,17 @@
 
 For each source, one run (resumed if the last one did not finish):
 1. seed the frontier with the start URLs and the sitemaps' URLs, each with its `<lastmod>`
-   (`ingest.sitemap`: the source's sitemap and robots.txt's `Sitemap:` lines, index files
+   (`samsok.ingest.sitemap`: the source's sitemap and robots.txt's `Sitemap:` lines, index files
    followed, bounded);
-2. take the shallowest pending URL and check it (`ingest.frontier`): scope, depth, page cap,
+2. take the shallowest pending URL and check it (`samsok.ingest.frontier`): scope, depth, page cap,
    query-variant cap, robots.txt, known dead URLs; a sitemap `<lastmod>` equal to the stored
    one, for a page confirmed less than `revalidate_after_days` ago, ends it as unchanged;
-3. fetch it (`ingest.fetch`: politeness, retries, caps, a hard deadline, conditional GET,
+3. fetch it (`samsok.ingest.fetch`: politeness, retries, caps, a hard deadline, conditional GET,
    checked redirects);
 4. 304 → unchanged, its stored links are followed; same body hash → unchanged, not parsed;
 5. extract, follow its links (and PDFs on the source's hosts one hop outside the prefixes);
    a listing page is followed but not emitted; same content hash → unchanged
-   (`ingest.interpret`);
+   (`samsok.ingest.interpret`);
 6. yield the event; only when the consumer asks for the next one is the outcome committed
    (log, page state with its validation time or dead streak, new links, URL done) in one
    transaction, so a crash re-delivers the event in flight instead of losing it;
@@ -29,10 +29,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-
-from ingest.config import CrawlConfig
-from ingest.crawlstate import CrawlState
-from ingest.events import (
+from samsok.ingest.config import CrawlConfig
+from samsok.ingest.crawlstate import CrawlState
+from samsok.ingest.events import (
     CrawlEvent,
     CrawlSummary,
     DocumentFetched,
@@ -43,14 +42,14 @@ from ingest.events import (
     count,
     counted,
 )
-from ingest.fetch import PAGE_TYPES, PDF_TYPES, Fetcher, FetchResult, Outcome
-from ingest.frontier import CrawlRun, Gate, Step, link_mode
-from ingest.interpret import ExtractFn, Interpreter, doc_alive_elsewhere
-from ingest.models import SkipReason
-from ingest.robots import RobotsCache, RobotsRules, origin_of, rules_from_fetch
-from ingest.sitemap import Harvest, harvest_sitemaps
-from ingest.sources import Source
-from ingest.urls import normalize_url, path_key, scope_check, url_host
+from samsok.ingest.fetch import PAGE_TYPES, PDF_TYPES, Fetcher, FetchResult, Outcome
+from samsok.ingest.frontier import CrawlRun, Gate, Step, link_mode
+from samsok.ingest.interpret import ExtractFn, Interpreter, doc_alive_elsewhere
+from samsok.ingest.models import SkipReason
+from samsok.ingest.robots import RobotsCache, RobotsRules, origin_of, rules_from_fetch
+from samsok.ingest.sitemap import Harvest, harvest_sitemaps
+from samsok.ingest.sources import Source
+from samsok.ingest.urls import normalize_url, path_key, scope_check, url_host
 
 __all__ = [
     "CrawlEvent",
@@ -84,11 +83,11 @@ class Crawler:
         now: Callable[[], datetime] = _utc_now,
     ) -> None:
         if extract is None:
-            from ingest.extract import extract as real_extract  # heavy imports, only if used
+            from samsok.ingest.extract import extract as real_extract  # heavy imports, only if used
 
             extract = real_extract
         if extract_config is None:
-            from ingest.config import ExtractConfig
+            from samsok.ingest.config import ExtractConfig
 
             extract_config = ExtractConfig()
         self.config = config

@@ -1,4 +1,4 @@
-"""The crawler's memory: `crawl.db` (SQLite in WAL mode; tables in `ingest.crawlschema`).
+"""The crawler's memory: `crawl.db` (SQLite in WAL mode; tables in `samsok.ingest.crawlschema`).
 
 Every change the crawler makes for one URL goes through one `transaction()`, so a crash or
 SIGKILL leaves either all of it or none of it; an unfinished run resumes from its frontier.
@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ingest.crawlschema import (
+from samsok.ingest.crawlschema import (
     FrontierItem,
     LogEntry,
     PageState,
@@ -279,7 +279,7 @@ class CrawlState:
 
         The crawler keeps near-duplicates (each URL is a real source); this shows them.
         """
-        from ingest.dedup import NEAR_DUPLICATE, similarity
+        from samsok.ingest.dedup import NEAR_DUPLICATE, similarity
 
         limit = NEAR_DUPLICATE if threshold is None else threshold
         rows = self.signatures(source)

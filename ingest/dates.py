@@ -33,8 +33,7 @@ from dateparser.date import DateDataParser
 from htmldate import find_date
 from lxml import html as lxml_html
 from lxml.etree import ParserError, _Element
-
-from ingest.config import ExtractConfig
+from samsok.ingest.config import ExtractConfig
 
 __all__ = ["DateFinder", "find_date_strings", "prune_chrome"]
 

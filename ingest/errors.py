@@ -17,7 +17,7 @@ machine-readable string) that the crawler writes to the crawl log.
 
 from __future__ import annotations
 
-from ingest.models import ExtractedPage, SkipReason
+from samsok.ingest.models import ExtractedPage, SkipReason
 
 __all__ = [
     "EmptyContent",

@@ -1,6 +1,6 @@
 """What a crawl yields (`CrawlEvent`s) and what it counts (`CrawlSummary`).
 
-Re-exported by `ingest.crawl`, where the rest of the code base imports them from.
+Re-exported by `samsok.ingest.crawl`, where the rest of the code base imports them from.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.models import Document
+from samsok.ingest.models import Document
 
 __all__ = [
     "CrawlEvent",

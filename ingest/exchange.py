@@ -28,12 +28,11 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 import httpx
-
-from ingest.bodies import HTML_TYPES, BodyReader, BodyTooLarge
-from ingest.config import CrawlConfig
-from ingest.fetch_types import FetchResult, Outcome, Transient, Validators
-from ingest.models import SkipReason
-from ingest.politeness import parse_retry_after
+from samsok.ingest.bodies import HTML_TYPES, BodyReader, BodyTooLarge
+from samsok.ingest.config import CrawlConfig
+from samsok.ingest.fetch_types import FetchResult, Outcome, Transient, Validators
+from samsok.ingest.models import SkipReason
+from samsok.ingest.politeness import parse_retry_after
 
 __all__ = ["Deadline", "DeadlineExceeded", "Exchanger"]
 

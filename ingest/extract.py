@@ -14,11 +14,11 @@ import logging
 import re
 from typing import Literal
 
-from ingest.config import ExtractConfig
-from ingest.errors import EmptyContent, UnsupportedContent
-from ingest.extract_html import extract_html, looks_like_html
-from ingest.extract_pdf import extract_pdf
-from ingest.models import ExtractedPage
+from samsok.ingest.config import ExtractConfig
+from samsok.ingest.errors import EmptyContent, UnsupportedContent
+from samsok.ingest.extract_html import extract_html, looks_like_html
+from samsok.ingest.extract_pdf import extract_pdf
+from samsok.ingest.models import ExtractedPage
 
 __all__ = ["ContentKind", "extract", "sniff"]
 

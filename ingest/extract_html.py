@@ -6,16 +6,16 @@ the winner is recorded in `metadata["extractor"]`):
 
 1. ``trafilatura-<favour>`` — trafilatura with the configured favour (precision by
    default), comments off, tables on, on a copy of the page with layout tables unwrapped
-   and CMS chrome pruned (`ingest.html_prepare`), and its internal fallbacks
+   and CMS chrome pruned (`samsok.ingest.html_prepare`), and its internal fallbacks
    (readability/jusText comparison) on; section headings it drops are put back
-   (`ingest.html_headings`).
+   (`samsok.ingest.html_headings`).
 2. ``trafilatura-recall`` — trafilatura favouring recall (skipped if stage 1 already did).
 3. ``dom-rescue`` — bs4: the first `<article>`, `<main>`, `[role=main]`, `#content` or
    `<body>`, without script/nav/header/footer/aside, as headings, paragraphs, list items.
 
 A body with no markup at all (a text extract) skips the cascade: ``plain-text``.
 Every stage's blocks then pass `html_blocks.drop_chrome`. The text format (blank-line
-separated blocks, `## ` headings, `- ` list items) is described in `ingest.html_blocks`.
+separated blocks, `## ` headings, `- ` list items) is described in `samsok.ingest.html_blocks`.
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ import trafilatura
 from bs4 import BeautifulSoup
 from lxml import html as lxml_html
 from lxml.etree import ParserError, _Element
-
-from ingest.config import ExtractConfig
-from ingest.dates import DateFinder
-from ingest.errors import EmptyContent
-from ingest.html_blocks import (
+from samsok.ingest.config import ExtractConfig
+from samsok.ingest.dates import DateFinder
+from samsok.ingest.errors import EmptyContent
+from samsok.ingest.html_blocks import (
     blocks_from_plain_text,
     blocks_from_soup,
     blocks_from_trafilatura,
@@ -40,13 +39,13 @@ from ingest.html_blocks import (
     is_date_line,
     join_blocks,
 )
-from ingest.html_decode import decode_html
-from ingest.html_headings import restore_headings
-from ingest.html_meta import canonical_url, extract_links, extract_title
-from ingest.html_prepare import prepare_for_extraction
-from ingest.language import detect_language
-from ingest.listing import detect_listing
-from ingest.models import ExtractedPage, Page
+from samsok.ingest.html_decode import decode_html
+from samsok.ingest.html_headings import restore_headings
+from samsok.ingest.html_meta import canonical_url, extract_links, extract_title
+from samsok.ingest.html_prepare import prepare_for_extraction
+from samsok.ingest.language import detect_language
+from samsok.ingest.listing import detect_listing
+from samsok.ingest.models import ExtractedPage, Page
 
 __all__ = ["extract_html", "looks_like_html"]
 

@@ -26,12 +26,11 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from pypdf import PasswordType, PdfReader
-
-from ingest.config import ExtractConfig
-from ingest.errors import PdfBroken, PdfEncrypted, PdfError, PdfNoText
-from ingest.language import detect_language
-from ingest.models import ExtractedPage, Page
-from ingest.pdf_text import clean_pages
+from samsok.ingest.config import ExtractConfig
+from samsok.ingest.errors import PdfBroken, PdfEncrypted, PdfError, PdfNoText
+from samsok.ingest.language import detect_language
+from samsok.ingest.models import ExtractedPage, Page
+from samsok.ingest.pdf_text import clean_pages
 
 __all__ = ["PDF_CONTENT_TYPE", "extract_pdf"]
 

@@ -1,17 +1,17 @@
 """Fetching one URL politely and defensively; every outcome is a `FetchResult`.
 
 The steps for one URL (each step may end it with a result instead of an exception):
-1. wait for the host's turn (`ingest.politeness`): `per_host_concurrency` requests in
+1. wait for the host's turn (`samsok.ingest.politeness`): `per_host_concurrency` requests in
    flight, and at least `delay_seconds` (or the robots Crawl-delay, or a Retry-After) since
    the last one;
 2. GET with conditional headers from the stored validators (304 → not_modified), under a
-   hard `total_timeout` that covers the response headers too (`ingest.exchange`);
+   hard `total_timeout` that covers the response headers too (`samsok.ingest.exchange`);
 3. redirects are followed here, not by httpx, so each hop is checked (`check`: scope, robots,
    already fetched) and recorded; loops and more than `max_redirects` hops fail;
 4. connect errors, timeouts, truncated bodies, 5xx and 429 are retried with exponential
    backoff and jitter, or after the server's Retry-After (seconds or an HTTP date, capped);
    a `total_timeout` is not retried;
-5. the body is streamed and decompressed by `ingest.bodies`, so the size cap counts
+5. the body is streamed and decompressed by `samsok.ingest.bodies`, so the size cap counts
    decompressed bytes (a gzip bomb stops at the cap);
 6. the type is sniffed from the first bytes (a PDF served as text/html is a PDF) and checked
    against the allow list; the HTTP charset is passed on in `content_type`.
@@ -27,14 +27,20 @@ from dataclasses import replace
 from urllib.parse import urljoin
 
 import httpx
-
-from ingest.bodies import HTML_TYPES, PAGE_TYPES, PDF_TYPES, BodyDecoder, sniff_media_type
-from ingest.config import CrawlConfig
-from ingest.exchange import Exchanger
-from ingest.fetch_types import FetchResult, HopCheck, Outcome, Redirect, Transient, Validators
-from ingest.politeness import HostSlots, backoff, parse_retry_after
-from ingest.transport import RewritingTransport
-from ingest.urls import is_http_url, normalize_url
+from samsok.ingest.bodies import HTML_TYPES, PAGE_TYPES, PDF_TYPES, BodyDecoder, sniff_media_type
+from samsok.ingest.config import CrawlConfig
+from samsok.ingest.exchange import Exchanger
+from samsok.ingest.fetch_types import (
+    FetchResult,
+    HopCheck,
+    Outcome,
+    Redirect,
+    Transient,
+    Validators,
+)
+from samsok.ingest.politeness import HostSlots, backoff, parse_retry_after
+from samsok.ingest.transport import RewritingTransport
+from samsok.ingest.urls import is_http_url, normalize_url
 
 __all__ = [
     "HTML_TYPES",

@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ingest.config import CrawlConfig
-from ingest.crawlstate import CrawlState, PageState
-from ingest.events import CrawlEvent, DocumentUnchanged, ItemSkipped
-from ingest.fetch import FetchResult, Validators
-from ingest.models import ExtractedPage, SkipReason
-from ingest.robots import RobotsCache, RobotsStatus
-from ingest.sources import Source
-from ingest.urls import align_scheme, looks_like_pdf, normalize_url, path_key, scope_check
+from samsok.ingest.config import CrawlConfig
+from samsok.ingest.crawlstate import CrawlState, PageState
+from samsok.ingest.events import CrawlEvent, DocumentUnchanged, ItemSkipped
+from samsok.ingest.fetch import FetchResult, Validators
+from samsok.ingest.models import ExtractedPage, SkipReason
+from samsok.ingest.robots import RobotsCache, RobotsStatus
+from samsok.ingest.sources import Source
+from samsok.ingest.urls import align_scheme, looks_like_pdf, normalize_url, path_key, scope_check
 
 __all__ = ["KNOWN_DEAD", "CrawlRun", "Gate", "Step", "link_mode", "page_links", "skip",
            "unchanged"]

@@ -3,7 +3,7 @@
 An extracted page is a list of blocks, joined with blank lines into `Page.text`:
 
 * a heading is one line starting with markdown hashes: `## Fakta om prosjektet`
-  (`#` × level, h2 when the level is unknown); `ingest.chunk` splits sections on them;
+  (`#` × level, h2 when the level is unknown); `samsok.ingest.chunk` splits sections on them;
 * a list is one block with one `- item` line per item;
 * a table is one block with one line per row, cells joined by ` | `;
 * anything else (paragraph, quote, code, loose text) is one block of running text.

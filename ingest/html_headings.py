@@ -14,8 +14,7 @@ from __future__ import annotations
 import re
 
 from lxml.etree import _Element
-
-from ingest.html_blocks import heading_level
+from samsok.ingest.html_blocks import heading_level
 
 __all__ = ["restore_headings"]
 

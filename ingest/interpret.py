@@ -18,21 +18,21 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ingest.crawlstate import CrawlState
-from ingest.dedup import signature
-from ingest.errors import ExtractionError
-from ingest.events import (
+from samsok.ingest.crawlstate import CrawlState
+from samsok.ingest.dedup import signature
+from samsok.ingest.errors import ExtractionError
+from samsok.ingest.events import (
     DocumentFetched,
     DocumentRemoved,
     DocumentUnchanged,
     ItemFailed,
     ItemSkipped,
 )
-from ingest.fetch import PDF_TYPES, FetchResult, Outcome
-from ingest.frontier import CrawlRun, Step, page_links, skip, unchanged
-from ingest.models import Document, ExtractedPage, SkipReason
-from ingest.sources import Source, SourceKind
-from ingest.urls import in_prefix, normalize_url, url_host
+from samsok.ingest.fetch import PDF_TYPES, FetchResult, Outcome
+from samsok.ingest.frontier import CrawlRun, Step, page_links, skip, unchanged
+from samsok.ingest.models import Document, ExtractedPage, SkipReason
+from samsok.ingest.sources import Source, SourceKind
+from samsok.ingest.urls import in_prefix, normalize_url, url_host
 
 __all__ = ["TRANSIENT", "ExtractFn", "Interpreter", "doc_alive_elsewhere"]
 

@@ -24,9 +24,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from lxml.etree import _Element
-
-from ingest.dates import find_date_strings
-from ingest.html_blocks import is_date_line
+from samsok.ingest.dates import find_date_strings
+from samsok.ingest.html_blocks import is_date_line
 
 __all__ = ["ListingVerdict", "detect_listing"]
 

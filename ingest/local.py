@@ -11,11 +11,11 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.config import ExtractConfig
-from ingest.crawl import CrawlEvent, DocumentFetched, ItemFailed, ItemSkipped
-from ingest.errors import ExtractionError
-from ingest.extract import extract
-from ingest.models import DocType, ExtractedPage, Region, SkipReason
+from samsok.ingest.config import ExtractConfig
+from samsok.ingest.crawl import CrawlEvent, DocumentFetched, ItemFailed, ItemSkipped
+from samsok.ingest.errors import ExtractionError
+from samsok.ingest.extract import extract
+from samsok.ingest.models import DocType, ExtractedPage, Region, SkipReason
 
 __all__ = ["SUPPORTED_SUFFIXES", "extract_local_file", "iter_files", "read_paths"]
 

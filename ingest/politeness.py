@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from ingest.config import CrawlConfig
-from ingest.urls import url_host
+from samsok.ingest.config import CrawlConfig
+from samsok.ingest.urls import url_host
 
 __all__ = ["HostSlot", "HostSlots", "backoff", "parse_retry_after"]
 

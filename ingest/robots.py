@@ -20,8 +20,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from protego import Protego
-
-from ingest.fetch_types import FetchResult, Outcome
+from samsok.ingest.fetch_types import FetchResult, Outcome
 
 __all__ = [
     "ROBOTS_MAX_BYTES",

@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from lxml import etree
-
-from ingest.models import SkipReason
-from ingest.urls import normalize_url
+from samsok.ingest.models import SkipReason
+from samsok.ingest.urls import normalize_url
 
 __all__ = ["MAX_URLS", "Harvest", "Sitemap", "SitemapEntry", "harvest_sitemaps", "parse_sitemap"]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from ingest.errors import SourceConfigError
-from ingest.models import Region
-from ingest.urls import normalize_url, url_host
+from samsok.ingest.errors import SourceConfigError
+from samsok.ingest.models import Region
+from samsok.ingest.urls import normalize_url, url_host
 
 __all__ = ["Source", "SourceKind", "load_sources", "parse_sources"]
 

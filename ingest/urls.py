@@ -14,12 +14,11 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from samsok.ingest.models import SkipReason
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from ingest.models import SkipReason
-
 if TYPE_CHECKING:
-    from ingest.sources import Source
+    from samsok.ingest.sources import Source
 
 __all__ = [
     "TRACKING_PARAMETERS",

@@ -1,6 +1,6 @@
 """Norwegian analyzer: text → index terms for FTS5, and queries → safe FTS5 MATCH expressions.
 
-Per word (see `search.textnorm` for folding and tokenising):
+Per word (see `samsok.search.textnorm` for folding and tokenising):
 
 1. fold: NFKC, casefold, accents off but æ/ø/å kept (ä→æ, ö→ø);
 2. drop Norwegian stop words (Snowball list, Bokmål and Nynorsk);
@@ -27,11 +27,10 @@ from functools import lru_cache
 from typing import Literal
 
 import Stemmer
-
-from search.decompound import Decompounder, DecompounderConfig
-from search.errors import QueryError
-from search.stopwords_no import NORWEGIAN_STOPWORDS
-from search.textnorm import Normalizer, RawToken
+from samsok.search.decompound import Decompounder, DecompounderConfig
+from samsok.search.errors import QueryError
+from samsok.search.stopwords_no import NORWEGIAN_STOPWORDS
+from samsok.search.textnorm import Normalizer, RawToken
 
 __all__ = [
     "DEFAULT_PART_DISTANCE",

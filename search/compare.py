@@ -12,11 +12,10 @@ import time
 from datetime import date
 
 from pydantic import BaseModel, Field
-
-from ingest.models import DocType, Region
-from search.errors import QueryError
-from search.index import SearchIndex
-from search.models import Hit, SearchMode, SearchRequest
+from samsok.ingest.models import DocType, Region
+from samsok.search.errors import QueryError
+from samsok.search.index import SearchIndex
+from samsok.search.models import Hit, SearchMode, SearchRequest
 
 __all__ = [
     "REGION_LABELS",

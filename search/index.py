@@ -24,15 +24,14 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-
-from ingest.dedup import signature, similarity
-from ingest.models import Chunk, Document, Region
-from search.dense import DenseIndex
-from search.embed import Embedder
-from search.errors import DocumentNotFound, IndexMismatchError, QueryError
-from search.fusion import rrf, weighted_minmax, weighted_zscore
-from search.lexical import LexicalIndex
-from search.models import (
+from samsok.ingest.dedup import signature, similarity
+from samsok.ingest.models import Chunk, Document, Region
+from samsok.search.dense import DenseIndex
+from samsok.search.embed import Embedder
+from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError
+from samsok.search.fusion import rrf, weighted_minmax, weighted_zscore
+from samsok.search.lexical import LexicalIndex
+from samsok.search.models import (
     DocumentView,
     Hit,
     IndexStats,
@@ -41,7 +40,7 @@ from search.models import (
     SearchRequest,
     SearchResponse,
 )
-from search.store import DocumentRow, Filters, Store
+from samsok.search.store import DocumentRow, Filters, Store
 
 __all__ = ["FUSIONS", "IndexConfig", "RankedChunk", "SearchIndex", "UpsertOutcome"]
 

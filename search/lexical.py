@@ -11,16 +11,16 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 
-from search.analyze import (
+from samsok.search.analyze import (
     AnalyzerConfig,
     Decompounder,
     EmptyQueryError,
     NorwegianAnalyzer,
     fts5_query,
 )
-from search.errors import QueryError
-from search.snippets import make_snippet
-from search.store import Store
+from samsok.search.errors import QueryError
+from samsok.search.snippets import make_snippet
+from samsok.search.store import Store
 
 __all__ = ["LexicalConfig", "LexicalIndex"]
 

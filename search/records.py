@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ingest.models import DocType, Document, Page, Region
+from samsok.ingest.models import DocType, Document, Page, Region
 
 __all__ = ["ChunkRow", "DocumentRow", "Filters", "now_iso", "row_to_document"]
 

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from search.analyze import AnalyzedToken, NorwegianAnalyzer, QueryTerm
+from samsok.search.analyze import AnalyzedToken, NorwegianAnalyzer, QueryTerm
 
 __all__ = ["make_snippet"]
 

@@ -23,10 +23,9 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-
-from ingest.models import Chunk, Document
-from search.errors import IndexMismatchError
-from search.records import ChunkRow, DocumentRow, Filters, now_iso, row_to_document
+from samsok.ingest.models import Chunk, Document
+from samsok.search.errors import IndexMismatchError
+from samsok.search.records import ChunkRow, DocumentRow, Filters, now_iso, row_to_document
 
 __all__ = ["ChunkRow", "DocumentRow", "Filters", "Store"]
 

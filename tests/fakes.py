@@ -1,6 +1,6 @@
 """Test doubles that behave like the real objects, for tests that are about something else.
 
-`HashingEmbedder` has the `search.embed.Embedder` interface: a deterministic bag-of-words
+`HashingEmbedder` has the `samsok.search.embed.Embedder` interface: a deterministic bag-of-words
 vector (hashed word trigrams), so a query shares a direction with the texts that contain its
 words. Fast and model-free: page, API and store tests use it; retrieval-quality tests use the
 real model (the `embedder` fixture).

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from samsok.api.services import Services
+from samsok.api.settings import Settings
+from samsok.ingest.chunk import chunk_document
+from samsok.search.embed import Embedder
+from samsok.search.index import SearchIndex
 
-from api.services import Services
-from api.settings import PROJECT_ROOT, Settings
-from ingest.chunk import chunk_document
-from search.embed import Embedder
-from search.index import SearchIndex
+from tests.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +54,7 @@ def test_killed_crawl_resumes_without_duplicates(tmp_path: Path, embedder: Embed
         "SAMSOK_LOG_LEVEL": "WARNING",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "crawl", "--mirror"],
+        [sys.executable, "-m", "samsok.api.cli", "crawl", "--mirror"],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from samsok.api.services import Services
+from samsok.api.settings import Settings
+from samsok.search.embed import Embedder
+from samsok.search.models import SearchRequest
 
-from api.services import Services
-from api.settings import PROJECT_ROOT, Settings
-from search.embed import Embedder
-from search.models import SearchRequest
+from tests.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +85,7 @@ def test_recrawl_of_unchanged_mirror_embeds_nothing(crawled: tuple[Services, obj
 
 
 def test_extract_seed_pages_drops_clutter(tmp_path: Path) -> None:
-    from api.services import extract_file
+    from samsok.api.services import extract_file
 
     seeds = PROJECT_ROOT.parent / "shared" / "seeds"
     if not seeds.is_dir():

@@ -7,11 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from samsok.api.services import Services
+from samsok.api.settings import Settings
+from samsok.search.models import SearchMode, SearchRequest
 
-from api.services import Services
-from api.settings import PROJECT_ROOT, Settings
-from search.models import SearchMode, SearchRequest
 from tests.fakes import HashingEmbedder
+from tests.paths import PROJECT_ROOT
 
 SITE = "www.varnesregionen.no"
 LEGEVAKT = f"https://{SITE}/nyheter/2012/felles-legevakt-fra-1-september.html"

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from samsok.api.app import create_app
+from samsok.api.settings import Settings
+from samsok.ingest.chunk import chunk_document
+from samsok.ingest.config import ChunkConfig
+from samsok.ingest.models import DocType, Document, Page, Region
+from samsok.search.index import IndexConfig, SearchIndex
 
-from api.app import create_app
-from api.settings import Settings
-from ingest.chunk import chunk_document
-from ingest.config import ChunkConfig
-from ingest.models import DocType, Document, Page, Region
-from search.index import IndexConfig, SearchIndex
 from tests.fakes import HashingEmbedder
 
 PDF_URL = "https://www.orkdal.kommune.no/dokumenter/sluttrapport-utskrivning.pdf"
@@ -260,6 +260,6 @@ def browser(app: FastAPI) -> Iterator[TestClient]:
 
 
 def doc_id(url: str) -> str:
-    from ingest.models import doc_id_for_url
+    from samsok.ingest.models import doc_id_for_url
 
     return doc_id_for_url(url)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-
-from search.models import SearchResponse
+from samsok.search.models import SearchResponse
 
 
 def test_search_returns_the_shared_response_model(client: TestClient) -> None:

@@ -9,8 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from markupsafe import Markup
 from pydantic import ValidationError
-
-from api.briefing import (
+from samsok.api.briefing import (
     Briefing,
     BriefingRequest,
     Pick,
@@ -23,9 +22,10 @@ from api.briefing import (
     snippet_markup,
     snippet_text,
 )
-from ingest.models import DocType, Region, doc_id_for_url
-from search.index import SearchIndex
-from search.models import Hit, SearchRequest
+from samsok.ingest.models import DocType, Region, doc_id_for_url
+from samsok.search.index import SearchIndex
+from samsok.search.models import Hit, SearchRequest
+
 from tests.api.conftest import PDF_URL, XSS_TITLE
 
 TODAY = date.today().isoformat()

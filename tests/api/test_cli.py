@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from samsok.api.cli import cli
+from samsok.search.embed import Embedder
+from samsok.search.models import SearchResponse
 
-from api.cli import cli
-from api.settings import PROJECT_ROOT
-from search.embed import Embedder
-from search.models import SearchResponse
+from tests.paths import PROJECT_ROOT
 
 VAERNES = PROJECT_ROOT / "corpus" / "mirror" / "www.varnesregionen.no"
 SIO = PROJECT_ROOT / "corpus" / "mirror" / "arkiv.snillfjord.kommune.no"

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from api.cli import cli
-from search.embed import Embedder
+from samsok.api.cli import cli
+from samsok.search.embed import Embedder
 
 PASSAGES = {
     "jordmor": (

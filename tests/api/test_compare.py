@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-
-from ingest.models import DocType, Region
-from search.compare import compare
-from search.index import SearchIndex
-from search.models import SearchMode, SearchRequest
+from samsok.ingest.models import DocType, Region
+from samsok.search.compare import compare
+from samsok.search.index import SearchIndex
+from samsok.search.models import SearchMode, SearchRequest
 
 
 def test_compare_answers_once_per_region(fixture_index: SearchIndex) -> None:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from samsok.api.mirror import serve_mirror
+from samsok.ingest.crawl import Crawler, DocumentFetched, DocumentUnchanged
+from samsok.ingest.crawlstate import CrawlState
+from samsok.ingest.fetch import RewritingTransport
+from samsok.ingest.models import Region
+from samsok.ingest.sources import Source, SourceKind
 
-from api.mirror import serve_mirror
-from ingest.crawl import Crawler, DocumentFetched, DocumentUnchanged
-from ingest.crawlstate import CrawlState
-from ingest.fetch import RewritingTransport
-from ingest.models import Region
-from ingest.sources import Source, SourceKind
 from tests.ingest.hostile_server import fast_config, make_pdf, stub_extract
 
 HOST = "www.example.no"

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from samsok.api.settings import Settings
 
-from api.settings import PROJECT_ROOT, Settings
+from tests.paths import PROJECT_ROOT
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from samsok.api.app import create_app
+from samsok.api.settings import Settings
 
-from api.app import create_app
-from api.settings import Settings
 from tests.api.conftest import build_fixture_index
 
 CHROMIUM = Path("/usr/bin/chromium")

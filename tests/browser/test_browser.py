@@ -11,8 +11,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from samsok.ingest.models import doc_id_for_url
 
-from ingest.models import doc_id_for_url
 from tests.api.conftest import PDF_URL
 
 pytestmark = pytest.mark.browser

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from samsok.ingest.config import ExtractConfig
+from samsok.ingest.crawlstate import CrawlState
 
-from ingest.config import ExtractConfig
-from ingest.crawlstate import CrawlState
 from tests.ingest.hostile_server import HostileServer
 
 FIXTURES = Path(__file__).parent / "fixtures"

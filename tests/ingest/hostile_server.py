@@ -30,8 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from ingest.errors import EmptyContent
-from ingest.models import ExtractedPage, Page
+from samsok.ingest.errors import EmptyContent
+from samsok.ingest.models import ExtractedPage, Page
 
 __all__ = ["HOSTILE_CASES", "HostileServer", "HostileState", "make_pdf", "stub_extract"]
 
@@ -468,7 +468,7 @@ class _Parser(HTMLParser):
 
 
 def stub_extract(body: bytes, url: str, content_type: str | None, config: Any) -> ExtractedPage:
-    """Enough of `ingest.extract.extract` for crawler tests: title, text, links, canonical.
+    """Enough of `samsok.ingest.extract.extract` for crawler tests: title, text, links, canonical.
 
     Decodes with the charset the crawler passes in `content_type` (utf-8 otherwise), so a
     test can see whether the HTTP charset reached extraction.
@@ -501,7 +501,7 @@ def stub_extract(body: bytes, url: str, content_type: str | None, config: Any) -
 
 def fast_config(**overrides: Any) -> Any:
     """CrawlConfig with test-sized delays, timeouts and caps (the defaults are for real sites)."""
-    from ingest.config import CrawlConfig
+    from samsok.ingest.config import CrawlConfig
 
     values: dict[str, Any] = {
         "delay_seconds": 0.0, "connect_timeout": 0.5, "read_timeout": 0.5, "total_timeout": 1.0,
@@ -515,8 +515,8 @@ def fast_config(**overrides: Any) -> Any:
 
 def make_source(server: HostileServer, section: str, **overrides: Any) -> Any:
     """A Source for `/site/` or `/hostile/` of the server."""
-    from ingest.models import Region
-    from ingest.sources import Source, SourceKind
+    from samsok.ingest.models import Region
+    from samsok.ingest.sources import Source, SourceKind
 
     values: dict[str, Any] = {
         "name": section.strip("/"), "title": section, "region": Region.ORKDAL,

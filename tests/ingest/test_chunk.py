@@ -4,11 +4,11 @@ import itertools
 from collections.abc import Callable
 
 import pytest
+from samsok.ingest.chunk import chunk_document, estimate_tokens, split_sentences
+from samsok.ingest.config import ChunkConfig, ExtractConfig
+from samsok.ingest.extract_html import extract_html
+from samsok.ingest.models import Chunk, DocType, Document, Page, Region
 
-from ingest.chunk import chunk_document, estimate_tokens, split_sentences
-from ingest.config import ChunkConfig, ExtractConfig
-from ingest.extract_html import extract_html
-from ingest.models import Chunk, DocType, Document, Page, Region
 from tests.ingest.conftest import VAERNES_URL
 
 TITLE = "Samhandling i Orkdal"

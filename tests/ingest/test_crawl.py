@@ -7,8 +7,7 @@ import time
 
 import httpx
 import pytest
-
-from ingest.crawl import (
+from samsok.ingest.crawl import (
     Crawler,
     CrawlEvent,
     DocumentFetched,
@@ -17,9 +16,10 @@ from ingest.crawl import (
     ItemFailed,
     ItemSkipped,
 )
-from ingest.crawlstate import CrawlState
-from ingest.models import doc_id_for_url
-from ingest.sources import SourceKind
+from samsok.ingest.crawlstate import CrawlState
+from samsok.ingest.models import doc_id_for_url
+from samsok.ingest.sources import SourceKind
+
 from tests.ingest.hostile_server import (
     HOSTILE_CASES,
     HostileServer,
@@ -251,7 +251,7 @@ def test_every_hostile_case_is_recorded_and_the_crawl_goes_on(
 
 def test_real_extractor_on_hostile_pages(server: HostileServer, client: httpx.Client,
                                          state: CrawlState) -> None:
-    pytest.importorskip("ingest.extract")
+    pytest.importorskip("samsok.ingest.extract")
     crawler = Crawler(fast_config(), client, state)
     source = make_source(server, "/hostile/", max_depth=1)
     events = list(crawler.crawl([source]))

@@ -7,9 +7,9 @@ import time
 
 import httpx
 import pytest
+from samsok.ingest.exchange import Deadline, DeadlineExceeded
+from samsok.ingest.fetch import Fetcher, Outcome
 
-from ingest.exchange import Deadline, DeadlineExceeded
-from ingest.fetch import Fetcher, Outcome
 from tests.ingest.hostile_server import HostileServer, fast_config
 
 

@@ -9,8 +9,7 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-
-from ingest.fetch import (
+from samsok.ingest.fetch import (
     BodyDecoder,
     Fetcher,
     Outcome,
@@ -19,6 +18,7 @@ from ingest.fetch import (
     parse_retry_after,
     sniff_media_type,
 )
+
 from tests.ingest.hostile_server import fast_config, make_pdf
 
 

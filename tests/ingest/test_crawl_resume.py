@@ -22,11 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def _child(base: str, db: str, events_path: str, mode: str, n: int) -> None:
     sys.path.insert(0, str(ROOT))
     import httpx
+    from samsok.ingest.crawl import Crawler, DocumentFetched
+    from samsok.ingest.crawlstate import CrawlState
+    from samsok.ingest.models import Region
+    from samsok.ingest.sources import Source, SourceKind
 
-    from ingest.crawl import Crawler, DocumentFetched
-    from ingest.crawlstate import CrawlState
-    from ingest.models import Region
-    from ingest.sources import Source, SourceKind
     from tests.ingest.hostile_server import fast_config, stub_extract
 
     written = 0

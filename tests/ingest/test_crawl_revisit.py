@@ -10,8 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-
-from ingest.crawl import (
+from samsok.ingest.crawl import (
     Crawler,
     CrawlEvent,
     DocumentFetched,
@@ -19,8 +18,9 @@ from ingest.crawl import (
     ItemFailed,
     ItemSkipped,
 )
-from ingest.crawlstate import CrawlState
-from ingest.models import doc_id_for_url
+from samsok.ingest.crawlstate import CrawlState
+from samsok.ingest.models import doc_id_for_url
+
 from tests.ingest.hostile_server import HostileServer, fast_config, make_source, stub_extract
 
 

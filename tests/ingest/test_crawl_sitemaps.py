@@ -7,10 +7,10 @@ import tracemalloc
 from typing import Any
 
 import httpx
+from samsok.ingest.crawl import Crawler, CrawlEvent, DocumentFetched, DocumentRemoved
+from samsok.ingest.crawlstate import CrawlState
+from samsok.ingest.sitemap import harvest_sitemaps, parse_sitemap
 
-from ingest.crawl import Crawler, CrawlEvent, DocumentFetched, DocumentRemoved
-from ingest.crawlstate import CrawlState
-from ingest.sitemap import harvest_sitemaps, parse_sitemap
 from tests.ingest.hostile_server import HostileServer, fast_config, make_source, stub_extract
 
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'

@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from ingest.crawlschema import SCHEMA_VERSION
-from ingest.crawlstate import CrawlState
-from ingest.dedup import NEAR_DUPLICATE, from_bytes, signature, similarity
+from samsok.ingest.crawlschema import SCHEMA_VERSION
+from samsok.ingest.crawlstate import CrawlState
+from samsok.ingest.dedup import NEAR_DUPLICATE, from_bytes, signature, similarity
 
 
 def test_runs_resume_until_finished(tmp_path: Path) -> None:

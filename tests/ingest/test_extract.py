@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from samsok.ingest.config import ExtractConfig
+from samsok.ingest.errors import EmptyContent, UnsupportedContent
+from samsok.ingest.extract import extract, sniff
 
-from ingest.config import ExtractConfig
-from ingest.errors import EmptyContent, UnsupportedContent
-from ingest.extract import extract, sniff
 from tests.ingest.conftest import VAERNES_URL, PdfMaker
 
 TEXT = "Kommunene i Værnesregionen samarbeider om helse- og omsorgstjenester i hele regionen."

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from samsok.ingest.config import ExtractConfig
+from samsok.ingest.errors import EmptyContent
+from samsok.ingest.extract_html import extract_html
 
-from ingest.config import ExtractConfig
-from ingest.errors import EmptyContent
-from ingest.extract_html import extract_html
 from tests.ingest.conftest import FIXTURES, SIO_URL, VAERNES_URL, shared_path
 
 # --- the Værnes article in WordPress chrome -------------------------------------------

@@ -3,11 +3,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from samsok.ingest.config import ExtractConfig
+from samsok.ingest.errors import PdfBroken, PdfEncrypted, PdfError, PdfNoText
+from samsok.ingest.extract_pdf import extract_pdf
+from samsok.ingest.pdf_text import clean_pages, join_hyphenated
 
-from ingest.config import ExtractConfig
-from ingest.errors import PdfBroken, PdfEncrypted, PdfError, PdfNoText
-from ingest.extract_pdf import extract_pdf
-from ingest.pdf_text import clean_pages, join_hyphenated
 from tests.ingest.conftest import EVAL, PdfMaker, shared_path
 
 URL = "https://www.example.no/rapport.pdf"

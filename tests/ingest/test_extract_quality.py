@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from samsok.ingest.config import ExtractConfig
+from samsok.ingest.errors import EmptyContent
+from samsok.ingest.evaluate import iter_aeb, mean_score, shingle_score
+from samsok.ingest.extract_html import extract_html
 
-from ingest.config import ExtractConfig
-from ingest.errors import EmptyContent
-from ingest.evaluate import iter_aeb, mean_score, shingle_score
-from ingest.extract_html import extract_html
 from tests.ingest.conftest import shared_path
 
 SUBSET = 40

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.robots import RobotsCache, RobotsRules, RobotsStatus, rules_from_response
+from samsok.ingest.robots import RobotsCache, RobotsRules, RobotsStatus, rules_from_response
 
 UA = "SamsokBot/0.1 (+https://github.com/samsok; kontakt: samsok@example.no)"
 ORIGIN = "https://www.x.no"

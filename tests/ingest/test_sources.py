@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from ingest.errors import SourceConfigError
-from ingest.models import Region
-from ingest.sources import Source, SourceKind, load_sources, parse_sources
+from samsok.ingest.errors import SourceConfigError
+from samsok.ingest.models import Region
+from samsok.ingest.sources import Source, SourceKind, load_sources, parse_sources
 
 GOOD = """
 # comment

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from ingest.models import Region, SkipReason
-from ingest.sources import Source, SourceKind
-from ingest.urls import (
+from samsok.ingest.models import Region, SkipReason
+from samsok.ingest.sources import Source, SourceKind
+from samsok.ingest.urls import (
     align_scheme,
     in_scope,
     looks_like_pdf,

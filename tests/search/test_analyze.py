@@ -8,8 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-from search.analyze import (
+from samsok.search.analyze import (
     AnalyzerConfig,
     Decompounder,
     DecompounderConfig,
@@ -18,8 +17,8 @@ from search.analyze import (
     QueryTerm,
     fts5_query,
 )
-from search.errors import SearchError
-from search.textnorm import Normalizer, fold
+from samsok.search.errors import SearchError
+from samsok.search.textnorm import Normalizer, fold
 
 # A small municipal vocabulary: parts occur on their own, compounds are rarer than their parts.
 VOCABULARY = Counter(

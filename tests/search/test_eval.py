@@ -7,8 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-
-from search.eval import (
+from samsok.search.eval import (
     EvalDataError,
     answer_containment,
     contains_answer,

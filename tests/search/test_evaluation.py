@@ -10,19 +10,19 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-
-from ingest.chunk import chunk_document
-from ingest.config import ChunkConfig
-from ingest.models import DocType, Document, Page, Region
-from search.eval import BeirDataset, documents_from_chunks, load_beir
-from search.evaluation import (
+from samsok.ingest.chunk import chunk_document
+from samsok.ingest.config import ChunkConfig
+from samsok.ingest.models import DocType, Document, Page, Region
+from samsok.search.eval import BeirDataset, documents_from_chunks, load_beir
+from samsok.search.evaluation import (
     corpus_documents,
     ingest_corpus,
     parse_modes,
     run_evaluation,
 )
-from search.index import IndexConfig, SearchIndex
-from search.models import SearchMode, SearchRequest
+from samsok.search.index import IndexConfig, SearchIndex
+from samsok.search.models import SearchMode, SearchRequest
+
 from tests.fakes import HashingEmbedder
 
 PASSAGES = {

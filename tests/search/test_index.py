@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from samsok.ingest.models import Chunk, DocType, Document, Page, Region
+from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError
+from samsok.search.index import IndexConfig, SearchIndex, UpsertOutcome
+from samsok.search.models import SearchMode, SearchRequest
 
-from ingest.models import Chunk, DocType, Document, Page, Region
-from search.errors import DocumentNotFound, IndexMismatchError, QueryError
-from search.index import IndexConfig, SearchIndex, UpsertOutcome
-from search.models import SearchMode, SearchRequest
 from tests.fakes import HashingEmbedder
 
 
@@ -186,7 +186,7 @@ def test_remove_deletes_from_both_indexes(index: SearchIndex) -> None:
 
 
 def index_filters():
-    from search.store import Filters
+    from samsok.search.store import Filters
 
     return Filters()
 
@@ -302,7 +302,7 @@ def test_similar_prefers_the_other_documents_on_the_same_topic(index: SearchInde
 
 
 def test_a_store_in_another_layout_is_refused(tmp_path: Path) -> None:
-    from search.store import Store
+    from samsok.search.store import Store
 
     store = Store(tmp_path / "store.db")
     store.set_meta("schema_version", "0")

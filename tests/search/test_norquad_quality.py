@@ -14,13 +14,12 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-
-from ingest.chunk import chunk_document
-from ingest.config import ChunkConfig
-from search.embed import Embedder
-from search.eval import load_beir
-from search.evaluation import ModeScores, run_evaluation
-from search.index import IndexConfig, SearchIndex
+from samsok.ingest.chunk import chunk_document
+from samsok.ingest.config import ChunkConfig
+from samsok.search.embed import Embedder
+from samsok.search.eval import load_beir
+from samsok.search.evaluation import ModeScores, run_evaluation
+from samsok.search.index import IndexConfig, SearchIndex
 
 NORQUAD = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "norquad"
 

@@ -6,9 +6,8 @@ import html
 import re
 
 import pytest
-
-from search.analyze import AnalyzerConfig, Decompounder, NorwegianAnalyzer
-from search.snippets import make_snippet
+from samsok.search.analyze import AnalyzerConfig, Decompounder, NorwegianAnalyzer
+from samsok.search.snippets import make_snippet
 
 FILLER = "Dette avsnittet handler om noe helt annet enn saken. "
 
