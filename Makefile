@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo serve test lint typecheck bench browser clean
+.PHONY: install demo serve test lint typecheck bench browser wheel-check clean
 
 # torch is installed first and pinned: that takes the CPU wheel on this machine instead of
 # pulling several GB of CUDA packages through sentence-transformers' dependency on torch.
@@ -39,6 +39,11 @@ typecheck: install
 
 test: install browser lint
 	$(BIN)/python -m pytest
+
+# Build the wheel, install it in a clean venv outside the checkout, crawl the mirror and search
+# it from there: what the Docker image does (CI runs it after the tests).
+wheel-check: install
+	scripts/wheel-check $(BIN)/python
 
 bench: install
 	$(BIN)/python benchmarks/retrieval.py

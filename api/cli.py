@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 from samsok.api.errors import validation_message
+from samsok.api.heartbeat import Heartbeat, health_problem
 from samsok.api.services import ServiceError, Services
 from samsok.api.settings import Settings
 from samsok.ingest.models import DocType, Region
@@ -97,15 +98,34 @@ def crawl(
         raise click.UsageError("--url needs --region (orkdal or vaernes)")
     settings: Settings = ctx.obj
     with _services(ctx) as services:
-        while True:
+        if not every:
             summary = services.crawl(
                 list(sources), url=url, region=region, mirror=mirror, progress=True
             )
             click.echo(summary.render())
-            if not every:
-                return
-            log.info("next crawl in %.0f s", settings.recrawl_interval)
-            time.sleep(settings.recrawl_interval)
+            return
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with Heartbeat(settings.data_dir) as heartbeat:
+            while True:
+                heartbeat.crawl_started()
+                summary = services.crawl(
+                    list(sources), url=url, region=region, mirror=mirror, progress=True
+                )
+                heartbeat.crawl_finished()
+                click.echo(summary.render())
+                log.info("next crawl in %.0f s", settings.recrawl_interval)
+                time.sleep(settings.recrawl_interval)
+
+
+@cli.command("crawler-health")
+@click.pass_context
+def crawler_health(ctx: click.Context) -> None:
+    """Exit 0 when `crawl --every` is alive and crawling on schedule (container healthcheck)."""
+    settings: Settings = ctx.obj
+    problem = health_problem(settings.data_dir, settings.recrawl_interval, now=time.time())
+    if problem:
+        raise click.ClickException(problem)
+    click.echo("crawler healthy")
 
 
 @cli.command()

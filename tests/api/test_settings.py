@@ -44,3 +44,15 @@ def test_invalid_settings_are_refused(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match=name.removeprefix("SAMSOK_").lower()):
         Settings()
+
+
+def test_default_corpus_paths_come_from_the_package_not_the_checkout() -> None:
+    """An installed wheel has no checkout: the defaults must point into `samsok.corpus`."""
+    import samsok.corpus
+
+    package = Path(samsok.corpus.__file__).resolve().parent
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.sources_file.is_file()
+    assert settings.mirror_dir.is_dir()
+    assert settings.sources_file.resolve().is_relative_to(package)
+    assert settings.mirror_dir.resolve().is_relative_to(package)
