@@ -17,7 +17,14 @@ For each source, one run (resumed if the last one did not finish):
    (log, page state with its validation time or dead streak, new links, URL done) in one
    transaction, so a crash re-delivers the event in flight instead of losing it;
 7. after a complete run (frontier empty, no cap hit, no transient failure), documents no
-   longer linked or listed are removed (tombstoned).
+   longer linked or listed are removed (tombstoned) — only the source's own (stored under its
+   name, which for an ad-hoc source is its scope) and only inside its scope.
+
+Crawl scope: robots.txt and sitemap redirects stay on the source's hosts (another host is
+`cross_host_redirect`, not fetched; a robots.txt we could not read that way means nothing on
+that origin is crawled, like an unreachable one); pages' redirects are scope-checked per hop;
+non-http(s) URLs are refused (`unsupported_scheme`); and every connection is checked against
+the address policy (`samsok.ingest.netguard`, `private_address`).
 """
 
 from __future__ import annotations
@@ -42,14 +49,14 @@ from samsok.ingest.events import (
     count,
     counted,
 )
-from samsok.ingest.fetch import PAGE_TYPES, PDF_TYPES, Fetcher, FetchResult, Outcome
+from samsok.ingest.fetch import PAGE_TYPES, PDF_TYPES, Fetcher, FetchResult, HopCheck, Outcome
 from samsok.ingest.frontier import CrawlRun, Gate, Step, link_mode
 from samsok.ingest.interpret import ExtractFn, Interpreter, doc_alive_elsewhere
 from samsok.ingest.models import SkipReason
 from samsok.ingest.robots import RobotsCache, RobotsRules, origin_of, rules_from_fetch
 from samsok.ingest.sitemap import Harvest, harvest_sitemaps
 from samsok.ingest.sources import Source
-from samsok.ingest.urls import normalize_url, path_key, scope_check, url_host
+from samsok.ingest.urls import normalize_url, path_key, scope_check, url_host, within_scope
 
 __all__ = [
     "CrawlEvent",
@@ -126,6 +133,12 @@ class Crawler:
     # -- runs ----------------------------------------------------------------------------------
 
     def _crawl_source(self, source: Source) -> Iterator[CrawlEvent]:
+        if source.legacy_names:
+            moved = self.state.adopt_pages(source.legacy_names, source.name,
+                                           lambda url: within_scope(url, source))
+            if moved:
+                logger.info("%s: %d pages stored under %s adopted", source.name, moved,
+                            ", ".join(source.legacy_names))
         opened = self.state.open_run(source.name)
         run = self._run = CrawlRun(source, opened.id, dict(opened.counts))
         if opened.resumed:
@@ -167,22 +180,28 @@ class Crawler:
                 roots += self._robots.rules_for(origin + "/").sitemaps()
         configured = normalize_url(source.sitemap) if source.sitemap else None
         return harvest_sitemaps(
-            roots, lambda url: self._read_sitemap(run, url, configured=url == configured),
+            roots, lambda url: self._read_sitemap(
+                run, url, configured=url == configured,
+                check=_stay_on({*source.hosts, url_host(url)}, "sitemap")),
             follow=lambda url: url == configured or url_host(url) in source.hosts,
             note=lambda url, reason, detail: self._log_now(run, url, "skipped", reason, detail),
             max_files=self.config.max_sitemaps, max_entries=self.config.max_sitemap_entries,
             max_bytes=self.config.max_bytes,
         )
 
-    def _read_sitemap(self, run: CrawlRun, url: str, *, configured: bool) -> bytes | None:
+    def _read_sitemap(self, run: CrawlRun, url: str, *, configured: bool,
+                      check: HopCheck) -> bytes | None:
         if self.config.obey_robots and not self._robots.allowed(url):
             self._log_now(run, url, "skipped", SkipReason.ROBOTS, "sitemap")
             return None
-        result = self._fetcher.fetch(url, accept=None, max_bytes=self.config.max_bytes)
+        result = self._fetcher.fetch(url, accept=None, max_bytes=self.config.max_bytes,
+                                     check=check)
         if result.outcome is Outcome.OK:
             self._log_now(run, url, "ok", "sitemap", result.detail, result)
             return result.body
-        self._log_now(run, url, "failed", result.reason, result.detail, result)
+        # Skipped: a redirect to another host, a refused address, too large. Its pages might
+        # be listed nowhere else, so the run is incomplete (below) and tombstones nothing.
+        self._log_now(run, url, str(result.outcome), result.reason, result.detail, result)
         status = result.status_code or 0
         # Pages only listed there would look vanished: no tombstones this run. A 4xx of a
         # sitemap we were only pointed to (robots.txt, an index) lists nothing: that is all.
@@ -192,6 +211,10 @@ class Crawler:
 
     def _tombstones(self, run: CrawlRun) -> Iterator[CrawlEvent]:
         for page in self.state.unseen_pages(run.source.name, run.id):
+            if not within_scope(page.url, run.source):
+                # The source's prefixes were narrowed since: this crawl did not look there,
+                # so it cannot say the page vanished.
+                continue
             event: DocumentRemoved | None = None
             if page.doc_id and not doc_alive_elsewhere(self.state, page.doc_id, page.url,
                                                        run.id):
@@ -278,10 +301,22 @@ class Crawler:
 
     def _load_robots(self, origin: str) -> RobotsRules:
         url = origin + "/robots.txt"
-        result = self._fetcher.fetch(url, accept=None, max_bytes=2 * 1024 * 1024)
+        # RFC 9309 §2.3.1.2 lets a crawler follow robots.txt redirects across hosts; we keep
+        # them on the origin's host and the source's hosts, so a site cannot point the crawler
+        # elsewhere. A refused redirect leaves the rules unknown: treated as unreachable
+        # (§2.3.1.4, complete disallow for this origin and crawl), which also keeps the run
+        # from tombstoning. Add the target host to the source's `allowed` to follow it.
+        hosts = {url_host(url), *(self._run.source.hosts if self._run is not None else ())}
+        result = self._fetcher.fetch(url, accept=None, max_bytes=2 * 1024 * 1024,
+                                     check=_stay_on(hosts, "robots.txt"))
         rules = rules_from_fetch(origin, result)
         if self._run is not None:
-            self._log_now(self._run, url, "robots", rules.status, rules.detail, result)
+            if result.outcome is Outcome.SKIPPED:
+                self._log_now(self._run, url, "skipped", result.reason,
+                              f"{result.detail}; robots.txt unread: nothing on {origin} is "
+                              "crawled", result)
+            else:
+                self._log_now(self._run, url, "robots", rules.status, rules.detail, result)
         delay = rules.crawl_delay(self.config.user_agent)
         if delay:  # the robots.txt request itself counts: wait before the next one
             self._fetcher.pause(url, min(delay, self.config.max_crawl_delay_seconds))
@@ -297,3 +332,14 @@ class Crawler:
                            elapsed=result.elapsed if result else 0.0,
                            final_url=result.final_url if result else None)
 
+
+
+def _stay_on(hosts: set[str] | frozenset[str], what: str) -> HopCheck:
+    """A redirect check that refuses hops to any host but `hosts` (robots.txt, sitemaps)."""
+
+    def check(target: str) -> tuple[str, str] | None:
+        if url_host(target) in hosts:
+            return None
+        return str(SkipReason.CROSS_HOST_REDIRECT), f"{what} redirected to {target}"
+
+    return check

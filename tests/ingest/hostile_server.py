@@ -500,14 +500,18 @@ def stub_extract(body: bytes, url: str, content_type: str | None, config: Any) -
 
 
 def fast_config(**overrides: Any) -> Any:
-    """CrawlConfig with test-sized delays, timeouts and caps (the defaults are for real sites)."""
+    """CrawlConfig with test-sized delays, timeouts and caps (the defaults are for real sites).
+
+    The test servers listen on 127.0.0.1, so the tests opt in to loopback (and only to it).
+    """
     from samsok.ingest.config import CrawlConfig
+    from samsok.ingest.netguard import LOOPBACK_NETWORKS
 
     values: dict[str, Any] = {
         "delay_seconds": 0.0, "connect_timeout": 0.5, "read_timeout": 0.5, "total_timeout": 1.0,
         "retries": 1, "backoff_base_seconds": 0.01, "retry_after_cap_seconds": 0.2,
         "max_bytes": 1024 * 1024, "max_html_bytes": 512 * 1024, "max_query_variants": 5,
-        "max_depth": 4,
+        "max_depth": 4, "allowed_networks": LOOPBACK_NETWORKS,
     }
     values.update(overrides)
     return CrawlConfig(**values)
