@@ -3,7 +3,7 @@
 For each source, one run (resumed if the last one did not finish):
 1. seed the frontier with the start URLs and the sitemaps' URLs, each with its `<lastmod>`
    (`samsok.ingest.sitemap`: the source's sitemap and robots.txt's `Sitemap:` lines, index files
-   followed, bounded);
+   followed, bounded; read by `samsok.ingest.sitefiles` on the source's hosts only);
 2. take the shallowest pending URL and check it (`samsok.ingest.frontier`): scope, depth, page cap,
    query-variant cap, robots.txt, known dead URLs; a sitemap `<lastmod>` equal to the stored
    one, for a page confirmed less than `revalidate_after_days` ago, ends it as unchanged;
@@ -49,14 +49,13 @@ from samsok.ingest.events import (
     count,
     counted,
 )
-from samsok.ingest.fetch import PAGE_TYPES, PDF_TYPES, Fetcher, FetchResult, HopCheck, Outcome
+from samsok.ingest.fetch import PAGE_TYPES, PDF_TYPES, Fetcher, FetchResult, Outcome
 from samsok.ingest.frontier import CrawlRun, Gate, Step, link_mode
 from samsok.ingest.interpret import ExtractFn, Interpreter, doc_alive_elsewhere
 from samsok.ingest.models import SkipReason
-from samsok.ingest.robots import RobotsCache, RobotsRules, origin_of, rules_from_fetch
-from samsok.ingest.sitemap import Harvest, harvest_sitemaps
+from samsok.ingest.sitefiles import SiteFiles
 from samsok.ingest.sources import Source
-from samsok.ingest.urls import normalize_url, path_key, scope_check, url_host, within_scope
+from samsok.ingest.urls import in_prefix, path_key, scope_check, within_scope
 
 __all__ = [
     "CrawlEvent",
@@ -127,18 +126,13 @@ class Crawler:
 
     def _fresh_robots(self) -> None:
         """robots.txt is read again in every crawl."""
-        self._robots = RobotsCache(self._load_robots, self.config.user_agent)
+        self._site = SiteFiles(self._fetcher, self.config, self._log_now, lambda: self._run)
+        self._robots = self._site.robots
         self._gate = Gate(self.config, self.state, self._robots, self._now)
 
     # -- runs ----------------------------------------------------------------------------------
 
     def _crawl_source(self, source: Source) -> Iterator[CrawlEvent]:
-        if source.legacy_names:
-            moved = self.state.adopt_pages(source.legacy_names, source.name,
-                                           lambda url: within_scope(url, source))
-            if moved:
-                logger.info("%s: %d pages stored under %s adopted", source.name, moved,
-                            ", ".join(source.legacy_names))
         opened = self.state.open_run(source.name)
         run = self._run = CrawlRun(source, opened.id, dict(opened.counts))
         if opened.resumed:
@@ -157,7 +151,7 @@ class Crawler:
         logger.info("crawl of %s done: %s", source.name, run.counts)
 
     def _seed(self, run: CrawlRun) -> None:
-        harvest = self._sitemaps(run)
+        harvest = self._site.harvest(run)
         with self.state.transaction():
             # Sitemap entries first, so a start URL listed there keeps its lastmod.
             for url, (lastmod, listed_in) in harvest.entries.items():
@@ -172,48 +166,15 @@ class Crawler:
             run.counts["seeded"] = True
             self.state.save_counts(run.id, run.counts)
 
-    def _sitemaps(self, run: CrawlRun) -> Harvest:
-        source = run.source
-        roots = [source.sitemap] if source.sitemap else []
-        if self.config.obey_robots:
-            for origin in dict.fromkeys(origin_of(url) for url in source.start_urls):
-                roots += self._robots.rules_for(origin + "/").sitemaps()
-        configured = normalize_url(source.sitemap) if source.sitemap else None
-        return harvest_sitemaps(
-            roots, lambda url: self._read_sitemap(
-                run, url, configured=url == configured,
-                check=_stay_on({*source.hosts, url_host(url)}, "sitemap")),
-            follow=lambda url: url == configured or url_host(url) in source.hosts,
-            note=lambda url, reason, detail: self._log_now(run, url, "skipped", reason, detail),
-            max_files=self.config.max_sitemaps, max_entries=self.config.max_sitemap_entries,
-            max_bytes=self.config.max_bytes,
-        )
-
-    def _read_sitemap(self, run: CrawlRun, url: str, *, configured: bool,
-                      check: HopCheck) -> bytes | None:
-        if self.config.obey_robots and not self._robots.allowed(url):
-            self._log_now(run, url, "skipped", SkipReason.ROBOTS, "sitemap")
-            return None
-        result = self._fetcher.fetch(url, accept=None, max_bytes=self.config.max_bytes,
-                                     check=check)
-        if result.outcome is Outcome.OK:
-            self._log_now(run, url, "ok", "sitemap", result.detail, result)
-            return result.body
-        # Skipped: a redirect to another host, a refused address, too large. Its pages might
-        # be listed nowhere else, so the run is incomplete (below) and tombstones nothing.
-        self._log_now(run, url, str(result.outcome), result.reason, result.detail, result)
-        status = result.status_code or 0
-        # Pages only listed there would look vanished: no tombstones this run. A 4xx of a
-        # sitemap we were only pointed to (robots.txt, an index) lists nothing: that is all.
-        if configured or not (400 <= status < 500 and status != 429):
-            run.counts["incomplete"] = True
-        return None
-
     def _tombstones(self, run: CrawlRun) -> Iterator[CrawlEvent]:
-        for page in self.state.unseen_pages(run.source.name, run.id):
-            if not within_scope(page.url, run.source):
-                # The source's prefixes were narrowed since: this crawl did not look there,
-                # so it cannot say the page vanished.
+        # Pages stored under an older name of the source (ad-hoc sources were named after
+        # their host) are its own too, but only under its prefixes: another section or port
+        # of the host, stored under the same old name, keeps its pages.
+        source = run.source
+        for page in self.state.unseen_pages(source.name, run.id, *source.legacy_names):
+            own = page.source == source.name
+            if not (within_scope(page.url, source) if own else in_prefix(page.url, source)):
+                # Outside what this crawl looked at: it cannot say the page vanished.
                 continue
             event: DocumentRemoved | None = None
             if page.doc_id and not doc_alive_elsewhere(self.state, page.doc_id, page.url,
@@ -297,30 +258,7 @@ class Crawler:
             count(run.counts, key, reason)
             self.summary.add(key, reason)
 
-    # -- robots.txt and the log ----------------------------------------------------------------
-
-    def _load_robots(self, origin: str) -> RobotsRules:
-        url = origin + "/robots.txt"
-        # RFC 9309 §2.3.1.2 lets a crawler follow robots.txt redirects across hosts; we keep
-        # them on the origin's host and the source's hosts, so a site cannot point the crawler
-        # elsewhere. A refused redirect leaves the rules unknown: treated as unreachable
-        # (§2.3.1.4, complete disallow for this origin and crawl), which also keeps the run
-        # from tombstoning. Add the target host to the source's `allowed` to follow it.
-        hosts = {url_host(url), *(self._run.source.hosts if self._run is not None else ())}
-        result = self._fetcher.fetch(url, accept=None, max_bytes=2 * 1024 * 1024,
-                                     check=_stay_on(hosts, "robots.txt"))
-        rules = rules_from_fetch(origin, result)
-        if self._run is not None:
-            if result.outcome is Outcome.SKIPPED:
-                self._log_now(self._run, url, "skipped", result.reason,
-                              f"{result.detail}; robots.txt unread: nothing on {origin} is "
-                              "crawled", result)
-            else:
-                self._log_now(self._run, url, "robots", rules.status, rules.detail, result)
-        delay = rules.crawl_delay(self.config.user_agent)
-        if delay:  # the robots.txt request itself counts: wait before the next one
-            self._fetcher.pause(url, min(delay, self.config.max_crawl_delay_seconds))
-        return rules
+    # -- the log ----------------------------------------------------------------
 
     def _log_now(self, run: CrawlRun, url: str, outcome: str, reason: str, detail: str = "",
                  result: FetchResult | None = None) -> None:
@@ -331,15 +269,3 @@ class Crawler:
                            nbytes=result.bytes_read if result else 0,
                            elapsed=result.elapsed if result else 0.0,
                            final_url=result.final_url if result else None)
-
-
-
-def _stay_on(hosts: set[str] | frozenset[str], what: str) -> HopCheck:
-    """A redirect check that refuses hops to any host but `hosts` (robots.txt, sitemaps)."""
-
-    def check(target: str) -> tuple[str, str] | None:
-        if url_host(target) in hosts:
-            return None
-        return str(SkipReason.CROSS_HOST_REDIRECT), f"{what} redirected to {target}"
-
-    return check

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -255,33 +255,15 @@ class CrawlState:
             "UPDATE pages SET dead_streak = 0 WHERE url = ? AND dead_streak > 0", (url,)
         )
 
-    def unseen_pages(self, source: str, run_id: int) -> list[PageState]:
-        """Live documents of the source that this run did not see (tombstone candidates)."""
+    def unseen_pages(self, source: str, run_id: int, *also: str) -> list[PageState]:
+        """Live documents of the source (or of its older names `also`) this run did not see."""
+        names = (source, *also)
         rows = self._db.execute(
-            "SELECT * FROM pages WHERE source = ? AND status = 'live' AND content_hash IS NOT NULL"
-            " AND (last_seen_run IS NULL OR last_seen_run != ?)", (source, run_id),
+            f"SELECT * FROM pages WHERE source IN ({', '.join('?' * len(names))})"
+            " AND status = 'live' AND content_hash IS NOT NULL"
+            " AND (last_seen_run IS NULL OR last_seen_run != ?)", (*names, run_id),
         ).fetchall()
         return [self._page(row) for row in rows]
-
-    def adopt_pages(self, names: Iterable[str], source: str,
-                    belongs: Callable[[str], bool]) -> int:
-        """Move pages stored under the older `names` for which `belongs(url)` to `source`.
-
-        For source names that changed (ad-hoc sources were named after their host, now after
-        their scope): the pages stay, with their state, and only the source that contains them
-        may tombstone them from now on. Returns how many moved.
-        """
-        moved = 0
-        with self.transaction():
-            for name in names:
-                if name == source:
-                    continue
-                urls = [row[0] for row in self._db.execute(
-                    "SELECT url FROM pages WHERE source = ?", (name,))]
-                for url in filter(belongs, urls):
-                    self._db.execute("UPDATE pages SET source = ? WHERE url = ?", (source, url))
-                    moved += 1
-        return moved
 
     def signatures(self, source: str | None = None) -> list[tuple[str, str, bytes]]:
         """(url, doc_id, MinHash signature) of live documents, for near-duplicate checks."""

@@ -44,7 +44,8 @@ class Source:
 
     The name is the source's identity in crawl.db: a complete crawl tombstones only pages
     saved under this name (and inside its scope). `legacy_names` are names the same pages may
-    still be stored under from an older version; a crawl adopts those inside its scope.
+    still be stored under from an older version: inside the scope they count as the source's
+    own (re-saved under the new name when seen, tombstoned when a complete crawl misses them).
     A start URL, prefix or sitemap that is not http(s) raises `UnsupportedScheme`.
     """
 
@@ -83,7 +84,7 @@ class Source:
         scope (scheme, host, port, path prefix) is the source's identity, `adhoc:<scope>`, so
         two sites on one host name (two ports) or two sections of one site are two sources and
         a complete crawl of one never tombstones the other's pages. Before, the name was
-        `adhoc-<host name>`: pages stored under it are adopted by the scope that contains them.
+        `adhoc-<host name>`: pages stored under it belong to the scope that contains them.
         """
         _require_http(url, "--url")
         try:
@@ -118,8 +119,8 @@ def _require_http(url: str, label: str) -> None:
     scheme = url.strip().split(":", 1)[0].lower() if ":" in url else ""
     if scheme not in HTTP_SCHEMES:
         shown = f"{scheme}:" if scheme else "no scheme"
-        raise UnsupportedScheme(f"{label} {url!r}: only http:// and https:// URLs can be "
-                                f"crawled, not {shown}")
+        raise UnsupportedScheme(f"{label} {url!r}: not an http(s) URL ({shown}); only "
+                                "http:// and https:// URLs can be crawled")
 
 
 def load_sources(path: Path | str) -> list[Source]:
