@@ -142,10 +142,12 @@ def scope_check(url: str, source: Source, *, pdf_leeway: bool = False) -> SkipRe
 
 
 def within_scope(url: str, source: Source) -> bool:
-    """Could `url` belong to `source`: under an allowed prefix, or on one of its hosts (its PDFs
-    and redirect targets may live outside the prefixes). Ignores exclude/include: a page a
-    pattern now excludes is still the source's own, to be tombstoned when it is not seen."""
-    return is_http_url(url) and (in_prefix(url, source) or url_host(url) in source.hosts)
+    """Is `url` where a crawl of `source` looks: under an allowed prefix, or a PDF on one of its
+    hosts (the one-hop PDF leeway). Ignores exclude/include: a page a pattern now excludes is
+    still the source's own, to be tombstoned when it is not seen."""
+    return is_http_url(url) and (
+        in_prefix(url, source) or (looks_like_pdf(url) and url_host(url) in source.hosts)
+    )
 
 
 def align_scheme(url: str, source: Source) -> str:
