@@ -178,6 +178,7 @@ class Exchanger:
         try:
             response = self._client.send(request, stream=True, follow_redirects=False)
         except AddressRefused as exc:
+            self.requests -= 1  # refused before a byte was sent: no request was made
             return FetchResult(Outcome.SKIPPED, url, url, reason=exc.reason,
                                detail=exc.detail), None
         except httpx.ConnectTimeout as exc:
