@@ -22,8 +22,9 @@ and sitemap fetch, whatever httpx client the crawler was given):
 
 A name that resolves to several addresses is refused when any of them is refused (a public
 site has no business resolving to a private address). Connections are checked when they are
-opened; a kept-alive connection was checked then. Behind an HTTP proxy the check would see the
-proxy's address, not the target's: the crawler's clients do not use one.
+opened; a kept-alive connection was checked then. Behind an HTTP proxy (httpx honours
+HTTP(S)_PROXY in the environment) the check sees the proxy's address, not the target's: the
+proxy must then enforce the same rule.
 """
 
 from __future__ import annotations
