@@ -258,7 +258,7 @@ class Crawler:
             count(run.counts, key, reason)
             self.summary.add(key, reason)
 
-    # -- the log ----------------------------------------------------------------
+    # -- the log -------------------------------------------------------------------------------
 
     def _log_now(self, run: CrawlRun, url: str, outcome: str, reason: str, detail: str = "",
                  result: FetchResult | None = None) -> None:
