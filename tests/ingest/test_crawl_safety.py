@@ -25,6 +25,7 @@ from samsok.ingest.crawlstate import CrawlState
 from samsok.ingest.errors import SourceConfigError, UnsupportedScheme
 from samsok.ingest.models import Region
 from samsok.ingest.netguard import AddressPolicy
+from samsok.ingest.sitefiles import stay_on
 from samsok.ingest.sources import Source, SourceKind, parse_sources
 
 from tests.ingest.hostile_server import HostileServer, fast_config, make_source, stub_extract
@@ -105,6 +106,16 @@ def test_sitemap_redirects_to_another_host_are_not_followed(
     # Pages only a sitemap listed would look vanished: an unread sitemap tombstones nothing.
     assert not any(isinstance(e, DocumentRemoved) for e in events)
     assert state.runs("site")[0]["complete"] is False
+
+
+def test_same_host_means_host_and_port_not_scheme() -> None:
+    check = stay_on({"x.no", "www.x.no"}, "robots.txt")
+    for target in ("https://x.no/robots.txt", "http://x.no:80/robots.txt",
+                   "https://www.x.no/robots.txt"):
+        assert check(target) is None, target
+    for target in ("https://cdn.x.no/robots.txt", "http://x.no:8080/robots.txt",
+                   "http://127.0.0.1/robots.txt"):
+        assert check(target) == ("cross_host_redirect", f"robots.txt redirected to {target}")
 
 
 # -- the address guard -------------------------------------------------------------------------
