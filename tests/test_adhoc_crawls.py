@@ -51,5 +51,5 @@ def test_adhoc_crawl_of_a_loopback_site_is_refused_without_the_opt_in(tmp_path: 
     finally:
         services.close()
     assert report.crawl.new == 0 and report.crawl.requests == 0
-    # robots.txt refused (private_address in the crawl log), so the start page is not crawled.
-    assert report.crawl.skipped == {"robots_disallowed": 1}
+    # robots.txt refused, and so the start page: the summary says why.
+    assert report.crawl.skipped == {"private_address": 1}

@@ -157,6 +157,8 @@ def test_a_name_resolving_to_loopback_is_refused_unless_allowed(
     assert (robots.outcome, robots.reason) == ("skipped", "private_address")
     assert "localhost resolves to" in robots.detail and "loopback" in robots.detail
     assert fetched(events) == set()
+    assert [(e.url, e.reason) for e in events if isinstance(e, ItemSkipped)] \
+        == [(source.start_urls[0], "private_address")]
 
     # Without robots in the way, the page itself is refused with the typed reason.
     events = crawl(client, state, source, allowed_networks=(), obey_robots=False)
@@ -182,6 +184,13 @@ def test_a_redirect_to_a_private_address_is_refused(
     assert [(e.url, e.reason) for e in skipped] == [(server.url("/site/go"), "private_address")]
     assert "127.0.0.2 is loopback" in skipped[0].detail
     assert state.runs("site")[0]["complete"] is False  # a refusal says nothing about removal
+
+    # With robots.txt obeyed, the hop's robots.txt is refused first: the same reason.
+    events = crawl(client, state, source, allowed_networks=("127.0.0.1/32",))
+    assert [(e.url, e.reason) for e in events if isinstance(e, ItemSkipped)] \
+        == [(server.url("/site/go"), "private_address")]
+    robots = state.crawl_log(url=f"http://127.0.0.2:{server.port}/robots.txt")[0]
+    assert (robots.outcome, robots.reason) == ("skipped", "private_address")
 
 
 def test_dns_rebinding_is_caught_at_connect_time(
