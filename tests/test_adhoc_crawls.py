@@ -42,6 +42,26 @@ def test_two_adhoc_crawls_on_one_host_name_keep_both_sets_of_documents(tmp_path:
     assert len(after_second.by_source) == 2  # one source per scope, not one per host name
 
 
+def test_two_adhoc_crawls_of_two_sections_of_one_site_keep_both(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", crawl_allow_private=True, crawl_delay=0.0)
+    services = Services(settings, embedder=HashingEmbedder())
+    try:
+        with serve_mirror(PROJECT_ROOT / "corpus" / "mirror", SITES[1:]) as mirror:
+            base = mirror.urls[SITES[1]]
+            nyheter = services.crawl([], url=base + "/nyheter/", region="vaernes")
+            after_nyheter = services.index.stats().documents
+            samhandling = services.crawl([], url=base + "/samhandling/", region="vaernes")
+            stats = services.index.stats()
+            urls = {d.url for d in services.index.store.documents_all()}
+    finally:
+        services.close()
+    assert nyheter.crawl.new >= 5 and samhandling.crawl.new >= 5
+    assert samhandling.crawl.removed == 0
+    assert stats.documents == after_nyheter + samhandling.indexing.as_dict()["new"]
+    assert any("/nyheter/" in url for url in urls) and any("/samhandling/" in url for url in urls)
+    assert sorted(stats.by_source) == [f"adhoc:{base}/nyheter/", f"adhoc:{base}/samhandling/"]
+
+
 def test_adhoc_crawl_of_a_loopback_site_is_refused_without_the_opt_in(tmp_path: Path) -> None:
     services = Services(Settings(data_dir=tmp_path / "data", crawl_delay=0.0),
                         embedder=HashingEmbedder())
