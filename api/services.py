@@ -20,6 +20,7 @@ from samsok.ingest.errors import ExtractionError, SourceConfigError
 from samsok.ingest.fetch import RewritingTransport
 from samsok.ingest.local import read_paths
 from samsok.ingest.models import DocType, Region
+from samsok.ingest.netguard import LOOPBACK_NETWORKS
 from samsok.ingest.sources import Source, load_sources
 from samsok.search.embed import Embedder
 from samsok.search.index import SearchIndex
@@ -123,8 +124,12 @@ class Services:
                 hosts = sorted({s.mirror for s in sources if s.mirror})
                 server = stack.enter_context(serve_mirror(self.settings.mirror_dir, hosts))
                 transport = RewritingTransport(transport, server.host_map)
-                # The mirror is on loopback: a politeness delay would only slow the demo.
-                config = replace(config, delay_seconds=0.0)
+                # The mirror is on loopback: a politeness delay would only slow the demo, and
+                # loopback (only loopback) must be reachable whatever SAMSOK_CRAWL_ALLOW_PRIVATE.
+                config = replace(
+                    config, delay_seconds=0.0,
+                    allowed_networks=(*config.allowed_networks, *LOOPBACK_NETWORKS),
+                )
             client = stack.enter_context(httpx.Client(transport=transport))
             state = CrawlState(self.settings.data_dir / "crawl.db")
             stack.callback(state.close)

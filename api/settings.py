@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Trust an unchanged sitemap lastmod / skip known dead links this long",
     )
+    crawl_allow_private: bool = Field(
+        False,
+        description="Let the crawler reach private, loopback, link-local and other non-global"
+        " addresses (off: refused and logged as `private_address`)",
+    )
     recrawl_interval: float = Field(
         24 * 3600, gt=0, description="Seconds between crawls in `samsok crawl --every`"
     )
@@ -119,6 +124,7 @@ class Settings(BaseSettings):
             total_timeout=self.crawl_timeout,
             obey_robots=self.crawl_obey_robots,
             revalidate_after_days=self.crawl_revalidate_after_days,
+            allow_private=self.crawl_allow_private,
         )
 
     def index_config(self) -> IndexConfig:

@@ -26,6 +26,7 @@ from samsok.ingest.config import CrawlConfig
 from samsok.ingest.crawl import Crawler, DocumentFetched
 from samsok.ingest.crawlstate import CrawlState
 from samsok.ingest.fetch import RewritingTransport
+from samsok.ingest.netguard import LOOPBACK_NETWORKS
 from samsok.ingest.sources import load_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     sources = [s for s in load_sources(args.sources) if s.mirror]
-    config = replace(CrawlConfig(), delay_seconds=0.0)
+    config = replace(CrawlConfig(), delay_seconds=0.0, allowed_networks=LOOPBACK_NETWORKS)
     hosts = sorted({s.mirror for s in sources if s.mirror})
     print(f"sources: {', '.join(s.name for s in sources)}")
     with tempfile.TemporaryDirectory() as tmp, serve_mirror(args.mirror, hosts) as mirror:

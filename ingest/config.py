@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from samsok.ingest.netguard import parse_networks
+
 __all__ = ["ChunkConfig", "CrawlConfig", "ExtractConfig", "Favour"]
 
 Favour = Literal["precision", "balanced", "recall"]
@@ -148,6 +150,14 @@ class CrawlConfig:
     max_sitemaps: int = 20
     #: Page URLs taken from all sitemaps of a source in one run.
     max_sitemap_entries: int = 50_000
+    #: Let the crawler connect to non-global addresses: private, loopback, link-local,
+    #: multicast, reserved, unspecified (`samsok.ingest.netguard`). Off: a host that is or
+    #: resolves to one is refused before any request byte is sent (`private_address` in the
+    #: crawl log), for every request, redirect hop, robots.txt and sitemap.
+    allow_private: bool = False
+    #: Networks (CIDR) reachable even with `allow_private` off. The offline mirror and the
+    #: tests opt in to loopback only (`netguard.LOOPBACK_NETWORKS`).
+    allowed_networks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if min(self.delay_seconds, self.max_crawl_delay_seconds, self.backoff_base_seconds,
@@ -163,3 +173,6 @@ class CrawlConfig:
             raise ValueError("retries, max_redirects, max_query_variants, max_depth, max_pages,"
                              " known_dead_after_crawls, the sitemap caps and"
                              " revalidate_after_days must not be negative")
+        if isinstance(self.allowed_networks, str):
+            raise ValueError("allowed_networks must be a tuple of CIDR strings, not one string")
+        parse_networks(self.allowed_networks)  # a typo fails here, not at the first request

@@ -3,7 +3,7 @@
 For each source, one run (resumed if the last one did not finish):
 1. seed the frontier with the start URLs and the sitemaps' URLs, each with its `<lastmod>`
    (`samsok.ingest.sitemap`: the source's sitemap and robots.txt's `Sitemap:` lines, index files
-   followed, bounded);
+   followed, bounded; read by `samsok.ingest.sitefiles` on the source's hosts only);
 2. take the shallowest pending URL and check it (`samsok.ingest.frontier`): scope, depth, page cap,
    query-variant cap, robots.txt, known dead URLs; a sitemap `<lastmod>` equal to the stored
    one, for a page confirmed less than `revalidate_after_days` ago, ends it as unchanged;
@@ -17,7 +17,14 @@ For each source, one run (resumed if the last one did not finish):
    (log, page state with its validation time or dead streak, new links, URL done) in one
    transaction, so a crash re-delivers the event in flight instead of losing it;
 7. after a complete run (frontier empty, no cap hit, no transient failure), documents no
-   longer linked or listed are removed (tombstoned).
+   longer linked or listed are removed (tombstoned) — only the source's own (stored under its
+   name, which for an ad-hoc source is its scope) and only inside its scope.
+
+Crawl scope: robots.txt and sitemap redirects stay on the source's hosts (another host is
+`cross_host_redirect`, not fetched; a robots.txt we could not read that way means nothing on
+that origin is crawled, like an unreachable one); pages' redirects are scope-checked per hop;
+non-http(s) URLs are refused (`unsupported_scheme`); and every connection is checked against
+the address policy (`samsok.ingest.netguard`, `private_address`).
 """
 
 from __future__ import annotations
@@ -46,10 +53,9 @@ from samsok.ingest.fetch import PAGE_TYPES, PDF_TYPES, Fetcher, FetchResult, Out
 from samsok.ingest.frontier import CrawlRun, Gate, Step, link_mode
 from samsok.ingest.interpret import ExtractFn, Interpreter, doc_alive_elsewhere
 from samsok.ingest.models import SkipReason
-from samsok.ingest.robots import RobotsCache, RobotsRules, origin_of, rules_from_fetch
-from samsok.ingest.sitemap import Harvest, harvest_sitemaps
+from samsok.ingest.sitefiles import SiteFiles
 from samsok.ingest.sources import Source
-from samsok.ingest.urls import normalize_url, path_key, scope_check, url_host
+from samsok.ingest.urls import in_prefix, path_key, scope_check, within_scope
 
 __all__ = [
     "CrawlEvent",
@@ -120,7 +126,8 @@ class Crawler:
 
     def _fresh_robots(self) -> None:
         """robots.txt is read again in every crawl."""
-        self._robots = RobotsCache(self._load_robots, self.config.user_agent)
+        self._site = SiteFiles(self._fetcher, self.config, self._log_now, lambda: self._run)
+        self._robots = self._site.robots
         self._gate = Gate(self.config, self.state, self._robots, self._now)
 
     # -- runs ----------------------------------------------------------------------------------
@@ -144,7 +151,7 @@ class Crawler:
         logger.info("crawl of %s done: %s", source.name, run.counts)
 
     def _seed(self, run: CrawlRun) -> None:
-        harvest = self._sitemaps(run)
+        harvest = self._site.harvest(run)
         with self.state.transaction():
             # Sitemap entries first, so a start URL listed there keeps its lastmod.
             for url, (lastmod, listed_in) in harvest.entries.items():
@@ -159,39 +166,16 @@ class Crawler:
             run.counts["seeded"] = True
             self.state.save_counts(run.id, run.counts)
 
-    def _sitemaps(self, run: CrawlRun) -> Harvest:
-        source = run.source
-        roots = [source.sitemap] if source.sitemap else []
-        if self.config.obey_robots:
-            for origin in dict.fromkeys(origin_of(url) for url in source.start_urls):
-                roots += self._robots.rules_for(origin + "/").sitemaps()
-        configured = normalize_url(source.sitemap) if source.sitemap else None
-        return harvest_sitemaps(
-            roots, lambda url: self._read_sitemap(run, url, configured=url == configured),
-            follow=lambda url: url == configured or url_host(url) in source.hosts,
-            note=lambda url, reason, detail: self._log_now(run, url, "skipped", reason, detail),
-            max_files=self.config.max_sitemaps, max_entries=self.config.max_sitemap_entries,
-            max_bytes=self.config.max_bytes,
-        )
-
-    def _read_sitemap(self, run: CrawlRun, url: str, *, configured: bool) -> bytes | None:
-        if self.config.obey_robots and not self._robots.allowed(url):
-            self._log_now(run, url, "skipped", SkipReason.ROBOTS, "sitemap")
-            return None
-        result = self._fetcher.fetch(url, accept=None, max_bytes=self.config.max_bytes)
-        if result.outcome is Outcome.OK:
-            self._log_now(run, url, "ok", "sitemap", result.detail, result)
-            return result.body
-        self._log_now(run, url, "failed", result.reason, result.detail, result)
-        status = result.status_code or 0
-        # Pages only listed there would look vanished: no tombstones this run. A 4xx of a
-        # sitemap we were only pointed to (robots.txt, an index) lists nothing: that is all.
-        if configured or not (400 <= status < 500 and status != 429):
-            run.counts["incomplete"] = True
-        return None
-
     def _tombstones(self, run: CrawlRun) -> Iterator[CrawlEvent]:
-        for page in self.state.unseen_pages(run.source.name, run.id):
+        # Pages stored under an older name of the source (ad-hoc sources were named after
+        # their host) are its own too, but only under its prefixes: another section or port
+        # of the host, stored under the same old name, keeps its pages.
+        source = run.source
+        for page in self.state.unseen_pages(source.name, run.id, *source.legacy_names):
+            own = page.source == source.name
+            if not (within_scope(page.url, source) if own else in_prefix(page.url, source)):
+                # Outside what this crawl looked at: it cannot say the page vanished.
+                continue
             event: DocumentRemoved | None = None
             if page.doc_id and not doc_alive_elsewhere(self.state, page.doc_id, page.url,
                                                        run.id):
@@ -274,18 +258,7 @@ class Crawler:
             count(run.counts, key, reason)
             self.summary.add(key, reason)
 
-    # -- robots.txt and the log ----------------------------------------------------------------
-
-    def _load_robots(self, origin: str) -> RobotsRules:
-        url = origin + "/robots.txt"
-        result = self._fetcher.fetch(url, accept=None, max_bytes=2 * 1024 * 1024)
-        rules = rules_from_fetch(origin, result)
-        if self._run is not None:
-            self._log_now(self._run, url, "robots", rules.status, rules.detail, result)
-        delay = rules.crawl_delay(self.config.user_agent)
-        if delay:  # the robots.txt request itself counts: wait before the next one
-            self._fetcher.pause(url, min(delay, self.config.max_crawl_delay_seconds))
-        return rules
+    # -- the log -------------------------------------------------------------------------------
 
     def _log_now(self, run: CrawlRun, url: str, outcome: str, reason: str, detail: str = "",
                  result: FetchResult | None = None) -> None:
@@ -296,4 +269,3 @@ class Crawler:
                            nbytes=result.bytes_read if result else 0,
                            elapsed=result.elapsed if result else 0.0,
                            final_url=result.final_url if result else None)
-

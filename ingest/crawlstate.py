@@ -255,11 +255,13 @@ class CrawlState:
             "UPDATE pages SET dead_streak = 0 WHERE url = ? AND dead_streak > 0", (url,)
         )
 
-    def unseen_pages(self, source: str, run_id: int) -> list[PageState]:
-        """Live documents of the source that this run did not see (tombstone candidates)."""
+    def unseen_pages(self, source: str, run_id: int, *also: str) -> list[PageState]:
+        """Live documents of the source (or of its older names `also`) this run did not see."""
+        names = (source, *also)
         rows = self._db.execute(
-            "SELECT * FROM pages WHERE source = ? AND status = 'live' AND content_hash IS NOT NULL"
-            " AND (last_seen_run IS NULL OR last_seen_run != ?)", (source, run_id),
+            f"SELECT * FROM pages WHERE source IN ({', '.join('?' * len(names))})"
+            " AND status = 'live' AND content_hash IS NOT NULL"
+            " AND (last_seen_run IS NULL OR last_seen_run != ?)", (*names, run_id),
         ).fetchall()
         return [self._page(row) for row in rows]
 

@@ -2,7 +2,9 @@
 
     IngestError
     ├── SourceConfigError        corpus/sources.toml is missing or malformed
+    │   └── UnsupportedScheme    a start URL or prefix that is not http(s) (file:, ftp:, data:)
     ├── FetchError               a URL could not be fetched (network, HTTP status, limits)
+    │   └── AddressRefused       the host is (or resolves to) a private/loopback/... address
     └── ExtractionError          a fetched body could not be turned into a Document
         ├── UnsupportedContent   neither HTML nor PDF
         ├── EmptyContent         parsed, but no usable text
@@ -20,6 +22,7 @@ from __future__ import annotations
 from samsok.ingest.models import ExtractedPage, SkipReason
 
 __all__ = [
+    "AddressRefused",
     "EmptyContent",
     "ExtractionError",
     "FetchError",
@@ -30,6 +33,7 @@ __all__ = [
     "PdfNoText",
     "SourceConfigError",
     "UnsupportedContent",
+    "UnsupportedScheme",
 ]
 
 
@@ -41,12 +45,27 @@ class SourceConfigError(IngestError):
     pass
 
 
+class UnsupportedScheme(SourceConfigError):
+    """A crawl may only start from (and stay under) http:// and https:// URLs: a file:, ftp:,
+    data: or javascript: URL would read local files or run nothing we can index."""
+
+    reason = SkipReason.UNSUPPORTED_SCHEME
+
+
 class FetchError(IngestError):
     def __init__(self, url: str, reason: str, detail: str = "") -> None:
         self.url = url
         self.reason = reason
         self.detail = detail
         super().__init__(f"{url}: {reason}" + (f" ({detail})" if detail else ""))
+
+
+class AddressRefused(FetchError):
+    """A connection to a non-global address (private, loopback, link-local, ...) that the
+    crawl configuration does not allow; raised before any request byte is sent."""
+
+    def __init__(self, host: str, detail: str) -> None:
+        super().__init__(host, SkipReason.PRIVATE_ADDRESS, detail)
 
 
 class ExtractionError(IngestError):

@@ -10,7 +10,10 @@ caller waits for it at most `total_timeout` seconds:
    304 → not_modified, 429/5xx raise `Transient` (the fetcher retries), other non-2xx fail;
 3. the body goes through `BodyReader` (caps, bounded decompression, sniffing), the deadline
    checked between chunks;
-4. when the deadline passes first the caller gets `total_timeout` at once. The worker is told
+4. every new connection goes through `samsok.ingest.netguard.ConnectGuard` (the same `trace`
+   hook): a host that is or resolves to a non-global address the configuration does not allow
+   ends the exchange as skipped (`private_address`) before a byte is sent, and is not retried;
+5. when the deadline passes first the caller gets `total_timeout` at once. The worker is told
    to stop and the connection's socket is shut down if it is known, so a read blocked in it
    returns now. It is known when the exchange opened the connection (httpcore's `trace`
    extension reports it) or once the headers are in (`network_stream`); a reused keep-alive
@@ -30,8 +33,10 @@ from typing import Any, TypeVar
 import httpx
 from samsok.ingest.bodies import HTML_TYPES, BodyReader, BodyTooLarge
 from samsok.ingest.config import CrawlConfig
+from samsok.ingest.errors import AddressRefused
 from samsok.ingest.fetch_types import FetchResult, Outcome, Transient, Validators
 from samsok.ingest.models import SkipReason
+from samsok.ingest.netguard import AddressPolicy, ConnectGuard
 from samsok.ingest.politeness import parse_retry_after
 
 __all__ = ["Deadline", "DeadlineExceeded", "Exchanger"]
@@ -125,6 +130,8 @@ class Exchanger:
         self._client = client
         self._config = config
         self._clock = clock
+        self._guard = ConnectGuard(AddressPolicy(allow_private=config.allow_private,
+                                                 allowed_networks=config.allowed_networks))
         self._timeout = httpx.Timeout(
             connect=config.connect_timeout, read=min(config.read_timeout, config.total_timeout),
             write=config.read_timeout, pool=config.connect_timeout,
@@ -141,9 +148,14 @@ class Exchanger:
         if stored and stored.last_modified:
             headers["If-Modified-Since"] = stored.last_modified
         deadline = Deadline(self._config.total_timeout, self._clock)
+
+        def trace(name: str, info: dict[str, Any]) -> None:
+            self._guard.trace(name, info)  # first: a refused connection is closed, not watched
+            deadline.trace(name, info)
+
         try:
             request = self._client.build_request("GET", url, headers=headers, timeout=self._timeout,
-                                                 extensions={"trace": deadline.trace})
+                                                 extensions={"trace": trace})
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             return FetchResult(Outcome.FAILED, url, url, reason="invalid_url",
                                detail=str(exc)), None
@@ -165,6 +177,10 @@ class Exchanger:
               deadline: Deadline) -> tuple[FetchResult, str | None]:
         try:
             response = self._client.send(request, stream=True, follow_redirects=False)
+        except AddressRefused as exc:
+            self.requests -= 1  # refused before a byte was sent: no request was made
+            return FetchResult(Outcome.SKIPPED, url, url, reason=exc.reason,
+                               detail=exc.detail), None
         except httpx.ConnectTimeout as exc:
             raise Transient(url, "connect_timeout", str(exc)) from exc
         except httpx.ConnectError as exc:

@@ -103,6 +103,8 @@ class Gate:
             rules = self._robots.rules_for(url)
             if rules.status is RobotsStatus.UNREACHABLE:
                 run.counts["incomplete"] = True
+            if rules.skipped == SkipReason.PRIVATE_ADDRESS:  # the page would be refused too
+                return skip(url, SkipReason.PRIVATE_ADDRESS, rules.detail)
             return skip(url, SkipReason.ROBOTS, rules.detail or "disallowed by robots.txt")
         stored = self._state.page(url)
         if stored is None:
@@ -138,7 +140,9 @@ class Gate:
         if reason is not None:
             return str(reason), f"redirect to {url}"
         if self._config.obey_robots and not self._robots.allowed(url):
-            return str(SkipReason.ROBOTS), f"redirect to {url}"
+            refused = self._robots.rules_for(url).skipped == SkipReason.PRIVATE_ADDRESS
+            return str(SkipReason.PRIVATE_ADDRESS if refused else SkipReason.ROBOTS), \
+                f"redirect to {url}"
         item = self._state.frontier_item(run.id, url)
         if item is not None and item.state == "done":
             return str(SkipReason.DUPLICATE), f"redirect to {url}, already crawled"

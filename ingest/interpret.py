@@ -61,6 +61,10 @@ class Interpreter:
     def step(self, run: CrawlRun, url: str, depth: int, result: FetchResult) -> Step:
         final = result.final_url
         if result.outcome is Outcome.SKIPPED:
+            if result.reason == SkipReason.PRIVATE_ADDRESS:
+                # The host (now) resolves somewhere we may not go: that says nothing about the
+                # page being gone, so this run tombstones nothing.
+                run.counts["incomplete"] = True
             return skip(url, result.reason, result.detail)
         if result.outcome is Outcome.FAILED:
             return self._failed(run, url, result)

@@ -55,6 +55,12 @@ class SkipReason(StrEnum):
     HTML_BROKEN = "html_unparseable"
     LISTING = "listing_page"
     KNOWN_DEAD = "known_dead"  # answered 404/410 in several crawls in a row
+    #: A host that is or resolves to a non-global address (CrawlConfig.allow_private is off).
+    PRIVATE_ADDRESS = "private_address"
+    #: A robots.txt or sitemap redirected to a host that is not one of the source's.
+    CROSS_HOST_REDIRECT = "cross_host_redirect"
+    #: Not an http(s) URL (file:, ftp:, data:, javascript:, mailto:).
+    UNSUPPORTED_SCHEME = "unsupported_scheme"
 
 
 def doc_id_for_url(url: str) -> str:

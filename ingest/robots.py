@@ -52,6 +52,8 @@ class RobotsRules:
     http_status: int | None = None
     detail: str = ""
     parser: Protego | None = field(default=None, compare=False, repr=False)
+    #: Why the fetch was skipped (`private_address`, `cross_host_redirect`, `too_large`), if it was.
+    skipped: str = ""
 
     def allowed(self, url: str, user_agent: str) -> bool:
         if self.status is RobotsStatus.UNREACHABLE:
@@ -107,8 +109,10 @@ def rules_from_fetch(origin: str, result: FetchResult) -> RobotsRules:
         return rules_from_response(origin, result.status_code, result.body)
     if result.outcome is Outcome.FAILED:
         return rules_from_response(origin, result.status_code, None, detail)
-    # Skipped (too large, ...): we could not read what the site allows.
-    return RobotsRules(origin, RobotsStatus.UNREACHABLE, result.status_code, detail)
+    # Skipped (too large, a refused address or redirect, ...): we could not read what the site
+    # allows.
+    return RobotsRules(origin, RobotsStatus.UNREACHABLE, result.status_code, detail,
+                       skipped=str(result.reason))
 
 
 class RobotsCache:

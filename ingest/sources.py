@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from samsok.ingest.errors import SourceConfigError
+from samsok.ingest.errors import SourceConfigError, UnsupportedScheme
 from samsok.ingest.models import Region
-from samsok.ingest.urls import normalize_url, url_host
+from samsok.ingest.urls import HTTP_SCHEMES, normalize_url, url_host
 
 __all__ = ["Source", "SourceKind", "load_sources", "parse_sources"]
 
@@ -41,6 +41,12 @@ class Source:
     `allowed` are normalised URL prefixes the crawler may follow; `exclude`/`include` are
     regexes searched in the normalised URL (exclude wins; when `include` is given, a page
     URL must match one of them). `max_depth`/`max_pages` of None mean the CrawlConfig default.
+
+    The name is the source's identity in crawl.db: a complete crawl tombstones only pages
+    saved under this name (and inside its scope). `legacy_names` are names the same pages may
+    still be stored under from an older version: inside the scope they count as the source's
+    own (re-saved under the new name when seen, tombstoned when a complete crawl misses them).
+    A start URL, prefix or sitemap that is not http(s) raises `UnsupportedScheme`.
     """
 
     name: str
@@ -56,8 +62,13 @@ class Source:
     max_depth: int | None = None
     max_pages: int | None = None
     hosts: frozenset[str] = field(default=frozenset(), compare=False)
+    legacy_names: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
+        for key, urls in (("start_urls", self.start_urls), ("allowed", self.allowed),
+                          ("sitemap", (self.sitemap,) if self.sitemap else ())):
+            for url in urls:
+                _require_http(url, f"source {self.name!r}: {key}")
         if not self.hosts:
             hosts = {url_host(u) for u in (*self.allowed, *self.start_urls)}
             object.__setattr__(self, "hosts", frozenset(h for h in hosts if h))
@@ -69,13 +80,23 @@ class Source:
         """A one-off source for `samsok crawl --url URL --region R`.
 
         The crawl may follow links below the URL's directory: for
-        `https://x.no/prosjekt/side.html` that is `https://x.no/prosjekt/`.
+        `https://x.no/prosjekt/side.html` that is `https://x.no/prosjekt/`. That normalised
+        scope (scheme, host, port, path prefix) is the source's identity, `adhoc:<scope>`, so
+        two sites on one host name (two ports) or two sections of one site are two sources and
+        a complete crawl of one never tombstones the other's pages. Before, the name was
+        `adhoc-<host name>`: pages stored under it belong to the scope that contains them.
         """
-        start = normalize_url(url)
-        parts = urlsplit(start)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SourceConfigError(f"--url {url!r}: not an http(s) URL")
+        _require_http(url, "--url")
+        try:
+            start = normalize_url(url)
+            parts = urlsplit(start)
+            _ = parts.port  # raises ValueError for a bad port
+        except ValueError as exc:
+            raise SourceConfigError(f"--url {url!r}: not a valid URL ({exc})") from exc
+        if not parts.hostname:
+            raise SourceConfigError(f"--url {url!r}: not an http(s) URL with a host name")
         directory = parts.path[: parts.path.rfind("/") + 1] or "/"
+        scope = f"{parts.scheme}://{parts.netloc}{directory}"
         try:
             region = Region(region)
         except ValueError as exc:
@@ -83,13 +104,23 @@ class Source:
                 f"--region {region!r}: expected one of {_choices(Region)}"
             ) from exc
         return cls(
-            name=f"adhoc-{parts.hostname}",
+            name=f"adhoc:{scope}",
             title=start,
             region=region,
             kind=kind,
             start_urls=(start,),
-            allowed=(f"{parts.scheme}://{parts.netloc}{directory}",),
+            allowed=(scope,),
+            legacy_names=(f"adhoc-{parts.hostname}",),
         )
+
+
+def _require_http(url: str, label: str) -> None:
+    """UnsupportedScheme unless `url` is http:// or https:// (file:, ftp:, data:, ...)."""
+    scheme = url.strip().split(":", 1)[0].lower() if ":" in url else ""
+    if scheme not in HTTP_SCHEMES:
+        shown = f"{scheme}:" if scheme else "no scheme"
+        raise UnsupportedScheme(f"{label} {url!r}: not an http(s) URL ({shown}); only "
+                                "http:// and https:// URLs can be crawled")
 
 
 def load_sources(path: Path | str) -> list[Source]:
@@ -204,6 +235,7 @@ def _strings(table: Mapping[str, Any], key: str, label: str) -> list[str]:
 
 
 def _url(value: str, key: str, label: str) -> str:
+    _require_http(value, f"{label}: {key}:")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SourceConfigError(f"{label}: {key}: {value!r} is not an http(s) URL")

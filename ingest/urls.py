@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from samsok.ingest.sources import Source
 
 __all__ = [
+    "HTTP_SCHEMES",
     "TRACKING_PARAMETERS",
     "align_scheme",
     "in_prefix",
@@ -31,6 +32,7 @@ __all__ = [
     "path_key",
     "scope_check",
     "url_host",
+    "within_scope",
 ]
 
 #: Query parameters that only say where a visitor came from; never part of a page's identity.
@@ -45,6 +47,8 @@ TRACKING_PARAMETERS: frozenset[str] = frozenset(
 TRACKING_PREFIXES: tuple[str, ...] = ("utm_", "pk_", "mtm_", "hsa_")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+#: The only schemes the crawler fetches: a file:, ftp:, data: or javascript: URL is refused.
+HTTP_SCHEMES: frozenset[str] = frozenset(_DEFAULT_PORTS)
 _PDF_PATH = re.compile(r"\.pdf$", re.IGNORECASE)
 
 
@@ -120,7 +124,8 @@ def scope_check(url: str, source: Source, *, pdf_leeway: bool = False) -> SkipRe
     under /prosjekt/. The crawler uses it for PDF-looking links and accepts only a PDF there.
     """
     if not is_http_url(url):
-        return SkipReason.OUT_OF_SCOPE
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        return SkipReason.OUT_OF_SCOPE if scheme in HTTP_SCHEMES else SkipReason.UNSUPPORTED_SCHEME
     if not in_prefix(url, source) and not (pdf_leeway and url_host(url) in source.hosts):
         return SkipReason.OUT_OF_SCOPE
     if any(pattern.search(url) for pattern in source.exclude):
@@ -134,6 +139,15 @@ def scope_check(url: str, source: Source, *, pdf_leeway: bool = False) -> SkipRe
     ):
         return SkipReason.EXCLUDED
     return None
+
+
+def within_scope(url: str, source: Source) -> bool:
+    """Is `url` where a crawl of `source` looks: under an allowed prefix, or a PDF on one of its
+    hosts (the one-hop PDF leeway). Ignores exclude/include: a page a pattern now excludes is
+    still the source's own, to be tombstoned when it is not seen."""
+    return is_http_url(url) and (
+        in_prefix(url, source) or (looks_like_pdf(url) and url_host(url) in source.hosts)
+    )
 
 
 def align_scheme(url: str, source: Source) -> str:

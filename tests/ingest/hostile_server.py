@@ -7,7 +7,8 @@
   a robots-disallowed path, a sitemap). Tests change it through `server.state`.
 - `/hostile/`: one link per hostile case (see `HOSTILE_CASES`), then `/hostile/after`, a
   sentinel that proves the crawl went on. `/hostile/silent` (not linked) never answers.
-- `state.files`: extra files by path, with their headers (sitemaps, gzipped ones, ...).
+- `state.files`: extra files by path, with their headers (sitemaps, gzipped ones, ...);
+  `state.redirects`: paths answered with a 302 to the given Location (robots.txt too).
 
 Every request is recorded in `state.requests` (method, path with query, conditional headers)
 so tests can assert what was (not) asked for.
@@ -121,6 +122,7 @@ class HostileState:
     overrides: dict[str, str] = field(default_factory=dict)  # path → new HTML
     sitemap: dict[str, str] = field(default_factory=dict)  # path → lastmod
     files: dict[str, tuple[bytes, dict[str, str]]] = field(default_factory=dict)  # → body, headers
+    redirects: dict[str, str] = field(default_factory=dict)  # path → Location (302), any path
     requests: list[Hit] = field(default_factory=list)
     attempts: Counter[str] = field(default_factory=Counter)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -234,7 +236,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, url: Any, attempt: int) -> None:
         path, query = url.path, parse_qs(url.query)
-        if path in self.state.gone:
+        if path in self.state.redirects:
+            self._redirect(self.state.redirects[path])
+        elif path in self.state.gone:
             self._send(self.state.gone[path], b"<html><body>Borte</body></html>")
         elif path in self.state.files:
             body, headers = self.state.files[path]
@@ -500,14 +504,18 @@ def stub_extract(body: bytes, url: str, content_type: str | None, config: Any) -
 
 
 def fast_config(**overrides: Any) -> Any:
-    """CrawlConfig with test-sized delays, timeouts and caps (the defaults are for real sites)."""
+    """CrawlConfig with test-sized delays, timeouts and caps (the defaults are for real sites).
+
+    The test servers listen on 127.0.0.1, so the tests opt in to loopback (and only to it).
+    """
     from samsok.ingest.config import CrawlConfig
+    from samsok.ingest.netguard import LOOPBACK_NETWORKS
 
     values: dict[str, Any] = {
         "delay_seconds": 0.0, "connect_timeout": 0.5, "read_timeout": 0.5, "total_timeout": 1.0,
         "retries": 1, "backoff_base_seconds": 0.01, "retry_after_cap_seconds": 0.2,
         "max_bytes": 1024 * 1024, "max_html_bytes": 512 * 1024, "max_query_variants": 5,
-        "max_depth": 4,
+        "max_depth": 4, "allowed_networks": LOOPBACK_NETWORKS,
     }
     values.update(overrides)
     return CrawlConfig(**values)

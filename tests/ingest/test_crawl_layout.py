@@ -10,7 +10,7 @@ import pytest
 INGEST = Path(__file__).resolve().parents[2] / "ingest"
 CRAWLER_MODULES = ("bodies", "crawl", "crawlschema", "crawlstate", "events", "exchange", "fetch",
                    "fetch_types", "frontier", "interpret", "politeness", "robots", "sitemap",
-                   "transport")
+                   "transport", "sitefiles", "netguard")
 
 #: name → (module callers import it from, module that defines it)
 PUBLIC = {

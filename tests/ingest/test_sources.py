@@ -92,7 +92,7 @@ def test_adhoc() -> None:
     source = Source.adhoc("https://www.X.no/prosjekt/side.html?utm_source=a", "orkdal")
     assert source.start_urls == ("https://www.x.no/prosjekt/side.html",)
     assert source.allowed == ("https://www.x.no/prosjekt/",)
-    assert source.region is Region.ORKDAL and source.name == "adhoc-www.x.no"
+    assert source.region is Region.ORKDAL and source.name == "adhoc:https://www.x.no/prosjekt/"
     assert Source.adhoc("https://x.no", "vaernes").allowed == ("https://x.no/",)
     with pytest.raises(SourceConfigError):
         Source.adhoc("https://x.no/", "oslo")
