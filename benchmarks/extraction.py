@@ -30,7 +30,11 @@ from samsok.ingest.evaluate import AebPage, Score, iter_aeb, mean_score, shingle
 from samsok.ingest.extract_html import extract_html
 from samsok.ingest.extract_pdf import extract_pdf
 
-DEFAULT_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+# ../shared/eval beside the checkout, or beside a parent of it (a git worktree).
+DEFAULT_EVAL = next(
+    (p / "shared" / "eval" for p in Path(__file__).resolve().parents if (p / "shared").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "eval",
+)
 
 
 def _ours(config: ExtractConfig, stages: Counter[str]) -> Callable[[AebPage], str]:

@@ -1,0 +1,135 @@
+"""Put back the body paragraphs trafilatura's precision mode drops.
+
+Precision mode keeps our municipal pages free of widgets and teasers, but it also drops real
+body text: a paragraph after an embedded tweet or an ad slot, the items of a "deals" post,
+a closing paragraph in its own `<div>`. Recall mode keeps those, together with clutter
+(related-article links, call-to-action lines, captions, datelines, standfirsts).
+
+So both run, and the precision result is the base: a block that only recall mode found is
+added at its place in recall mode's order when it is *body prose*:
+
+* running text (not a heading, list or table) of at least `MIN_PROSE_WORDS` words whose
+  last sentence ends in sentence punctuation (a closing quote or bracket may follow);
+* not shouting: at most `MAX_UPPER_SHARE` of its letters are capitals (an all-caps line is
+  a related-story link or a call to action);
+* not a link label and not an image caption or credit on the page (`<figcaption>`, class
+  or id tokens with caption/credit/bildetekst/byline).
+
+A heading that only recall mode found comes back when the block right after it in recall
+mode's order is body (kept by precision mode or added by the rule above): it is that
+paragraph's section heading. Not the `<h1>` (the page title, kept apart) and not a sentence
+set as a heading (a standfirst: it ends in a full stop, question or exclamation mark).
+
+Thresholds were chosen on the tuning half of the AEB benchmark only (docs/extraction.md).
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+from lxml.etree import _Element
+from samsok.ingest.html_blocks import heading_level
+
+__all__ = ["MAX_SANDWICH", "MAX_UPPER_SHARE", "MIN_PROSE_WORDS", "merge_recall"]
+
+#: Words a recall-only paragraph needs to count as body prose.
+MIN_PROSE_WORDS = 8
+#: A run of at most this many recall-only blocks between two kept blocks is body.
+MAX_SANDWICH = 2
+#: Above this share of capital letters a line is shouting (a link or call to action).
+MAX_UPPER_SHARE = 0.5
+
+_WORD = re.compile(r"\w+")
+_SPACE = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+_STANDFIRST_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_CAPTION_TOKEN = re.compile(r"caption|credit|bildetekst|byline|photographer|fotograf", re.I)
+_KEY_CHARS = 60
+
+
+def _key(text: str) -> str:
+    return _SPACE.sub(" ", text).strip().lower()[:_KEY_CHARS]
+
+
+def _side_texts(tree: _Element) -> set[str]:
+    """Keys of link labels, captions and credits on the page."""
+    keys = set()
+    for anchor in tree.iter("a"):
+        keys.add(_key(anchor.text_content()))
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        tokens = [*(element.get("class") or "").split(), element.get("id") or ""]
+        if element.tag == "figcaption" or any(_CAPTION_TOKEN.search(t) for t in tokens if t):
+            keys.add(_key(element.text_content()))
+    keys.discard("")
+    return keys
+
+
+def _is_running_text(block: str) -> bool:
+    return not (heading_level(block) or block.startswith("- ") or " | " in block or "\n" in block)
+
+
+def _is_clutter(block: str, side: set[str]) -> bool:
+    """Shouting (a related-story link or call to action), a link label or a caption."""
+    letters = [c for c in block if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) > MAX_UPPER_SHARE * len(letters):
+        return True
+    key = _key(block)
+    return any(key.startswith(s) or s.startswith(key) for s in side if len(s) >= 20)
+
+
+def _is_prose(block: str, side: set[str]) -> bool:
+    if not _is_running_text(block):
+        return False
+    words = _WORD.findall(block)
+    if len(words) < MIN_PROSE_WORDS or not _SENTENCE_END.search(block.rstrip()):
+        return False
+    return not _is_clutter(block, side)
+
+
+def _is_section_heading(block: str) -> bool:
+    """A heading below the title that names a section: a sentence ("Earnings rose 5 %.")
+    set as a heading is a standfirst, and the `<h1>` is the page title, kept apart."""
+    level = heading_level(block)
+    if level is None or level < 2:
+        return False
+    return not _STANDFIRST_END.search(block.rstrip())
+
+
+def merge_recall(precise: list[str], recall: list[str], tree: _Element) -> tuple[list[str], int]:
+    """`precise` with the body prose only `recall` has, in recall's order; and how many
+    blocks were added."""
+    if not recall:
+        return precise, 0
+    if not precise:
+        return precise, 0  # the cascade's next stage handles an empty precision result
+    side = _side_texts(tree)
+    seen = set(precise)
+    matcher = SequenceMatcher(a=precise, b=recall, autojunk=False)
+    merged: list[str] = []
+    added = 0
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        merged.extend(precise[a0:a1])
+        if tag not in ("insert", "replace"):
+            continue
+        extra = recall[b0:b1]
+        # A short run of running text between two blocks precision mode kept is body,
+        # whatever its length ("Webb emerged, naked.", "He said:").
+        sandwiched = tag == "insert" and 0 < a0 < len(precise) and len(extra) <= MAX_SANDWICH
+        keep = [
+            _is_prose(block, side)
+            or (sandwiched and _is_running_text(block) and not _is_clutter(block, side))
+            for block in extra
+        ]
+        # After the last extra block comes the next block both modes kept (if any).
+        following_is_body = [*keep[1:], b1 < len(recall)]
+        for block, prose, body_next in zip(extra, keep, following_is_body, strict=True):
+            if block in seen:
+                continue
+            if prose or (body_next and _is_section_heading(block)):
+                merged.append(block)
+                seen.add(block)
+                added += 1
+    return merged, added
