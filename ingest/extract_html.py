@@ -194,13 +194,15 @@ def _extract_plain(
     text: str, url: str, config: ExtractConfig, metadata: dict[str, str]
 ) -> ExtractedPage:
     blocks = drop_chrome(blocks_from_plain_text(text))
+    verdict = detect_listing(None, blocks)
+    if verdict.own_blocks is not None:  # own prose above a teaser list: the prose only
+        blocks = list(verdict.own_blocks)
     title = _plain_title(blocks)
     # The title line is the page's heading: keep it out of the body text.
     if blocks and blocks[0].split("\n")[0].strip() == title:
         rest = blocks[0].split("\n")[1:]
         blocks = (["\n".join(rest)] if rest else []) + blocks[1:]
-    verdict = detect_listing(None, blocks)
-    published, date_source = DateFinder(config).find(None, url, blocks, verdict.is_listing)
+    published, date_source = DateFinder(config).find(None, url, blocks, verdict.has_teasers)
     metadata.update(
         extractor="plain-text",
         title_source="first-line",
@@ -247,7 +249,9 @@ def extract_html(
     if blocks and heading_level(blocks[0]) and blocks[0].lstrip("# ").strip() == title:
         blocks = blocks[1:]
     verdict = detect_listing(tree, blocks)
-    published, date_source = DateFinder(config).find(tree, url, blocks, verdict.is_listing)
+    if verdict.own_blocks is not None:  # own prose above a teaser list: the prose only
+        blocks = list(verdict.own_blocks)
+    published, date_source = DateFinder(config).find(tree, url, blocks, verdict.has_teasers)
     metadata.update(
         extractor=stage,
         title_source=title_source,
