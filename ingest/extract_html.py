@@ -43,7 +43,7 @@ from samsok.ingest.html_decode import decode_html
 from samsok.ingest.html_headings import restore_headings
 from samsok.ingest.html_meta import canonical_url, extract_links, extract_title
 from samsok.ingest.html_prepare import prepare_for_extraction
-from samsok.ingest.html_recall import merge_recall
+from samsok.ingest.html_recall import merge_recall, rescue_orphans
 from samsok.ingest.language import detect_language
 from samsok.ingest.listing import detect_listing
 from samsok.ingest.models import ExtractedPage, Page
@@ -127,7 +127,8 @@ def _main_blocks(
         if config.favour == "recall":
             return blocks
         merged, added = merge_recall(blocks, recall(), pruned)
-        metadata["recall_blocks_added"] = str(added)
+        merged, orphans = rescue_orphans(merged, pruned)
+        metadata["recall_blocks_added"] = str(added + orphans)
         return merged
 
     stages = [(f"trafilatura-{config.favour}", first)]

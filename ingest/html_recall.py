@@ -27,11 +27,19 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from itertools import islice
 
 from lxml.etree import _Element
 from samsok.ingest.html_blocks import heading_level
 
-__all__ = ["MAX_SANDWICH", "MAX_UPPER_SHARE", "MIN_PROSE_WORDS", "merge_recall"]
+__all__ = [
+    "MAX_ORPHAN_LINK_SHARE",
+    "MAX_SANDWICH",
+    "MAX_UPPER_SHARE",
+    "MIN_PROSE_WORDS",
+    "merge_recall",
+    "rescue_orphans",
+]
 
 #: Words a recall-only paragraph needs to count as body prose.
 MIN_PROSE_WORDS = 8
@@ -133,3 +141,129 @@ def merge_recall(precise: list[str], recall: list[str], tree: _Element) -> tuple
                 seen.add(block)
                 added += 1
     return merged, added
+
+
+# --- orphan prose: text sitting directly in a container, outside any <p> ---------------
+
+_INLINE = frozenset(
+    "a abbr b bdi bdo big cite code em font i img kbd mark q s samp small span strong sub sup "
+    "time tt u var wbr".split()
+)
+_SKIP = frozenset(
+    "script style noscript template nav header footer aside form button select option "
+    "figure figcaption iframe svg object".split()
+)
+_CONTAINERS = frozenset("div section article main td body center".split())
+_MATCH_TAGS = frozenset("p li h1 h2 h3 h4 h5 h6 blockquote pre dd dt td div section".split())
+_NON_WORD = re.compile(r"\W+")
+_MATCH_CHARS = 40
+_URL = re.compile(r"https?://|www\.\w", re.IGNORECASE)
+# Orphan text must end like a sentence; code ("var x = 1;") and labels ("Tags:") do not.
+_ORPHAN_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+#: Above this share of link text a run of orphan text is navigation, not prose.
+MAX_ORPHAN_LINK_SHARE = 0.3
+
+
+def _letters(text: str) -> str:
+    return _NON_WORD.sub("", text).lower()
+
+
+def _skipped(element: _Element) -> bool:
+    return any(a.tag in _SKIP for a in (element, *element.iterancestors()) if isinstance(a.tag, str))
+
+
+def _runs(container: _Element) -> list[tuple[str, float]]:
+    """The runs of text directly in `container` (its own text, inline children, tails),
+    split at block children; each with its share of link text."""
+    runs: list[tuple[str, float]] = []
+    parts: list[str] = []
+    linked = 0
+
+    def flush() -> None:
+        nonlocal linked
+        text = _SPACE.sub(" ", "".join(parts)).strip()
+        if text:
+            runs.append((text, linked / len(text)))
+        parts.clear()
+        linked = 0
+
+    parts.append(container.text or "")
+    for child in container.iterchildren():
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag == "br":  # a line break ends a run: "<br><br>" separates paragraphs
+            flush()
+        elif tag in _INLINE:
+            inner = child.text_content()
+            parts.append(inner)
+            if tag == "a":
+                linked += len(_SPACE.sub(" ", inner).strip())
+            else:
+                linked += sum(len(a.text_content()) for a in child.iter("a"))
+        elif tag:  # a block child (or skipped element) ends the run
+            flush()
+        parts.append(child.tail or "")
+    flush()
+    return runs
+
+
+def rescue_orphans(blocks: list[str], tree: _Element) -> tuple[list[str], int]:
+    """Add body prose that sits directly in a container (no `<p>`), which trafilatura skips
+    in every mode: a lead in `<div class="summary">`, an intro as the text of a `<section>`,
+    paragraphs separated by `<br><br>`. Only beside the extracted paragraphs (its container
+    is, or is a child of, one of theirs, their parent or grandparent) and never after the
+    last of them (comments, author boxes and notices come there)."""
+    if not blocks:
+        return blocks, 0
+    order: dict[_Element, int] = {}
+    first_at: dict[str, int] = {}
+    runs: list[tuple[int, _Element, str, float]] = []
+    for position, element in enumerate(tree.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        order[element] = position
+        keys = []
+        if element.tag in _MATCH_TAGS:
+            keys.append(element.text_content())
+        if element.tag in _CONTAINERS and not _skipped(element):
+            for text, link_share in _runs(element):
+                runs.append((position, element, text, link_share))
+                keys.append(text)
+        for text in keys:
+            key = _letters(text)[:_MATCH_CHARS]
+            if key:
+                first_at.setdefault(key, position)
+    elements = list(order)
+    block_pos: list[int | None] = []
+    for block in blocks:
+        key = _letters(block.split("\n", 1)[0].lstrip("#- "))[:_MATCH_CHARS]
+        block_pos.append(first_at.get(key) if len(key) >= 12 else None)
+    matched = sorted(p for p in block_pos if p is not None)
+    if len(matched) < 2:
+        return blocks, 0
+    anchors: set[_Element] = set()
+    for position in matched:
+        anchors.add(elements[position])
+        anchors.update(islice(elements[position].iterancestors(), 2))
+    present = _letters(" ".join(blocks))
+    side = _side_texts(tree)
+    found: list[tuple[int, str]] = []
+    for position, container, text, link_share in runs:
+        if position > matched[-1] or not (container in anchors or container.getparent() in anchors):
+            continue
+        if link_share > MAX_ORPHAN_LINK_SHARE or _URL.search(text):
+            continue
+        if not _ORPHAN_END.search(text) or not _is_prose(text, side):
+            continue
+        if _letters(text)[:_KEY_CHARS] in present:
+            continue
+        found.append((position, text))
+    if not found:
+        return blocks, 0
+    merged: list[str] = []
+    pending = sorted(found)
+    for block, position in zip(blocks, block_pos, strict=True):
+        while pending and position is not None and pending[0][0] < position:
+            merged.append(pending.pop(0)[1])
+        merged.append(block)
+    merged.extend(text for _, text in pending)
+    return merged, len(found)
