@@ -85,7 +85,21 @@ def _is_clutter(block: str, side: set[str]) -> bool:
     if letters and sum(c.isupper() for c in letters) > MAX_UPPER_SHARE * len(letters):
         return True
     key = _key(block)
-    return any(key.startswith(s) or s.startswith(key) for s in side if len(s) >= 20)
+    if key in side:
+        return True
+    return len(key) >= 20 and any(
+        key.startswith(s) or s.startswith(key) for s in side if len(s) >= 20
+    )
+
+
+def _is_body_list(block: str, side: set[str]) -> bool:
+    """A list or table whose items are mostly text of their own, not link labels (a menu)."""
+    items = [line.removeprefix("- ").strip() for line in block.split("\n")]
+    items = [item for item in items if item]
+    if not items or heading_level(block):
+        return False
+    own = sum(not _is_clutter(item, side) for item in items)
+    return own * 2 > len(items)
 
 
 def _is_prose(block: str, side: set[str]) -> bool:
@@ -123,12 +137,20 @@ def merge_recall(precise: list[str], recall: list[str], tree: _Element) -> tuple
         if tag not in ("insert", "replace"):
             continue
         extra = recall[b0:b1]
-        # A short run of running text between two blocks precision mode kept is body,
-        # whatever its length ("Webb emerged, naked.", "He said:").
+        # A short run of text between two blocks precision mode kept is body, whatever its
+        # length ("Webb emerged, naked.", "He said:"), and so is a list or table there
+        # unless it is made of link labels.
         sandwiched = tag == "insert" and 0 < a0 < len(precise) and len(extra) <= MAX_SANDWICH
         keep = [
             _is_prose(block, side)
-            or (sandwiched and _is_running_text(block) and not _is_clutter(block, side))
+            or (
+                sandwiched
+                and (
+                    _is_body_list(block, side)
+                    if not _is_running_text(block)
+                    else not _is_clutter(block, side)
+                )
+            )
             for block in extra
         ]
         # After the last extra block comes the next block both modes kept (if any).
@@ -146,15 +168,26 @@ def merge_recall(precise: list[str], recall: list[str], tree: _Element) -> tuple
 # --- orphan prose: text sitting directly in a container, outside any <p> ---------------
 
 _INLINE = frozenset(
-    "a abbr b bdi bdo big cite code em font i img kbd mark q s samp small span strong sub sup "
-    "time tt u var wbr".split()
+    [
+        *("a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "em", "font", "i", "img"),
+        *("kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time"),
+        *("tt", "u", "var", "wbr"),
+    ]
 )
 _SKIP = frozenset(
-    "script style noscript template nav header footer aside form button select option "
-    "figure figcaption iframe svg object".split()
+    [
+        *("script", "style", "noscript", "template", "nav", "header", "footer", "aside"),
+        *("form", "button", "select", "option", "figure", "figcaption", "iframe", "svg"),
+        "object",
+    ]
 )
-_CONTAINERS = frozenset("div section article main td body center".split())
-_MATCH_TAGS = frozenset("p li h1 h2 h3 h4 h5 h6 blockquote pre dd dt td div section".split())
+_CONTAINERS = frozenset(("div", "section", "article", "main", "td", "body", "center"))
+_MATCH_TAGS = frozenset(
+    [
+        *("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt"),
+        *("td", "div", "section"),
+    ]
+)
 _NON_WORD = re.compile(r"\W+")
 _MATCH_CHARS = 40
 _URL = re.compile(r"https?://|www\.\w", re.IGNORECASE)
@@ -169,7 +202,8 @@ def _letters(text: str) -> str:
 
 
 def _skipped(element: _Element) -> bool:
-    return any(a.tag in _SKIP for a in (element, *element.iterancestors()) if isinstance(a.tag, str))
+    chain = (element, *element.iterancestors())
+    return any(a.tag in _SKIP for a in chain if isinstance(a.tag, str))
 
 
 def _runs(container: _Element) -> list[tuple[str, float]]:
@@ -248,7 +282,8 @@ def rescue_orphans(blocks: list[str], tree: _Element) -> tuple[list[str], int]:
     side = _side_texts(tree)
     found: list[tuple[int, str]] = []
     for position, container, text, link_share in runs:
-        if position > matched[-1] or not (container in anchors or container.getparent() in anchors):
+        beside = container in anchors or container.getparent() in anchors
+        if position > matched[-1] or not beside:
             continue
         if link_share > MAX_ORPHAN_LINK_SHARE or _URL.search(text):
             continue
