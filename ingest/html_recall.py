@@ -15,10 +15,17 @@ added at its place in recall mode's order when it is *body prose*:
 * not a link label and not an image caption or credit on the page (`<figcaption>`, class
   or id tokens with caption/credit/bildetekst/byline).
 
+A short run (at most `MAX_SANDWICH` blocks) between two blocks precision mode kept is body
+whatever its length, unless it is clutter by the rules above; a list or table there is body
+unless most of its items are link labels.
+
 A heading that only recall mode found comes back when the block right after it in recall
 mode's order is body (kept by precision mode or added by the rule above): it is that
 paragraph's section heading. Not the `<h1>` (the page title, kept apart) and not a sentence
 set as a heading (a standfirst: it ends in a full stop, question or exclamation mark).
+
+Body text outside any `<p>` is missed by trafilatura in every mode; `rescue_orphans` puts it
+back (see its docstring).
 
 Thresholds were chosen on the tuning half of the AEB benchmark only (docs/extraction.md).
 """

@@ -260,6 +260,8 @@ def _own_blocks_by_dom(blocks: list[str], teasers: list[_Element]) -> list[str]:
 
 def _with_own_text(verdict: ListingVerdict, own: list[str]) -> ListingVerdict:
     """Keep the page as a document of its own text when that is substantial prose."""
+    while own and own[-1].startswith("#"):
+        own = own[:-1]  # the label above the teasers ("## Siste nytt") heads no text now
     chars, paragraphs = _own_prose(own)
     enough = chars >= MIN_OWN_PROSE_CHARS and paragraphs >= MIN_OWN_PARAGRAPHS
     return replace(

@@ -57,6 +57,7 @@ def _assert_own_text_only(text: str, paragraphs: list[str]) -> None:
     for title, lead in TEASERS:
         assert title not in text and lead not in text
     assert "2012" not in text  # the teaser dates went with the teasers
+    assert "Siste nytt" not in text  # the list's label went with the list
 
 
 @pytest.fixture
