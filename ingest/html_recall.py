@@ -16,8 +16,9 @@ added at its place in recall mode's order when it is *body prose*:
   or id tokens with caption/credit/bildetekst/byline).
 
 A short run (at most `MAX_SANDWICH` blocks) between two blocks precision mode kept is body
-whatever its length, unless it is clutter by the rules above; a list or table there is body
-unless most of its items are link labels.
+whatever its length, unless it is clutter by the rules above; a list or table there, or right
+after a kept line ending in a colon that announces it, is body unless most of its items are
+link labels.
 
 A heading that only recall mode found comes back when the block right after it in recall
 mode's order is body (kept by precision mode or added by the rule above): it is that
@@ -148,17 +149,19 @@ def merge_recall(precise: list[str], recall: list[str], tree: _Element) -> tuple
         # length ("Webb emerged, naked.", "He said:"), and so is a list or table there
         # unless it is made of link labels.
         sandwiched = tag == "insert" and 0 < a0 < len(precise) and len(extra) <= MAX_SANDWICH
+        # A list right after a kept line that announces it ("Målet er:") is body too.
+        announced = a0 > 0 and precise[a0 - 1].rstrip().endswith(":")
         keep = [
             _is_prose(block, side)
             or (
-                sandwiched
+                (sandwiched or (announced and index == 0))
                 and (
                     _is_body_list(block, side)
                     if not _is_running_text(block)
-                    else not _is_clutter(block, side)
+                    else sandwiched and not _is_clutter(block, side)
                 )
             )
-            for block in extra
+            for index, block in enumerate(extra)
         ]
         # After the last extra block comes the next block both modes kept (if any).
         following_is_body = [*keep[1:], b1 < len(recall)]
@@ -213,18 +216,20 @@ def _skipped(element: _Element) -> bool:
     return any(a.tag in _SKIP for a in chain if isinstance(a.tag, str))
 
 
-def _runs(container: _Element) -> list[tuple[str, float]]:
+def _runs(container: _Element) -> list[tuple[str, float, _Element | None]]:
     """The runs of text directly in `container` (its own text, inline children, tails),
-    split at block children; each with its share of link text."""
-    runs: list[tuple[str, float]] = []
+    split at block children and line breaks; each with its share of link text and the
+    block child it follows (None at the start of the container)."""
+    runs: list[tuple[str, float, _Element | None]] = []
     parts: list[str] = []
     linked = 0
+    after: _Element | None = None
 
     def flush() -> None:
         nonlocal linked
         text = _SPACE.sub(" ", "".join(parts)).strip()
         if text:
-            runs.append((text, linked / len(text)))
+            runs.append((text, linked / len(text), after))
         parts.clear()
         linked = 0
 
@@ -242,6 +247,7 @@ def _runs(container: _Element) -> list[tuple[str, float]]:
                 linked += sum(len(a.text_content()) for a in child.iter("a"))
         elif tag:  # a block child (or skipped element) ends the run
             flush()
+            after = child
         parts.append(child.tail or "")
     flush()
     return runs
@@ -255,26 +261,26 @@ def rescue_orphans(blocks: list[str], tree: _Element) -> tuple[list[str], int]:
     last of them (comments, author boxes and notices come there)."""
     if not blocks:
         return blocks, 0
-    order: dict[_Element, int] = {}
-    first_at: dict[str, int] = {}
-    runs: list[tuple[int, _Element, str, float]] = []
-    for position, element in enumerate(tree.iter()):
-        if not isinstance(element.tag, str):
-            continue
-        order[element] = position
-        keys = []
+    order = {e: i for i, e in enumerate(tree.iter()) if isinstance(e.tag, str)}
+    owner: dict[float, _Element] = {}  # position → the element a text at it belongs to
+    first_at: dict[str, float] = {}
+    runs: list[tuple[float, _Element, str, float]] = []
+    for element, position in order.items():
+        texts: list[tuple[float, str]] = []
         if element.tag in _MATCH_TAGS:
-            keys.append(element.text_content())
+            texts.append((position, element.text_content()))
         if element.tag in _CONTAINERS and not _skipped(element):
-            for text, link_share in _runs(element):
-                runs.append((position, element, text, link_share))
-                keys.append(text)
-        for text in keys:
+            for text, link_share, after in _runs(element):
+                # A run sits after everything inside the block child it follows.
+                at = position if after is None else _last_position(after, order) + 0.5
+                runs.append((at, element, text, link_share))
+                texts.append((at, text))
+        for at, text in texts:
             key = _letters(text)[:_MATCH_CHARS]
-            if key:
-                first_at.setdefault(key, position)
-    elements = list(order)
-    block_pos: list[int | None] = []
+            if key and key not in first_at:
+                first_at[key] = at
+                owner[at] = element
+    block_pos: list[float | None] = []
     for block in blocks:
         key = _letters(block.split("\n", 1)[0].lstrip("#- "))[:_MATCH_CHARS]
         block_pos.append(first_at.get(key) if len(key) >= 12 else None)
@@ -283,11 +289,11 @@ def rescue_orphans(blocks: list[str], tree: _Element) -> tuple[list[str], int]:
         return blocks, 0
     anchors: set[_Element] = set()
     for position in matched:
-        anchors.add(elements[position])
-        anchors.update(islice(elements[position].iterancestors(), 2))
+        anchors.add(owner[position])
+        anchors.update(islice(owner[position].iterancestors(), 2))
     present = _letters(" ".join(blocks))
     side = _side_texts(tree)
-    found: list[tuple[int, str]] = []
+    found: list[tuple[float, str]] = []
     for position, container, text, link_share in runs:
         beside = container in anchors or container.getparent() in anchors
         if position > matched[-1] or not beside:
@@ -309,3 +315,11 @@ def rescue_orphans(blocks: list[str], tree: _Element) -> tuple[list[str], int]:
         merged.append(block)
     merged.extend(text for _, text in pending)
     return merged, len(found)
+
+
+def _last_position(element: _Element, order: dict[_Element, int]) -> int:
+    """Document position of the last element inside `element` (itself when empty)."""
+    last = element
+    for last in element.iter():  # noqa: B007 - the loop variable is the result
+        pass
+    return order.get(last, order[element])
