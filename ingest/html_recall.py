@@ -270,9 +270,11 @@ def rescue_orphans(blocks: list[str], tree: _Element) -> tuple[list[str], int]:
         if element.tag in _MATCH_TAGS:
             texts.append((position, element.text_content()))
         if element.tag in _CONTAINERS and not _skipped(element):
-            for text, link_share, after in _runs(element):
-                # A run sits after everything inside the block child it follows.
-                at = position if after is None else _last_position(after, order) + 0.5
+            for index, (text, link_share, after) in enumerate(_runs(element)):
+                # A run sits after everything inside the block child it follows, and after
+                # the runs before it (line breaks do not move the position on).
+                start = position if after is None else _last_position(after, order)
+                at = start + 0.5 + index / 10_000
                 runs.append((at, element, text, link_share))
                 texts.append((at, text))
         for at, text in texts:
