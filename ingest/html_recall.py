@@ -265,15 +265,15 @@ def rescue_orphans(blocks: list[str], tree: _Element) -> tuple[list[str], int]:
     owner: dict[float, _Element] = {}  # position → the element a text at it belongs to
     first_at: dict[str, float] = {}
     runs: list[tuple[float, _Element, str, float]] = []
-    for element, position in order.items():
+    for element, index_in_tree in order.items():
         texts: list[tuple[float, str]] = []
         if element.tag in _MATCH_TAGS:
-            texts.append((position, element.text_content()))
+            texts.append((index_in_tree, element.text_content()))
         if element.tag in _CONTAINERS and not _skipped(element):
             for index, (text, link_share, after) in enumerate(_runs(element)):
                 # A run sits after everything inside the block child it follows, and after
                 # the runs before it (line breaks do not move the position on).
-                start = position if after is None else _last_position(after, order)
+                start = index_in_tree if after is None else _last_position(after, order)
                 at = start + 0.5 + index / 10_000
                 runs.append((at, element, text, link_share))
                 texts.append((at, text))
@@ -290,15 +290,15 @@ def rescue_orphans(blocks: list[str], tree: _Element) -> tuple[list[str], int]:
     if len(matched) < 2:
         return blocks, 0
     anchors: set[_Element] = set()
-    for position in matched:
-        anchors.add(owner[position])
-        anchors.update(islice(owner[position].iterancestors(), 2))
+    for at in matched:
+        anchors.add(owner[at])
+        anchors.update(islice(owner[at].iterancestors(), 2))
     present = _letters(" ".join(blocks))
     side = _side_texts(tree)
     found: list[tuple[float, str]] = []
-    for position, container, text, link_share in runs:
+    for at, container, text, link_share in runs:
         beside = container in anchors or container.getparent() in anchors
-        if position > matched[-1] or not beside:
+        if at > matched[-1] or not beside:
             continue
         if link_share > MAX_ORPHAN_LINK_SHARE or _URL.search(text):
             continue
@@ -306,13 +306,13 @@ def rescue_orphans(blocks: list[str], tree: _Element) -> tuple[list[str], int]:
             continue
         if _letters(text)[:_KEY_CHARS] in present:
             continue
-        found.append((position, text))
+        found.append((at, text))
     if not found:
         return blocks, 0
     merged: list[str] = []
     pending = sorted(found)
-    for block, position in zip(blocks, block_pos, strict=True):
-        while pending and position is not None and pending[0][0] < position:
+    for block, block_at in zip(blocks, block_pos, strict=True):
+        while pending and block_at is not None and pending[0][0] < block_at:
             merged.append(pending.pop(0)[1])
         merged.append(block)
     merged.extend(text for _, text in pending)
