@@ -129,8 +129,10 @@ def _teaser_groups(
     region: _Element, chrome: set[_Element]
 ) -> tuple[int, int, int, list[_Element]]:
     """(teasers, dated teasers, teaser chars, teaser elements) of the largest group of teaser
-    siblings."""
+    siblings; the elements also include every other group of mostly dated teasers (a
+    "featured" row above the news list), all of which are left out of a page's own text."""
     best: tuple[int, int, int, list[_Element]] = (0, 0, 0, [])
+    dated_groups: list[_Element] = []
     for parent in region.iter():
         if not isinstance(parent.tag, str) or parent in chrome or len(parent) < MIN_TEASERS:
             continue
@@ -150,9 +152,12 @@ def _teaser_groups(
                 continue
             dated = sum(bool(find_date_strings(m.text_content())) for m in teasers)
             chars = sum(_text_len(m) for m in teasers)
+            if dated * 2 >= len(teasers):
+                dated_groups.extend(teasers)
             if (dated, len(teasers)) > (best[1], best[0]):
                 best = (len(teasers), dated, chars, teasers)
-    return best
+    extra = [m for m in dated_groups if not any(m is b for b in best[3])]
+    return best[0], best[1], best[2], [*best[3], *extra]
 
 
 def _linked_share(region: _Element, blocks: list[str]) -> tuple[float, int]:
