@@ -43,7 +43,7 @@ from samsok.ingest.html_decode import decode_html
 from samsok.ingest.html_headings import restore_headings
 from samsok.ingest.html_meta import canonical_url, extract_links, extract_title
 from samsok.ingest.html_prepare import prepare_for_extraction
-from samsok.ingest.html_recall import merge_recall, rescue_orphans
+from samsok.ingest.html_recall import merge_recall, rescue_orphans, side_texts
 from samsok.ingest.language import detect_language
 from samsok.ingest.listing import detect_listing
 from samsok.ingest.models import ExtractedPage, Page
@@ -126,8 +126,9 @@ def _main_blocks(
         blocks = _trafilatura(pruned, url, config.favour)
         if config.favour == "recall":
             return blocks
-        merged, added = merge_recall(blocks, recall(), pruned)
-        merged, orphans = rescue_orphans(merged, pruned)
+        side = side_texts(pruned)  # link labels and captions, shared by both rescues
+        merged, added = merge_recall(blocks, recall(), pruned, side)
+        merged, orphans = rescue_orphans(merged, pruned, side)
         metadata["recall_blocks_added"] = str(added + orphans)
         return merged
 

@@ -47,6 +47,7 @@ __all__ = [
     "MIN_PROSE_WORDS",
     "merge_recall",
     "rescue_orphans",
+    "side_texts",
 ]
 
 #: Words a recall-only paragraph needs to count as body prose.
@@ -68,7 +69,7 @@ def _key(text: str) -> str:
     return _SPACE.sub(" ", text).strip().lower()[:_KEY_CHARS]
 
 
-def _side_texts(tree: _Element) -> set[str]:
+def side_texts(tree: _Element) -> set[str]:
     """Keys of link labels, captions and credits on the page."""
     keys = set()
     for anchor in tree.iter("a"):
@@ -128,14 +129,16 @@ def _is_section_heading(block: str) -> bool:
     return not _STANDFIRST_END.search(block.rstrip())
 
 
-def merge_recall(precise: list[str], recall: list[str], tree: _Element) -> tuple[list[str], int]:
+def merge_recall(
+    precise: list[str], recall: list[str], tree: _Element, side: set[str] | None = None
+) -> tuple[list[str], int]:
     """`precise` with the body prose only `recall` has, in recall's order; and how many
-    blocks were added."""
+    blocks were added. `side` is `side_texts(tree)` when the caller has it already."""
     if not recall:
         return precise, 0
     if not precise:
         return precise, 0  # the cascade's next stage handles an empty precision result
-    side = _side_texts(tree)
+    side = side_texts(tree) if side is None else side
     seen = set(precise)
     matcher = SequenceMatcher(a=precise, b=recall, autojunk=False)
     merged: list[str] = []
@@ -211,6 +214,19 @@ def _letters(text: str) -> str:
     return _NON_WORD.sub("", text).lower()
 
 
+def _leading_text(element: _Element) -> str:
+    """The start of an element's text: enough for a match key, without building the whole
+    text of a large container."""
+    parts: list[str] = []
+    letters = 0
+    for piece in element.itertext():
+        parts.append(piece)
+        letters += len(_NON_WORD.sub("", piece))
+        if letters > _MATCH_CHARS:
+            break
+    return "".join(parts)
+
+
 def _skipped(element: _Element) -> bool:
     chain = (element, *element.iterancestors())
     return any(a.tag in _SKIP for a in chain if isinstance(a.tag, str))
@@ -253,7 +269,9 @@ def _runs(container: _Element) -> list[tuple[str, float, _Element | None]]:
     return runs
 
 
-def rescue_orphans(blocks: list[str], tree: _Element) -> tuple[list[str], int]:
+def rescue_orphans(
+    blocks: list[str], tree: _Element, side: set[str] | None = None
+) -> tuple[list[str], int]:
     """Add body prose that sits directly in a container (no `<p>`), which trafilatura skips
     in every mode: a lead in `<div class="summary">`, an intro as the text of a `<section>`,
     paragraphs separated by `<br><br>`. Only beside the extracted paragraphs (its container
@@ -268,7 +286,7 @@ def rescue_orphans(blocks: list[str], tree: _Element) -> tuple[list[str], int]:
     for element, index_in_tree in order.items():
         texts: list[tuple[float, str]] = []
         if element.tag in _MATCH_TAGS:
-            texts.append((index_in_tree, element.text_content()))
+            texts.append((index_in_tree, _leading_text(element)))
         if element.tag in _CONTAINERS and not _skipped(element):
             for index, (text, link_share, after) in enumerate(_runs(element)):
                 # A run sits after everything inside the block child it follows, and after
@@ -294,7 +312,7 @@ def rescue_orphans(blocks: list[str], tree: _Element) -> tuple[list[str], int]:
         anchors.add(owner[at])
         anchors.update(islice(owner[at].iterancestors(), 2))
     present = _letters(" ".join(blocks))
-    side = _side_texts(tree)
+    side = side_texts(tree) if side is None else side
     found: list[tuple[float, str]] = []
     for at, container, text, link_share in runs:
         beside = container in anchors or container.getparent() in anchors
