@@ -4,8 +4,9 @@
 
 HTML: every page of the article-extraction benchmark (AEB) through our cascade
 (`samsok.ingest.extract_html.extract_html`, which also finds links, dates, language and listing
-signals) and through plain `trafilatura.extract` with its defaults, side by side:
-precision / recall / F1 over word 4-gram shingles (mean over pages) and pages per second.
+signals) and through plain `trafilatura.extract` with its defaults, side by side for the tuning
+half, the check half (`samsok.ingest.evaluate.aeb_half`) and all pages: precision / recall / F1
+over word 4-gram shingles (mean over pages) and pages per second (over all pages).
 PDF: every file of the pdf-samples set through `samsok.ingest.extract_pdf.extract_pdf`; pages per
 second counts the pages read, and the outcome of each file is listed.
 """
@@ -26,11 +27,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import EmptyContent, PdfError
-from samsok.ingest.evaluate import AebPage, Score, iter_aeb, mean_score, shingle_score
+from samsok.ingest.evaluate import (
+    AEB_HALVES,
+    AebPage,
+    Score,
+    aeb_half,
+    iter_aeb,
+    mean_score,
+    shingle_score,
+)
 from samsok.ingest.extract_html import extract_html
 from samsok.ingest.extract_pdf import extract_pdf
 
-DEFAULT_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+# ../shared/eval beside the checkout, or beside a parent of it (a git worktree).
+DEFAULT_EVAL = next(
+    (p / "shared" / "eval" for p in Path(__file__).resolve().parents if (p / "shared").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "eval",
+)
 
 
 def _ours(config: ExtractConfig, stages: Counter[str]) -> Callable[[AebPage], str]:
@@ -41,6 +54,8 @@ def _ours(config: ExtractConfig, stages: Counter[str]) -> Callable[[AebPage], st
             stages["empty"] += 1
             return ""
         stages[extracted.metadata.get("extractor", "?")] += 1
+        if int(extracted.metadata.get("recall_blocks_added", "0")):
+            stages["pages with recall blocks added"] += 1
         return extracted.pages[0].text
 
     return run
@@ -50,14 +65,12 @@ def _plain_trafilatura(page: AebPage) -> str:
     return trafilatura.extract(page.html, url=page.url) or ""
 
 
-def _score(pages: list[AebPage], extractor: Callable[[AebPage], str]) -> tuple[Score, float]:
+def _run(pages: list[AebPage], extractor: Callable[[AebPage], str]) -> tuple[list[Score], float]:
     started = time.perf_counter()
     outputs = [extractor(page) for page in pages]
     elapsed = time.perf_counter() - started
-    mean = mean_score(
-        shingle_score(page.expected, text) for page, text in zip(pages, outputs, strict=True)
-    )
-    return mean, len(pages) / elapsed
+    scores = [shingle_score(page.expected, text) for page, text in zip(pages, outputs, strict=True)]
+    return scores, len(pages) / elapsed
 
 
 def html_benchmark(root: Path, limit: int | None) -> None:
@@ -66,16 +79,29 @@ def html_benchmark(root: Path, limit: int | None) -> None:
     # Warm up lazy loads (language model, date parser) outside the timing.
     _ours(ExtractConfig(), Counter())(pages[0])
     _plain_trafilatura(pages[0])
-    rows = [
-        ("samsok cascade", *_score(pages, _ours(ExtractConfig(), stages))),
-        ("trafilatura defaults", *_score(pages, _plain_trafilatura)),
+    runs = [
+        ("samsok cascade", *_run(pages, _ours(ExtractConfig(), stages))),
+        ("trafilatura defaults", *_run(pages, _plain_trafilatura)),
     ]
-    print(f"AEB main-content extraction, {len(pages)} pages (word 4-gram shingles, mean per page)")
-    print(f"{'extractor':<22} {'precision':>9} {'recall':>7} {'F1':>6} {'pages/s':>8}")
-    for name, score, rate in rows:
-        print(
-            f"{name:<22} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f} {rate:>8.1f}"
-        )
+    halves = [aeb_half(page.page_id) for page in pages]
+    print(
+        f"AEB main-content extraction, {len(pages)} pages (word 4-gram shingles, mean per page);"
+        " halves by SHA-256 of the page id, thresholds chosen on the tuning half only"
+    )
+    print(
+        f"{'half':<7} {'pages':>5}  {'extractor':<22} {'precision':>9} {'recall':>7} {'F1':>6}"
+        f" {'pages/s':>8}"
+    )
+    for half in (*AEB_HALVES, "all"):
+        chosen = [i for i, h in enumerate(halves) if half in (h, "all")]
+        if not chosen:
+            continue
+        for name, scores, rate in runs:
+            score = mean_score(scores[i] for i in chosen)
+            print(
+                f"{half:<7} {len(chosen):>5}  {name:<22} {score.precision:>9.3f}"
+                f" {score.recall:>7.3f} {score.f1:>6.3f} {rate:>8.1f}"
+            )
     print("cascade stages used:", ", ".join(f"{k}={v}" for k, v in stages.most_common()))
 
 

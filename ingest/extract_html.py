@@ -43,6 +43,7 @@ from samsok.ingest.html_decode import decode_html
 from samsok.ingest.html_headings import restore_headings
 from samsok.ingest.html_meta import canonical_url, extract_links, extract_title
 from samsok.ingest.html_prepare import prepare_for_extraction
+from samsok.ingest.html_recall import merge_recall, rescue_orphans, side_texts
 from samsok.ingest.language import detect_language
 from samsok.ingest.listing import detect_listing
 from samsok.ingest.models import ExtractedPage, Page
@@ -111,12 +112,29 @@ def _rescue(text: str) -> list[str]:
 
 
 def _main_blocks(
-    tree: _Element, text: str, url: str, config: ExtractConfig
+    tree: _Element, text: str, url: str, config: ExtractConfig, metadata: dict[str, str]
 ) -> tuple[list[str], str]:
     pruned = prepare_for_extraction(tree)
-    stages = [(f"trafilatura-{config.favour}", lambda: _trafilatura(pruned, url, config.favour))]
+    recall_run: list[list[str]] = []
+
+    def recall() -> list[str]:
+        if not recall_run:  # run once: the first stage's merge and stage 2 share it
+            recall_run.append(_trafilatura(pruned, url, "recall"))
+        return recall_run[0]
+
+    def first() -> list[str]:
+        blocks = _trafilatura(pruned, url, config.favour)
+        if config.favour == "recall":
+            return blocks
+        side = side_texts(pruned)  # link labels and captions, shared by both rescues
+        merged, added = merge_recall(blocks, recall(), pruned, side)
+        merged, orphans = rescue_orphans(merged, pruned, side)
+        metadata["recall_blocks_added"] = str(added + orphans)
+        return merged
+
+    stages = [(f"trafilatura-{config.favour}", first)]
     if config.favour != "recall":
-        stages.append(("trafilatura-recall", lambda: _trafilatura(pruned, url, "recall")))
+        stages.append(("trafilatura-recall", recall))
     stages.append(("dom-rescue", lambda: _rescue(text)))
     best: tuple[list[str], str] = ([], "none")
     best_len = -1
@@ -178,13 +196,15 @@ def _extract_plain(
     text: str, url: str, config: ExtractConfig, metadata: dict[str, str]
 ) -> ExtractedPage:
     blocks = drop_chrome(blocks_from_plain_text(text))
+    verdict = detect_listing(None, blocks)
+    if verdict.own_blocks is not None:  # own prose above a teaser list: the prose only
+        blocks = list(verdict.own_blocks)
     title = _plain_title(blocks)
     # The title line is the page's heading: keep it out of the body text.
     if blocks and blocks[0].split("\n")[0].strip() == title:
         rest = blocks[0].split("\n")[1:]
         blocks = (["\n".join(rest)] if rest else []) + blocks[1:]
-    verdict = detect_listing(None, blocks)
-    published, date_source = DateFinder(config).find(None, url, blocks, verdict.is_listing)
+    published, date_source = DateFinder(config).find(None, url, blocks, verdict.has_teasers)
     metadata.update(
         extractor="plain-text",
         title_source="first-line",
@@ -222,7 +242,7 @@ def extract_html(
     tree = _parse(text) if looks_like_html(text) else None
     if tree is None:
         return _extract_plain(re.sub(r"<[^>]{0,200}>", " ", text), url, config, metadata)
-    blocks, stage = _main_blocks(tree, text, url, config)
+    blocks, stage = _main_blocks(tree, text, url, config, metadata)
     title, title_source = extract_title(tree)
     if not title:
         title = _plain_title(blocks)
@@ -231,7 +251,9 @@ def extract_html(
     if blocks and heading_level(blocks[0]) and blocks[0].lstrip("# ").strip() == title:
         blocks = blocks[1:]
     verdict = detect_listing(tree, blocks)
-    published, date_source = DateFinder(config).find(tree, url, blocks, verdict.is_listing)
+    if verdict.own_blocks is not None:  # own prose above a teaser list: the prose only
+        blocks = list(verdict.own_blocks)
+    published, date_source = DateFinder(config).find(tree, url, blocks, verdict.has_teasers)
     metadata.update(
         extractor=stage,
         title_source=title_source,

@@ -21,9 +21,10 @@ from samsok.ingest.config import ExtractConfig
 from samsok.ingest.crawlstate import CrawlState
 
 from tests.ingest.hostile_server import HostileServer
+from tests.paths import find_shared
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SHARED = find_shared()
 EVAL = SHARED / "eval"
 
 VAERNES_URL = "https://www.vaernesregionen.no/vaernes-viser-seg-fram/"

@@ -152,12 +152,16 @@ def test_table_layout_page(config: ExtractConfig) -> None:
 # --- listing detection on the SiO front page -----------------------------------------
 
 
-def test_front_page_is_listing(sio_html: bytes, config: ExtractConfig) -> None:
+def test_front_page_with_own_prose_is_a_document(sio_html: bytes, config: ExtractConfig) -> None:
+    # The project description above the dated news list is the page's own text (issue 9):
+    # indexed without the teasers, whose links are still followed.
     page = extract_html(sio_html, SIO_URL, config)
-    assert page.is_listing is True
+    assert page.is_listing is False
     assert page.published is None  # teaser dates belong to the items
     assert "https://www.sio.no/rapporter/staastedsanalyse.pdf" in page.links
     assert "Prosjektets hovedmål er å utarbeide en prosjektrapport" in page.pages[0].text
+    assert "Daglig leder SiO samhandlingsenhet" not in page.pages[0].text
+    assert "2012-04-10" not in page.pages[0].text
     assert "Tekststørrelse" not in page.pages[0].text
     assert page.title == "SiO – Samhandlingsreformen i Orkdalsregionen - Forside"
 
@@ -419,6 +423,7 @@ def test_real_seed_extracts(config: ExtractConfig) -> None:
     assert "Coop Storlien" not in vaernes.pages[0].text
     assert vaernes.content_type == "text/plain"
     sio = extract_html((seeds / "000_63974a30ab076464.txt").read_bytes(), SIO_URL, config)
-    assert sio.is_listing is True
+    assert sio.is_listing is False  # its own prose above the news list is indexed
+    assert "Veivalgsprosess" not in sio.pages[0].text
     assert "Tekststørrelse" not in sio.pages[0].text and "Kontrast" not in sio.pages[0].text
     assert "Prosjektets hovedmål" in sio.pages[0].text
