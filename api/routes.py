@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from samsok.api import pages
 from samsok.api.briefing import (
@@ -16,16 +16,18 @@ from samsok.api.briefing import (
     render_markdown,
     resolve_picks,
 )
+from samsok.api.forms import DocIdPath, LimitQuery
 from samsok.ingest.models import Region
 from samsok.search.compare import CompareResponse, compare
 from samsok.search.index import SearchIndex
-from samsok.search.models import MAX_LIMIT, DocumentView, IndexStats, SearchRequest, SearchResponse
+from samsok.search.models import DocumentView, IndexStats, SearchRequest, SearchResponse
 
 __all__ = ["get_index", "router"]
 
 router = APIRouter()
 
-DocId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+# The same rules the pages apply (api.forms): a value is accepted or rejected alike by both.
+DocId = DocIdPath
 
 
 def get_index(request: Request) -> SearchIndex:
@@ -68,7 +70,7 @@ def similar(
     doc_id: DocId,
     index: Index,
     region: Region | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+    limit: LimitQuery = 10,
 ) -> SearchResponse:
     """More like this: the nearest other documents, optionally only from one region."""
     return index.similar(doc_id, region=region, limit=limit)
