@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from samsok.api import pages
-from samsok.api.forms import describe_error
+from samsok.api.forms import describe_error, shown
 from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError, SearchError
 from starlette.exceptions import HTTPException
 
@@ -31,7 +31,7 @@ def validation_message(errors: list[dict]) -> str:  # type: ignore[type-arg]
 def _html_problem(error: Mapping[str, Any]) -> tuple[str, str]:
     location = [str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body")]
     name = ".".join(location) or "request"
-    return name, describe_error(name, error.get("input", ""), error)
+    return shown(name), describe_error(name, error.get("input", ""), error)
 
 
 def _problem(status: int, message: str, **extra: object) -> JSONResponse:

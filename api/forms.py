@@ -88,6 +88,7 @@ def describe_error(name: str, raw: object, error: Mapping[str, Any]) -> str:
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
     value = f"«{shown(str(raw))}»"
+    name = shown(name)  # a parameter name is user input too
     if kind in ("int_parsing", "int_from_float", "int_type", "int_parsing_size"):
         return f"{value} er ikke et helt tall (parameteren «{name}»). Bruk bare sifrene 0-9."
     if kind == "greater_than_equal":

@@ -128,3 +128,11 @@ def test_page_and_json_api_share_the_limit_rule(
     api = client.get(f"/documents/{PDF_ID}/similar", params={"limit": value})
     assert page.status_code < 500 and api.status_code < 500
     assert (page.status_code == 422) == (api.status_code == 422), value
+
+
+def test_json_route_errors_for_browsers_are_pages_without_raw_input(browser: TestClient) -> None:
+    # An unknown parameter named NUL on /search: the 422 page names it, printable.
+    response = browser.get("/search?q=legevakt&%00=1&limit=%C2%B2")
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "\x00" not in response.text and "limit" in response.text
