@@ -47,10 +47,14 @@ def search(params: Annotated[SearchRequest, Query()], index: Index) -> SearchRes
 HTML_TOO = {
     200: {"content": {"text/html": {}}, "description": "JSON, or the page for Accept: text/html"}
 }
+NOT_FOUND = {404: {"description": "No document with this id"}}
 
 
 @router.get(
-    "/documents/{doc_id}", response_model=DocumentView, tags=["documents"], responses=HTML_TOO
+    "/documents/{doc_id}",
+    response_model=DocumentView,
+    tags=["documents"],
+    responses={**HTML_TOO, **NOT_FOUND},
 )
 def document(
     doc_id: DocId, index: Index, request: Request, response: Response
@@ -65,7 +69,12 @@ def document(
     return index.document(doc_id)
 
 
-@router.get("/documents/{doc_id}/similar", response_model=SearchResponse, tags=["documents"])
+@router.get(
+    "/documents/{doc_id}/similar",
+    response_model=SearchResponse,
+    tags=["documents"],
+    responses=NOT_FOUND,
+)
 def similar(
     doc_id: DocId,
     index: Index,

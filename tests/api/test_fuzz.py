@@ -25,7 +25,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from schemathesis.checks import content_type_conformance, not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.api.conftest import BROWSER_ACCEPT, PDF_URL, doc_id
 
@@ -57,7 +62,14 @@ def test_openapi_routes_never_answer_5xx(app: FastAPI) -> None:
         )
         @given(case=operation.as_strategy())
         def run(case: schemathesis.Case) -> None:
-            case.call_and_validate(checks=[not_a_server_error, content_type_conformance])
+            case.call_and_validate(
+                checks=[
+                    not_a_server_error,
+                    status_code_conformance,
+                    content_type_conformance,
+                    response_schema_conformance,
+                ]
+            )
 
         run()
 
