@@ -37,6 +37,7 @@ log = logging.getLogger("samsok")
 REGIONS = click.Choice([r.value for r in Region])
 TYPES = click.Choice([t.value for t in DocType])
 MODES = click.Choice([m.value for m in SearchMode])
+PORTS = click.IntRange(1, 65535)  # the Settings rule; uvicorn would die with a traceback
 
 # Commands that write to the data folder: checked for writability before anything loads.
 WRITING_COMMANDS = frozenset({"crawl", "ingest", "reindex", "demo"})
@@ -341,7 +342,9 @@ def extract(ctx: click.Context, file: Path, url: str | None) -> None:
 
 @cli.command()
 @click.option("--host", default=None, help="Bind address (default: $SAMSOK_HOST or 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (default: $SAMSOK_PORT or 8000).")
+@click.option(
+    "--port", default=None, type=PORTS, help="Port (default: $SAMSOK_PORT or 8000)."
+)
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the API, its OpenAPI docs (/docs) and the search page on HTTP."""
@@ -352,7 +355,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 @cli.command()
 @click.option("--host", default=None, help="Bind address (default: $SAMSOK_HOST or 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (default: $SAMSOK_PORT or 8000).")
+@click.option(
+    "--port", default=None, type=PORTS, help="Port (default: $SAMSOK_PORT or 8000)."
+)
 @click.option("--no-serve", is_flag=True, help="Crawl and index, then exit.")
 @click.pass_context
 def demo(ctx: click.Context, host: str | None, port: int | None, no_serve: bool) -> None:

@@ -155,7 +155,10 @@ def briefing(
     """A conference briefing of picked results, as JSON, a Markdown download or a printable page."""
     chosen = format or ("html" if pages.wants_html(request) else "json")
     if chosen not in BRIEFING_FORMATS:
-        return JSONResponse({"error": f"format must be one of {', '.join(BRIEFING_FORMATS)}"}, 422)
+        reason = f"format must be one of {', '.join(BRIEFING_FORMATS)}"
+        if pages.wants_html(request):
+            return pages.invalid_page(request, [("format", reason)])
+        return JSONResponse({"error": reason}, 422)
     if chosen == "html":
         return pages.briefing_page(request)
     wanted = BriefingRequest.model_validate({"q": q, "picks": pick or []})

@@ -159,6 +159,8 @@ def test_missing_unreadable_or_malformed_sources_file(
         (["crawl", "--url", "https://www.example.no/"], "--region"),
         (["crawl", "--url", "https://www.example.no/", "--region", "oslo"], "--region"),
         (["serve", "--port", "http"], "--port"),
+        (["serve", "--port", "99999"], "--port"),
+        (["demo", "--port", "0"], "--port"),
         (["--log-level", "snakkesalig", "status"], "log level"),
         (["no-such-command"], "No such command"),
         (["extract", "no/such/file.html"], "does not exist"),
@@ -269,3 +271,18 @@ def test_read_only_data_folders_and_unreadable_files(open_tmp: Path) -> None:
     results = _run_as_nobody([args for args, _ in cases], tmp_path)
     for (_, needles), result in zip(cases, results, strict=True):
         assert_one_error_line(result, *needles)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SAMSOK_CRAWL_MAX_PAGES", "²"),
+        ("SAMSOK_PORT", "99999"),
+        ("SAMSOK_FUSION", "magic"),
+        ("SAMSOK_CRAWL_TIMEOUT", "-1"),
+    ],
+)
+def test_bad_settings_from_the_environment(
+    run: Callable[..., Result], variable: str, value: str
+) -> None:
+    assert_one_error_line(run("status", env={variable: value}), "invalid setting")

@@ -136,3 +136,13 @@ def test_json_route_errors_for_browsers_are_pages_without_raw_input(browser: Tes
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("text/html")
     assert "\x00" not in response.text and "limit" in response.text
+
+
+def test_briefing_format_is_checked_for_pages_and_json(
+    browser: TestClient, client: TestClient
+) -> None:
+    page = browser.get("/briefing", params={"format": "pdf²"})
+    assert page.status_code == 422 and "format" in page.text
+    assert page.headers["content-type"].startswith("text/html")
+    api = client.get("/briefing", params={"format": "pdf²"})
+    assert api.status_code == 422 and "format" in api.json()["error"]
