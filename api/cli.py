@@ -153,9 +153,7 @@ def _services(ctx: click.Context) -> Iterator[Services]:
     check_data_dir(settings.data_dir, write=ctx.command.name in WRITING_COMMANDS)
     services = Services(settings)
     try:
-        yield services
-    except (SearchError, ServiceError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        yield services  # errors become one line in _clear_errors
     finally:
         services.close()
 
