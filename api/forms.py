@@ -41,7 +41,6 @@ __all__ = [
     "SearchForm",
     "describe_error",
     "link",
-    "read_doc_id",
     "read_form",
     "read_int",
     "shown",
@@ -78,11 +77,6 @@ def _int_rule(low: int, high: int) -> TypeAdapter[int]:
     return TypeAdapter(Annotated[int, Field(ge=low, le=high)])
 
 
-@functools.cache
-def _doc_id_rule() -> TypeAdapter[str]:
-    return TypeAdapter(Annotated[str, Field(min_length=1, max_length=64, pattern=DOC_ID_PATTERN)])
-
-
 def describe_error(name: str, raw: object, error: Mapping[str, Any]) -> str:
     """A pydantic error as a Norwegian sentence that names the parameter and the reason."""
     kind = str(error.get("type", ""))
@@ -114,14 +108,6 @@ def read_int(name: str, raw: str, low: int, high: int) -> int:
         return _int_rule(low, high).validate_python(raw)
     except ValidationError as exc:
         raise ParamError(name, describe_error(name, raw, exc.errors()[0])) from None
-
-
-def read_doc_id(raw: str) -> str:
-    """A document id from a path, by the JSON routes' `DocIdPath` rule."""
-    try:
-        return _doc_id_rule().validate_python(raw)
-    except ValidationError as exc:
-        raise ParamError("doc_id", describe_error("doc_id", raw, exc.errors()[0])) from None
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
