@@ -132,7 +132,7 @@ def query_string(pairs: list[tuple[str, str]], raw: list[str]) -> str:
 
 
 class WellFormed(HTMLParser):
-    """Fails on markup our templates never produce: unclosed main structure, NULs."""
+    """Collects the start tags, so a page can be checked for its main structure."""
 
     def __init__(self) -> None:
         super().__init__()
