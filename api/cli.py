@@ -39,6 +39,28 @@ TYPES = click.Choice([t.value for t in DocType])
 MODES = click.Choice([m.value for m in SearchMode])
 PORTS = click.IntRange(1, 65535)  # the Settings rule; uvicorn would die with a traceback
 
+
+class _Text(click.ParamType):
+    """A non-empty, printable, valid Unicode name: an argument with undecodable bytes reaches
+    Python as lone surrogates, which SQLite cannot store."""
+
+    name = "text"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        text = str(value)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail(f"{text!r} is not valid UTF-8 text", param, ctx)
+        if not text.strip() or not text.isprintable():
+            self.fail(f"{text!r}: give a non-empty name without control characters", param, ctx)
+        return text
+
+
+TEXT = _Text()
+
 # Commands that write to the data folder: checked for writability before anything loads.
 WRITING_COMMANDS = frozenset({"crawl", "ingest", "reindex", "demo"})
 
@@ -83,6 +105,8 @@ def _clear_errors() -> Iterator[None]:
         raise click.ClickException(_one_line(str(exc))) from exc
     except OSError as exc:
         raise click.ClickException(_one_line(_os_message(exc))) from exc
+    except UnicodeError as exc:  # text that cannot be stored or printed, e.g. undecodable bytes
+        raise click.ClickException(f"not valid UTF-8 text: {_one_line(str(exc))}") from exc
     except sqlite3.Error as exc:  # e.g. a damaged or foreign store.db in the data folder
         raise click.ClickException(f"data folder database: {_one_line(str(exc))}") from exc
 
@@ -141,9 +165,7 @@ def check_http_url(url: str) -> None:
         raise click.ClickException(
             f"--url {url!r}: not an http(s) URL; give an address like https://www.example.no/"
         )
-    if any(c.isspace() or not c.isprintable() for c in url) or not _HOST.fullmatch(
-        parts.hostname
-    ):
+    if any(c.isspace() or not c.isprintable() for c in url) or not _HOST.fullmatch(parts.hostname):
         raise click.ClickException(f"--url {url!r}: malformed URL (spaces or a bad host name)")
 
 
@@ -229,7 +251,9 @@ def crawl(
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--region", type=REGIONS, required=True, help="Region the documents belong to.")
-@click.option("--source", default="local", show_default=True, help="Source name to record.")
+@click.option(
+    "--source", default="local", show_default=True, type=TEXT, help="Source name to record."
+)
 @click.option("--type", "doc_type", type=TYPES, help="Document type (default: guessed).")
 @click.pass_context
 def ingest(
@@ -340,9 +364,7 @@ def extract(ctx: click.Context, file: Path, url: str | None) -> None:
 
 @cli.command()
 @click.option("--host", default=None, help="Bind address (default: $SAMSOK_HOST or 127.0.0.1).")
-@click.option(
-    "--port", default=None, type=PORTS, help="Port (default: $SAMSOK_PORT or 8000)."
-)
+@click.option("--port", default=None, type=PORTS, help="Port (default: $SAMSOK_PORT or 8000).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the API, its OpenAPI docs (/docs) and the search page on HTTP."""
@@ -353,9 +375,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 @cli.command()
 @click.option("--host", default=None, help="Bind address (default: $SAMSOK_HOST or 127.0.0.1).")
-@click.option(
-    "--port", default=None, type=PORTS, help="Port (default: $SAMSOK_PORT or 8000)."
-)
+@click.option("--port", default=None, type=PORTS, help="Port (default: $SAMSOK_PORT or 8000).")
 @click.option("--no-serve", is_flag=True, help="Crawl and index, then exit.")
 @click.pass_context
 def demo(ctx: click.Context, host: str | None, port: int | None, no_serve: bool) -> None:

@@ -41,9 +41,7 @@ def _problem(status: int, message: str, **extra: object) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     @app.exception_handler(ValidationError)
-    async def _invalid(
-        request: Request, exc: RequestValidationError | ValidationError
-    ) -> Response:
+    async def _invalid(request: Request, exc: RequestValidationError | ValidationError) -> Response:
         # ValidationError: a request model built inside a route (same message either way).
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
         if pages.wants_html(request):

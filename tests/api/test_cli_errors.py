@@ -164,11 +164,11 @@ def test_missing_unreadable_or_malformed_sources_file(
         (["--log-level", "snakkesalig", "status"], "log level"),
         (["no-such-command"], "No such command"),
         (["extract", "no/such/file.html"], "does not exist"),
+        (["ingest", ".", "--region", "orkdal", "--source", "s\udcff"], "not valid UTF-8"),
+        (["ingest", ".", "--region", "orkdal", "--source", " "], "--source"),
     ],
 )
-def test_bad_options_are_one_line(
-    run: Callable[..., Result], args: list[str], needle: str
-) -> None:
+def test_bad_options_are_one_line(run: Callable[..., Result], args: list[str], needle: str) -> None:
     assert_one_error_line(run(*args), needle)
 
 
