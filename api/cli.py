@@ -86,6 +86,12 @@ def _os_message(exc: OSError) -> str:
     return f"{where}: {what}{hint}" if where else f"{what}{hint}"
 
 
+class _UsageLine(click.ClickException):
+    """A usage error as one line (click's own prints the usage block first)."""
+
+    exit_code = 2
+
+
 @contextmanager
 def _clear_errors() -> Iterator[None]:
     """The one place that turns the project's exceptions into a click error: one line
@@ -95,12 +101,11 @@ def _clear_errors() -> Iterator[None]:
         yield
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        error = click.ClickException(_one_line(exc.format_message()) + hint)
-        error.exit_code = exc.exit_code
-        raise error from exc
+        raise _UsageLine(_one_line(exc.format_message()) + hint) from exc
     except click.ClickException as exc:
-        exc.message = _one_line(exc.format_message())
-        raise
+        if "\n" not in exc.format_message():
+            raise
+        raise click.ClickException(_one_line(exc.format_message())) from exc
     except (IngestError, SearchError, ServiceError) as exc:
         raise click.ClickException(_one_line(str(exc))) from exc
     except OSError as exc:

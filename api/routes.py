@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -26,8 +26,7 @@ __all__ = ["get_index", "router"]
 
 router = APIRouter()
 
-# The same rules the pages apply (api.forms): a value is accepted or rejected alike by both.
-DocId = DocIdPath
+# Doc ids and limits follow the rules the pages apply (api.forms): accepted or rejected alike.
 
 
 def get_index(request: Request) -> SearchIndex:
@@ -44,10 +43,10 @@ def search(params: Annotated[SearchRequest, Query()], index: Index) -> SearchRes
     return index.search(params)
 
 
-HTML_TOO = {
+HTML_TOO: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}, "description": "JSON, or the page for Accept: text/html"}
 }
-NOT_FOUND = {404: {"description": "No document with this id"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No document with this id"}}
 
 
 @router.get(
@@ -57,7 +56,7 @@ NOT_FOUND = {404: {"description": "No document with this id"}}
     responses={**HTML_TOO, **NOT_FOUND},
 )
 def document(
-    doc_id: DocId, index: Index, request: Request, response: Response
+    doc_id: DocIdPath, index: Index, request: Request, response: Response
 ) -> DocumentView | Response:
     """A document's metadata and extracted text (per page for PDFs).
 
@@ -76,7 +75,7 @@ def document(
     responses=NOT_FOUND,
 )
 def similar(
-    doc_id: DocId,
+    doc_id: DocIdPath,
     index: Index,
     region: Region | None = None,
     limit: LimitQuery = 10,
