@@ -9,12 +9,16 @@ from __future__ import annotations
 import html
 import json
 import logging
+import os
+import re
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from pydantic import ValidationError
@@ -22,6 +26,7 @@ from samsok.api.errors import validation_message
 from samsok.api.heartbeat import Heartbeat, health_problem
 from samsok.api.services import ServiceError, Services
 from samsok.api.settings import Settings
+from samsok.ingest.errors import IngestError
 from samsok.ingest.models import DocType, Region
 from samsok.search.errors import SearchError
 from samsok.search.models import SearchMode, SearchRequest, SearchResponse
@@ -33,20 +38,155 @@ log = logging.getLogger("samsok")
 REGIONS = click.Choice([r.value for r in Region])
 TYPES = click.Choice([t.value for t in DocType])
 MODES = click.Choice([m.value for m in SearchMode])
+PORTS = click.IntRange(1, 65535)  # the Settings rule; uvicorn would die with a traceback
+
+
+class _Text(click.ParamType):
+    """A non-empty, printable, valid Unicode name: an argument with undecodable bytes reaches
+    Python as lone surrogates, which SQLite cannot store."""
+
+    name = "text"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        text = str(value)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail(f"{text!r} is not valid UTF-8 text", param, ctx)
+        if not text.strip() or not text.isprintable():
+            self.fail(f"{text!r}: give a non-empty name without control characters", param, ctx)
+        return text
+
+
+TEXT = _Text()
+
+# Commands that write to the data folder: checked for writability before anything loads.
+WRITING_COMMANDS = frozenset({"crawl", "ingest", "reindex", "demo"})
+
+
+# -- errors: one line, never a traceback ------------------------------------------------------
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _os_message(exc: OSError) -> str:
+    what = exc.strerror or str(exc)
+    where = " → ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    hint = {
+        PermissionError: " (not allowed for this user: check the owner and mode)",
+        NotADirectoryError: " (a file stands where a folder is needed)",
+        FileExistsError: " (a file stands where a folder is needed)",
+        IsADirectoryError: " (a folder stands where a file is needed)",
+    }.get(type(exc), "")
+    if exc.errno == 30:  # EROFS
+        hint = " (read-only file system)"
+    return f"{where}: {what}{hint}" if where else f"{what}{hint}"
+
+
+class _UsageLine(click.ClickException):
+    """A usage error as one line (click's own prints the usage block first)."""
+
+    exit_code = 2
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """The one place that turns the project's exceptions into a click error: one line
+    `Error: …` on stderr and a non-zero exit. Usage errors lose click's usage block too, so
+    every failure is exactly one line (with a pointer to --help)."""
+    try:
+        yield
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        raise _UsageLine(_one_line(exc.format_message()) + hint) from exc
+    except click.ClickException as exc:
+        if "\n" not in exc.format_message():
+            raise
+        raise click.ClickException(_one_line(exc.format_message())) from exc
+    except (IngestError, SearchError, ServiceError) as exc:
+        raise click.ClickException(_one_line(str(exc))) from exc
+    except OSError as exc:
+        raise click.ClickException(_one_line(_os_message(exc))) from exc
+    except UnicodeError as exc:  # text that cannot be stored or printed, e.g. undecodable bytes
+        raise click.ClickException(f"not valid UTF-8 text: {_one_line(str(exc))}") from exc
+    except sqlite3.Error as exc:  # e.g. a damaged or foreign store.db in the data folder
+        raise click.ClickException(f"data folder database: {_one_line(str(exc))}") from exc
+
+
+class _Cli(click.Group):
+    """`samsok`: every command's errors go through `_clear_errors`."""
+
+    def make_context(self, *args: object, **kwargs: object) -> click.Context:
+        with _clear_errors():
+            return super().make_context(*args, **kwargs)  # type: ignore[arg-type]
+
+    def invoke(self, ctx: click.Context) -> object:
+        with _clear_errors():
+            return super().invoke(ctx)
+
+
+def check_data_dir(path: Path, *, write: bool) -> None:
+    """Fail early and clearly (before the embedding model loads) on a data folder that is a
+    file, lies under a file, or — for writing commands — cannot be written."""
+    existing = path
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if existing != path:
+        if not existing.is_dir():
+            raise click.ClickException(
+                f"cannot create the data folder {path}: {existing} is a file, not a folder"
+            )
+        if write and not os.access(existing, os.W_OK | os.X_OK):
+            raise click.ClickException(
+                f"cannot create the data folder {path}: {existing} is not writable"
+            )
+        return
+    if not path.is_dir():
+        raise click.ClickException(f"the data folder {path} is a file, not a folder")
+    if not write:
+        return
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise click.ClickException(f"the data folder {path} is not writable (read-only)")
+    for name in ("store.db", "faiss.index", "manifest.json", "crawl.db"):
+        file = path / name
+        if file.exists() and not os.access(file, os.R_OK | os.W_OK):
+            raise click.ClickException(f"{file} is not writable (read-only)")
+
+
+_HOST = re.compile(r"[\w.:-]+")  # names (IDN letters too), IPv4, IPv6 without brackets
+
+
+def check_http_url(url: str) -> None:
+    """An ad-hoc crawl URL must be an absolute http(s) URL with a host (no file://, ftp://)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        raise click.ClickException(f"--url {url!r}: malformed URL ({exc})") from exc
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise click.ClickException(
+            f"--url {url!r}: not an http(s) URL; give an address like https://www.example.no/"
+        )
+    if any(c.isspace() or not c.isprintable() for c in url) or not _HOST.fullmatch(parts.hostname):
+        raise click.ClickException(f"--url {url!r}: malformed URL (spaces or a bad host name)")
 
 
 @contextmanager
 def _services(ctx: click.Context) -> Iterator[Services]:
-    services = Services(ctx.obj)
+    settings: Settings = ctx.obj
+    check_data_dir(settings.data_dir, write=ctx.command.name in WRITING_COMMANDS)
+    services = Services(settings)
     try:
-        yield services
-    except (SearchError, ServiceError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        yield services  # errors become one line in _clear_errors
     finally:
         services.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -68,6 +208,9 @@ def cli(ctx: click.Context, data_dir: Path | None, log_level: str | None) -> Non
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise click.ClickException(f"invalid setting: {validation_message(exc.errors())}") from exc  # type: ignore[arg-type]
+    if settings.log_level.upper() not in logging.getLevelNamesMapping():
+        known = ", ".join(n for n in logging.getLevelNamesMapping() if n != "NOTSET")
+        raise click.ClickException(f"invalid log level {settings.log_level!r}; use one of {known}")
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -94,8 +237,10 @@ def crawl(
     every: bool,
 ) -> None:
     """Crawl sources (all in sources.toml by default), index what changed, print a summary."""
-    if url and not region:
+    if url is not None and not region:
         raise click.UsageError("--url needs --region (orkdal or vaernes)")
+    if url is not None:  # `--url ""` too: it must not fall back to every configured source
+        check_http_url(url)
     settings: Settings = ctx.obj
     with _services(ctx) as services:
         if not every:
@@ -131,7 +276,9 @@ def crawler_health(ctx: click.Context) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--region", type=REGIONS, required=True, help="Region the documents belong to.")
-@click.option("--source", default="local", show_default=True, help="Source name to record.")
+@click.option(
+    "--source", default="local", show_default=True, type=TEXT, help="Source name to record."
+)
 @click.option("--type", "doc_type", type=TYPES, help="Document type (default: guessed).")
 @click.pass_context
 def ingest(
@@ -242,7 +389,7 @@ def extract(ctx: click.Context, file: Path, url: str | None) -> None:
 
 @cli.command()
 @click.option("--host", default=None, help="Bind address (default: $SAMSOK_HOST or 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (default: $SAMSOK_PORT or 8000).")
+@click.option("--port", default=None, type=PORTS, help="Port (default: $SAMSOK_PORT or 8000).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the API, its OpenAPI docs (/docs) and the search page on HTTP."""
@@ -253,7 +400,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 @cli.command()
 @click.option("--host", default=None, help="Bind address (default: $SAMSOK_HOST or 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (default: $SAMSOK_PORT or 8000).")
+@click.option("--port", default=None, type=PORTS, help="Port (default: $SAMSOK_PORT or 8000).")
 @click.option("--no-serve", is_flag=True, help="Crawl and index, then exit.")
 @click.pass_context
 def demo(ctx: click.Context, host: str | None, port: int | None, no_serve: bool) -> None:

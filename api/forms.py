@@ -3,22 +3,123 @@
 Parameters are read as strings and checked here, not by FastAPI, so that every mistake
 becomes a Norwegian sentence next to the field it concerns, and the form can be shown again
 exactly as the user filled it in.
+
+The rules themselves are the JSON API's: numbers, dates and enums go through the same pydantic
+types FastAPI uses for the JSON routes (`read_int`, `DocIdPath`, `LimitQuery`, `SearchRequest`),
+so a value the API rejects with a 422 is rejected by the pages with a 422 page, never parsed
+by a second, looser hand-written rule (`str.isdigit()` accepts `²`, which `int()` does not).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from pydantic import ValidationError
+from fastapi import Path, Query
+from pydantic import Field, TypeAdapter, ValidationError
 from samsok.api.briefing import MAX_PICKS, Pick, format_date
 from samsok.ingest.models import DocType, Region
-from samsok.search.models import MAX_OFFSET, MAX_QUERY_CHARS, SearchMode, SearchRequest
+from samsok.search.models import (
+    MAX_LIMIT,
+    MAX_OFFSET,
+    MAX_QUERY_CHARS,
+    SearchMode,
+    SearchRequest,
+)
 
-__all__ = ["FORM_FIELDS", "SearchForm", "link", "read_form"]
+__all__ = [
+    "DOC_ID_PATTERN",
+    "FORM_FIELDS",
+    "DocIdPath",
+    "LimitQuery",
+    "ParamError",
+    "SearchForm",
+    "describe_error",
+    "link",
+    "read_form",
+    "read_int",
+    "shown",
+]
+
+# -- the shared parameter rules ---------------------------------------------------------------
+
+DOC_ID_PATTERN = r"^[0-9a-f]{1,64}$"
+DocIdPath = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=DOC_ID_PATTERN, description="Document id")
+]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Results, 1-{MAX_LIMIT}")]
+SHOWN_CHARS = 80  # an echoed bad value is cut: a 1 MB parameter must not make a 1 MB page
+
+
+class ParamError(ValueError):
+    """One query or path parameter is invalid; `message` is the Norwegian reason."""
+
+    def __init__(self, name: str, message: str) -> None:
+        self.name = name
+        self.message = message
+        super().__init__(f"{name}: {message}")
+
+
+def shown(raw: str) -> str:
+    """A user's value as it may be echoed on a page: printable and not too long."""
+    clean = "".join(c if c.isprintable() else "\ufffd" for c in raw)
+    return clean if len(clean) <= SHOWN_CHARS else clean[: SHOWN_CHARS - 1] + "…"
+
+
+@functools.cache
+def _int_rule(low: int, high: int) -> TypeAdapter[int]:
+    # The same pydantic type FastAPI builds for `Query(ge=low, le=high)` on the JSON routes.
+    return TypeAdapter(Annotated[int, Field(ge=low, le=high)])
+
+
+def describe_error(name: str, raw: object, error: Mapping[str, Any]) -> str:
+    """A pydantic error as a Norwegian sentence that names the parameter and the reason."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    value = f"«{shown(str(raw))}»"
+    name = shown(name)  # a parameter name is user input too
+    if kind in ("int_parsing", "int_from_float", "int_type", "int_parsing_size"):
+        return f"{value} er ikke et helt tall (parameteren «{name}»). Bruk bare sifrene 0-9."
+    if kind == "greater_than_equal":
+        return f"{value} er for lite for «{name}»: det minste tillatte er {ctx.get('ge')}."
+    if kind == "less_than_equal":
+        return f"{value} er for stort for «{name}»: det største tillatte er {ctx.get('le')}."
+    if kind.startswith(("date", "datetime")):
+        return f"{value} er ikke en gyldig dato (parameteren «{name}»). Skriv ÅÅÅÅ-MM-DD."
+    if kind == "enum":
+        return f"Ukjent verdi {value} for «{name}». Tillatt: {ctx.get('expected', '')}."
+    if kind == "string_too_long":
+        return f"«{name}» er for lang: høyst {ctx.get('max_length')} tegn."
+    if kind in ("string_pattern_mismatch", "string_too_short"):
+        return f"{value} er ikke en gyldig verdi for «{name}»."
+    if kind == "missing":
+        return f"«{name}» mangler."
+    return f"Ugyldig verdi {value} for «{name}»: {error.get('msg', 'ugyldig')}."
+
+
+def read_int(name: str, raw: str, low: int, high: int) -> int:
+    """`raw` as an int in [low, high] by the JSON API's rule, else a `ParamError`."""
+    try:
+        return _int_rule(low, high).validate_python(raw)
+    except ValidationError as exc:
+        raise ParamError(name, describe_error(name, raw, exc.errors()[0])) from None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def _clean(raw: str) -> str:
+    """Whitespace runs collapsed, control characters (NUL, …) dropped: they cannot be searched
+    for, and an HTML page that echoes them is not well-formed."""
+    return " ".join(_CONTROL.sub("", raw).split())
+
+
+# -- the search form --------------------------------------------------------------------------
 
 
 def link(path: str, params: Iterable[tuple[str, str]]) -> str:
@@ -49,18 +150,25 @@ class SearchForm:
         return out
 
 
+_DATE = TypeAdapter(date)  # the JSON API's date rule (pydantic's)
+
+
 def _parse_date(raw: str) -> date:
-    """ISO (what date inputs send) or Norwegian DD.MM.ÅÅÅÅ (what people type)."""
-    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", raw)
+    """ISO (what date inputs send, parsed as the JSON API parses it) or Norwegian DD.MM.ÅÅÅÅ
+    (what people type)."""
+    match = re.fullmatch(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})", raw)
     if match:
         return date(int(match[3]), int(match[2]), int(match[1]))
-    return date.fromisoformat(raw)
+    try:
+        return _DATE.validate_python(raw)
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def read_form(
     params: Mapping[str, str], picks: list[str], *, limit: int, regions: bool = True
 ) -> SearchForm:
-    values = {name: " ".join(params.get(name, "").split()) for name in FORM_FIELDS}
+    values = {name: _clean(params.get(name, "")) for name in FORM_FIELDS}
     if not regions:
         values["region"] = ""
     form = SearchForm(values=values)
@@ -71,13 +179,18 @@ def read_form(
             f"Det kan være høyst {MAX_QUERY_CHARS} tegn."
         )
     if values["region"] and values["region"] not in {r.value for r in Region}:
-        errors["region"] = f"Ukjent region «{values['region']}». Velg Orkdal, Værnes eller begge."
+        errors["region"] = (
+            f"Ukjent region «{shown(values['region'])}». Velg Orkdal, Værnes eller begge."
+        )
     if values["type"] and values["type"] not in {t.value for t in DocType}:
         errors["type"] = (
-            f"Ukjent dokumenttype «{values['type']}». Velg nyhet, rapport eller nettside."
+            f"Ukjent dokumenttype «{shown(values['type'])}». Velg nyhet, rapport eller nettside."
         )
     if values["mode"] and values["mode"] not in {m.value for m in SearchMode}:
-        errors["mode"] = f"Ukjent søkemåte «{values['mode']}». Bruk hybrid, dense eller lexical."
+        errors["mode"] = (
+            f"Ukjent søkemåte «{shown(values['mode'])}» (parameteren «mode»). "
+            "Bruk hybrid, dense eller lexical."
+        )
     dates: dict[str, date] = {}
     for name in ("date_from", "date_to"):
         if not values[name]:
@@ -87,7 +200,7 @@ def read_form(
             values[name] = dates[name].isoformat()  # a date input can only show ISO
         except ValueError:
             errors[name] = (
-                f"«{values[name]}» er ikke en gyldig dato. Skriv datoen som ÅÅÅÅ-MM-DD "
+                f"«{shown(values[name])}» er ikke en gyldig dato. Skriv datoen som ÅÅÅÅ-MM-DD "
                 "(for eksempel 2023-05-17) eller DD.MM.ÅÅÅÅ."
             )
     if "date_from" in dates and "date_to" in dates and dates["date_from"] > dates["date_to"]:
@@ -97,11 +210,11 @@ def read_form(
         )
     max_page = MAX_OFFSET // limit + 1
     if values["page"]:
-        if values["page"].isdigit() and 1 <= int(values["page"]) <= max_page:
-            form.page = int(values["page"])
-        else:
+        try:
+            form.page = read_int("page", values["page"], 1, max_page)
+        except ParamError:
             errors["page"] = (
-                f"«{values['page']}» er ikke et gyldig sidetall. "
+                f"«{shown(values['page'])}» er ikke et gyldig sidetall (parameteren «page»). "
                 f"Bruk et helt tall fra 1 til {max_page}."
             )
     form.picks, bad_picks = _read_picks(picks)

@@ -5,15 +5,16 @@
 client asks for HTML (`wants_html`). Every form is a GET form, so the pages work without
 JavaScript and every state — including the briefing picks — is a bookmarkable URL.
 
-Parameters arrive as raw strings and are checked here, not by FastAPI, so a bad date or
-value re-renders the page with the user's input and a Norwegian explanation (HTTP 400)
-instead of a JSON 422.
+Parameters arrive as raw strings and are checked here (by the JSON API's rules, see
+`forms`), not by FastAPI, so a bad date or value re-renders the page with the user's input and
+a Norwegian explanation that names the parameter, with the JSON API's status: 422. A parameter
+FastAPI rejects before a page runs (a malformed document id) gets the same kind of page from
+`api.errors` (`invalid_page`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,18 +36,28 @@ from samsok.api.briefing import (
     resolve_picks,
     snippet_markup,
 )
-from samsok.api.forms import SearchForm, link, read_form
+from samsok.api.forms import (
+    DocIdPath,
+    ParamError,
+    SearchForm,
+    link,
+    read_form,
+    read_int,
+    shown,
+)
 from samsok.ingest.models import DocType, Region
 from samsok.search.compare import REGION_LABELS, REGION_NAMES, compare, other_region
 from samsok.search.errors import DocumentNotFound, QueryError, SearchError
 from samsok.search.index import SearchIndex, page_url
-from samsok.search.models import MAX_OFFSET, MAX_QUERY_CHARS, PageView
+from samsok.search.models import MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, PageView
 
 __all__ = [
     "STATIC_DIR",
     "briefing_page",
     "compare_page",
     "document_page",
+    "invalid_page",
+    "not_found_page",
     "router",
     "static_files",
     "wants_html",
@@ -59,7 +70,7 @@ COMPARE_SIZE = 5
 COMPARE_MAX = 20  # the compare grid has 20 aligned rows (see samsok.css)
 SIMILAR_SIZE = 4
 TEXT_BUDGET = 60_000  # characters of document text per page view: keeps pages < 100 KB
-_DOC_ID = re.compile(r"^[0-9a-f]{1,64}$")
+INVALID = 422  # what the JSON API answers for the same mistakes
 
 # Scripts and styles only from our own origin: an injected tag would not run even if
 # escaping ever failed somewhere.
@@ -195,7 +206,7 @@ def search_page(request: Request) -> HTMLResponse:
         "shown_picks": [f"{h.doc_id}:{h.chunk_id}" for h in result.results] if result else [],
         "section": "search",
     }
-    return render(request, "search.html", context, 400 if _blocking(form) else 200)
+    return render(request, "search.html", context, INVALID if _blocking(form) else 200)
 
 
 def _blocking(form: SearchForm) -> bool:
@@ -216,14 +227,20 @@ def _unavailable(request: Request, form: SearchForm | None = None) -> HTMLRespon
 
 
 def compare_page(request: Request) -> HTMLResponse:
-    # The "more" button adds a second limit after the hidden one: the last value wins.
-    raw_limit = (request.query_params.getlist("limit") or [""])[-1]
-    limit = (
-        int(raw_limit)
-        if raw_limit.isdigit() and 1 <= int(raw_limit) <= COMPARE_MAX
-        else COMPARE_SIZE
-    )
+    # The "more" button adds a second limit after the hidden one: the last value wins (as it
+    # does for every repeated parameter of the JSON API).
+    raw_limit = (request.query_params.getlist("limit") or [""])[-1].strip()
+    limit_error = None
+    try:
+        # The JSON API's rule (1-100); the grid has COMPARE_MAX rows, so more are not shown.
+        limit = min(read_int("limit", raw_limit, 1, MAX_LIMIT), COMPARE_MAX) if raw_limit else None
+    except ParamError as exc:
+        limit, limit_error = None, exc.message
+    limit = limit or COMPARE_SIZE
     form = _form(request, limit=limit, regions=False)
+    if limit_error:
+        form.errors["limit"] = limit_error
+        form.request = None
     result = None
     if form.request is not None:
         try:
@@ -247,7 +264,7 @@ def compare_page(request: Request) -> HTMLResponse:
         else [],
         "section": "compare",
     }
-    return render(request, "compare.html", context, 400 if _blocking(form) else 200)
+    return render(request, "compare.html", context, INVALID if _blocking(form) else 200)
 
 
 # -- document ---------------------------------------------------------------------------------
@@ -276,17 +293,17 @@ def page_window(
 
 
 def document_page(request: Request, doc_id: str) -> HTMLResponse:
+    """The document page; `doc_id` has passed the route's `DocIdPath` rule."""
     index = _index(request)
     try:
-        doc = index.document(doc_id) if _DOC_ID.match(doc_id) else None
+        doc = index.document(doc_id)
     except DocumentNotFound:
-        doc = None
-    if doc is None:
         return _not_found(request)
-    raw_start = request.query_params.get("from_page", "")
-    start = (
-        int(raw_start) - 1 if raw_start.isdigit() and 0 < int(raw_start) <= len(doc.pages) else 0
-    )
+    raw_start = request.query_params.get("from_page", "").strip()
+    try:
+        start = read_int("from_page", raw_start, 1, max(1, len(doc.pages))) - 1 if raw_start else 0
+    except ParamError as exc:
+        return invalid_page(request, [(exc.name, exc.message)])
     window, next_start = page_window(doc.pages, start, TEXT_BUDGET)
     shown = [
         ShownPage(
@@ -320,6 +337,35 @@ def document_page(request: Request, doc_id: str) -> HTMLResponse:
     return render(request, "document.html", context)
 
 
+def invalid_page(request: Request, problems: list[tuple[str, str]]) -> HTMLResponse:
+    """The 422 page: which parameter was wrong and why, for mistakes no form can show."""
+    return render(
+        request,
+        "error.html",
+        {
+            "title": "Ugyldig adresse",
+            "message": "Adressen inneholder en verdi som ikke kan brukes:",
+            "problems": problems,
+            "form": None,
+        },
+        INVALID,
+    )
+
+
+def not_found_page(request: Request) -> HTMLResponse:
+    """No page at this address (no route matched)."""
+    return render(
+        request,
+        "error.html",
+        {
+            "title": "Fant ikke siden",
+            "message": "Det finnes ingen side på denne adressen.",
+            "form": None,
+        },
+        404,
+    )
+
+
 def _not_found(request: Request) -> HTMLResponse:
     return render(
         request,
@@ -335,22 +381,23 @@ def _not_found(request: Request) -> HTMLResponse:
 
 
 @router.get("/similar/{doc_id}", response_class=HTMLResponse)
-def similar_page(request: Request, doc_id: str) -> HTMLResponse:
+def similar_page(request: Request, doc_id: DocIdPath) -> HTMLResponse:
     """More like this, restricted to one region (by default the document's other region)."""
     index = _index(request)
     try:
-        doc = index.document(doc_id) if _DOC_ID.match(doc_id) else None
+        doc = index.document(doc_id)
     except DocumentNotFound:
-        doc = None
-    if doc is None:
         return _not_found(request)
-    raw_region = request.query_params.get("region", "")
+    raw_region = request.query_params.get("region", "").strip()
     error = None
     region = other_region(doc.region)
     if raw_region in {r.value for r in Region}:
         region = Region(raw_region)
     elif raw_region:
-        error = f"Ukjent region «{raw_region}». Viser {REGION_NAMES[region]}."
+        error = (
+            f"Ukjent region «{shown(raw_region)}» (parameteren «region»). "
+            f"Viser {REGION_NAMES[region]}."
+        )
     try:
         hits = index.similar(doc.doc_id, region=region, limit=PAGE_SIZE).results
     except DocumentNotFound:
@@ -367,7 +414,7 @@ def similar_page(request: Request, doc_id: str) -> HTMLResponse:
             f"/similar/{doc.doc_id}", [("region", other_region(region).value), ("q", q)]
         ),
     }
-    return render(request, "similar.html", context, 400 if error else 200)
+    return render(request, "similar.html", context, INVALID if error else 200)
 
 
 # -- briefing ---------------------------------------------------------------------------------

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from samsok.api import pages
 from samsok.api.briefing import (
@@ -16,16 +16,17 @@ from samsok.api.briefing import (
     render_markdown,
     resolve_picks,
 )
+from samsok.api.forms import DocIdPath, LimitQuery
 from samsok.ingest.models import Region
 from samsok.search.compare import CompareResponse, compare
 from samsok.search.index import SearchIndex
-from samsok.search.models import MAX_LIMIT, DocumentView, IndexStats, SearchRequest, SearchResponse
+from samsok.search.models import DocumentView, IndexStats, SearchRequest, SearchResponse
 
 __all__ = ["get_index", "router"]
 
 router = APIRouter()
 
-DocId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+# Doc ids and limits follow the rules the pages apply (api.forms): accepted or rejected alike.
 
 
 def get_index(request: Request) -> SearchIndex:
@@ -42,16 +43,20 @@ def search(params: Annotated[SearchRequest, Query()], index: Index) -> SearchRes
     return index.search(params)
 
 
-HTML_TOO = {
+HTML_TOO: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}, "description": "JSON, or the page for Accept: text/html"}
 }
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No document with this id"}}
 
 
 @router.get(
-    "/documents/{doc_id}", response_model=DocumentView, tags=["documents"], responses=HTML_TOO
+    "/documents/{doc_id}",
+    response_model=DocumentView,
+    tags=["documents"],
+    responses={**HTML_TOO, **NOT_FOUND},
 )
 def document(
-    doc_id: DocId, index: Index, request: Request, response: Response
+    doc_id: DocIdPath, index: Index, request: Request, response: Response
 ) -> DocumentView | Response:
     """A document's metadata and extracted text (per page for PDFs).
 
@@ -63,12 +68,17 @@ def document(
     return index.document(doc_id)
 
 
-@router.get("/documents/{doc_id}/similar", response_model=SearchResponse, tags=["documents"])
+@router.get(
+    "/documents/{doc_id}/similar",
+    response_model=SearchResponse,
+    tags=["documents"],
+    responses=NOT_FOUND,
+)
 def similar(
-    doc_id: DocId,
+    doc_id: DocIdPath,
     index: Index,
     region: Region | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+    limit: LimitQuery = 10,
 ) -> SearchResponse:
     """More like this: the nearest other documents, optionally only from one region."""
     return index.similar(doc_id, region=region, limit=limit)
@@ -144,7 +154,10 @@ def briefing(
     """A conference briefing of picked results, as JSON, a Markdown download or a printable page."""
     chosen = format or ("html" if pages.wants_html(request) else "json")
     if chosen not in BRIEFING_FORMATS:
-        return JSONResponse({"error": f"format must be one of {', '.join(BRIEFING_FORMATS)}"}, 422)
+        reason = f"format must be one of {', '.join(BRIEFING_FORMATS)}"
+        if pages.wants_html(request):
+            return pages.invalid_page(request, [("format", reason)])
+        return JSONResponse({"error": reason}, 422)
     if chosen == "html":
         return pages.briefing_page(request)
     wanted = BriefingRequest.model_validate({"q": q, "picks": pick or []})
