@@ -12,6 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 __all__ = [
+    "LOCAL_SCHEME",
     "Chunk",
     "DocType",
     "Document",
@@ -55,6 +56,11 @@ class SkipReason(StrEnum):
     HTML_BROKEN = "html_unparseable"
     LISTING = "listing_page"
     KNOWN_DEAD = "known_dead"  # answered 404/410 in several crawls in a row
+
+
+#: Address prefix of documents ingested from local files: `local:rapporter/x.pdf` names the file
+#: relative to the folder given to `samsok ingest`, never by its server path.
+LOCAL_SCHEME = "local:"
 
 
 def doc_id_for_url(url: str) -> str:

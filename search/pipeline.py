@@ -20,8 +20,11 @@ from samsok.ingest.crawl import (
     ItemSkipped,
 )
 from samsok.search.index import SearchIndex, UpsertOutcome
+from samsok.search.originals import keep_original
 
-__all__ = ["IndexingSummary", "apply_events"]
+__all__ = ["DEFAULT_ORIGINALS_MAX_BYTES", "IndexingSummary", "apply_events"]
+
+DEFAULT_ORIGINALS_MAX_BYTES = 2 * 1024**3  # all kept local originals together
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ class IndexingSummary:
     removed: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
+    originals: Counter[str] = field(default_factory=Counter)  # kept / not_kept (over the cap)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -45,6 +49,7 @@ class IndexingSummary:
             "removed": self.removed,
             "skipped": dict(self.skipped),
             "failed": dict(self.failed),
+            "originals": dict(self.originals),
         }
 
 
@@ -53,15 +58,32 @@ def apply_events(
     events: Iterable[CrawlEvent],
     *,
     on_event: Callable[[CrawlEvent], None] | None = None,
+    originals_max_bytes: int = DEFAULT_ORIGINALS_MAX_BYTES,
 ) -> IndexingSummary:
-    """Apply crawl events to the index one by one, then commit."""
+    """Apply crawl events to the index one by one, then commit.
+
+    A local file's bytes (`DocumentFetched.original`) are kept as the document's original,
+    within `originals_max_bytes` for all kept originals together.
+    """
     summary = IndexingSummary()
     try:
         for event in events:
             if isinstance(event, DocumentFetched):
-                summary.outcomes[index.upsert(event.document)] += 1
+                outcome = index.upsert(event.document)
+                summary.outcomes[outcome] += 1
+                if event.original is not None:
+                    kept = keep_original(
+                        index.store,
+                        index.data_dir,
+                        event.document.doc_id,
+                        data=event.original.data,
+                        name=event.original.name,
+                        content_type=event.original.content_type,
+                        max_bytes=originals_max_bytes,
+                    )
+                    summary.originals["kept" if kept.kept else "not_kept"] += 1
             elif isinstance(event, DocumentRemoved):
-                summary.removed += int(index.remove(event.doc_id))
+                summary.removed += int(index.remove(event.doc_id, reason=event.reason))
             elif isinstance(event, DocumentUnchanged):
                 summary.outcomes[UpsertOutcome.UNCHANGED] += 1
             elif isinstance(event, ItemSkipped):
