@@ -84,7 +84,7 @@ def read_form(
             continue
         try:
             dates[name] = _parse_date(values[name])
-            values[name] = dates[name].isoformat()  # a date input can only show ISO
+            values[name] = f"{dates[name]:%d.%m.%Y}"  # shown back as staff write dates
         except ValueError:
             errors[name] = (
                 f"«{values[name]}» er ikke en gyldig dato. Skriv datoen som ÅÅÅÅ-MM-DD "

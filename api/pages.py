@@ -36,6 +36,7 @@ from samsok.api.briefing import (
     snippet_markup,
 )
 from samsok.api.forms import SearchForm, link, read_form
+from samsok.api.originals import source_href
 from samsok.ingest.models import DocType, Region
 from samsok.search.compare import REGION_LABELS, REGION_NAMES, compare, other_region
 from samsok.search.errors import DocumentNotFound, QueryError, SearchError
@@ -98,6 +99,7 @@ TEMPLATES = Jinja2Templates(
 TEMPLATES.env.filters.update(
     date_nb=format_date,
     href=http_url,
+    source_href=source_href,
     snippet=snippet_markup,
     host=_host,
 )
@@ -292,7 +294,7 @@ def document_page(request: Request, doc_id: str) -> HTMLResponse:
         ShownPage(
             number=p.number,
             text=p.text[:TEXT_BUDGET],
-            source_url=http_url(page_url(doc.url, p.number, doc.content_type))
+            source_url=source_href(page_url(doc.url, p.number, doc.content_type))
             if p.number
             else None,
             truncated=len(p.text) > TEXT_BUDGET,

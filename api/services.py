@@ -31,6 +31,7 @@ from samsok.search.embed import Embedder
 from samsok.search.index import SearchIndex
 from samsok.search.originals import originals_stats
 from samsok.search.pipeline import IndexingSummary, apply_events
+from samsok.search.store import Store
 
 __all__ = ["CrawlReport", "ServiceError", "Services", "extract_file"]
 
@@ -191,7 +192,14 @@ class Services:
     def changes(self, since: date | datetime | None, region: Region | None) -> ChangesResponse:
         """`samsok changes`: the same answer as `GET /changes`."""
         start = since if since is not None else default_since(self.settings.changes_days)
-        return list_changes(self.index.store, since=start, region=region)
+        if self._index is not None:
+            return list_changes(self._index.store, since=start, region=region)
+        # Only the log is needed: no embedding model to load for this.
+        store = Store(self.settings.data_dir / "store.db")
+        try:
+            return list_changes(store, since=start, region=region)
+        finally:
+            store.close()
 
     # -- other jobs -----------------------------------------------------------------------
 

@@ -1,0 +1,220 @@
+""""Nytt og endret" end to end: a recrawl of the mirror with a page added, a page and a PDF
+changed and a page removed shows exactly those in /changes, in the Atom feed (parsed with
+feedparser) and in `samsok changes`. Model-free (the hashing embedder)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import pypdf
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from samsok.api.app import create_app
+from samsok.api.cli import cli
+from samsok.api.services import Services
+from samsok.api.settings import Settings
+from samsok.ingest.models import doc_id_for_url
+from samsok.search.changes import LOCAL_TZ
+
+from tests.fakes import HashingEmbedder
+from tests.paths import PROJECT_ROOT
+
+SITE = "www.varnesregionen.no"
+BASE = f"https://{SITE}"
+REMOVED = f"{BASE}/nyheter/2012/felles-legevakt-fra-1-september.html"
+CHANGED = f"{BASE}/samhandling/delprosjekt-7-folkehelse.html"
+PDF = f"{BASE}/dokumenter/2011/Forprosjekt_DMS_Vaernesregionen.pdf"
+ADDED = f"{BASE}/nyheter/2013/bassengtrening-for-seniorer.html"
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def _file(mirror: Path, url: str) -> Path:
+    return mirror / SITE / url.removeprefix(f"{BASE}/")
+
+
+def _set_lastmod(xml: str, url: str, lastmod: str) -> str:
+    start = xml.index(f"<loc>{url}</loc>")
+    open_tag = xml.index("<lastmod>", start)
+    close_tag = xml.index("</lastmod>", open_tag)
+    return xml[: open_tag + len("<lastmod>")] + lastmod + xml[close_tag:]
+
+
+def _edit_mirror(mirror: Path) -> None:
+    """What the CMS does between two crawls: one page each added, edited and deleted, and a
+    PDF republished without its last page; the sitemap follows."""
+    _file(mirror, REMOVED).unlink()
+    changed = _file(mirror, CHANGED)
+    changed.write_text(
+        changed.read_text("utf-8").replace(
+            "</h1>", "</h1><p>Frisklivssentralen tilbyr nå bassengtrening for seniorer.</p>", 1
+        ),
+        "utf-8",
+    )
+    pdf = _file(mirror, PDF)
+    reader = pypdf.PdfReader(pdf)
+    writer = pypdf.PdfWriter()
+    for page in reader.pages[:-1]:
+        writer.add_page(page)
+    with pdf.open("wb") as fh:
+        writer.write(fh)
+    html = (
+        '<!doctype html><html lang="nb"><head><meta charset="utf-8">'
+        "<title>Bassengtrening for seniorer i Stjørdal</title></head><body><main><article>"
+        "<h1>Bassengtrening for seniorer i Stjørdal</h1>"
+        '<p class="dato">Publisert 2. mars 2013</p>'
+        "<p>Fra mars kan seniorer i alle kommunene i Værnesregionen trene i "
+        "varmtvannsbassenget på Stjørdal. Fysioterapeutene leder gruppene to ganger i uka.</p>"
+        "<p>Frisklivssentralen tar imot påmeldinger, og fastlegen kan henvise. Tilbudet er "
+        "et samarbeid mellom kommunene og helseforetaket, og det blir evaluert etter ett år "
+        "med tanke på om det kan bli fast.</p></article></main></body></html>"
+    )
+    _file(mirror, ADDED).write_text(html, "utf-8")
+    sitemap = mirror / SITE / "sitemap.xml"
+    xml = sitemap.read_text("utf-8")
+    entry_start = xml.rindex("<url>", 0, xml.index(REMOVED))
+    entry_end = xml.index("</url>", entry_start) + len("</url>")
+    xml = xml[:entry_start] + xml[entry_end:]
+    xml = _set_lastmod(xml, CHANGED, "2013-03-01")
+    xml = _set_lastmod(xml, PDF, "2013-03-01")
+    xml = xml.replace(
+        "</urlset>",
+        f"  <url>\n    <loc>{ADDED}</loc>\n    <lastmod>2013-03-02</lastmod>\n  </url>\n</urlset>",
+    )
+    sitemap.write_text(xml, "utf-8")
+
+
+@pytest.fixture(scope="module")
+def recrawled(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("changes")
+    mirror = root / "mirror"
+    shutil.copytree(PROJECT_ROOT / "corpus" / "mirror" / SITE, mirror / SITE)
+    settings = Settings(data_dir=root / "data", mirror_dir=mirror)
+    services = Services(settings, embedder=HashingEmbedder())
+    first = services.crawl(["vaernesregionen"], mirror=True)
+    assert first.crawl.new >= 20
+    between = datetime.now(UTC)
+    _edit_mirror(mirror)
+    second = services.crawl(["vaernesregionen"], mirror=True)
+    assert (second.crawl.new, second.crawl.changed, second.crawl.removed) == (1, 2, 1)
+    client = TestClient(create_app(settings, services.index))
+    yield settings, services, client, between
+    services.close()
+
+
+def _kinds(body: dict) -> dict[str, str]:
+    return {item["url"]: item["kind"] for g in body["groups"] for item in g["items"]}
+
+
+def test_changes_show_exactly_what_the_recrawl_changed(recrawled) -> None:
+    _, _, client, between = recrawled
+    response = client.get("/changes", params={"since": between.isoformat()})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert _kinds(body) == {ADDED: "new", CHANGED: "changed", PDF: "changed", REMOVED: "removed"}
+    assert (body["new"], body["changed"], body["removed"], body["total"]) == (1, 2, 1, 4)
+    items = {i["url"]: i for g in body["groups"] for i in g["items"]}
+    assert items[PDF]["pages_removed"] == [4] and items[PDF]["pages_added"] == []
+    assert items[CHANGED]["text_changed"] and not items[CHANGED]["title_changed"]
+    assert items[REMOVED]["removed_reason"] and items[REMOVED]["title"]  # still shown
+    assert items[ADDED]["title"] == "Bassengtrening for seniorer i Stjørdal"
+    assert items[ADDED]["document_url"] == f"/documents/{doc_id_for_url(ADDED)}"
+    times = [i["at"] for g in body["groups"] for i in g["items"]]
+    for group in body["groups"]:
+        stamps = [i["at"] for i in group["items"]]
+        assert stamps == sorted(stamps, reverse=True)  # newest first
+    assert len(times) == 4
+    # Orkdal had no change in this period.
+    assert client.get("/changes", params={"since": between.isoformat(), "region": "orkdal"}).json()[
+        "total"
+    ] == 0
+
+
+def test_a_date_covers_the_whole_day(recrawled) -> None:
+    _, _, client, _ = recrawled
+    today = datetime.now(LOCAL_TZ).date()
+    body = client.get("/changes", params={"since": f"{today:%d.%m.%Y}"}).json()
+    kinds = _kinds(body)
+    assert len(kinds) >= 20  # the first crawl's documents are new today as well
+    assert kinds[REMOVED] == "removed" and kinds[ADDED] == "new" and kinds[PDF] == "new"
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"since": "31.02.2020"}, "since"),
+        ({"since": "i går"}, "since"),
+        ({"since": "2999-01-01"}, "since"),
+        ({"region": "oslo"}, "region"),
+    ],
+)
+def test_bad_parameters_are_422_with_a_reason(recrawled, params: dict, name: str) -> None:
+    _, _, client, _ = recrawled
+    response = client.get("/changes", params=params)
+    assert response.status_code == 422
+    assert response.json()["error"].startswith(f"{name}:")
+    page = client.get("/changes", params=params, headers={"Accept": BROWSER_ACCEPT})
+    assert page.status_code == 400 and 'class="error-summary"' in page.text
+
+
+def test_atom_feed_is_valid_and_stable(recrawled) -> None:
+    _, _, client, between = recrawled
+    response = client.get("/changes/vaernes.atom", params={"since": between.isoformat()})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    assert feed.feed.id.startswith("urn:uuid:") and feed.feed.title and feed.feed.updated
+    assert any(link.rel == "self" for link in feed.feed.links)
+    assert len(feed.entries) == 4
+    for entry in feed.entries:
+        assert entry.id.startswith("urn:uuid:") and entry.title and entry.updated_parsed
+        assert entry.link.startswith("http://testserver/documents/")
+    by_link = {e.link.rsplit("/", 1)[1]: e for e in feed.entries}
+    assert set(by_link) == {doc_id_for_url(u) for u in (ADDED, CHANGED, PDF, REMOVED)}
+    assert by_link[doc_id_for_url(REMOVED)].title.startswith("Fjernet:")
+    again = feedparser.parse(client.get("/changes/vaernes.atom").content)
+    assert {e.id for e in feed.entries} <= {e.id for e in again.entries}  # stable ids
+    assert not feedparser.parse(client.get("/changes/orkdal.atom").content).entries
+    assert client.get("/changes/oslo.atom").status_code == 422
+
+
+def test_cli_prints_the_same_items(recrawled) -> None:
+    settings, _, client, between = recrawled
+    runner = CliRunner()
+    base = ["--data-dir", str(settings.data_dir), "changes", "--since", between.isoformat()]
+    as_json = runner.invoke(cli, [*base, "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    api = client.get("/changes", params={"since": between.isoformat()}).json()
+    assert _kinds(json.loads(as_json.stdout)) == _kinds(api)
+    text = runner.invoke(cli, base)
+    assert text.exit_code == 0, text.output
+    assert "1 new, 2 changed, 1 removed" in text.stdout
+    for item in (i for g in api["groups"] for i in g["items"]):
+        assert item["title"] in text.stdout and item["url"] in text.stdout
+    bad = runner.invoke(cli, ["--data-dir", str(settings.data_dir), "changes", "--since", "x"])
+    assert bad.exit_code != 0 and "since" in bad.output and "Traceback" not in bad.output
+
+
+def test_changes_page_and_compare_link(recrawled) -> None:
+    _, _, client, _ = recrawled
+    today = datetime.now(LOCAL_TZ).date()
+    html = client.get(
+        "/changes", params={"since": f"{today:%d.%m.%Y}", "region": "vaernes"},
+        headers={"Accept": BROWSER_ACCEPT},
+    ).text
+    assert 'class="change change--removed"' in html
+    assert "Bassengtrening for seniorer i Stjørdal" in html
+    assert f'value="{today:%d.%m.%Y}"' in html
+    assert 'type="application/atom+xml"' in html
+    compare = client.get(
+        "/compare", params={"q": "legevakt", "date_from": "01.06.2013"},
+        headers={"Accept": BROWSER_ACCEPT},
+    ).text
+    assert "Nytt i Værnes siden 01.06.2013" in compare
+    assert "/changes?since=2013-06-01&amp;region=vaernes" in compare
