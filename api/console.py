@@ -21,6 +21,7 @@ __all__ = ["NOISY_LIBRARIES", "configure_logging", "progress", "table"]
 #: Libraries that log per request, per file or per model load at INFO.
 NOISY_LIBRARIES = (
     "httpx",
+    "httpx2",
     "httpcore",
     "urllib3",
     "filelock",
@@ -45,7 +46,6 @@ def configure_logging(level: str) -> None:
         level=numeric,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
-        force=True,
     )
     library_level = logging.DEBUG if numeric == logging.DEBUG else max(numeric, logging.WARNING)
     for name in NOISY_LIBRARIES:

@@ -79,6 +79,7 @@ def read_form(
     if values["mode"] and values["mode"] not in {m.value for m in SearchMode}:
         errors["mode"] = f"Ukjent søkemåte «{values['mode']}». Bruk hybrid, dense eller lexical."
     dates: dict[str, date] = {}
+    typed_dates = {name: values[name] for name in ("date_from", "date_to")}
     for name in ("date_from", "date_to"):
         if not values[name]:
             continue
@@ -95,6 +96,7 @@ def read_form(
             f"Fra-datoen ({format_date(dates['date_from'])}) er etter til-datoen "
             f"({format_date(dates['date_to'])}). Bytt om datoene eller fjern en av dem."
         )
+        values["date_from"] = typed_dates["date_from"]  # a rejected field shows what was typed
     max_page = MAX_OFFSET // limit + 1
     if values["page"]:
         if values["page"].isdigit() and 1 <= int(values["page"]) <= max_page:
