@@ -30,7 +30,9 @@ def _samsok(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def crawled(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
     data = tmp_path_factory.mktemp("console") / "data"
     return data, _samsok(data, "crawl", "vaernesregionen", "--mirror")
 
