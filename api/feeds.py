@@ -153,6 +153,13 @@ def changes_page(
         except QueryError:
             query.errors["since"] = "Datoen er fram i tid. Velg en dato til og med i dag."
     form = _PageForm(values=query.values, errors=query.errors)
+    # A new or changed document can go straight into a briefing: its first passage is the pick.
+    picks: dict[str, str] = {}
+    for item in result.items() if result else []:
+        if item.kind != "removed":
+            chunks = index.store.chunks_of(item.duplicate_of or item.doc_id)
+            if chunks:
+                picks[item.doc_id] = f"{chunks[0].doc_id}:{chunks[0].id}"
     context = {
         "form": form,
         "query": query,
@@ -161,6 +168,7 @@ def changes_page(
         "kind_labels": KIND_LABELS,
         "section": "changes",
         "since_label": _since_label(query.since),
+        "picks": picks,
     }
     return pages.render(request, "changes.html", context, 400 if query.errors else 200)
 
@@ -240,8 +248,11 @@ def change_summary(item: ChangeItem | ChangeEvent) -> str:
     if edited:
         parts.append(_pages("endret", edited))
     if text_changed and not (added or dropped or edited):
-        parts.append("endret tekst")
-    return ("Endret: " + ", ".join(parts) + ".") if parts else "Endret."
+        parts.append("teksten er endret")
+    if not parts:
+        return "Endret."
+    sentence = "; ".join(parts)
+    return f"{sentence[0].upper()}{sentence[1:]}."
 
 
 def _pages(verb: str, numbers: list[int]) -> str:

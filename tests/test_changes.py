@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 
 import feedparser
-import pypdf
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
@@ -22,70 +20,10 @@ from samsok.ingest.models import doc_id_for_url
 from samsok.search.changes import LOCAL_TZ
 
 from tests.fakes import HashingEmbedder
+from tests.mirror_edits import ADDED, CHANGED, PDF, REMOVED, SITE, edit_mirror
 from tests.paths import PROJECT_ROOT
 
-SITE = "www.varnesregionen.no"
-BASE = f"https://{SITE}"
-REMOVED = f"{BASE}/nyheter/2012/felles-legevakt-fra-1-september.html"
-CHANGED = f"{BASE}/samhandling/delprosjekt-7-folkehelse.html"
-PDF = f"{BASE}/dokumenter/2011/Forprosjekt_DMS_Vaernesregionen.pdf"
-ADDED = f"{BASE}/nyheter/2013/bassengtrening-for-seniorer.html"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-def _file(mirror: Path, url: str) -> Path:
-    return mirror / SITE / url.removeprefix(f"{BASE}/")
-
-
-def _set_lastmod(xml: str, url: str, lastmod: str) -> str:
-    start = xml.index(f"<loc>{url}</loc>")
-    open_tag = xml.index("<lastmod>", start)
-    close_tag = xml.index("</lastmod>", open_tag)
-    return xml[: open_tag + len("<lastmod>")] + lastmod + xml[close_tag:]
-
-
-def _edit_mirror(mirror: Path) -> None:
-    """What the CMS does between two crawls: one page each added, edited and deleted, and a
-    PDF republished without its last page; the sitemap follows."""
-    _file(mirror, REMOVED).unlink()
-    changed = _file(mirror, CHANGED)
-    changed.write_text(
-        changed.read_text("utf-8").replace(
-            "</h1>", "</h1><p>Frisklivssentralen tilbyr nå bassengtrening for seniorer.</p>", 1
-        ),
-        "utf-8",
-    )
-    pdf = _file(mirror, PDF)
-    reader = pypdf.PdfReader(pdf)
-    writer = pypdf.PdfWriter()
-    for page in reader.pages[:-1]:
-        writer.add_page(page)
-    with pdf.open("wb") as fh:
-        writer.write(fh)
-    html = (
-        '<!doctype html><html lang="nb"><head><meta charset="utf-8">'
-        "<title>Bassengtrening for seniorer i Stjørdal</title></head><body><main><article>"
-        "<h1>Bassengtrening for seniorer i Stjørdal</h1>"
-        '<p class="dato">Publisert 2. mars 2013</p>'
-        "<p>Fra mars kan seniorer i alle kommunene i Værnesregionen trene i "
-        "varmtvannsbassenget på Stjørdal. Fysioterapeutene leder gruppene to ganger i uka.</p>"
-        "<p>Frisklivssentralen tar imot påmeldinger, og fastlegen kan henvise. Tilbudet er "
-        "et samarbeid mellom kommunene og helseforetaket, og det blir evaluert etter ett år "
-        "med tanke på om det kan bli fast.</p></article></main></body></html>"
-    )
-    _file(mirror, ADDED).write_text(html, "utf-8")
-    sitemap = mirror / SITE / "sitemap.xml"
-    xml = sitemap.read_text("utf-8")
-    entry_start = xml.rindex("<url>", 0, xml.index(REMOVED))
-    entry_end = xml.index("</url>", entry_start) + len("</url>")
-    xml = xml[:entry_start] + xml[entry_end:]
-    xml = _set_lastmod(xml, CHANGED, "2013-03-01")
-    xml = _set_lastmod(xml, PDF, "2013-03-01")
-    xml = xml.replace(
-        "</urlset>",
-        f"  <url>\n    <loc>{ADDED}</loc>\n    <lastmod>2013-03-02</lastmod>\n  </url>\n</urlset>",
-    )
-    sitemap.write_text(xml, "utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +36,7 @@ def recrawled(tmp_path_factory: pytest.TempPathFactory):
     first = services.crawl(["vaernesregionen"], mirror=True)
     assert first.crawl.new >= 20
     between = datetime.now(UTC)
-    _edit_mirror(mirror)
+    edit_mirror(mirror)
     second = services.crawl(["vaernesregionen"], mirror=True)
     assert (second.crawl.new, second.crawl.changed, second.crawl.removed) == (1, 2, 1)
     client = TestClient(create_app(settings, services.index))
