@@ -280,6 +280,11 @@ def changes(ctx: click.Context, since: str | None, region: str | None, as_json: 
         f"Since {start:%d.%m.%Y %H:%M}: {result.new} new, {result.changed} changed, "
         f"{result.removed} removed"
     )
+    for note in result.baseline:
+        click.echo(
+            f"First crawl of {note.source} ({REGION_NAMES[note.region]}): {note.documents} "
+            "documents that already existed, not listed as new"
+        )
     for group in result.groups:
         click.echo("")
         click.secho(f"{REGION_NAMES[group.region]} · {group.source}", bold=True)

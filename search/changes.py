@@ -30,13 +30,16 @@ if TYPE_CHECKING:
 __all__ = [
     "CHANGES_SCHEMA",
     "LOCAL_TZ",
+    "BaselineNote",
     "ChangeEvent",
     "ChangeGroup",
     "ChangeItem",
     "ChangesResponse",
+    "begin_baseline",
     "change_events",
     "default_since",
     "entry_id",
+    "finish_baselines",
     "list_changes",
     "parse_since",
     "record_removal",
@@ -64,6 +67,11 @@ CREATE TABLE IF NOT EXISTS changes (
 );
 CREATE INDEX IF NOT EXISTS changes_at ON changes(at, id);
 CREATE INDEX IF NOT EXISTS changes_region ON changes(region, at);
+CREATE TABLE IF NOT EXISTS change_baselines (
+    source TEXT PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT
+);
 """
 
 Kind = Literal["new", "changed", "removed"]
@@ -77,6 +85,44 @@ def _now() -> str:
 
 def _instant_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+# -- the baseline: a source's first crawl ------------------------------------------------------
+#
+# The first crawl of a source finds everything it has ever published: those documents are new
+# to the index, not news to staff. While a source's first crawl runs, its documents are logged
+# as "new" with `baseline` set; `list_changes` reports them as one line per source instead of
+# one item per document. Local files are never a baseline: a report dropped in is news.
+
+
+def begin_baseline(store: Store, source: str) -> bool:
+    """Open the baseline of `source` if the index holds nothing from it yet (writer side)."""
+    if store.query("SELECT 1 FROM change_baselines WHERE source = ?", (source,)):
+        return False
+    if store.query("SELECT 1 FROM documents WHERE source = ? LIMIT 1", (source,)):
+        return False  # indexed before the change log existed: not a first crawl
+    with store.transaction():
+        store.execute(
+            "INSERT INTO change_baselines(source, started) VALUES (?, ?)", (source, _now())
+        )
+    return True
+
+
+def finish_baselines(store: Store) -> None:
+    """Close every open baseline (end of a crawl, or after a crash left one open)."""
+    if store.query("SELECT 1 FROM change_baselines WHERE finished IS NULL LIMIT 1"):
+        with store.transaction():
+            store.execute(
+                "UPDATE change_baselines SET finished = ? WHERE finished IS NULL", (_now(),)
+            )
+
+
+def _in_baseline(store: Store, source: str) -> bool:
+    return bool(
+        store.query(
+            "SELECT 1 FROM change_baselines WHERE source = ? AND finished IS NULL", (source,)
+        )
+    )
 
 
 # -- writing (inside the index's write transaction) --------------------------------------------
@@ -96,6 +142,8 @@ def record_upsert(
     if duplicate_of:
         detail["duplicate_of"] = duplicate_of
     kind: Kind = "new"
+    if old is None and _in_baseline(store, doc.source):
+        detail["baseline"] = True
     if old is not None:
         kind = "changed"
         before = _page_texts([(p.number, p.text) for p in old.pages])
@@ -277,6 +325,18 @@ class ChangeGroup(BaseModel):
     items: list[ChangeItem] = Field(description="Newest first")
 
 
+class BaselineNote(BaseModel):
+    """A source crawled for the first time in the period: its documents are not listed."""
+
+    region: Region
+    source: str
+    documents: int = Field(
+        description="Documents found by the first crawl and neither changed nor removed since "
+        "(those are listed as changes)"
+    )
+    at: datetime = Field(description="When the first crawl indexed its last document (UTC)")
+
+
 class ChangesResponse(BaseModel):
     """New, changed and removed documents since a date, grouped by region and source."""
 
@@ -290,6 +350,11 @@ class ChangesResponse(BaseModel):
         description="Per region (Orkdal, then Værnes) and source; sources with the newest "
         "change first"
     )
+    baseline: list[BaselineNote] = Field(
+        default_factory=list,
+        description="Sources first crawled in the period: what they already had is not news, "
+        "so it is counted here instead of listed",
+    )
 
     def items(self) -> list[ChangeItem]:
         return [item for group in self.groups for item in group.items]
@@ -298,7 +363,7 @@ class ChangesResponse(BaseModel):
 def _merge(events: list[ChangeEvent]) -> ChangeItem:
     """Fold one document's events (newest first) into its net change over the period."""
     latest = events[0]
-    created = any(e.kind == "new" for e in events)
+    created = any(e.kind == "new" and not e.detail.get("baseline") for e in events)
     kind: Kind = latest.kind
     if kind == "changed" and created:
         kind = "new"  # it did not exist at the start of the period
@@ -362,7 +427,14 @@ def list_changes(
     by_doc: dict[str, list[ChangeEvent]] = {}
     for event in change_events(store, since=start, region=region):
         by_doc.setdefault(event.doc_id, []).append(event)
-    items = [_merge(events) for events in by_doc.values()]
+    items: list[ChangeItem] = []
+    baseline: dict[tuple[Region, str], list[ChangeEvent]] = {}
+    for events in by_doc.values():
+        if all(e.detail.get("baseline") for e in events):
+            first = events[0]
+            baseline.setdefault((first.region, first.source), []).append(first)
+            continue
+        items.append(_merge(events))
     # A document that was new and removed again inside the period is still shown (as
     # removed): it was there for a while and someone may have seen it.
     groups: dict[tuple[Region, str], list[ChangeItem]] = {}
@@ -381,6 +453,11 @@ def list_changes(
         changed=counts["changed"],
         removed=counts["removed"],
         groups=[ChangeGroup(region=r, source=s, items=v) for (r, s), v in ordered],
+        baseline=[
+            BaselineNote(region=r, source=s, documents=len(v), at=max(e.at for e in v))
+            for (r, s), v in sorted(baseline.items(), key=lambda kv: (region_order[kv[0][0]],
+                                                                        kv[0][1]))
+        ],
     )
 
 

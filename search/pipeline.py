@@ -19,6 +19,7 @@ from samsok.ingest.crawl import (
     ItemFailed,
     ItemSkipped,
 )
+from samsok.search.changes import begin_baseline, finish_baselines
 from samsok.search.index import SearchIndex, UpsertOutcome
 from samsok.search.originals import keep_original
 
@@ -66,9 +67,15 @@ def apply_events(
     within `originals_max_bytes` for all kept originals together.
     """
     summary = IndexingSummary()
+    finish_baselines(index.store)  # one a crash left open
+    checked: set[str] = set()
     try:
         for event in events:
             if isinstance(event, DocumentFetched):
+                source = event.document.source
+                if event.original is None and source not in checked:
+                    checked.add(source)
+                    begin_baseline(index.store, source)
                 outcome = index.upsert(event.document)
                 summary.outcomes[outcome] += 1
                 if event.original is not None:
@@ -93,5 +100,6 @@ def apply_events(
             if on_event is not None:
                 on_event(event)
     finally:
+        finish_baselines(index.store)
         index.commit()
     return summary

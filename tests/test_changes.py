@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -16,7 +17,7 @@ from samsok.api.app import create_app
 from samsok.api.cli import cli
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.ingest.models import doc_id_for_url
+from samsok.ingest.models import Region, doc_id_for_url
 from samsok.search.changes import LOCAL_TZ
 
 from tests.fakes import HashingEmbedder
@@ -72,13 +73,39 @@ def test_changes_show_exactly_what_the_recrawl_changed(recrawled) -> None:
     ] == 0
 
 
-def test_a_date_covers_the_whole_day(recrawled) -> None:
-    _, _, client, _ = recrawled
+def test_a_date_covers_the_whole_day_and_the_first_crawl_is_a_baseline(recrawled) -> None:
+    _, services, client, _ = recrawled
     today = datetime.now(LOCAL_TZ).date()
-    body = client.get("/changes", params={"since": f"{today:%d.%m.%Y}"}).json()
-    kinds = _kinds(body)
-    assert len(kinds) >= 20  # the first crawl's documents are new today as well
-    assert kinds[REMOVED] == "removed" and kinds[ADDED] == "new" and kinds[PDF] == "new"
+    for since in (f"{today:%d.%m.%Y}", today.isoformat()):
+        body = client.get("/changes", params={"since": since}).json()
+        # The first crawl found what the site already had: counted, not listed as news.
+        assert _kinds(body) == {
+            ADDED: "new", CHANGED: "changed", PDF: "changed", REMOVED: "removed"
+        }
+        [note] = body["baseline"]
+        assert note["source"] == "vaernesregionen" and note["region"] == "vaernes"
+        documents = services.index.store.documents_all()
+        # Every document but the one added later and the two changed since (listed above).
+        assert note["documents"] == len(documents) - 3
+
+
+def test_local_files_are_never_a_baseline(tmp_path: Path) -> None:
+    services = Services(Settings(data_dir=tmp_path / "data"), embedder=HashingEmbedder())
+    try:
+        reports = tmp_path / "rapporter"
+        reports.mkdir()
+        (reports / "notat.html").write_text(
+            "<html><head><title>Notat om legevakt</title></head><body><main><h1>Notat om "
+            "legevakt</h1><p>Legevakten i Orkdal samarbeider med kommunene om akutte "
+            "døgnplasser.</p></main></body></html>",
+            "utf-8",
+        )
+        services.ingest_paths([reports], Region.ORKDAL, "rapporter", None)
+        body = services.changes(datetime.now(LOCAL_TZ).date(), None)
+        assert [i.url for i in body.items()] == ["local:rapporter/notat.html"]
+        assert body.items()[0].kind == "new" and not body.baseline
+    finally:
+        services.close()
 
 
 @pytest.mark.parametrize(
