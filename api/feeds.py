@@ -33,13 +33,20 @@ from samsok.search.changes import (
     change_events,
     default_since,
     entry_id,
+    last_event,
     list_changes,
     parse_since,
 )
 from samsok.search.compare import REGION_LABELS, REGION_NAMES
 from samsok.search.errors import QueryError
 
-__all__ = ["ChangesQuery", "changes_link", "read_changes_query", "router"]
+__all__ = [
+    "ChangesQuery",
+    "changes_link",
+    "read_changes_query",
+    "removed_document_page",
+    "router",
+]
 
 router = APIRouter()
 
@@ -266,6 +273,17 @@ pages.TEMPLATES.env.filters["local_time"] = lambda moment: (
 )
 
 
+def removed_document_page(request: Request, doc_id: str) -> Response | None:
+    """A removed document's page: what it was and why it went (410), so a link from the
+    changes list or a feed never ends on a bare "not found"."""
+    index = request.app.state.index
+    event = last_event(index.store, doc_id)
+    if event is None or event.kind != "removed":
+        return None
+    context = {"event": event, "summary": change_summary(event)}
+    return pages.render(request, "removed.html", context, 410)
+
+
 # -- Atom --------------------------------------------------------------------------------------
 
 
@@ -330,6 +348,7 @@ def _feed_response(
         since=query.since if query else None,
         region=region,
         limit=FEED_ENTRIES,
+        baseline=False,  # a source's first crawl is not news (see samsok.search.changes)
     )
     base_url = str(request.base_url).rstrip("/")
     body = atom_feed(events, base_url=base_url, region=region, self_url=str(request.url))

@@ -284,7 +284,10 @@ def document_page(request: Request, doc_id: str) -> HTMLResponse:
     except DocumentNotFound:
         doc = None
     if doc is None:
-        return _not_found(request)
+        from samsok.api.feeds import removed_document_page  # feeds builds on this module
+
+        removed = removed_document_page(request, doc_id) if _DOC_ID.match(doc_id) else None
+        return removed or _not_found(request)  # type: ignore[return-value]
     raw_start = request.query_params.get("from_page", "")
     start = (
         int(raw_start) - 1 if raw_start.isdigit() and 0 < int(raw_start) <= len(doc.pages) else 0

@@ -40,6 +40,7 @@ __all__ = [
     "default_since",
     "entry_id",
     "finish_baselines",
+    "last_event",
     "list_changes",
     "parse_since",
     "record_removal",
@@ -255,9 +256,13 @@ def change_events(
     since: date | datetime | None = None,
     region: Region | None = None,
     limit: int | None = None,
+    baseline: bool = True,
 ) -> list[ChangeEvent]:
-    """Events newest first, from `since` (inclusive), optionally for one region."""
+    """Events newest first, from `since` (inclusive), optionally for one region; without
+    the first crawls' documents when `baseline` is False."""
     clauses, params = ["1 = 1"], []
+    if not baseline:
+        clauses.append("json_extract(detail, '$.baseline') IS NULL")
     if since is not None:
         clauses.append("at >= ?")
         params.append(_instant_text(since_instant(since)))
@@ -269,6 +274,12 @@ def change_events(
         sql += " LIMIT ?"
         params.append(limit)
     return [_event(row) for row in store.query(sql, params)]
+
+
+def last_event(store: Store, doc_id: str) -> ChangeEvent | None:
+    """The latest logged change of one document (e.g. its removal), if any."""
+    rows = store.query("SELECT * FROM changes WHERE doc_id = ? ORDER BY id DESC LIMIT 1", (doc_id,))
+    return _event(rows[0]) if rows else None
 
 
 def _event(row: object) -> ChangeEvent:

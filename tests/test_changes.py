@@ -144,7 +144,8 @@ def test_atom_feed_is_valid_and_stable(recrawled) -> None:
     assert set(by_link) == {doc_id_for_url(u) for u in (ADDED, CHANGED, PDF, REMOVED)}
     assert by_link[doc_id_for_url(REMOVED)].title.startswith("Fjernet:")
     again = feedparser.parse(client.get("/changes/vaernes.atom").content)
-    assert {e.id for e in feed.entries} <= {e.id for e in again.entries}  # stable ids
+    # Stable ids; the first crawl (a baseline) is not in the feed either.
+    assert {e.id for e in again.entries} == {e.id for e in feed.entries}
     assert not feedparser.parse(client.get("/changes/orkdal.atom").content).entries
     assert client.get("/changes/oslo.atom").status_code == 422
 
@@ -183,3 +184,13 @@ def test_changes_page_and_compare_link(recrawled) -> None:
     ).text
     assert "Nytt i Værnes siden 01.06.2013" in compare
     assert "/changes?since=2013-06-01&amp;region=vaernes" in compare
+
+
+def test_a_removed_documents_page_says_so(recrawled) -> None:
+    _, _, client, _ = recrawled
+    page = client.get(f"/documents/{doc_id_for_url(REMOVED)}", headers={"Accept": BROWSER_ACCEPT})
+    assert page.status_code == 410
+    assert "Dokumentet er fjernet fra søket" in page.text and "(404)" in page.text
+    assert client.get(f"/documents/{doc_id_for_url(REMOVED)}").status_code == 404  # JSON
+    unknown = client.get("/documents/0123456789abcdef", headers={"Accept": BROWSER_ACCEPT})
+    assert unknown.status_code == 404
