@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Query, Request, Response
@@ -355,7 +355,9 @@ def _feed_response(
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
-ATOM = {200: {"content": {"application/atom+xml": {}}, "description": "An Atom 1.0 feed"}}
+ATOM: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/atom+xml": {}}, "description": "An Atom 1.0 feed"}
+}
 
 
 @router.get("/changes.atom", tags=["changes"], responses=ATOM, response_class=Response)

@@ -260,7 +260,8 @@ def change_events(
 ) -> list[ChangeEvent]:
     """Events newest first, from `since` (inclusive), optionally for one region; without
     the first crawls' documents when `baseline` is False."""
-    clauses, params = ["1 = 1"], []
+    clauses: list[str] = ["1 = 1"]
+    params: list[object] = []
     if not baseline:
         clauses.append("json_extract(detail, '$.baseline') IS NULL")
     if since is not None:
@@ -320,13 +321,17 @@ class ChangeItem(BaseModel):
     content_type: str
     document_url: str = Field(description="The document's page in Samsøk")
     title_changed: bool = False
-    old_title: str | None = Field(None, description="Title before the period, if it changed")
+    old_title: str | None = Field(
+        default=None, description="Title before the period, if it changed"
+    )
     text_changed: bool = False
     pages_added: list[int] = Field(default_factory=list, description="PDF pages added")
     pages_removed: list[int] = Field(default_factory=list, description="PDF pages removed")
     pages_changed: list[int] = Field(default_factory=list, description="PDF pages edited")
-    removed_reason: str | None = Field(None, description="Why it was removed (http_404, …)")
-    duplicate_of: str | None = Field(None, description="Also published as this document")
+    removed_reason: str | None = Field(
+        default=None, description="Why it was removed (http_404, …)"
+    )
+    duplicate_of: str | None = Field(default=None, description="Also published as this document")
     events: int = Field(1, description="Index writes for this document in the period")
 
 
@@ -371,6 +376,11 @@ class ChangesResponse(BaseModel):
         return [item for group in self.groups for item in group.items]
 
 
+def _numbers(detail: dict[str, object], key: str) -> list[int]:
+    value = detail.get(key)
+    return [int(n) for n in value] if isinstance(value, list) else []
+
+
 def _merge(events: list[ChangeEvent]) -> ChangeItem:
     """Fold one document's events (newest first) into its net change over the period."""
     latest = events[0]
@@ -405,19 +415,19 @@ def _merge(events: list[ChangeEvent]) -> ChangeItem:
     edited: set[int] = set()
     for event in reversed(events):  # oldest first, so a page added then removed nets out
         d = event.detail
-        for n in d.get("pages_added", []):  # type: ignore[union-attr]
+        for n in _numbers(d, "pages_added"):
             if n in dropped:
                 dropped.discard(n)
                 edited.add(n)
             else:
                 added.add(n)
-        for n in d.get("pages_removed", []):  # type: ignore[union-attr]
+        for n in _numbers(d, "pages_removed"):
             if n in added:
                 added.discard(n)
             else:
                 dropped.add(n)
                 edited.discard(n)
-        edited.update(n for n in d.get("pages_changed", []) if n not in added)  # type: ignore[union-attr]
+        edited.update(n for n in _numbers(d, "pages_changed") if n not in added)
     item.pages_added, item.pages_removed = sorted(added), sorted(dropped)
     item.pages_changed = sorted(edited)
     item.text_changed = any(bool(e.detail.get("text_changed")) for e in events)
