@@ -70,7 +70,10 @@ def cli(ctx: click.Context, data_dir: Path | None, log_level: str | None) -> Non
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise click.ClickException(f"invalid setting: {validation_message(exc.errors())}") from exc  # type: ignore[arg-type]
-    configure_logging(settings.log_level)
+    try:
+        configure_logging(settings.log_level)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     ctx.obj = settings
 
 

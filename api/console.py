@@ -42,6 +42,8 @@ NOISY_LIBRARIES = (
 def configure_logging(level: str) -> None:
     """Root logging at `level`; noisy libraries at WARNING unless `level` is DEBUG."""
     numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        raise ValueError(f"unknown log level {level!r}: use DEBUG, INFO, WARNING or ERROR")
     logging.basicConfig(
         level=numeric,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -70,3 +70,9 @@ def test_status_is_a_table_with_json_for_scripts(crawled) -> None:
     as_json = json.loads(_samsok(data, "status", "--json").stdout)
     assert as_json["index"]["documents"] > 20
     assert as_json["originals"] == {"documents": 0, "files": 0, "bytes": 0, "skipped": 0}
+
+
+def test_an_unknown_log_level_is_a_clear_error(tmp_path: Path) -> None:
+    result = _samsok(tmp_path / "data", "--log-level", "LOUD", "status")
+    assert result.returncode != 0
+    assert "unknown log level 'LOUD'" in result.stderr and "Traceback" not in result.stderr
