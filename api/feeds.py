@@ -140,6 +140,8 @@ def changes(
     and source, newest first. Browsers (Accept preferring text/html) get the page."""
     if pages.wants_html(request):
         return changes_page(request, index, since, region)
+    if _wants_atom(request):
+        return _feed_response(request, index, _checked(request, None, region).region, since)
     response.headers["Vary"] = "Accept"
     query = _checked(request, since, region)
     assert query.since is not None
@@ -147,6 +149,13 @@ def changes(
         return list_changes(index.store, since=query.since, region=query.region)
     except QueryError as exc:
         raise RequestValidationError([_problem("since", str(exc))]) from exc
+
+
+def _wants_atom(request: Request) -> bool:
+    """`?format=atom`, or an Accept header naming Atom (feed readers)."""
+    if request.query_params.get("format") == "atom":
+        return True
+    return "application/atom+xml" in request.headers.get("accept", "")
 
 
 def changes_page(
@@ -361,9 +370,12 @@ ATOM: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/changes.atom", tags=["changes"], responses=ATOM, response_class=Response)
-def changes_feed_all(request: Request, index: Index, since: QSince = None) -> Response:
-    """Atom feed of the latest changes in both regions."""
-    return _feed_response(request, index, None, since)
+def changes_feed_all(
+    request: Request, index: Index, since: QSince = None, region: QRegion = None
+) -> Response:
+    """Atom feed of the latest changes in both regions, or in `region`."""
+    query = _checked(request, None, region)
+    return _feed_response(request, index, query.region, since)
 
 
 @router.get("/changes/{region}.atom", tags=["changes"], responses=ATOM, response_class=Response)

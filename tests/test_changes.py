@@ -147,6 +147,18 @@ def test_atom_feed_is_valid_and_stable(recrawled) -> None:
     # Stable ids; the first crawl (a baseline) is not in the feed either.
     assert {e.id for e in again.entries} == {e.id for e in feed.entries}
     assert not feedparser.parse(client.get("/changes/orkdal.atom").content).entries
+    # The same feed by query parameter or content negotiation.
+    for response in (
+        client.get("/changes.atom", params={"region": "vaernes"}),
+        client.get("/changes", params={"region": "vaernes", "format": "atom"}),
+        client.get("/changes", params={"region": "vaernes"},
+                   headers={"Accept": "application/atom+xml"}),
+    ):
+        assert response.headers["content-type"].startswith("application/atom+xml")
+        assert {e.id for e in feedparser.parse(response.content).entries} == {
+            e.id for e in again.entries
+        }
+    assert client.get("/changes.atom", params={"region": "oslo"}).status_code == 422
     assert client.get("/changes/oslo.atom").status_code == 422
 
 
