@@ -64,9 +64,11 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def extract_local_file(path: Path, *, url: str | None, config: ExtractConfig) -> ExtractedPage:
-    """Extract one file; `url` (where it was fetched from) resolves its links and names it."""
+    """Extract one file; `url` (where it was fetched from) resolves its links and names it.
+
+    Without one the file is named `local:<file name>`, never by its path on this machine."""
     content_type = SUPPORTED_SUFFIXES.get(path.suffix.lower())
-    return extract(path.read_bytes(), url or path.resolve().as_uri(), content_type, config)
+    return extract(path.read_bytes(), url or local_url(path.name), content_type, config)
 
 
 def iter_named_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
