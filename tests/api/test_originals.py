@@ -76,6 +76,15 @@ def test_local_pdf_is_kept_served_and_removed(tmp_path: Path, folder: Path) -> N
         )
         assert str(tmp_path) not in page.text and "file:" not in page.text
         assert f'href="/documents/{hit["doc_id"]}/original#page={hit["page"]}"' in page.text
+        briefing = client.get(
+            "/briefing", params={"pick": f"{hit['doc_id']}:{hit['chunk_id']}", "format": "html"}
+        )
+        assert f'href="/documents/{hit["doc_id"]}/original#page={hit["page"]}"' in briefing.text
+        assert str(tmp_path) not in briefing.text
+        markdown = client.get(
+            "/briefing", params={"pick": f"{hit['doc_id']}:{hit['chunk_id']}", "format": "md"}
+        )
+        assert str(tmp_path) not in markdown.text and "file:" not in markdown.text
         document = client.get(f"/documents/{doc_id}")
         assert document.json()["url"] == "local:rapporter/dms.pdf"
         assert str(tmp_path) not in document.text
