@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from samsok.api import pages
+from samsok.api import feeds, originals, pages
 from samsok.api.errors import install_error_handlers
 from samsok.api.routes import router
 from samsok.api.settings import Settings
@@ -23,6 +23,8 @@ def create_app(settings: Settings, index: SearchIndex) -> FastAPI:
     app.state.index = index
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(feeds.router)
+    app.include_router(originals.router)
     app.include_router(pages.router)
     app.mount("/static", pages.static_files(), name="static")
     return app

@@ -12,22 +12,25 @@ import logging
 import os
 import re
 import sqlite3
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
 from pydantic import ValidationError
+from samsok.api.console import configure_logging, table
 from samsok.api.errors import validation_message
 from samsok.api.heartbeat import Heartbeat, health_problem
 from samsok.api.services import ServiceError, Services
 from samsok.api.settings import Settings
 from samsok.ingest.errors import IngestError
 from samsok.ingest.models import DocType, Region
+from samsok.search.changes import LOCAL_TZ
+from samsok.search.compare import REGION_NAMES
 from samsok.search.errors import SearchError
 from samsok.search.models import SearchMode, SearchRequest, SearchResponse
 
@@ -208,14 +211,10 @@ def cli(ctx: click.Context, data_dir: Path | None, log_level: str | None) -> Non
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise click.ClickException(f"invalid setting: {validation_message(exc.errors())}") from exc  # type: ignore[arg-type]
-    if settings.log_level.upper() not in logging.getLevelNamesMapping():
-        known = ", ".join(n for n in logging.getLevelNamesMapping() if n != "NOTSET")
-        raise click.ClickException(f"invalid log level {settings.log_level!r}; use one of {known}")
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    try:
+        configure_logging(settings.log_level)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     ctx.obj = settings
 
 
@@ -287,7 +286,11 @@ def ingest(
     """Index local HTML and PDF files and folders."""
     with _services(ctx) as services:
         summary = services.ingest_paths(
-            list(paths), Region(region), source, DocType(doc_type) if doc_type else None
+            list(paths),
+            Region(region),
+            source,
+            DocType(doc_type) if doc_type else None,
+            progress=True,
         )
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
 
@@ -416,11 +419,125 @@ def demo(ctx: click.Context, host: str | None, port: int | None, no_serve: bool)
 
 
 @cli.command()
+@click.option(
+    "--since",
+    help="Start date: YYYY-MM-DD, DD.MM.YYYY or an ISO timestamp "
+    "(default: SAMSOK_CHANGES_DAYS days ago).",
+)
+@click.option("--region", type=REGIONS, help="Only this region (default: both).")
+@click.option("--json", "as_json", is_flag=True, help="Print what GET /changes returns.")
 @click.pass_context
-def status(ctx: click.Context) -> None:
+def changes(ctx: click.Context, since: str | None, region: str | None, as_json: bool) -> None:
+    """New, changed and removed documents since a date, by region and source, newest first."""
+    from samsok.api.feeds import change_summary, read_changes_query
+
+    settings: Settings = ctx.obj
+    query = read_changes_query(since, region, settings.changes_days)
+    if query.problems:
+        raise click.BadParameter(
+            "; ".join(str(p["msg"]) for p in query.problems), param_hint="--since/--region"
+        )
+    with _services(ctx) as services:
+        result = services.changes(query.since, query.region)
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+        return
+    start = result.since.astimezone(LOCAL_TZ)
+    click.echo(
+        f"Since {start:%d.%m.%Y %H:%M}: {result.new} new, {result.changed} changed, "
+        f"{result.removed} removed"
+    )
+    for note in result.baseline:
+        click.echo(
+            f"First crawl of {note.source} ({REGION_NAMES[note.region]}): {note.documents} "
+            "documents that already existed, not listed as new"
+        )
+    for group in result.groups:
+        click.echo("")
+        click.secho(f"{REGION_NAMES[group.region]} · {group.source}", bold=True)
+        for item in group.items:
+            when = item.at.astimezone(LOCAL_TZ)
+            click.echo(f"  {item.kind.upper():<8} {when:%d.%m.%Y %H:%M}  {item.title}")
+            click.echo(f"           {change_summary(item)}  {item.url}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
     """The last crawl of each source and what the index holds."""
     with _services(ctx) as services:
-        click.echo(json.dumps(services.status(), indent=2, ensure_ascii=False, default=str))
+        report = services.status()
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+        return
+    click.echo(render_status(report))
+
+
+def render_status(report: dict[str, Any]) -> str:
+    """`samsok status` for a person: what the index holds, kept originals, last crawls."""
+    index, originals = report["index"], report["originals"]
+    last = index.get("last_indexed")
+    lines = [
+        f"Index: {index['documents']} documents, {index['chunks']} chunks, "
+        f"{index['duplicates']} near-duplicates (model {index['model']}, dim {index['dim']})",
+        f"Last indexed: {last:%Y-%m-%d %H:%M} UTC" if last else "Last indexed: never",
+        "",
+        table(
+            [(k, v) for k, v in index["by_region"].items()], header=("region", "documents")
+        ),
+        "",
+        table([(k, v) for k, v in index["by_type"].items()], header=("type", "documents")),
+        "",
+        table([(k, v) for k, v in index["by_source"].items()], header=("source", "documents")),
+        "",
+        f"Local originals: {originals['documents']} documents, {originals['files']} files, "
+        f"{_size(originals['bytes'])}"
+        + (f", {originals['skipped']} not kept (over the cap)" if originals["skipped"] else ""),
+    ]
+    crawls = report.get("last_crawl_per_source") or []
+    if crawls:
+        rows = []
+        for crawl in sorted(crawls, key=lambda c: c["source"]):
+            counts = crawl.get("counts") or {}
+            finished = crawl.get("finished")
+            rows.append(
+                (
+                    crawl["source"],
+                    _when(finished or crawl.get("started")),
+                    "complete" if crawl.get("complete") else ("stopped" if finished else "running"),
+                    counts.get("new", 0),
+                    counts.get("changed", 0),
+                    counts.get("removed", 0),
+                    sum((counts.get("failed") or {}).values()),
+                )
+            )
+        lines += [
+            "",
+            table(
+                rows,
+                header=("source", "last crawl", "status", "new", "changed", "removed", "failed"),
+            ),
+        ]
+    else:
+        lines += ["", "No crawl yet."]
+    return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _when(value: object) -> str:
+    if not value:
+        return "-"
+    text = str(value)
+    return text[:16].replace("T", " ")
 
 
 @cli.command()

@@ -192,12 +192,13 @@ def read_form(
             "Bruk hybrid, dense eller lexical."
         )
     dates: dict[str, date] = {}
+    typed_dates = {name: values[name] for name in ("date_from", "date_to")}
     for name in ("date_from", "date_to"):
         if not values[name]:
             continue
         try:
             dates[name] = _parse_date(values[name])
-            values[name] = dates[name].isoformat()  # a date input can only show ISO
+            values[name] = f"{dates[name]:%d.%m.%Y}"  # shown back as staff write dates
         except ValueError:
             errors[name] = (
                 f"«{shown(values[name])}» er ikke en gyldig dato. Skriv datoen som ÅÅÅÅ-MM-DD "
@@ -208,6 +209,7 @@ def read_form(
             f"Fra-datoen ({format_date(dates['date_from'])}) er etter til-datoen "
             f"({format_date(dates['date_to'])}). Bytt om datoene eller fjern en av dem."
         )
+        values["date_from"] = typed_dates["date_from"]  # a rejected field shows what was typed
     max_page = MAX_OFFSET // limit + 1
     if values["page"]:
         try:

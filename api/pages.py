@@ -45,6 +45,7 @@ from samsok.api.forms import (
     read_int,
     shown,
 )
+from samsok.api.originals import source_href
 from samsok.ingest.models import DocType, Region
 from samsok.search.compare import REGION_LABELS, REGION_NAMES, compare, other_region
 from samsok.search.errors import DocumentNotFound, QueryError, SearchError
@@ -109,6 +110,7 @@ TEMPLATES = Jinja2Templates(
 TEMPLATES.env.filters.update(
     date_nb=format_date,
     href=http_url,
+    source_href=source_href,
     snippet=snippet_markup,
     host=_host,
 )
@@ -298,7 +300,12 @@ def document_page(request: Request, doc_id: str) -> HTMLResponse:
     try:
         doc = index.document(doc_id)
     except DocumentNotFound:
-        return _not_found(request)
+        doc = None
+    if doc is None:
+        from samsok.api.feeds import removed_document_page  # feeds builds on this module
+
+        removed = removed_document_page(request, doc_id)
+        return removed or _not_found(request)  # type: ignore[return-value]
     raw_start = request.query_params.get("from_page", "").strip()
     try:
         start = read_int("from_page", raw_start, 1, max(1, len(doc.pages))) - 1 if raw_start else 0
@@ -309,7 +316,7 @@ def document_page(request: Request, doc_id: str) -> HTMLResponse:
         ShownPage(
             number=p.number,
             text=p.text[:TEXT_BUDGET],
-            source_url=http_url(page_url(doc.url, p.number, doc.content_type))
+            source_url=source_href(page_url(doc.url, p.number, doc.content_type))
             if p.number
             else None,
             truncated=len(p.text) > TEXT_BUDGET,

@@ -6,26 +6,33 @@ The only module that knows how ingest, search and the HTTP app fit together.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
 import httpx
+from samsok.api import console
+from samsok.api.console import table
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.crawl import Crawler, CrawlEvent, CrawlSummary
 from samsok.ingest.crawlstate import CrawlState
 from samsok.ingest.errors import ExtractionError, SourceConfigError
+from samsok.ingest.events import DocumentRemoved
 from samsok.ingest.fetch import RewritingTransport
-from samsok.ingest.local import read_paths
+from samsok.ingest.local import iter_files, read_paths
 from samsok.ingest.models import DocType, Region
 from samsok.ingest.netguard import LOOPBACK_NETWORKS
 from samsok.ingest.sources import Source, load_sources
+from samsok.search.changes import ChangesResponse, default_since, list_changes
 from samsok.search.embed import Embedder
 from samsok.search.index import SearchIndex
+from samsok.search.originals import originals_stats
 from samsok.search.pipeline import IndexingSummary, apply_events
-from tqdm import tqdm
+from samsok.search.store import Store
 
 __all__ = ["CrawlReport", "ServiceError", "Services", "extract_file"]
 
@@ -42,22 +49,28 @@ class CrawlReport:
     indexing: IndexingSummary
 
     def render(self) -> str:
+        """The summary table printed at the end of every crawl."""
         c, i = self.crawl, self.indexing.as_dict()
+        rate = c.requests / c.seconds if c.seconds > 0 else 0.0
         lines = [
-            f"Crawl: {c.requests} requests in {c.seconds:.1f} s",
-            f"  fetched {c.fetched}, not modified {c.not_modified}, new {c.new}, "
-            f"changed {c.changed}, removed {c.removed}",
+            f"Crawl: {c.requests} requests in {c.seconds:.1f} s ({rate:.1f}/s)",
+            table(
+                [
+                    ("new", c.new, i["new"]),
+                    ("changed", c.changed, i["changed"]),
+                    ("unchanged", c.unchanged, i["unchanged"]),
+                    ("removed", c.removed, i["removed"]),
+                    ("near-duplicates", None, i["duplicates"]),
+                    ("fetched", c.fetched, None),
+                    ("not modified", c.not_modified, None),
+                ],
+                header=("", "crawl", "index"),
+            ),
         ]
-        if c.skipped:
-            lines.append(
-                "  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(c.skipped.items()))
-            )
-        if c.failed:
-            lines.append("  failed: " + ", ".join(f"{k} {v}" for k, v in sorted(c.failed.items())))
-        lines.append(
-            f"Index: new {i['new']}, changed {i['changed']}, unchanged {i['unchanged']}, "
-            f"near-duplicates {i['duplicates']}, removed {i['removed']}"
-        )
+        for label, counts in (("skipped", c.skipped), ("failed", c.failed)):
+            if counts:
+                listed = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                lines.append(f"{label}: {listed}")
         return "\n".join(lines)
 
 
@@ -134,21 +147,33 @@ class Services:
             state = CrawlState(self.settings.data_dir / "crawl.db")
             stack.callback(state.close)
             crawler = Crawler(config, client, state, extract_config=self.settings.extract_config())
-            bar = stack.enter_context(
-                tqdm(
-                    desc="crawl", unit="url", disable=not progress, leave=False, dynamic_ncols=True
-                )
-            )
+            bar = stack.enter_context(console.progress("crawl", unit="url", enabled=progress))
+            seen: Counter[str] = Counter()
 
             def tick(event: CrawlEvent) -> None:
+                seen[type(event).__name__] += 1
+                bar.set_postfix(
+                    new=seen["DocumentFetched"],
+                    removed=seen["DocumentRemoved"],
+                    skipped=seen["ItemSkipped"] + seen["ItemFailed"],
+                    refresh=False,
+                )
                 bar.update(1)
 
             indexing = apply_events(self.index, crawler.crawl(sources), on_event=tick)
             return CrawlReport(crawler.summary, indexing)
 
     def ingest_paths(
-        self, paths: list[Path], region: Region, source: str, doc_type: DocType | None
+        self,
+        paths: list[Path],
+        region: Region,
+        source: str,
+        doc_type: DocType | None,
+        *,
+        progress: bool = False,
     ) -> dict[str, object]:
+        """Index local files; each keeps its original bytes (within the originals cap)."""
+        total = sum(1 for _ in iter_files(paths))
         events = read_paths(
             paths,
             region=region,
@@ -156,7 +181,30 @@ class Services:
             doc_type=doc_type,
             config=self.settings.extract_config(),
         )
-        return apply_events(self.index, events).as_dict()
+        with console.progress("ingest", unit="file", total=total, enabled=progress) as bar:
+
+            def tick(event: CrawlEvent) -> None:
+                if not isinstance(event, DocumentRemoved):  # the legacy-name clean-up step
+                    bar.update(1)
+
+            return apply_events(
+                self.index,
+                events,
+                on_event=tick,
+                originals_max_bytes=self.settings.originals_max_bytes,
+            ).as_dict()
+
+    def changes(self, since: date | datetime | None, region: Region | None) -> ChangesResponse:
+        """`samsok changes`: the same answer as `GET /changes`."""
+        start = since if since is not None else default_since(self.settings.changes_days)
+        if self._index is not None:
+            return list_changes(self._index.store, since=start, region=region)
+        # Only the log is needed: no embedding model to load for this.
+        store = Store(self.settings.data_dir / "store.db")
+        try:
+            return list_changes(store, since=start, region=region)
+        finally:
+            store.close()
 
     # -- other jobs -----------------------------------------------------------------------
 
@@ -166,7 +214,11 @@ class Services:
             crawls = state.last_crawls()
         finally:
             state.close()
-        return {"index": self.index.stats().model_dump(), "last_crawl_per_source": crawls}
+        return {
+            "index": self.index.stats().model_dump(),
+            "originals": asdict(originals_stats(self.index.store)),
+            "last_crawl_per_source": crawls,
+        }
 
     def reindex(self) -> int:
         self.close()

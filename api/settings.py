@@ -16,6 +16,7 @@ from samsok.corpus import MIRROR_DIR, SOURCES_FILE
 from samsok.ingest.config import ChunkConfig, CrawlConfig, ExtractConfig
 from samsok.search.embed import EmbedConfig
 from samsok.search.index import IndexConfig
+from samsok.search.pipeline import DEFAULT_ORIGINALS_MAX_BYTES
 
 __all__ = ["Settings"]
 
@@ -76,6 +77,11 @@ class Settings(BaseSettings):
     recrawl_interval: float = Field(
         24 * 3600, gt=0, description="Seconds between crawls in `samsok crawl --every`"
     )
+    originals_max_bytes: int = Field(
+        DEFAULT_ORIGINALS_MAX_BYTES,
+        ge=0,
+        description="Room for kept originals of locally ingested files (all together, bytes)",
+    )
     # Chunking and ranking
     chunk_max_tokens: int = Field(
         ChunkConfig.max_tokens, ge=32, le=512, description="Chunk size in model tokens"
@@ -90,6 +96,9 @@ class Settings(BaseSettings):
         IndexConfig.dense_weight, ge=0, le=1, description="Weight of dense vs lexical"
     )
     # Serving
+    changes_days: int = Field(
+        30, ge=1, le=3660, description="Default period (days back) of /changes and its links"
+    )
     host: str = Field("127.0.0.1", description="Address `serve` binds to")
     port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on")
     log_level: str = Field("INFO", description="Logging level")

@@ -18,15 +18,26 @@ __all__ = [
     "DocumentUnchanged",
     "ItemFailed",
     "ItemSkipped",
+    "OriginalBytes",
     "count",
     "counted",
 ]
 
 
 @dataclass(frozen=True)
+class OriginalBytes:
+    """A local file's bytes, kept beside the index so its result can open it (no web address)."""
+
+    name: str  # relative name shown to people, e.g. "rapporter/x.pdf" (never a server path)
+    data: bytes = field(repr=False)
+    content_type: str
+
+
+@dataclass(frozen=True)
 class DocumentFetched:
     document: Document
     new: bool  # False: a changed version of a document indexed before
+    original: OriginalBytes | None = None  # local files only
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 __all__ = [
+    "LOCAL_SCHEME",
     "Chunk",
     "DocType",
     "Document",
@@ -61,6 +62,11 @@ class SkipReason(StrEnum):
     CROSS_HOST_REDIRECT = "cross_host_redirect"
     #: Not an http(s) URL (file:, ftp:, data:, javascript:, mailto:).
     UNSUPPORTED_SCHEME = "unsupported_scheme"
+
+
+#: Address prefix of documents ingested from local files: `local:rapporter/x.pdf` names the file
+#: relative to the folder given to `samsok ingest`, never by its server path.
+LOCAL_SCHEME = "local:"
 
 
 def doc_id_for_url(url: str) -> str:

@@ -23,6 +23,7 @@ __all__ = [
     "IndexMismatchError",
     "MissingTensor",
     "ModelLoadError",
+    "OriginalNotKept",
     "QueryError",
     "SearchError",
     "TruncatedFile",
@@ -70,3 +71,11 @@ class MissingTensor(ConversionError):
 
 class UnknownDtype(ConversionError):
     pass
+
+
+class OriginalNotKept(DocumentNotFound):
+    """The document exists but has no kept original (not a local file, or over the cap)."""
+
+    def __init__(self, doc_id: str, why: str) -> None:
+        self.doc_id = doc_id
+        SearchError.__init__(self, f"no original kept for document {doc_id!r}: {why}")

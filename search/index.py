@@ -25,7 +25,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 from samsok.ingest.dedup import signature, similarity
-from samsok.ingest.models import Chunk, Document, Region
+from samsok.ingest.models import LOCAL_SCHEME, Chunk, Document, Region, doc_id_for_url
+from samsok.search.changes import record_removal, record_upsert
 from samsok.search.dense import DenseIndex
 from samsok.search.embed import Embedder
 from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError
@@ -40,6 +41,7 @@ from samsok.search.models import (
     SearchRequest,
     SearchResponse,
 )
+from samsok.search.originals import delete_blob_if_unused, release_original
 from samsok.search.store import DocumentRow, Filters, Store
 
 __all__ = ["FUSIONS", "IndexConfig", "RankedChunk", "SearchIndex", "UpsertOutcome"]
@@ -308,11 +310,13 @@ class SearchIndex:
     def _write(
         self, doc: Document, chunks: list[Chunk], sig: bytes | None, vectors: dict[str, np.ndarray]
     ) -> UpsertOutcome:
-        existed = self.store.document(doc.doc_id) is not None
+        old = self.store.document(doc.doc_id)
+        existed = old is not None
         primary = self._find_primary(doc, sig) if chunks else None
         with self.store.transaction():
             removed = self.store.delete_chunks(doc.doc_id)
             self.store.put_document(doc, signature=sig, duplicate_of=primary)
+            record_upsert(self.store, old, doc, duplicate_of=primary)
             new_ids: list[int] = []
             if primary is None and chunks:
                 terms = [self.lexical.index_terms(c.embed_text) for c in chunks]
@@ -324,13 +328,13 @@ class SearchIndex:
                 np.vstack([vectors[c.text_hash] for c in chunks]),
             )
         if primary is not None:
-            log.info("%s is a near-duplicate of %s; stored as also-published-at", doc.url, primary)
+            log.debug("%s is a near-duplicate of %s; stored as also-published-at", doc.url, primary)
             return UpsertOutcome.DUPLICATE
         if not chunks:
             return UpsertOutcome.EMPTY
         return UpsertOutcome.CHANGED if existed else UpsertOutcome.NEW
 
-    def remove(self, doc_id: str) -> bool:
+    def remove(self, doc_id: str, *, reason: str = "") -> bool:
         """Remove a document from every index; a duplicate of it takes its place."""
         row = self.store.document(doc_id)
         if row is None:
@@ -338,6 +342,10 @@ class SearchIndex:
         successors = self.store.duplicate_ids(doc_id)
         with self.store.transaction():
             removed = self.store.delete_document(doc_id)
+            record_removal(self.store, row, reason=reason)
+            unused_original = release_original(self.store, doc_id)
+        if unused_original:
+            delete_blob_if_unused(self.store, self.data_dir, unused_original)
         self._dense.remove(removed)
         self._pending += 1
         if successors:
@@ -559,7 +567,13 @@ class SearchIndex:
 
 
 def page_url(url: str, page: int | None, content_type: str) -> str:
-    """Link straight to the page of a PDF (`#page=N` is understood by browsers' PDF viewers)."""
+    """Link straight to the page of a PDF (`#page=N` is understood by browsers' PDF viewers).
+
+    A locally ingested file (`local:` name) has no address of its own: its kept original is
+    served by Samsøk at `/documents/{id}/original`.
+    """
+    if url.startswith(LOCAL_SCHEME):
+        url = f"/documents/{doc_id_for_url(url)}/original"
     if page and content_type == "application/pdf":
         return f"{url.split('#', 1)[0]}#page={page}"
     return url

@@ -22,6 +22,7 @@ __all__ = [
     "SearchMode",
     "SearchRequest",
     "SearchResponse",
+    "public_url",
 ]
 
 MAX_QUERY_CHARS = 500
@@ -64,7 +65,27 @@ class SearchRequest(BaseModel):
         return self
 
 
-class Hit(BaseModel):
+def public_url(url: str) -> str:
+    """A document address safe to show: a `file://` URL (a server path, from documents
+    ingested before local names existed) is reduced to `local:<file name>`."""
+    if url.lower().startswith("file:"):
+        return "local:" + url.rstrip("/").rsplit("/", 1)[-1]
+    return url
+
+
+class _PublicUrls(BaseModel):
+    @field_validator("url", "page_url", check_fields=False)
+    @classmethod
+    def _no_server_paths(cls, value: str) -> str:
+        return public_url(value)
+
+    @field_validator("also_published_at", check_fields=False)
+    @classmethod
+    def _no_server_paths_in_list(cls, value: list[str]) -> list[str]:
+        return [public_url(v) for v in value]
+
+
+class Hit(_PublicUrls):
     """One result: a document, represented by its best-matching chunk."""
 
     doc_id: str
@@ -97,7 +118,7 @@ class PageView(BaseModel):
     text: str
 
 
-class DocumentView(BaseModel):
+class DocumentView(_PublicUrls):
     doc_id: str
     url: str
     title: str

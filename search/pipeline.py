@@ -19,9 +19,13 @@ from samsok.ingest.crawl import (
     ItemFailed,
     ItemSkipped,
 )
+from samsok.search.changes import begin_baseline, finish_baselines
 from samsok.search.index import SearchIndex, UpsertOutcome
+from samsok.search.originals import keep_original
 
-__all__ = ["IndexingSummary", "apply_events"]
+__all__ = ["DEFAULT_ORIGINALS_MAX_BYTES", "IndexingSummary", "apply_events"]
+
+DEFAULT_ORIGINALS_MAX_BYTES = 2 * 1024**3  # all kept local originals together
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,7 @@ class IndexingSummary:
     removed: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
+    originals: Counter[str] = field(default_factory=Counter)  # kept / not_kept (over the cap)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -45,6 +50,7 @@ class IndexingSummary:
             "removed": self.removed,
             "skipped": dict(self.skipped),
             "failed": dict(self.failed),
+            "originals": dict(self.originals),
         }
 
 
@@ -53,15 +59,38 @@ def apply_events(
     events: Iterable[CrawlEvent],
     *,
     on_event: Callable[[CrawlEvent], None] | None = None,
+    originals_max_bytes: int = DEFAULT_ORIGINALS_MAX_BYTES,
 ) -> IndexingSummary:
-    """Apply crawl events to the index one by one, then commit."""
+    """Apply crawl events to the index one by one, then commit.
+
+    A local file's bytes (`DocumentFetched.original`) are kept as the document's original,
+    within `originals_max_bytes` for all kept originals together.
+    """
     summary = IndexingSummary()
+    finish_baselines(index.store)  # one a crash left open
+    checked: set[str] = set()
     try:
         for event in events:
             if isinstance(event, DocumentFetched):
-                summary.outcomes[index.upsert(event.document)] += 1
+                source = event.document.source
+                if event.original is None and source not in checked:
+                    checked.add(source)
+                    begin_baseline(index.store, source)
+                outcome = index.upsert(event.document)
+                summary.outcomes[outcome] += 1
+                if event.original is not None:
+                    kept = keep_original(
+                        index.store,
+                        index.data_dir,
+                        event.document.doc_id,
+                        data=event.original.data,
+                        name=event.original.name,
+                        content_type=event.original.content_type,
+                        max_bytes=originals_max_bytes,
+                    )
+                    summary.originals["kept" if kept.kept else "not_kept"] += 1
             elif isinstance(event, DocumentRemoved):
-                summary.removed += int(index.remove(event.doc_id))
+                summary.removed += int(index.remove(event.doc_id, reason=event.reason))
             elif isinstance(event, DocumentUnchanged):
                 summary.outcomes[UpsertOutcome.UNCHANGED] += 1
             elif isinstance(event, ItemSkipped):
@@ -71,5 +100,6 @@ def apply_events(
             if on_event is not None:
                 on_event(event)
     finally:
+        finish_baselines(index.store)
         index.commit()
     return summary

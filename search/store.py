@@ -24,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 from samsok.ingest.models import Chunk, Document
+from samsok.search.changes import CHANGES_SCHEMA
 from samsok.search.errors import IndexMismatchError
+from samsok.search.originals import ORIGINALS_SCHEMA
 from samsok.search.records import ChunkRow, DocumentRow, Filters, now_iso, row_to_document
 
 __all__ = ["ChunkRow", "DocumentRow", "Filters", "Store"]
@@ -88,6 +90,9 @@ class Store:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=10000")
         self._conn.executescript(SCHEMA)
+        # Tables owned by sibling modules (the change log, local originals); additive, so
+        # older stores gain them without a layout change.
+        self._conn.executescript(CHANGES_SCHEMA + ORIGINALS_SCHEMA)
         self._check_schema_version()
 
     def _check_schema_version(self) -> None:
@@ -139,6 +144,19 @@ class Store:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+    # -- tables owned by sibling modules ----------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+        """One statement on a sibling module's table (`changes`, `originals`); writes belong
+        inside `transaction()` so they commit or roll back with the document write."""
+        with self._lock:
+            return self._conn.execute(sql, params)
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """Rows of a read-only statement."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
 
     # -- documents ------------------------------------------------------------------------
 

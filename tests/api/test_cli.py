@@ -87,7 +87,7 @@ def test_similar_and_status(runner: CliRunner, ingested: dict) -> None:
     result = runner.invoke(cli, ["similar", hit["doc_id"], "--json", "--limit", "2"])
     assert result.exit_code == 0, result.output
     assert hit["doc_id"] not in {r["doc_id"] for r in json.loads(result.stdout)["results"]}
-    status = runner.invoke(cli, ["status"])
+    status = runner.invoke(cli, ["status", "--json"])
     assert status.exit_code == 0, status.output
     assert json.loads(status.stdout)["index"]["documents"] >= 9
 
