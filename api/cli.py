@@ -10,7 +10,6 @@ import html
 import json
 import logging
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -21,6 +20,7 @@ from pydantic import ValidationError
 from samsok.api.errors import validation_message
 from samsok.api.services import ServiceError, Services
 from samsok.api.settings import Settings
+from samsok.api.signals import STOP
 from samsok.ingest.models import DocType, Region
 from samsok.search.errors import SearchError
 from samsok.search.models import SearchMode, SearchRequest, SearchResponse
@@ -34,9 +34,16 @@ TYPES = click.Choice([t.value for t in DocType])
 MODES = click.Choice([m.value for m in SearchMode])
 
 
+NO_WAIT = click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Fail at once if another writer (crawl, ingest, reindex) holds the data folder's lock.",
+)
+
+
 @contextmanager
-def _services(ctx: click.Context) -> Iterator[Services]:
-    services = Services(ctx.obj)
+def _services(ctx: click.Context, *, wait: bool = True) -> Iterator[Services]:
+    services = Services(ctx.obj, wait=wait, stop=STOP)
     try:
         yield services
     except (SearchError, ServiceError) as exc:
@@ -83,6 +90,7 @@ def cli(ctx: click.Context, data_dir: Path | None, log_level: str | None) -> Non
     "--mirror", is_flag=True, help="Crawl the bundled offline mirror instead of the live sites."
 )
 @click.option("--every", is_flag=True, help="Keep crawling every SAMSOK_RECRAWL_INTERVAL seconds.")
+@NO_WAIT
 @click.pass_context
 def crawl(
     ctx: click.Context,
@@ -91,21 +99,37 @@ def crawl(
     region: str | None,
     mirror: bool,
     every: bool,
+    no_wait: bool,
 ) -> None:
     """Crawl sources (all in sources.toml by default), index what changed, print a summary."""
     if url and not region:
         raise click.UsageError("--url needs --region (orkdal or vaernes)")
     settings: Settings = ctx.obj
-    with _services(ctx) as services:
+    with _services(ctx, wait=not no_wait) as services:
         while True:
             summary = services.crawl(
                 list(sources), url=url, region=region, mirror=mirror, progress=True
             )
             click.echo(summary.render())
-            if not every:
-                return
+            # The lock is released between rounds: `samsok ingest` need not wait a day.
+            services.close()
+            if not every or STOP.requested:
+                break
             log.info("next crawl in %.0f s", settings.recrawl_interval)
-            time.sleep(settings.recrawl_interval)
+            if STOP.wait(settings.recrawl_interval):
+                break
+    _exit_if_stopped(ctx)
+
+
+def _exit_if_stopped(ctx: click.Context) -> None:
+    """A writer stopped by a signal committed what was complete: say so, exit 128 + signal."""
+    if STOP.requested:
+        click.echo(
+            f"samsok: stopped by {STOP.name}; what was complete is committed, "
+            "the next run resumes from there",
+            err=True,
+        )
+        ctx.exit(STOP.exit_code)
 
 
 @cli.command()
@@ -113,16 +137,23 @@ def crawl(
 @click.option("--region", type=REGIONS, required=True, help="Region the documents belong to.")
 @click.option("--source", default="local", show_default=True, help="Source name to record.")
 @click.option("--type", "doc_type", type=TYPES, help="Document type (default: guessed).")
+@NO_WAIT
 @click.pass_context
 def ingest(
-    ctx: click.Context, paths: tuple[Path, ...], region: str, source: str, doc_type: str | None
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    region: str,
+    source: str,
+    doc_type: str | None,
+    no_wait: bool,
 ) -> None:
     """Index local HTML and PDF files and folders."""
-    with _services(ctx) as services:
+    with _services(ctx, wait=not no_wait) as services:
         summary = services.ingest_paths(
             list(paths), Region(region), source, DocType(doc_type) if doc_type else None
         )
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    _exit_if_stopped(ctx)
 
 
 def _print_response(response: SearchResponse, as_json: bool) -> None:
@@ -235,13 +266,18 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.option("--host", default=None, help="Bind address (default: $SAMSOK_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default: $SAMSOK_PORT or 8000).")
 @click.option("--no-serve", is_flag=True, help="Crawl and index, then exit.")
+@NO_WAIT
 @click.pass_context
-def demo(ctx: click.Context, host: str | None, port: int | None, no_serve: bool) -> None:
+def demo(
+    ctx: click.Context, host: str | None, port: int | None, no_serve: bool, no_wait: bool
+) -> None:
     """Serve the bundled mirror on loopback, crawl and index it, then serve search."""
     settings: Settings = ctx.obj
-    with _services(ctx) as services:
+    with _services(ctx, wait=not no_wait) as services:
         summary = services.crawl([], mirror=True, progress=True)
         click.echo(summary.render())
+        if STOP.requested:
+            no_serve = True
         if not no_serve:
             bind_host, bind_port = host or settings.host, port or settings.port
             click.echo(f"Samsøk: http://{bind_host}:{bind_port}/  (API docs: /docs)")
@@ -257,10 +293,11 @@ def status(ctx: click.Context) -> None:
 
 
 @cli.command()
+@NO_WAIT
 @click.pass_context
-def reindex(ctx: click.Context) -> None:
+def reindex(ctx: click.Context, no_wait: bool) -> None:
     """Embed every chunk again with the configured model (after changing SAMSOK_MODEL)."""
-    with _services(ctx) as services:
+    with _services(ctx, wait=not no_wait) as services:
         embedded = services.reindex()
         click.echo(f"re-embedded {embedded} chunks")
 
@@ -369,7 +406,21 @@ def prepare_model(ctx: click.Context) -> None:
 
 
 def main() -> None:
-    cli(prog_name="samsok")
+    """The `samsok` entry point: SIGINT/SIGTERM end any command with one line, not a traceback
+    (see `samsok.api.signals`), and exit 128 + the signal number."""
+    STOP.install()
+    try:
+        code = cli.main(prog_name="samsok", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        if STOP.signum is None:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        click.echo(f"samsok: stopped by {STOP.name}", err=True)
+        sys.exit(STOP.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -44,9 +44,6 @@ class DenseIndex:
             return 0
         return int(self._index.remove_ids(np.asarray(ids, dtype=np.int64)))
 
-    def vector(self, chunk_id: int) -> np.ndarray:
-        return np.asarray(self._index.reconstruct(int(chunk_id)), dtype=np.float32)
-
     def search(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
@@ -80,8 +77,9 @@ class DenseIndex:
             raise
 
     @classmethod
-    def load(cls, path: Path, dim: int) -> DenseIndex:
+    def load(cls, path: Path, dim: int | None = None) -> DenseIndex:
+        """Read a FAISS file; `dim` None accepts the file's own dimension."""
         index = faiss.read_index(str(path))
-        if index.d != dim:
+        if dim is not None and index.d != dim:
             raise ValueError(f"{path}: dimension {index.d}, expected {dim}")
         return cls(dim, index)

@@ -34,6 +34,7 @@ class IndexingSummary:
     removed: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
+    interrupted: bool = False  # stopped early on request (a signal)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -53,11 +54,18 @@ def apply_events(
     events: Iterable[CrawlEvent],
     *,
     on_event: Callable[[CrawlEvent], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> IndexingSummary:
-    """Apply crawl events to the index one by one, then commit."""
+    """Apply crawl events to the index one by one, then commit.
+
+    `should_stop` is asked after each event: when it says so, the run ends there (the crawl
+    generator is closed, so an unfinished crawl resumes next time and removes nothing)."""
     summary = IndexingSummary()
     try:
         for event in events:
+            if should_stop is not None and should_stop():
+                summary.interrupted = True
+                break
             if isinstance(event, DocumentFetched):
                 summary.outcomes[index.upsert(event.document)] += 1
             elif isinstance(event, DocumentRemoved):
@@ -70,6 +78,12 @@ def apply_events(
                 summary.failed[str(event.reason)] += 1
             if on_event is not None:
                 on_event(event)
+            if should_stop is not None and should_stop():
+                summary.interrupted = True
+                break
     finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
         index.commit()
     return summary
