@@ -15,7 +15,15 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-__all__ = ["DenseIndex"]
+__all__ = ["DenseIndex", "readable_by_all"]
+
+
+def readable_by_all(path: str | Path) -> None:
+    """mkstemp makes 0600 files; readers may run as another user (the API, staff): give the
+    file the mode a plain `open()` would (0666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 class DenseIndex:
@@ -71,6 +79,7 @@ class DenseIndex:
         os.close(fd)
         try:
             faiss.write_index(self._index, tmp)
+            readable_by_all(tmp)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

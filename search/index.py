@@ -38,7 +38,7 @@ import faiss
 import numpy as np
 from samsok.ingest.dedup import signature, similarity
 from samsok.ingest.models import Chunk, Document, Region
-from samsok.search.dense import DenseIndex
+from samsok.search.dense import DenseIndex, readable_by_all
 from samsok.search.embed import Embedder
 from samsok.search.errors import (
     DocumentNotFound,
@@ -399,6 +399,7 @@ class SearchIndex:
         fd, tmp = tempfile.mkstemp(prefix="manifest.", suffix=".tmp", dir=self.data_dir)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=2, sort_keys=True)
+        readable_by_all(tmp)
         os.replace(tmp, self._manifest_path)
         view.generation = generation
         self._pending = 0
