@@ -121,14 +121,14 @@ def crawl(
     _exit_if_stopped(ctx)
 
 
-def _exit_if_stopped(ctx: click.Context) -> None:
-    """A writer stopped by a signal committed what was complete: say so, exit 128 + signal."""
+def _exit_if_stopped(ctx: click.Context, *, writer: bool = True) -> None:
+    """Stopped by a signal: one line saying so, exit 128 + signal (130 SIGINT, 143 SIGTERM).
+    A writer has committed what was complete; the next run resumes from there."""
     if STOP.requested:
-        click.echo(
-            f"samsok: stopped by {STOP.name}; what was complete is committed, "
-            "the next run resumes from there",
-            err=True,
+        detail = (
+            "; what was complete is committed, the next run resumes from there" if writer else ""
         )
+        click.echo(f"samsok: stopped by {STOP.name}{detail}", err=True)
         ctx.exit(STOP.exit_code)
 
 
@@ -260,6 +260,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     settings: Settings = ctx.obj
     with _services(ctx) as services:
         services.serve(host or settings.host, port or settings.port)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM and returns; say why we stopped.
+    _exit_if_stopped(ctx, writer=False)
 
 
 @cli.command()
@@ -282,6 +284,7 @@ def demo(
             bind_host, bind_port = host or settings.host, port or settings.port
             click.echo(f"Samsøk: http://{bind_host}:{bind_port}/  (API docs: /docs)")
             services.serve(bind_host, bind_port)
+    _exit_if_stopped(ctx, writer=no_serve)
 
 
 @cli.command()

@@ -12,7 +12,9 @@ Test hooks (environment):
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import signal
 import time
 from collections.abc import Sequence
 
@@ -21,10 +23,18 @@ from samsok.api import cli, services
 
 from tests.fakes import HashingEmbedder
 
+DIM = 256  # wide enough that a made-up word's trigrams find their page in dense search
+MODEL_ID = "test:hashing-256"
+
+
+def fake_embedder() -> HashingEmbedder:
+    """What the fake CLI embeds with; in-process writers in the same tests must use it too."""
+    return HashingEmbedder(dim=DIM, model_id=MODEL_ID)
+
 
 class SlowHashingEmbedder(HashingEmbedder):
     def __init__(self, delay: float) -> None:
-        super().__init__()
+        super().__init__(dim=DIM, model_id=MODEL_ID)
         self.delay = delay
 
     def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
@@ -33,9 +43,10 @@ class SlowHashingEmbedder(HashingEmbedder):
 
 
 def main() -> None:
+    faulthandler.register(signal.SIGUSR1)  # a hung test process can be asked for its stacks
     delay = float(os.environ.get("SAMSOK_TEST_EMBED_DELAY", "0") or 0)
     services.make_embedder = lambda settings: (  # type: ignore[assignment]
-        SlowHashingEmbedder(delay) if delay else HashingEmbedder()
+        SlowHashingEmbedder(delay) if delay else fake_embedder()
     )
     run_as = os.environ.get("SAMSOK_TEST_RUN_AS")
     if run_as:

@@ -45,14 +45,13 @@ def cli(
     data_dir: Path, *args: str, env: dict[str, str] | None = None, **popen: object
 ) -> subprocess.Popen[str]:
     """`samsok ARGS` (with the hashing embedder) in a subprocess."""
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
     return subprocess.Popen(
         [sys.executable, "-m", "tests.concurrency.fakecli", *args],
         cwd=PROJECT_ROOT,
         env=env or cli_env(data_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
         text=True,
-        **popen,  # type: ignore[arg-type]
+        **streams,  # type: ignore[arg-type]
     )
 
 
@@ -63,15 +62,20 @@ def free_port() -> int:
 
 
 def start_server(
-    data_dir: Path, env: dict[str, str] | None = None
+    data_dir: Path, env: dict[str, str] | None = None, log: Path | None = None
 ) -> tuple[subprocess.Popen[str], str]:
+    """`samsok serve` on a free port, its log going to `log` (default: beside the data folder;
+    a pipe nobody reads would fill up with access lines and block the server)."""
     port = free_port()
-    proc = cli(data_dir, "serve", "--port", str(port), env=env)
+    log = log or data_dir.parent / f"serve-{port}.log"
+    with log.open("w") as sink:
+        proc = cli(data_dir, "serve", "--port", str(port), env=env, stdout=sink, stderr=sink)
+    proc.log = log  # type: ignore[attr-defined]
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.communicate()[1][-3000:]}")
+            raise AssertionError(f"server exited: {log.read_text()[-3000:]}")
         try:
             if httpx.get(f"{base}/health", timeout=2).status_code == 200:
                 return proc, base
@@ -83,9 +87,13 @@ def start_server(
 
 
 def stop(proc: subprocess.Popen[str], sig: int, timeout: float = 30) -> tuple[int, str, str]:
+    """Send `sig`, wait; (exit code, stdout, stderr), a server's log standing in for both."""
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=timeout)
-    return proc.returncode, out, err
+    log = getattr(proc, "log", None)
+    if log is not None:
+        out = err = log.read_text()
+    return proc.returncode, out or "", err or ""
 
 
 def write_pages(folder: Path, pages: dict[str, tuple[str, str]]) -> None:
@@ -131,10 +139,14 @@ def assert_disk_consistent(data_dir: Path) -> tuple[int, int]:
 
 
 def data_hashes(data_dir: Path) -> dict[str, str]:
-    """Content hash of every file in the data folder except SQLite's shared-memory index
-    (`-shm`), which SQLite itself updates to coordinate readers with a writer."""
+    """Content hash of every file in the data folder except SQLite's own coordination files:
+    the shared-memory index (`-shm`) and an empty write-ahead log, which SQLite creates and
+    updates for any connection, a read-only one included, to coordinate with a writer."""
     out = {}
     for path in sorted(data_dir.rglob("*")):
-        if path.is_file() and not path.name.endswith("-shm"):
+        sqlite_own = path.name.endswith("-shm") or (
+            path.name.endswith("-wal") and path.stat().st_size == 0
+        )
+        if path.is_file() and not sqlite_own:
             out[str(path.relative_to(data_dir))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
