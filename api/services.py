@@ -6,6 +6,7 @@ The only module that knows how ingest, search and the HTTP app fit together.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
@@ -198,7 +199,7 @@ class Services:
 
     def status(self) -> dict[str, object]:
         """Reads only: works on a read-only data folder and never loads the model."""
-        crawls = CrawlState.last_crawls_read_only(self.settings.data_dir / "crawl.db")
+        crawls = _last_crawls(self.settings.data_dir / "crawl.db")
         return {"index": self.index.stats().model_dump(), "last_crawl_per_source": crawls}
 
     def reindex(self) -> int:
@@ -217,6 +218,23 @@ class Services:
             self.close()  # e.g. `demo` after its crawl: let other writers in
         app = create_app(self.settings, self.index)
         uvicorn.run(app, host=host, port=port, log_level=self.settings.log_level.lower())
+
+
+def _last_crawls(path: Path) -> list[dict[str, object]]:
+    """The crawl log's latest runs, read without writing (no crawl.db yet: no crawls)."""
+    if not path.is_file():
+        return []
+    # "immutable" when SQLite cannot make the WAL's -shm file in a read-only folder.
+    for mode in ("ro", "immutable"):
+        state = CrawlState(path, read_only=mode)
+        try:
+            return state.last_crawls()
+        except sqlite3.OperationalError as exc:
+            error = exc
+        finally:
+            state.close()
+    log.warning("cannot read %s: %s", path, error)
+    return []
 
 
 def _load_model(config: EmbedConfig) -> Embedder:

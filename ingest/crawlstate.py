@@ -8,10 +8,9 @@ An older crawl.db is brought up to date when it is opened.
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +26,16 @@ from samsok.ingest.crawlschema import (
 
 __all__ = ["CrawlState", "FrontierItem", "LogEntry", "PageState", "Run", "utc_now"]
 
-logger = logging.getLogger(__name__)
-
 
 class CrawlState:
-    def __init__(self, db_path: Path | str) -> None:
+    def __init__(self, db_path: Path | str, *, read_only: str = "") -> None:
         self.path = Path(db_path)
+        self._depth = 0
+        if read_only:  # "ro", or "immutable" in a read-only folder: reports that write nothing
+            mode = "ro&immutable=1" if read_only == "immutable" else "ro"
+            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode={mode}", uri=True)
+            self._db.row_factory = sqlite3.Row
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE below.
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -41,34 +44,10 @@ class CrawlState:
         # NORMAL is crash-safe in WAL mode for a killed process; only an OS crash may lose the
         # last commits, and even then the database stays consistent.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._depth = 0
         migrate(self._db)
 
     def close(self) -> None:
         self._db.close()
-
-    @staticmethod
-    def last_crawls_read_only(db_path: Path | str) -> list[dict[str, Any]]:
-        """`last_crawls()` without writing anything (no migration, SQLite `mode=ro`), for
-        `samsok status` on a read-only data folder; no crawl.db yet means no crawls."""
-        path = Path(db_path)
-        if not path.is_file():
-            return []
-        uri = path.resolve().as_uri()
-        error: sqlite3.Error | None = None
-        for suffix in ("?mode=ro", "?mode=ro&immutable=1"):
-            # immutable: a WAL file's -shm cannot be made in a folder we may not write to
-            try:
-                with closing(sqlite3.connect(uri + suffix, uri=True, timeout=30)) as db:
-                    db.row_factory = sqlite3.Row
-                    db.execute("PRAGMA query_only=ON")
-                    reader = CrawlState.__new__(CrawlState)
-                    reader._db = db
-                    return reader.last_crawls()
-            except sqlite3.OperationalError as exc:
-                error = exc
-        logger.warning("cannot read %s: %s", path, error)
-        return []
 
     def __enter__(self) -> CrawlState:
         return self

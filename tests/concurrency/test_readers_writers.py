@@ -20,6 +20,7 @@ import httpx
 import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
+from samsok.ingest.crawlstate import CrawlState
 from samsok.search.embed import EmbedConfig, LazyEmbedder
 from samsok.search.lock import WriterLock
 from samsok.search.models import SearchMode, SearchRequest
@@ -271,6 +272,8 @@ def test_search_and_status_on_a_read_only_folder(indexed: INDEXED) -> None:
         os.chmod(parent, 0o755)
         data = parent / "data"
         shutil.copytree(source, data)
+        with CrawlState(data / "crawl.db") as state:  # a crawl log for `status` to report
+            state.open_run("vaernesregionen")
         for path in [data, *data.rglob("*")]:
             os.chmod(path, 0o555 if path.is_dir() else 0o444)
         env = cli_env(data)
@@ -283,7 +286,7 @@ def test_search_and_status_on_a_read_only_folder(indexed: INDEXED) -> None:
             assert word in results[0]["snippet"]
         _run_ok(data, "similar", results[0]["doc_id"], env=env)
         status = _run_ok(data, "status", env=env)
-        assert '"documents": 15' in status
+        assert '"documents": 15' in status and '"source": "vaernesregionen"' in status
         assert data_hashes(data) == before
         assert sorted(p.name for p in data.iterdir()) == sorted(p.name for p in source.iterdir())
     finally:
