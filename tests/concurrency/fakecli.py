@@ -48,6 +48,11 @@ def main() -> None:
     services.make_embedder = lambda settings: (  # type: ignore[assignment]
         SlowHashingEmbedder(delay) if delay else fake_embedder()
     )
+    # An older checkout (SAMSOK_TEST_CLI_PYTHONPATH, see helpers.cli_env) builds its model in
+    # `open_index` directly: patch that too, so the same tests can show the old behaviour.
+    services.Embedder = lambda config: (  # type: ignore[attr-defined, assignment, misc]
+        SlowHashingEmbedder(delay) if delay else fake_embedder()
+    )
     run_as = os.environ.get("SAMSOK_TEST_RUN_AS")
     if run_as:
         # What `search`, `similar` and `status` import lazily, loaded while still readable.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import sqlite3
@@ -38,6 +39,10 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
     }
     env.update(extra)
+    # Run the CLI side from another checkout (e.g. the code before issue 8) to see a test fail.
+    older = os.environ.get("SAMSOK_TEST_CLI_PYTHONPATH")
+    if older:
+        env["PYTHONPATH"] = older
     return env
 
 
@@ -129,6 +134,10 @@ def assert_disk_consistent(data_dir: Path) -> tuple[int, int]:
         ids = np.array([r[0] for r in conn.execute("SELECT id FROM chunks ORDER BY id")], np.int64)
         conn.execute("ROLLBACK")
     path = data_dir / f"faiss-{generation}.index"
+    manifest_file = data_dir / "manifest.json"
+    manifest = json.loads(manifest_file.read_text("utf-8")) if manifest_file.exists() else {}
+    if not path.exists() and manifest.get("generation") == generation:
+        path = data_dir / "faiss.index"  # the layout before issue 8 (for SAMSOK_TEST_CLI_…)
     assert path.exists(), f"no FAISS file for the store's generation {generation}"
     faiss_ids = DenseIndex.load(path).ids()
     assert np.array_equal(faiss_ids, ids), (
