@@ -415,14 +415,17 @@ def main() -> None:
     try:
         code = cli.main(prog_name="samsok", standalone_mode=False)
     except click.ClickException as exc:
+        STOP.exiting()
         exc.show()
         sys.exit(exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):
+        STOP.exiting()
         if STOP.signum is None:
             click.echo("Aborted!", err=True)
             sys.exit(1)
         click.echo(f"samsok: stopped by {STOP.name}", err=True)
         sys.exit(STOP.exit_code)
+    STOP.exiting()
     sys.exit(code if isinstance(code, int) else 0)
 
 

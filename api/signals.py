@@ -27,6 +27,7 @@ class Stop:
         self.signum: int | None = None
         self._event = threading.Event()
         self._cooperative = 0
+        self._exiting = False
 
     def install(self) -> None:
         """Handle SIGINT and SIGTERM in this process (call from the main thread)."""
@@ -58,7 +59,19 @@ class Stop:
         finally:
             self._cooperative -= 1
 
+    def exiting(self) -> None:
+        """The command is done and the process is on its way out: from now on SIGINT/SIGTERM
+        are ignored. Raising then would turn a finished, committed run into a traceback, and
+        Python's finalisation restores the default action (death by the signal) for Python
+        handlers, though not for ignored signals."""
+        self._exiting = True
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_IGN)
+
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._exiting:
+            return
         first = not self._event.is_set()
         if first:
             self.signum = signum
