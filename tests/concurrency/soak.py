@@ -85,7 +85,7 @@ class SoakReport:
                 f"  writer runs {dict(self.rounds)}",
                 f"  writer exit -> new generation served: max {max(served):.2f} s, "
                 f"mean {statistics.fmean(served):.2f} s; "
-                f"-> every marker checked: max {max(visible):.2f} s",
+                f"all marker searches done: max {max(visible):.2f} s",
                 f"  server reloads {self.server.get('reloads')}, "
                 f"reload mean {self.server.get('reload_ms_mean')} ms, "
                 f"max {self.server.get('reload_ms_max')} ms, "
