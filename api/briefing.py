@@ -169,6 +169,13 @@ def resolve_picks(index: SearchIndex, picks: list[Pick], query: str) -> tuple[li
     The index has no "hit for this chunk" verb, so this reads the store and snippet maker the
     index exposes; the Hit is built the same way `SearchIndex.search` builds one.
     """
+    with index.reading():  # the store and the documents of one snapshot
+        return _resolve_picks(index, picks, query)
+
+
+def _resolve_picks(
+    index: SearchIndex, picks: list[Pick], query: str
+) -> tuple[list[Hit], list[str]]:
     hits: list[Hit] = []
     missing: list[str] = []
     chunks = index.store.chunks([p.chunk_id for p in picks])

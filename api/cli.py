@@ -12,9 +12,10 @@ import logging
 import os
 import re
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from samsok.api.errors import validation_message
 from samsok.api.heartbeat import Heartbeat, health_problem
 from samsok.api.services import ServiceError, Services
 from samsok.api.settings import Settings
+from samsok.api.signals import STOP
 from samsok.ingest.errors import IngestError
 from samsok.ingest.models import DocType, Region
 from samsok.search.changes import LOCAL_TZ
@@ -178,11 +180,18 @@ def check_http_url(url: str) -> None:
         raise click.ClickException(f"--url {url!r}: malformed URL (spaces or a bad host name)")
 
 
+NO_WAIT = click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Fail at once if another writer (crawl, ingest, reindex) holds the data folder's lock.",
+)
+
+
 @contextmanager
-def _services(ctx: click.Context) -> Iterator[Services]:
+def _services(ctx: click.Context, *, wait: bool = True) -> Iterator[Services]:
     settings: Settings = ctx.obj
     check_data_dir(settings.data_dir, write=ctx.command.name in WRITING_COMMANDS)
-    services = Services(settings)
+    services = Services(settings, wait=wait, stop=STOP)
     try:
         yield services  # errors become one line in _clear_errors
     finally:
@@ -226,6 +235,7 @@ def cli(ctx: click.Context, data_dir: Path | None, log_level: str | None) -> Non
     "--mirror", is_flag=True, help="Crawl the bundled offline mirror instead of the live sites."
 )
 @click.option("--every", is_flag=True, help="Keep crawling every SAMSOK_RECRAWL_INTERVAL seconds.")
+@NO_WAIT
 @click.pass_context
 def crawl(
     ctx: click.Context,
@@ -234,6 +244,7 @@ def crawl(
     region: str | None,
     mirror: bool,
     every: bool,
+    no_wait: bool,
 ) -> None:
     """Crawl sources (all in sources.toml by default), index what changed, print a summary."""
     if url is not None and not region:
@@ -241,24 +252,39 @@ def crawl(
     if url is not None:  # `--url ""` too: it must not fall back to every configured source
         check_http_url(url)
     settings: Settings = ctx.obj
-    with _services(ctx) as services:
-        if not every:
+    with _services(ctx, wait=not no_wait) as services, ExitStack() as stack:
+        heartbeat = None
+        if every:  # the compose crawler: its healthcheck reads this heartbeat
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            heartbeat = stack.enter_context(Heartbeat(settings.data_dir))
+        while True:
+            if heartbeat is not None:
+                heartbeat.crawl_started()
             summary = services.crawl(
                 list(sources), url=url, region=region, mirror=mirror, progress=True
             )
             click.echo(summary.render())
-            return
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with Heartbeat(settings.data_dir) as heartbeat:
-            while True:
-                heartbeat.crawl_started()
-                summary = services.crawl(
-                    list(sources), url=url, region=region, mirror=mirror, progress=True
-                )
+            if heartbeat is not None:
                 heartbeat.crawl_finished()
-                click.echo(summary.render())
-                log.info("next crawl in %.0f s", settings.recrawl_interval)
-                time.sleep(settings.recrawl_interval)
+            # The lock is released between rounds: `samsok ingest` need not wait a day.
+            services.close()
+            if not every or STOP.requested:
+                break
+            log.info("next crawl in %.0f s", settings.recrawl_interval)
+            if STOP.wait(settings.recrawl_interval):
+                break
+    _exit_if_stopped(ctx)
+
+
+def _exit_if_stopped(ctx: click.Context, *, writer: bool = True) -> None:
+    """Stopped by a signal: one line saying so, exit 128 + signal (130 SIGINT, 143 SIGTERM).
+    A writer has committed what was complete; the next run resumes from there."""
+    if STOP.requested:
+        detail = (
+            "; what was complete is committed, the next run resumes from there" if writer else ""
+        )
+        click.echo(f"samsok: stopped by {STOP.name}{detail}", err=True)
+        ctx.exit(STOP.exit_code)
 
 
 @cli.command("crawler-health")
@@ -279,12 +305,18 @@ def crawler_health(ctx: click.Context) -> None:
     "--source", default="local", show_default=True, type=TEXT, help="Source name to record."
 )
 @click.option("--type", "doc_type", type=TYPES, help="Document type (default: guessed).")
+@NO_WAIT
 @click.pass_context
 def ingest(
-    ctx: click.Context, paths: tuple[Path, ...], region: str, source: str, doc_type: str | None
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    region: str,
+    source: str,
+    doc_type: str | None,
+    no_wait: bool,
 ) -> None:
     """Index local HTML and PDF files and folders."""
-    with _services(ctx) as services:
+    with _services(ctx, wait=not no_wait) as services:
         summary = services.ingest_paths(
             list(paths),
             Region(region),
@@ -293,6 +325,7 @@ def ingest(
             progress=True,
         )
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    _exit_if_stopped(ctx)
 
 
 def _print_response(response: SearchResponse, as_json: bool) -> None:
@@ -399,23 +432,31 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     settings: Settings = ctx.obj
     with _services(ctx) as services:
         services.serve(host or settings.host, port or settings.port)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM and returns; say why we stopped.
+    _exit_if_stopped(ctx, writer=False)
 
 
 @cli.command()
 @click.option("--host", default=None, help="Bind address (default: $SAMSOK_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=PORTS, help="Port (default: $SAMSOK_PORT or 8000).")
 @click.option("--no-serve", is_flag=True, help="Crawl and index, then exit.")
+@NO_WAIT
 @click.pass_context
-def demo(ctx: click.Context, host: str | None, port: int | None, no_serve: bool) -> None:
+def demo(
+    ctx: click.Context, host: str | None, port: int | None, no_serve: bool, no_wait: bool
+) -> None:
     """Serve the bundled mirror on loopback, crawl and index it, then serve search."""
     settings: Settings = ctx.obj
-    with _services(ctx) as services:
+    with _services(ctx, wait=not no_wait) as services:
         summary = services.crawl([], mirror=True, progress=True)
         click.echo(summary.render())
+        if STOP.requested:
+            no_serve = True
         if not no_serve:
             bind_host, bind_port = host or settings.host, port or settings.port
             click.echo(f"Samsøk: http://{bind_host}:{bind_port}/  (API docs: /docs)")
             services.serve(bind_host, bind_port)
+    _exit_if_stopped(ctx, writer=no_serve)
 
 
 @cli.command()
@@ -541,10 +582,11 @@ def _when(value: object) -> str:
 
 
 @cli.command()
+@NO_WAIT
 @click.pass_context
-def reindex(ctx: click.Context) -> None:
+def reindex(ctx: click.Context, no_wait: bool) -> None:
     """Embed every chunk again with the configured model (after changing SAMSOK_MODEL)."""
-    with _services(ctx) as services:
+    with _services(ctx, wait=not no_wait) as services:
         embedded = services.reindex()
         click.echo(f"re-embedded {embedded} chunks")
 
@@ -653,7 +695,24 @@ def prepare_model(ctx: click.Context) -> None:
 
 
 def main() -> None:
-    cli(prog_name="samsok")
+    """The `samsok` entry point: SIGINT/SIGTERM end any command with one line, not a traceback
+    (see `samsok.api.signals`), and exit 128 + the signal number."""
+    STOP.install()
+    try:
+        code = cli.main(prog_name="samsok", standalone_mode=False)
+    except click.ClickException as exc:
+        STOP.exiting()
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        STOP.exiting()
+        if STOP.signum is None:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        click.echo(f"samsok: stopped by {STOP.name}", err=True)
+        sys.exit(STOP.exit_code)
+    STOP.exiting()
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -185,4 +185,6 @@ def health(index: Index) -> dict[str, object]:
         "documents": stats.documents,
         "chunks": stats.chunks,
         "model": stats.model,
+        # which store generation this process serves, and how its reloads went
+        **index.serving(),
     }

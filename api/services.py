@@ -6,6 +6,7 @@ The only module that knows how ingest, search and the HTTP app fit together.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, replace
@@ -17,6 +18,7 @@ import httpx
 from samsok.api import console
 from samsok.api.console import table
 from samsok.api.settings import Settings
+from samsok.api.signals import Stop
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.crawl import Crawler, CrawlEvent, CrawlSummary
 from samsok.ingest.crawlstate import CrawlState
@@ -28,13 +30,12 @@ from samsok.ingest.models import DocType, Region
 from samsok.ingest.netguard import LOOPBACK_NETWORKS
 from samsok.ingest.sources import Source, load_sources
 from samsok.search.changes import ChangesResponse, default_since, list_changes
-from samsok.search.embed import Embedder
+from samsok.search.embed import EmbedConfig, Embedder, LazyEmbedder
 from samsok.search.index import SearchIndex
 from samsok.search.originals import originals_stats
 from samsok.search.pipeline import IndexingSummary, apply_events
-from samsok.search.store import Store
 
-__all__ = ["CrawlReport", "ServiceError", "Services", "extract_file"]
+__all__ = ["CrawlReport", "ServiceError", "Services", "extract_file", "make_embedder", "open_index"]
 
 log = logging.getLogger(__name__)
 
@@ -75,23 +76,53 @@ class CrawlReport:
 
 
 class Services:
-    """Opens what a command needs, once, and closes it."""
+    """Opens what a command needs, once, and closes it.
 
-    def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
+    `index` is a reader unless a writing job already opened the writer; `writer` takes the
+    data folder's writer lock (waiting for it, or failing at once with `wait=False`) and
+    holds it until `close()`. The embedder is shared and loads its model on first use only.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        wait: bool = True,
+        stop: Stop | None = None,
+    ) -> None:
         self.settings = settings
         self._embedder = embedder
+        self.wait = wait
+        self.stop = stop or Stop()
         self._index: SearchIndex | None = None
 
     @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    @property
     def index(self) -> SearchIndex:
+        """The open index; a reader (writes nothing) unless the writer is open."""
         if self._index is None:
-            self._index = open_index(self.settings, embedder=self._embedder)
+            self._index = open_index(self.settings, embedder=self.embedder, read_only=True)
+        return self._index
+
+    @property
+    def writer(self) -> SearchIndex:
+        """The index opened for writing: holds the writer lock until `close()`."""
+        if self._index is not None and self._index.read_only:
+            self.close()
+        if self._index is None:
+            self._index = open_index(self.settings, embedder=self.embedder, wait=self.wait)
         return self._index
 
     def close(self) -> None:
         if self._index is not None:
-            self._index.close()
-            self._index = None
+            index, self._index = self._index, None
+            index.close()
 
     # -- crawling -------------------------------------------------------------------------
 
@@ -129,6 +160,7 @@ class Services:
     ) -> CrawlReport:
         sources = self._select_sources(names, url, region, mirror)
         config = self.settings.crawl_config()
+        index = self.writer  # the lock first: crawl.db belongs to the writer too
         with ExitStack() as stack:
             transport: httpx.BaseTransport = httpx.HTTPTransport()
             if mirror:
@@ -160,7 +192,13 @@ class Services:
                 )
                 bar.update(1)
 
-            indexing = apply_events(self.index, crawler.crawl(sources), on_event=tick)
+            with self.stop.cooperative():
+                indexing = apply_events(
+                    index,
+                    crawler.crawl(sources),
+                    on_event=tick,
+                    should_stop=lambda: self.stop.requested,
+                )
             return CrawlReport(crawler.summary, indexing)
 
     def ingest_paths(
@@ -174,6 +212,7 @@ class Services:
     ) -> dict[str, object]:
         """Index local files; each keeps its original bytes (within the originals cap)."""
         total = sum(1 for _ in iter_files(paths))
+        index = self.writer
         events = read_paths(
             paths,
             region=region,
@@ -181,39 +220,33 @@ class Services:
             doc_type=doc_type,
             config=self.settings.extract_config(),
         )
-        with console.progress("ingest", unit="file", total=total, enabled=progress) as bar:
+        with (
+            self.stop.cooperative(),
+            console.progress("ingest", unit="file", total=total, enabled=progress) as bar,
+        ):
 
             def tick(event: CrawlEvent) -> None:
                 if not isinstance(event, DocumentRemoved):  # the legacy-name clean-up step
                     bar.update(1)
 
             return apply_events(
-                self.index,
+                index,
                 events,
                 on_event=tick,
+                should_stop=lambda: self.stop.requested,
                 originals_max_bytes=self.settings.originals_max_bytes,
             ).as_dict()
 
     def changes(self, since: date | datetime | None, region: Region | None) -> ChangesResponse:
-        """`samsok changes`: the same answer as `GET /changes`."""
+        """`samsok changes`: the same answer as `GET /changes` (reads only, no model)."""
         start = since if since is not None else default_since(self.settings.changes_days)
-        if self._index is not None:
-            return list_changes(self._index.store, since=start, region=region)
-        # Only the log is needed: no embedding model to load for this.
-        store = Store(self.settings.data_dir / "store.db")
-        try:
-            return list_changes(store, since=start, region=region)
-        finally:
-            store.close()
+        return list_changes(self.index.store, since=start, region=region)
 
     # -- other jobs -----------------------------------------------------------------------
 
     def status(self) -> dict[str, object]:
-        state = CrawlState(self.settings.data_dir / "crawl.db")
-        try:
-            crawls = state.last_crawls()
-        finally:
-            state.close()
+        """Reads only: works on a read-only data folder and never loads the model."""
+        crawls = _last_crawls(self.settings.data_dir / "crawl.db")
         return {
             "index": self.index.stats().model_dump(),
             "originals": asdict(originals_stats(self.index.store)),
@@ -222,27 +255,64 @@ class Services:
 
     def reindex(self) -> int:
         self.close()
-        self._index = open_index(self.settings, embedder=self._embedder, allow_model_change=True)
+        self._index = open_index(
+            self.settings, embedder=self.embedder, allow_model_change=True, wait=self.wait
+        )
         return self._index.reindex(show_progress=True)
 
     def serve(self, host: str, port: int) -> None:
+        """Serve from a reader: it picks up what writers publish, and writes nothing."""
         import uvicorn
         from samsok.api.app import create_app
 
+        if self._index is not None and not self._index.read_only:
+            self.close()  # e.g. `demo` after its crawl: let other writers in
         app = create_app(self.settings, self.index)
         uvicorn.run(app, host=host, port=port, log_level=self.settings.log_level.lower())
 
 
-def open_index(
-    settings: Settings, *, embedder: Embedder | None = None, allow_model_change: bool = False
-) -> SearchIndex:
-    """Open the index in the data folder with the configured (or a given) embedder."""
-    if embedder is None:
-        from transformers.utils import logging as transformers_logging
+def _last_crawls(path: Path) -> list[dict[str, object]]:
+    """The crawl log's latest runs, read without writing (no crawl.db yet: no crawls)."""
+    if not path.is_file():
+        return []
+    # "immutable" when SQLite cannot make the WAL's -shm file in a read-only folder.
+    for mode in ("ro", "immutable"):
+        state = CrawlState(path, read_only=mode)
+        try:
+            return state.last_crawls()
+        except sqlite3.OperationalError as exc:
+            error = exc
+        finally:
+            state.close()
+    log.warning("cannot read %s: %s", path, error)
+    return []
 
-        # Its per-load "Loading weights" bar is noise on every CLI command.
-        transformers_logging.disable_progress_bar()
-        embedder = Embedder(settings.embed_config())
+
+def _load_model(config: EmbedConfig) -> Embedder:
+    from transformers.utils import logging as transformers_logging
+
+    # Its per-load "Loading weights" bar is noise on every CLI command.
+    transformers_logging.disable_progress_bar()
+    return Embedder(config)
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The configured embedder; its model is loaded on first use only."""
+    return LazyEmbedder(settings.embed_config(), _load_model)  # type: ignore[return-value]
+
+
+def open_index(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    allow_model_change: bool = False,
+    read_only: bool = False,
+    wait: bool = True,
+) -> SearchIndex:
+    """Open the index in the data folder with the configured (or a given) embedder: a reader,
+    or the writer (taking the writer lock; `wait=False` fails at once if it is held)."""
+    if embedder is None:
+        embedder = make_embedder(settings)
     chunker = partial(
         chunk_document, config=settings.chunk_config(), count_tokens=embedder.count_tokens
     )
@@ -252,6 +322,8 @@ def open_index(
         chunker,
         settings.index_config(),
         allow_model_change=allow_model_change,
+        read_only=read_only,
+        wait=wait,
     )
 
 

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
 
     # Storage
     data_dir: Path = Field(
-        Path("data"), description="Folder for store.db, faiss.index, crawl.db, models/"
+        Path("data"), description="Folder for store.db, faiss-<gen>.index, crawl.db, models/"
     )
     # Embedding model
     model: str = Field(

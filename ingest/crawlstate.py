@@ -28,17 +28,22 @@ __all__ = ["CrawlState", "FrontierItem", "LogEntry", "PageState", "Run", "utc_no
 
 
 class CrawlState:
-    def __init__(self, db_path: Path | str) -> None:
+    def __init__(self, db_path: Path | str, *, read_only: str = "") -> None:
         self.path = Path(db_path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE below.
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self._depth = 0
+        if read_only:  # "ro", or "immutable" in a read-only folder: reports that write nothing
+            mode = "ro&immutable=1" if read_only == "immutable" else "ro"
+            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode={mode}", uri=True)
+        else:  # autocommit: transactions are opened explicitly with BEGIN IMMEDIATE below
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
+        if read_only:
+            return
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL is crash-safe in WAL mode for a killed process; only an OS crash may lose the
         # last commits, and even then the database stays consistent.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._depth = 0
         migrate(self._db)
 
     def close(self) -> None:
@@ -264,33 +269,6 @@ class CrawlState:
             " AND (last_seen_run IS NULL OR last_seen_run != ?)", (*names, run_id),
         ).fetchall()
         return [self._page(row) for row in rows]
-
-    def signatures(self, source: str | None = None) -> list[tuple[str, str, bytes]]:
-        """(url, doc_id, MinHash signature) of live documents, for near-duplicate checks."""
-        query = ("SELECT url, doc_id, signature FROM pages WHERE status = 'live'"
-                 " AND signature IS NOT NULL")
-        params: tuple[Any, ...] = ()
-        if source:
-            query += " AND source = ?"
-            params = (source,)
-        return [(r[0], r[1], r[2]) for r in self._db.execute(query, params)]
-
-    def near_duplicates(self, threshold: float | None = None,
-                        source: str | None = None) -> list[tuple[str, str, float]]:
-        """Pairs of live documents whose MinHash similarity is at least `threshold`.
-
-        The crawler keeps near-duplicates (each URL is a real source); this shows them.
-        """
-        from samsok.ingest.dedup import NEAR_DUPLICATE, similarity
-
-        limit = NEAR_DUPLICATE if threshold is None else threshold
-        rows = self.signatures(source)
-        pairs = []
-        for i, (url_a, doc_a, sig_a) in enumerate(rows):
-            for url_b, doc_b, sig_b in rows[i + 1:]:
-                if doc_a != doc_b and (score := similarity(sig_a, sig_b)) >= limit:
-                    pairs.append((url_a, url_b, score))
-        return sorted(pairs, key=lambda pair: -pair[2])
 
     @staticmethod
     def _page(row: sqlite3.Row) -> PageState:

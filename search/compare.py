@@ -73,7 +73,8 @@ class CompareResponse(BaseModel):
 def compare(index: SearchIndex, request: SearchRequest) -> CompareResponse:
     """Answer `request` for each region. A `region` in the request is ignored: both are shown."""
     started = time.perf_counter()
-    columns = [_column(index, request, region) for region in (Region.ORKDAL, Region.VAERNES)]
+    with index.reading():  # both columns from one snapshot
+        columns = [_column(index, request, region) for region in (Region.ORKDAL, Region.VAERNES)]
     return CompareResponse(
         query=request.q,
         mode=request.mode,

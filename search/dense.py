@@ -15,7 +15,15 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-__all__ = ["DenseIndex"]
+__all__ = ["DenseIndex", "readable_by_all"]
+
+
+def readable_by_all(path: str | Path) -> None:
+    """mkstemp makes 0600 files; readers may run as another user (the API, staff): give the
+    file the mode a plain `open()` would (0666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 class DenseIndex:
@@ -44,9 +52,6 @@ class DenseIndex:
             return 0
         return int(self._index.remove_ids(np.asarray(ids, dtype=np.int64)))
 
-    def vector(self, chunk_id: int) -> np.ndarray:
-        return np.asarray(self._index.reconstruct(int(chunk_id)), dtype=np.float32)
-
     def search(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
@@ -74,14 +79,16 @@ class DenseIndex:
         os.close(fd)
         try:
             faiss.write_index(self._index, tmp)
+            readable_by_all(tmp)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
     @classmethod
-    def load(cls, path: Path, dim: int) -> DenseIndex:
+    def load(cls, path: Path, dim: int | None = None) -> DenseIndex:
+        """Read a FAISS file; `dim` None accepts the file's own dimension."""
         index = faiss.read_index(str(path))
-        if index.d != dim:
+        if dim is not None and index.d != dim:
             raise ValueError(f"{path}: dimension {index.d}, expected {dim}")
         return cls(dim, index)

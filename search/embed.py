@@ -15,8 +15,9 @@ import copy
 import hashlib
 import json
 import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -30,7 +31,7 @@ from samsok.search.model_convert import (
     read_provenance,
 )
 
-__all__ = ["DEFAULT_MODEL", "EmbedConfig", "Embedder"]
+__all__ = ["DEFAULT_MODEL", "EmbedConfig", "Embedder", "LazyEmbedder"]
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +179,53 @@ class Embedder:
             normalize_embeddings=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class LazyEmbedder:
+    """An `Embedder` that loads its model on first use (thread-safe, once).
+
+    Commands that never embed — `status`, `stats`, lexical search, document pages — never pay
+    the model load (seconds to tens of seconds on a small machine)."""
+
+    def __init__(
+        self, config: EmbedConfig, factory: Callable[[EmbedConfig], Embedder] = Embedder
+    ) -> None:
+        self.config = config
+        self._factory = factory
+        self._model: Embedder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def _get(self) -> Embedder:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._factory(self.config)
+        return self._model
+
+    @property
+    def model_id(self) -> str:
+        return self._get().model_id
+
+    @property
+    def dim(self) -> int:
+        return self._get().dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self._get().max_tokens
+
+    def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        return self._get().embed_documents(texts, show_progress=show_progress)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._get().embed_queries(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return self._get().count_tokens(text)
 
 
 def _pick(override: str | None, prompts: dict[str, str], *names: str) -> str:

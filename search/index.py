@@ -3,21 +3,33 @@
 It keeps three things in step — the SQLite store (truth), the FAISS file (dense vectors) and
 the FTS5 table (lexical terms) — and answers queries over them.
 
-Writes: `upsert()` / `remove()` change the store in one transaction each and update FAISS in
-memory; `commit()` writes FAISS atomically together with `manifest.json`. A crash between the
-two is harmless: on open, a FAISS file whose manifest generation differs from the store's is
-rebuilt from the vectors kept in SQLite.
+Two modes (docs/architecture.md, "Concurrency"):
+
+- Writer (`read_only=False`): holds the data folder's writer lock (`search.lock`) from open to
+  close. `upsert()` / `remove()` change the store in one transaction each and update FAISS in
+  memory; `commit()` writes `faiss-<G>.index` and then commits the store transaction that
+  publishes generation G, so the file for a generation exists before anyone can see it. A
+  missing or stale file is rebuilt from the vectors kept in SQLite on open.
+- Reader (`read_only=True`): writes nothing, ever. It serves from a *view*: one pinned SQLite
+  snapshot plus the FAISS index of that same generation (the file, or built in memory from the
+  snapshot when the writer is mid-batch or was killed). At most every `refresh_seconds` one
+  request thread checks the store's generation and, when it moved, builds the next view while
+  the others go on with the current one; the swap is one assignment.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import os
+import re
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -27,11 +39,18 @@ import numpy as np
 from samsok.ingest.dedup import signature, similarity
 from samsok.ingest.models import LOCAL_SCHEME, Chunk, Document, Region, doc_id_for_url
 from samsok.search.changes import record_removal, record_upsert
-from samsok.search.dense import DenseIndex
+from samsok.search.dense import DenseIndex, readable_by_all
 from samsok.search.embed import Embedder
-from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError
+from samsok.search.errors import (
+    DocumentNotFound,
+    IndexMismatchError,
+    QueryError,
+    ReadOnlyIndex,
+    StoreMissing,
+)
 from samsok.search.fusion import rrf, weighted_minmax, weighted_zscore
 from samsok.search.lexical import LexicalIndex
+from samsok.search.lock import WriterLock
 from samsok.search.models import (
     DocumentView,
     Hit,
@@ -48,7 +67,8 @@ __all__ = ["FUSIONS", "IndexConfig", "RankedChunk", "SearchIndex", "UpsertOutcom
 
 log = logging.getLogger(__name__)
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
+_FAISS_FILE = re.compile(r"^faiss-(\d+)\.index$")
 Chunker = Callable[[Document], list[Chunk]]
 
 
@@ -94,6 +114,8 @@ class IndexConfig:
     near_duplicate_min_words: int = 50
     snippet_chars: int = 300
     commit_every: int = 50  # documents between FAISS writes during long ingests
+    # How often a reader (the server) asks the store whether a writer published something.
+    refresh_seconds: float = 0.5
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -121,6 +143,33 @@ class _Ranked:
     score: float
 
 
+@dataclass
+class _View:
+    """A consistent pair: one store snapshot and the dense vectors of that same generation."""
+
+    owner: SearchIndex
+    generation: int
+    store: Store
+    dense: DenseIndex
+    lexical: LexicalIndex
+    model_id: str | None  # the model whose vectors `dense` holds (None: nothing indexed yet)
+
+
+# The view a read call (and the calls it makes) is pinned to; see `SearchIndex.reading()`.
+_PINNED: contextvars.ContextVar[_View | None] = contextvars.ContextVar("samsok_view", default=None)
+
+
+@dataclass
+class ReloadStats:
+    """How often a reader picked up a new generation, and what that cost."""
+
+    reloads: int = 0
+    seconds_total: float = 0.0
+    seconds_max: float = 0.0
+    built_in_memory: int = 0  # reloads that found no matching FAISS file
+    history: list[float] = field(default_factory=list)
+
+
 class SearchIndex:
     def __init__(
         self,
@@ -131,27 +180,99 @@ class SearchIndex:
         lexical: LexicalIndex | None = None,
         *,
         allow_model_change: bool = False,
+        read_only: bool = False,
+        wait: bool = True,
     ) -> None:
         self.data_dir = data_dir
         self.embedder = embedder
         self.chunker = chunker
         self.config = config or IndexConfig()
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(data_dir / "store.db")
-        self.lexical = lexical or LexicalIndex()
-        self.lexical.load(self.store)
-        self._faiss_path = data_dir / "faiss.index"
+        self.read_only = read_only
+        self._store_path = data_dir / "store.db"
         self._manifest_path = data_dir / "manifest.json"
         self._pending = 0
         self._allow_model_change = allow_model_change
-        self._dense, self._generation = self._open_dense()
+        self.reload_stats = ReloadStats()
+        self._reload_lock = threading.Lock()
+        self._next_check = 0.0
+        self._probe: Store | None = None
+        self._writer_lock: WriterLock | None = None
+        self._lexical_config = (lexical or LexicalIndex()).config
+        if read_only:
+            self._view = self._open_view()
+            self._next_check = time.monotonic() + self.config.refresh_seconds
+            return
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._writer_lock = WriterLock(data_dir)
+        self._writer_lock.acquire(wait=wait)
+        try:
+            store = Store(self._store_path)
+            lexical = lexical or LexicalIndex()
+            lexical.load(store)
+            self._view = _View(self, store.generation, store, DenseIndex(1), lexical, None)
+            self._remove_unpublished_files(store.generation)
+            self._view.dense = self._open_dense()
+            self._view.model_id = embedder.model_id
+        except BaseException:
+            self._writer_lock.release()
+            raise
+
+    # -- the current view -------------------------------------------------------------------
+
+    def _current(self) -> _View:
+        pinned = _PINNED.get()
+        return pinned if pinned is not None and pinned.owner is self else self._view
+
+    @property
+    def store(self) -> Store:
+        return self._current().store
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self._current().lexical
+
+    @property
+    def _dense(self) -> DenseIndex:
+        return self._current().dense
+
+    @property
+    def generation(self) -> int:
+        """The store generation this index serves (a reader: of its current view)."""
+        return self._current().generation
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Pin every read inside to one view: one snapshot and its matching vectors.
+
+        A reader first checks (at most every `refresh_seconds`) for a newer generation.
+        Nested uses keep the outer view, so a comparison or a briefing reads one snapshot."""
+        pinned = _PINNED.get()
+        if pinned is not None and pinned.owner is self:
+            yield
+            return
+        self._maybe_refresh()
+        token = _PINNED.set(self._view)
+        try:
+            yield
+        finally:
+            _PINNED.reset(token)
 
     # -- lifecycle ------------------------------------------------------------------------
 
     def close(self) -> None:
-        if self._pending:
-            self.commit()
-        self.store.close()
+        """A writer commits what is pending and releases the lock; a reader writes nothing."""
+        if self.read_only:
+            self._view.store.close()
+            if self._probe is not None:
+                self._probe.close()
+            return
+        try:
+            if self._pending:
+                self.commit()
+        finally:
+            self._view.store.close()
+            if self._writer_lock is not None:
+                self._writer_lock.release()
 
     def __enter__(self) -> SearchIndex:
         return self
@@ -165,13 +286,20 @@ class SearchIndex:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            log.warning("unreadable manifest %s (%s); rebuilding", self._manifest_path, exc)
+            log.warning("unreadable manifest %s (%s); ignoring it", self._manifest_path, exc)
             return None
 
-    def _open_dense(self) -> tuple[DenseIndex, int]:
+    def faiss_file(self, generation: int) -> Path:
+        """The FAISS file of one store generation (written before that generation commits)."""
+        return self.data_dir / f"faiss-{generation}.index"
+
+    def _open_dense(self) -> DenseIndex:
+        """Writer open: the FAISS file of the store's generation, checked id for id against
+        the store, or else rebuilt from the vectors SQLite keeps."""
         manifest = self._manifest()
-        generation = self.store.generation
-        has_chunks = self.store.chunk_count() > 0
+        store = self._view.store
+        generation = store.generation
+        has_chunks = store.chunk_count() > 0
         model_changed = manifest is not None and manifest.get("model") != self.embedder.model_id
         if model_changed and has_chunks and not self._allow_model_change:
             raise IndexMismatchError(
@@ -179,24 +307,36 @@ class SearchIndex:
                 f"but the configured model is {self.embedder.model_id!r}; "
                 "run `samsok reindex` to embed it again with the configured model"
             )
-        if (
-            manifest
-            and not model_changed
-            and manifest.get("generation") == generation
-            and manifest.get("dim") == self.embedder.dim
-            and self._faiss_path.exists()
-        ):
-            try:
-                return DenseIndex.load(self._faiss_path, self.embedder.dim), generation
-            except (RuntimeError, ValueError) as exc:
-                log.warning("unreadable FAISS file (%s); rebuilding from the store", exc)
-        return self._rebuild_dense(), generation
+        path = self.faiss_file(generation)
+        if not model_changed and path.exists():
+            dense = self._load_checked(path, store, self.embedder.dim)
+            if dense is not None:
+                return dense
+        return self._rebuild_dense()
+
+    def _load_checked(self, path: Path, store: Store, dim: int | None) -> DenseIndex | None:
+        """The FAISS file if it holds exactly the store's chunk ids, else None (logged)."""
+        try:
+            dense = DenseIndex.load(path, dim)
+        except (RuntimeError, ValueError, OSError) as exc:
+            log.warning("unreadable FAISS file %s (%s); building from the store", path, exc)
+            return None
+        if not np.array_equal(dense.ids(), store.chunk_ids()):
+            log.warning(
+                "%s holds %d vectors but the store %d chunks; building from the store",
+                path.name,
+                dense.size,
+                store.chunk_count(),
+            )
+            return None
+        return dense
 
     def _rebuild_dense(self) -> DenseIndex:
+        store = self._view.store
         dense = DenseIndex(self.embedder.dim)
-        ids, vectors = self.store.chunk_vectors(self.embedder.model_id)
+        ids, vectors = store.chunk_vectors(self.embedder.model_id)
         dense.add(ids, vectors)
-        missing = self.store.chunk_count_missing_vectors(self.embedder.model_id)
+        missing = store.chunk_count_missing_vectors(self.embedder.model_id)
         if missing:
             log.warning(
                 "%d chunks have no vector for %s: run `samsok reindex`",
@@ -204,46 +344,185 @@ class SearchIndex:
                 self.embedder.model_id,
             )
         log.info("rebuilt dense index from the store: %d vectors", dense.size)
-        self._pending = 1  # write the rebuilt file on the next commit
+        self._pending = max(self._pending, 1)  # write the rebuilt file on the next commit
         return dense
 
     def _refit_lexical(self) -> None:
-        """Refit the decompounder on the grown corpus and rewrite every chunk's terms."""
-        self.lexical.fit(self.store)
-        with self.store.transaction():
-            for chunk_id, text, _ in self.store.all_chunks():
-                self.store.replace_terms(chunk_id, self.lexical.index_terms(text))
+        """Refit the decompounder on the grown corpus and rewrite every chunk's terms, in one
+        transaction (a reader sees the old vocabulary and terms, or the new ones)."""
+        store = self._view.store
+        with store.transaction():
+            self._view.lexical.fit(store)
+            for chunk_id, text, _ in store.all_chunks():
+                store.replace_terms(chunk_id, self._view.lexical.index_terms(text))
+
+    def _require_writer(self) -> None:
+        if self.read_only:
+            raise ReadOnlyIndex(
+                f"the index in {self.data_dir} is open read-only; writes need the writer lock"
+            )
 
     def commit(self) -> None:
-        """Write FAISS and the manifest atomically (new file, then rename)."""
-        if self.lexical.needs_refit(self.store.chunk_count()):
+        """Publish what is written: `faiss-<G>.index` first, then the store transaction that
+        makes generation G visible, then `manifest.json`; files of older generations go."""
+        self._require_writer()
+        view = self._view
+        store = view.store
+        if view.lexical.needs_refit(store.chunk_count()):
             self._refit_lexical()
-        generation = self.store.generation
-        self._dense.save(self._faiss_path)
+        ids = store.chunk_ids()
+        if not np.array_equal(view.dense.ids(), ids):
+            # Only after an item was cut short between its store write and its FAISS update
+            # (e.g. a second Ctrl-C): the store is the truth.
+            log.warning("dense index out of step with the store; rebuilding it from the store")
+            view.dense = self._rebuild_dense()
+        path: Path | None = None
+        generation = -1
+        try:
+            with store.transaction() as generation:
+                path = self.faiss_file(generation)
+                view.dense.save(path)
+        except BaseException:
+            if path is not None:  # never published: no reader can have seen it
+                path.unlink(missing_ok=True)
+            raise
         manifest = {
             "format": MANIFEST_FORMAT,
             "model": self.embedder.model_id,
             "dim": self.embedder.dim,
             "generation": generation,
-            "vectors": self._dense.size,
+            "faiss_file": path.name,
+            "vectors": view.dense.size,
             "faiss_version": faiss.__version__,
             "index_config": asdict(self.config),
-            "lexical": self.lexical.describe(),
+            "lexical": view.lexical.describe(),
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         fd, tmp = tempfile.mkstemp(prefix="manifest.", suffix=".tmp", dir=self.data_dir)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=2, sort_keys=True)
+        readable_by_all(tmp)
         os.replace(tmp, self._manifest_path)
-        self._generation = generation
+        view.generation = generation
         self._pending = 0
+        self._remove_unpublished_files(generation)
+
+    def _remove_unpublished_files(self, keep: int) -> None:
+        """Writer only (it holds the lock): drop FAISS files of other generations and temp
+        files of killed writers. A reader that still serves an old generation has its
+        vectors in memory; one that had not loaded it yet builds them from its snapshot."""
+        for entry in self.data_dir.iterdir():
+            name = entry.name
+            match = _FAISS_FILE.match(name)
+            stale = (match is not None and int(match.group(1)) != keep) or name == "faiss.index"
+            temp = name.endswith(".tmp") and name.startswith(("faiss", "manifest."))
+            if stale or temp:
+                entry.unlink(missing_ok=True)
 
     def refresh(self) -> None:
-        """Pick up writes made by another process (e.g. the crawler service)."""
-        generation = self.store.generation
-        if generation != self._generation and not self._pending:
-            self.lexical.load(self.store)
-            self._dense, self._generation = self._open_dense()
+        """A reader: pick up what a writer published now, without waiting for the interval."""
+        if self.read_only:
+            self._next_check = 0.0
+            self._maybe_refresh()
+
+    # -- reader views -----------------------------------------------------------------------
+
+    def _maybe_refresh(self) -> None:
+        if not self.read_only:
+            return  # the writer is the one changing the store
+        now = time.monotonic()
+        if now < self._next_check:
+            return
+        # One thread checks and reloads; the others go on with the view they have.
+        if not self._reload_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_check = now + self.config.refresh_seconds
+            generation = self._probe_generation()
+            if generation is None or generation == self._view.generation:
+                return
+            started = time.perf_counter()
+            view = self._open_view()
+            self._view = view  # the swap: every request from now on reads the new pair
+            took = time.perf_counter() - started
+            stats = self.reload_stats
+            stats.reloads += 1
+            stats.seconds_total += took
+            stats.seconds_max = max(stats.seconds_max, took)
+            stats.history = [*stats.history[-999:], took]
+            log.info(
+                "serving generation %d (%d vectors) after a %.0f ms reload",
+                view.generation,
+                view.dense.size,
+                took * 1000,
+            )
+        except Exception:
+            # A reload that fails leaves the current, consistent view in place.
+            log.exception("could not load the new index generation; serving the previous one")
+        finally:
+            self._reload_lock.release()
+
+    def _probe_generation(self) -> int | None:
+        try:
+            if self._probe is None:
+                self._probe = Store(self._store_path, read_only=True)
+            return self._probe.generation
+        except StoreMissing:
+            return None
+
+    def _open_view(self) -> _View:
+        try:
+            store = Store(self._store_path, read_only=True)
+        except StoreMissing as exc:
+            log.warning("%s; serving an empty index until a writer creates one", exc)
+            empty = Store(Path(":memory:"))
+            return _View(self, 0, empty, DenseIndex(1), LexicalIndex(self._lexical_config), None)
+        try:
+            generation = store.begin_snapshot()
+            lexical = LexicalIndex(self._lexical_config)
+            lexical.load(store)
+            manifest = self._manifest() or {}
+            model = manifest.get("model")
+            model_id = str(model) if model else next(iter(store.model_ids()), None)
+            dense = self._reader_dense(store, generation, model_id, manifest)
+        except BaseException:
+            store.close()
+            raise
+        return _View(self, generation, store, dense, lexical, model_id)
+
+    def _reader_dense(
+        self, store: Store, generation: int, model_id: str | None, manifest: dict[str, object]
+    ) -> DenseIndex:
+        path = self.faiss_file(generation)
+        dim = manifest.get("dim")
+        if path.exists():
+            dense = self._load_checked(path, store, dim if isinstance(dim, int) else None)
+            if dense is not None:
+                return dense
+        else:
+            log.info(
+                "no FAISS file for generation %d (a writer is between commits, or was "
+                "stopped); using the vectors of the same store snapshot",
+                generation,
+            )
+        self.reload_stats.built_in_memory += 1
+        ids, vectors = store.chunk_vectors(model_id) if model_id else (np.zeros(0), None)
+        if vectors is None or len(ids) == 0:
+            return DenseIndex(dim if isinstance(dim, int) else 1)
+        dense = DenseIndex(int(vectors.shape[1]))
+        dense.add(ids, vectors)
+        return dense
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """Embed a query, after checking the model is the one the served vectors came from."""
+        view = self._current()
+        if view.model_id is not None and view.model_id != self.embedder.model_id:
+            raise IndexMismatchError(
+                f"the index in {self.data_dir} was built with model {view.model_id!r}, "
+                f"but the configured model is {self.embedder.model_id!r}; "
+                "run `samsok reindex` to embed it again with the configured model"
+            )
+        return self.embedder.embed_queries([query])[0]
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -254,6 +533,7 @@ class SearchIndex:
         self, docs: Sequence[Document], *, show_progress: bool = False
     ) -> list[UpsertOutcome]:
         """Index documents: chunk, embed what the cache lacks (batched), store, update FAISS."""
+        self._require_writer()
         plans: list[tuple[Document, list[Chunk] | None, bytes | None]] = []
         to_embed: list[Chunk] = []
         for doc in docs:
@@ -336,6 +616,7 @@ class SearchIndex:
 
     def remove(self, doc_id: str, *, reason: str = "") -> bool:
         """Remove a document from every index; a duplicate of it takes its place."""
+        self._require_writer()
         row = self.store.document(doc_id)
         if row is None:
             return False
@@ -364,6 +645,7 @@ class SearchIndex:
 
     def reindex(self, *, show_progress: bool = False) -> int:
         """Embed every chunk with the configured model and rebuild FAISS and FTS terms."""
+        self._require_writer()
         self._refit_lexical()
         rows = self.store.all_chunks()
         by_hash = {text_hash: text for _, text, text_hash in rows}
@@ -376,15 +658,19 @@ class SearchIndex:
             self.store.put_vectors(
                 self.embedder.model_id, dict(zip(missing, embedded, strict=True))
             )
-        self._dense = self._rebuild_dense()
+        self._view.dense = self._rebuild_dense()
+        self._view.model_id = self.embedder.model_id
         self.commit()
         return len(missing)
 
     # -- reads ----------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> SearchResponse:
+        with self.reading():
+            return self._search(request)
+
+    def _search(self, request: SearchRequest) -> SearchResponse:
         started = time.perf_counter()
-        self.refresh()
         filters = Filters(request.region, request.doc_type, request.date_from, request.date_to)
         need = request.offset + request.limit
         ranked = self._rank(request.q, request.mode, filters, need)
@@ -404,7 +690,10 @@ class SearchIndex:
         """The chunk ranking `search` groups into documents: chunks best first, filtered and
         fused exactly as there, `request.offset` … `offset + limit` of them (several may come
         from one document). For evaluation at chunk level and for debugging a ranking."""
-        self.refresh()
+        with self.reading():
+            return self._ranked_chunks(request)
+
+    def _ranked_chunks(self, request: SearchRequest) -> list[RankedChunk]:
         filters = Filters(request.region, request.doc_type, request.date_from, request.date_to)
         need = request.offset + request.limit
         allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
@@ -421,7 +710,7 @@ class SearchIndex:
         allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
         available = len(allowed) if allowed is not None else self._dense.size
         k = max(self.config.candidates, need * 4)
-        qvec = self.embedder.embed_queries([query])[0] if mode != SearchMode.LEXICAL else None
+        qvec = self._query_vector(query) if mode != SearchMode.LEXICAL else None
         while True:
             grouped = self._group(self._fused_run(query, mode, filters, allowed, k, qvec))
             if len(grouped) >= need or k >= available or mode == SearchMode.LEXICAL:
@@ -442,7 +731,7 @@ class SearchIndex:
         weights: list[float] = []
         if mode in (SearchMode.HYBRID, SearchMode.DENSE):
             if qvec is None:
-                qvec = self.embedder.embed_queries([query])[0]
+                qvec = self._query_vector(query)
             runs.append(self._dense.search(qvec, k, allowed))
             weights.append(self.config.dense_weight)
         if mode in (SearchMode.HYBRID, SearchMode.LEXICAL):
@@ -512,6 +801,10 @@ class SearchIndex:
         return hits
 
     def document(self, doc_id: str) -> DocumentView:
+        with self.reading():
+            return self._document(doc_id)
+
+    def _document(self, doc_id: str) -> DocumentView:
         row = self.store.document(doc_id)
         if row is None:
             raise DocumentNotFound(doc_id)
@@ -530,9 +823,15 @@ class SearchIndex:
     def similar(
         self, doc_id: str, *, region: Region | None = None, limit: int = 10
     ) -> SearchResponse:
-        """More like this: documents nearest to the mean of this document's chunk vectors."""
+        """More like this: documents nearest to the mean of this document's chunk vectors.
+
+        The vectors come from the store snapshot (not FAISS), so a document the reader can see
+        always has them."""
+        with self.reading():
+            return self._similar(doc_id, region=region, limit=limit)
+
+    def _similar(self, doc_id: str, *, region: Region | None, limit: int) -> SearchResponse:
         started = time.perf_counter()
-        self.refresh()
         row = self.store.document(doc_id)
         if row is None:
             raise DocumentNotFound(doc_id)
@@ -540,15 +839,23 @@ class SearchIndex:
         own = [c.id for c in self.store.chunks_of(primary)]
         if not own:
             raise DocumentNotFound(doc_id)
-        centroid = np.mean([self._dense.vector(cid) for cid in own], axis=0)
-        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-        filters = Filters(region=region)
-        allowed = self.store.filtered_chunk_ids(filters)
-        allowed = np.setdiff1d(allowed, np.asarray(own, dtype=np.int64))
-        k = max(self.config.candidates, (limit + 1) * 8)
-        grouped = [
-            r for r in self._group(self._dense.search(centroid, k, allowed)) if r.doc_id != primary
-        ]
+        model_id = self._current().model_id
+        vectors = self.store.vectors_of_chunks(model_id, own) if model_id else None
+        grouped: list[_Ranked] = []
+        if vectors is not None and len(vectors) and vectors.shape[1] == self._dense.dim:
+            centroid = vectors.mean(axis=0)
+            centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+            filters = Filters(region=region)
+            allowed = self.store.filtered_chunk_ids(filters)
+            allowed = np.setdiff1d(allowed, np.asarray(own, dtype=np.int64))
+            k = max(self.config.candidates, (limit + 1) * 8)
+            grouped = [
+                r
+                for r in self._group(self._dense.search(centroid, k, allowed))
+                if r.doc_id != primary
+            ]
+        else:
+            log.warning("%s has no stored vectors for %s: run `samsok reindex`", doc_id, model_id)
         page = grouped[:limit]
         title_query = row.title
         return SearchResponse(
@@ -562,8 +869,26 @@ class SearchIndex:
         )
 
     def stats(self) -> IndexStats:
-        counts = self.store.counts()
-        return IndexStats(model=self.embedder.model_id, dim=self.embedder.dim, **counts)  # type: ignore[arg-type]
+        with self.reading():
+            view = self._current()
+            counts = view.store.counts()
+            if view.model_id is None and not self.read_only:
+                model, dim = self.embedder.model_id, self.embedder.dim
+            else:  # a reader reports what it serves, without loading the model
+                model, dim = view.model_id or "", view.dense.dim if view.model_id else 0
+        return IndexStats(model=model, dim=dim, **counts)  # type: ignore[arg-type]
+
+    def serving(self) -> dict[str, object]:
+        """What a reader serves and how its reloads went (for /health and the soak test)."""
+        stats = self.reload_stats
+        return {
+            "generation": self._view.generation,
+            "vectors": self._view.dense.size,
+            "reloads": stats.reloads,
+            "reload_ms_max": round(stats.seconds_max * 1000, 1),
+            "reload_ms_mean": round(stats.seconds_total * 1000 / max(stats.reloads, 1), 1),
+            "reloads_built_in_memory": stats.built_in_memory,
+        }
 
 
 def page_url(url: str, page: int | None, content_type: str) -> str:

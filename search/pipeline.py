@@ -23,7 +23,7 @@ from samsok.search.changes import begin_baseline, finish_baselines
 from samsok.search.index import SearchIndex, UpsertOutcome
 from samsok.search.originals import keep_original
 
-__all__ = ["DEFAULT_ORIGINALS_MAX_BYTES", "IndexingSummary", "apply_events"]
+__all__ = ["DEFAULT_ORIGINALS_MAX_BYTES", "EventApplier", "IndexingSummary", "apply_events"]
 
 DEFAULT_ORIGINALS_MAX_BYTES = 2 * 1024**3  # all kept local originals together
 
@@ -39,6 +39,7 @@ class IndexingSummary:
     skipped: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     originals: Counter[str] = field(default_factory=Counter)  # kept / not_kept (over the cap)
+    interrupted: bool = False  # stopped early on request (a signal)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -54,52 +55,87 @@ class IndexingSummary:
         }
 
 
+class EventApplier:
+    """Applies events to the writer one at a time and counts them in `summary`.
+
+    A source's first crawl opens a change-log baseline (`search.changes`); a local file's bytes
+    (`DocumentFetched.original`) are kept as the document's original, within
+    `originals_max_bytes` for all kept originals together. Use as a context manager: baselines
+    a crash left open are closed on entry, this run's on exit.
+    """
+
+    def __init__(
+        self, index: SearchIndex, *, originals_max_bytes: int = DEFAULT_ORIGINALS_MAX_BYTES
+    ) -> None:
+        self.index = index
+        self.originals_max_bytes = originals_max_bytes
+        self.summary = IndexingSummary()
+        self._checked: set[str] = set()
+
+    def __enter__(self) -> EventApplier:
+        finish_baselines(self.index.store)  # one a crash left open
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        finish_baselines(self.index.store)
+
+    def apply(self, event: CrawlEvent) -> None:
+        index, summary = self.index, self.summary
+        if isinstance(event, DocumentFetched):
+            source = event.document.source
+            if event.original is None and source not in self._checked:
+                self._checked.add(source)
+                begin_baseline(index.store, source)
+            summary.outcomes[index.upsert(event.document)] += 1
+            if event.original is not None:
+                kept = keep_original(
+                    index.store,
+                    index.data_dir,
+                    event.document.doc_id,
+                    data=event.original.data,
+                    name=event.original.name,
+                    content_type=event.original.content_type,
+                    max_bytes=self.originals_max_bytes,
+                )
+                summary.originals["kept" if kept.kept else "not_kept"] += 1
+        elif isinstance(event, DocumentRemoved):
+            summary.removed += int(index.remove(event.doc_id, reason=event.reason))
+        elif isinstance(event, DocumentUnchanged):
+            summary.outcomes[UpsertOutcome.UNCHANGED] += 1
+        elif isinstance(event, ItemSkipped):
+            summary.skipped[str(event.reason)] += 1
+        elif isinstance(event, ItemFailed):
+            summary.failed[str(event.reason)] += 1
+
+
 def apply_events(
     index: SearchIndex,
     events: Iterable[CrawlEvent],
     *,
     on_event: Callable[[CrawlEvent], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
     originals_max_bytes: int = DEFAULT_ORIGINALS_MAX_BYTES,
 ) -> IndexingSummary:
     """Apply crawl events to the index one by one, then commit.
 
-    A local file's bytes (`DocumentFetched.original`) are kept as the document's original,
-    within `originals_max_bytes` for all kept originals together.
-    """
-    summary = IndexingSummary()
-    finish_baselines(index.store)  # one a crash left open
-    checked: set[str] = set()
+    `should_stop` is asked after each event: when it says so, the run ends there (the crawl
+    generator is closed, so an unfinished crawl resumes next time and removes nothing)."""
+    applier = EventApplier(index, originals_max_bytes=originals_max_bytes)
     try:
-        for event in events:
-            if isinstance(event, DocumentFetched):
-                source = event.document.source
-                if event.original is None and source not in checked:
-                    checked.add(source)
-                    begin_baseline(index.store, source)
-                outcome = index.upsert(event.document)
-                summary.outcomes[outcome] += 1
-                if event.original is not None:
-                    kept = keep_original(
-                        index.store,
-                        index.data_dir,
-                        event.document.doc_id,
-                        data=event.original.data,
-                        name=event.original.name,
-                        content_type=event.original.content_type,
-                        max_bytes=originals_max_bytes,
-                    )
-                    summary.originals["kept" if kept.kept else "not_kept"] += 1
-            elif isinstance(event, DocumentRemoved):
-                summary.removed += int(index.remove(event.doc_id, reason=event.reason))
-            elif isinstance(event, DocumentUnchanged):
-                summary.outcomes[UpsertOutcome.UNCHANGED] += 1
-            elif isinstance(event, ItemSkipped):
-                summary.skipped[str(event.reason)] += 1
-            elif isinstance(event, ItemFailed):
-                summary.failed[str(event.reason)] += 1
-            if on_event is not None:
-                on_event(event)
+        with applier:
+            for event in events:
+                if should_stop is not None and should_stop():
+                    applier.summary.interrupted = True
+                    break
+                applier.apply(event)
+                if on_event is not None:
+                    on_event(event)
+                if should_stop is not None and should_stop():
+                    applier.summary.interrupted = True
+                    break
     finally:
-        finish_baselines(index.store)
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
         index.commit()
-    return summary
+    return applier.summary

@@ -15,6 +15,7 @@ Tables
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,11 +26,13 @@ from pathlib import Path
 import numpy as np
 from samsok.ingest.models import Chunk, Document
 from samsok.search.changes import CHANGES_SCHEMA
-from samsok.search.errors import IndexMismatchError
+from samsok.search.errors import IndexMismatchError, ReadOnlyIndex, StoreMissing
 from samsok.search.originals import ORIGINALS_SCHEMA
 from samsok.search.records import ChunkRow, DocumentRow, Filters, now_iso, row_to_document
 
 __all__ = ["ChunkRow", "DocumentRow", "Filters", "Store"]
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -78,29 +81,69 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 class Store:
-    """Thread-safe access to `store.db`. Writes happen inside `transaction()`."""
+    """Thread-safe access to `store.db`. Writes happen inside `transaction()`.
 
-    def __init__(self, path: Path) -> None:
+    `read_only=True` opens the file read-only (SQLite `mode=ro`, `query_only`): nothing is ever
+    written, not even the schema. A reader pins one snapshot with `begin_snapshot()`; every
+    query then sees the store as it was at that moment, whatever a writer commits meanwhile.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
+        self.read_only = read_only
+        self.immutable = False
         self._lock = threading.RLock()
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute("PRAGMA busy_timeout=10000")
-        self._conn.executescript(SCHEMA)
-        # Tables owned by sibling modules (the change log, local originals); additive, so
-        # older stores gain them without a layout change.
-        self._conn.executescript(CHANGES_SCHEMA + ORIGINALS_SCHEMA)
+        if read_only:
+            self._conn = self._connect_read_only(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA busy_timeout=10000")
+            self._conn.executescript(SCHEMA)
+            # Tables owned by sibling modules (the change log, local originals); additive,
+            # so older stores gain them without a layout change.
+            self._conn.executescript(CHANGES_SCHEMA + ORIGINALS_SCHEMA)
         self._check_schema_version()
+
+    def _connect_read_only(self, path: Path) -> sqlite3.Connection:
+        if not path.is_file():
+            raise StoreMissing(f"no index in {path.parent} yet (no {path.name})")
+        uri = path.resolve().as_uri()
+        try:
+            conn = self._open_uri(f"{uri}?mode=ro")
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            # A WAL database needs its -shm file, which SQLite cannot create in a folder the
+            # reader may not write to. With no writer able to write there either, the file is
+            # effectively immutable: open it so (no locking, no -shm).
+            if path.with_name(path.name + "-wal").exists():
+                log.warning("%s has an unmerged write-ahead log that cannot be read from a "
+                            "read-only folder; recent writes may be missing", path)
+            log.info("opening %s as immutable (%s)", path, exc)
+            self.immutable = True
+            return self._open_uri(f"{uri}?mode=ro&immutable=1")
+
+    @staticmethod
+    def _open_uri(uri: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        return conn
 
     def _check_schema_version(self) -> None:
         """Refuse a store written in another layout instead of failing later on a column."""
-        found = self.get_meta("schema_version")
-        if found is None:
+        try:
+            found = self.get_meta("schema_version")
+        except sqlite3.OperationalError as exc:  # read-only: no `meta` table at all
+            raise IndexMismatchError(f"{self.path} is not a Samsøk store: {exc}") from exc
+        if found is None and not self.read_only:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(found) != SCHEMA_VERSION:
+        elif found is not None and int(found) != SCHEMA_VERSION:
             raise IndexMismatchError(
                 f"{self.path} has store layout {found}, this version uses {SCHEMA_VERSION}: "
                 "move the data folder aside and crawl again"
@@ -110,16 +153,31 @@ class Store:
         with self._lock:
             self._conn.close()
 
+    def begin_snapshot(self) -> int:
+        """Pin this (read-only) connection to the store as it is now; returns its generation.
+
+        The read transaction stays open until `close()`: every later query sees this snapshot
+        (SQLite WAL keeps it for us while a writer goes on)."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            return self.generation
+
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One atomic write; bumps the generation so derived indexes know they are stale."""
+    def transaction(self) -> Iterator[int]:
+        """One atomic write; bumps the generation so derived indexes know they are stale.
+
+        Yields the generation this transaction will publish when it commits."""
+        if self.read_only:
+            raise ReadOnlyIndex(f"{self.path} is open read-only")
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield
+                published = self.generation + 1
+                yield published
                 self._conn.execute(
-                    "INSERT INTO meta(key, value) VALUES('generation', '1') "
-                    "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                    "INSERT INTO meta(key, value) VALUES('generation', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (str(published),),
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
@@ -138,6 +196,8 @@ class Store:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
+        if self.read_only:
+            raise ReadOnlyIndex(f"{self.path} is open read-only")
         with self._lock:
             self._conn.execute(
                 "INSERT INTO meta(key, value) VALUES(?, ?) "
@@ -431,6 +491,35 @@ class Store:
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
         return ids, vectors
+
+    def chunk_ids(self) -> np.ndarray:
+        """Every chunk id, ascending (the ids FAISS must hold)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT id FROM chunks ORDER BY id").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def vectors_of_chunks(self, model_id: str, chunk_ids: Sequence[int]) -> np.ndarray:
+        """The stored vectors of these chunks (those that have one for this model)."""
+        if not chunk_ids:
+            return np.zeros((0, 0), dtype=np.float32)
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT e.vector FROM chunks c JOIN embeddings e "
+                f"ON e.text_hash = c.text_hash AND e.model_id = ? WHERE c.id IN ({marks})",
+                [model_id, *chunk_ids],
+            ).fetchall()
+        if not rows:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
+
+    def model_ids(self) -> list[str]:
+        """Models that have vectors in the embedding cache, most vectors first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT model_id FROM embeddings GROUP BY model_id ORDER BY COUNT(*) DESC"
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def chunk_count_missing_vectors(self, model_id: str) -> int:
         with self._lock:

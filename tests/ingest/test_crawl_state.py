@@ -84,20 +84,6 @@ def test_near_duplicate_signatures() -> None:
         similarity(a, b"junk")
 
 
-def test_near_duplicates_are_exposed(tmp_path: Path) -> None:
-    text = "Felles legevakt for Tydal, Selbu, Stjørdal og Meråker åpner i september i år."
-    with CrawlState(tmp_path / "crawl.db") as state:
-        run = state.open_run("s")
-        with state.transaction():
-            for url, doc, body in (("https://a.no/1", "d1", text),
-                                   ("https://b.no/2", "d2", text + " Les mer."),
-                                   ("https://c.no/3", "d3", "Noe helt annet om veier.")):
-                state.save_page(url, "s", run.id, doc_id=doc, content_hash=doc,
-                                signature=signature(body))
-        pairs = state.near_duplicates(threshold=0.5)
-        assert [(a, b) for a, b, _ in pairs] == [("https://a.no/1", "https://b.no/2")]
-
-
 def test_an_old_crawl_db_is_brought_up_to_date(tmp_path: Path) -> None:
     path = tmp_path / "crawl.db"
     with sqlite3.connect(path) as db:  # the pages table as schema version 1 had it

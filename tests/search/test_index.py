@@ -216,7 +216,8 @@ def test_corrupt_faiss_file_is_rebuilt(tmp_path: Path, fake_embedder: HashingEmb
     data = tmp_path / "data"
     with SearchIndex(data, fake_embedder, page_chunker) as idx:
         fill(idx)
-    (data / "faiss.index").write_bytes(b"not a faiss index")
+    manifest = json.loads((data / "manifest.json").read_text())
+    (data / str(manifest["faiss_file"])).write_bytes(b"not a faiss index")
     with SearchIndex(data, fake_embedder, page_chunker) as idx:
         assert idx._dense.size == idx.stats().chunks
 
