@@ -6,6 +6,7 @@ The only module that knows how ingest, search and the HTTP app fit together.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
@@ -14,7 +15,6 @@ from pathlib import Path
 import httpx
 from samsok.api.settings import Settings
 from samsok.api.signals import Stop
-from samsok.ingest.chunk import chunk_document
 from samsok.ingest.crawl import Crawler, CrawlEvent, CrawlSummary
 from samsok.ingest.crawlstate import CrawlState
 from samsok.ingest.errors import ExtractionError, SourceConfigError
@@ -22,6 +22,13 @@ from samsok.ingest.fetch import RewritingTransport
 from samsok.ingest.local import read_paths
 from samsok.ingest.models import DocType, Region
 from samsok.ingest.sources import Source, load_sources
+from samsok.search.distributed import (
+    EmbedderLike,
+    RayEmbedPool,
+    apply_events_distributed,
+    document_chunker,
+    replay_journal,
+)
 from samsok.search.embed import EmbedConfig, Embedder, LazyEmbedder
 from samsok.search.index import SearchIndex
 from samsok.search.pipeline import IndexingSummary, apply_events
@@ -76,9 +83,12 @@ class Services:
         embedder: Embedder | None = None,
         wait: bool = True,
         stop: Stop | None = None,
+        worker_embedder: Callable[[], EmbedderLike] | None = None,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
+        # How Ray workers make their embedder (default: load the configured model).
+        self._worker_embedder = worker_embedder or partial(_load_model, settings.embed_config())
         self.wait = wait
         self.stop = stop or Stop()
         self._index: SearchIndex | None = None
@@ -103,6 +113,7 @@ class Services:
             self.close()
         if self._index is None:
             self._index = open_index(self.settings, embedder=self.embedder, wait=self.wait)
+            replay_journal(self._index)
         return self._index
 
     def close(self) -> None:
@@ -171,12 +182,7 @@ class Services:
                 bar.update(1)
 
             with self.stop.cooperative():
-                indexing = apply_events(
-                    index,
-                    crawler.crawl(sources),
-                    on_event=tick,
-                    should_stop=lambda: self.stop.requested,
-                )
+                indexing = self._apply(index, crawler.crawl(sources), on_event=tick, stack=stack)
             return CrawlReport(crawler.summary, indexing)
 
     def ingest_paths(
@@ -190,9 +196,30 @@ class Services:
             doc_type=doc_type,
             config=self.settings.extract_config(),
         )
-        with self.stop.cooperative():
-            summary = apply_events(index, events, should_stop=lambda: self.stop.requested)
+        with ExitStack() as stack, self.stop.cooperative():
+            summary = self._apply(index, events, stack=stack)
         return summary.as_dict()
+
+    def _apply(
+        self,
+        index: SearchIndex,
+        events: Iterable[CrawlEvent],
+        *,
+        stack: ExitStack,
+        on_event: Callable[[CrawlEvent], None] | None = None,
+    ) -> IndexingSummary:
+        """Apply events to the writer: here, or with embedding fanned out on Ray."""
+        stop = lambda: self.stop.requested  # noqa: E731
+        if not self.settings.ray_address:
+            return apply_events(index, events, on_event=on_event, should_stop=stop)
+        pool = RayEmbedPool(
+            self.settings.ray_address,
+            self._worker_embedder,
+            partial(document_chunker, self.settings.chunk_config()),
+            workers=self.settings.ray_workers,
+        )
+        stack.callback(pool.close)
+        return apply_events_distributed(index, events, pool, on_event=on_event, should_stop=stop)
 
     # -- other jobs -----------------------------------------------------------------------
 
@@ -244,9 +271,7 @@ def open_index(
     or the writer (taking the writer lock; `wait=False` fails at once if it is held)."""
     if embedder is None:
         embedder = make_embedder(settings)
-    chunker = partial(
-        chunk_document, config=settings.chunk_config(), count_tokens=embedder.count_tokens
-    )
+    chunker = document_chunker(settings.chunk_config(), embedder)
     return SearchIndex(
         settings.data_dir,
         embedder,

@@ -21,7 +21,7 @@ from samsok.ingest.crawl import (
 )
 from samsok.search.index import SearchIndex, UpsertOutcome
 
-__all__ = ["IndexingSummary", "apply_events"]
+__all__ = ["IndexingSummary", "apply_event", "apply_events"]
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +66,7 @@ def apply_events(
             if should_stop is not None and should_stop():
                 summary.interrupted = True
                 break
-            if isinstance(event, DocumentFetched):
-                summary.outcomes[index.upsert(event.document)] += 1
-            elif isinstance(event, DocumentRemoved):
-                summary.removed += int(index.remove(event.doc_id))
-            elif isinstance(event, DocumentUnchanged):
-                summary.outcomes[UpsertOutcome.UNCHANGED] += 1
-            elif isinstance(event, ItemSkipped):
-                summary.skipped[str(event.reason)] += 1
-            elif isinstance(event, ItemFailed):
-                summary.failed[str(event.reason)] += 1
+            apply_event(index, event, summary)
             if on_event is not None:
                 on_event(event)
             if should_stop is not None and should_stop():
@@ -87,3 +78,17 @@ def apply_events(
             close()
         index.commit()
     return summary
+
+
+def apply_event(index: SearchIndex, event: CrawlEvent, summary: IndexingSummary) -> None:
+    """Apply one event to the index and count it."""
+    if isinstance(event, DocumentFetched):
+        summary.outcomes[index.upsert(event.document)] += 1
+    elif isinstance(event, DocumentRemoved):
+        summary.removed += int(index.remove(event.doc_id))
+    elif isinstance(event, DocumentUnchanged):
+        summary.outcomes[UpsertOutcome.UNCHANGED] += 1
+    elif isinstance(event, ItemSkipped):
+        summary.skipped[str(event.reason)] += 1
+    elif isinstance(event, ItemFailed):
+        summary.failed[str(event.reason)] += 1
