@@ -140,3 +140,33 @@ def test_writer_indexes_what_a_killed_ray_run_left_in_the_journal(tmp_path: Path
         assert not Journal(settings.data_dir / JOURNAL_FILE).pending()
     finally:
         services.close()
+
+
+@pytest.mark.slow
+def test_cli_crawl_with_ray_as_an_operator_runs_it(embedder: object, tmp_path: Path) -> None:
+    """`samsok crawl --mirror --ray` in a process of its own, with the real model in one worker;
+    then a search from another process finds the Værnes documents."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "SAMSOK_DATA_DIR": str(tmp_path / "data"),
+        "SAMSOK_MODEL_CACHE_DIR": str(embedder.config.cache_dir),  # type: ignore[attr-defined]
+        "SAMSOK_RAY_WORKERS": "1",
+        "SAMSOK_LOG_LEVEL": "WARNING",
+    }
+    crawl = subprocess.run(
+        [sys.executable, "-m", "samsok.api.cli", "crawl", "vaernesregionen", "--mirror", "--ray"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert "Index: new" in crawl.stdout
+    assert not Journal(tmp_path / "data" / JOURNAL_FILE).pending()
+    search = subprocess.run(
+        [sys.executable, "-m", "samsok.api.cli", "search", "felles jordmortjeneste", "--json"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert search.returncode == 0, search.stderr[-3000:]
+    assert SITE in search.stdout
