@@ -185,6 +185,21 @@ NO_WAIT = click.option(
     is_flag=True,
     help="Fail at once if another writer (crawl, ingest, reindex) holds the data folder's lock.",
 )
+RAY = click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[=ADDRESS]",
+    help="Embed on Ray: --ray starts a local instance, --ray=ADDRESS (or auto) joins a cluster "
+    "(default: $SAMSOK_RAY_ADDRESS). Needs samsok[ray].",
+)
+
+
+def _with_ray(ctx: click.Context, ray_address: str | None) -> None:
+    if ray_address:
+        ctx.obj = ctx.obj.model_copy(update={"ray_address": ray_address})
 
 
 @contextmanager
@@ -236,6 +251,7 @@ def cli(ctx: click.Context, data_dir: Path | None, log_level: str | None) -> Non
 )
 @click.option("--every", is_flag=True, help="Keep crawling every SAMSOK_RECRAWL_INTERVAL seconds.")
 @NO_WAIT
+@RAY
 @click.pass_context
 def crawl(
     ctx: click.Context,
@@ -245,12 +261,14 @@ def crawl(
     mirror: bool,
     every: bool,
     no_wait: bool,
+    ray_address: str | None,
 ) -> None:
     """Crawl sources (all in sources.toml by default), index what changed, print a summary."""
     if url is not None and not region:
         raise click.UsageError("--url needs --region (orkdal or vaernes)")
     if url is not None:  # `--url ""` too: it must not fall back to every configured source
         check_http_url(url)
+    _with_ray(ctx, ray_address)
     settings: Settings = ctx.obj
     with _services(ctx, wait=not no_wait) as services, ExitStack() as stack:
         heartbeat = None
@@ -306,6 +324,7 @@ def crawler_health(ctx: click.Context) -> None:
 )
 @click.option("--type", "doc_type", type=TYPES, help="Document type (default: guessed).")
 @NO_WAIT
+@RAY
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -314,8 +333,10 @@ def ingest(
     source: str,
     doc_type: str | None,
     no_wait: bool,
+    ray_address: str | None,
 ) -> None:
     """Index local HTML and PDF files and folders."""
+    _with_ray(ctx, ray_address)
     with _services(ctx, wait=not no_wait) as services:
         summary = services.ingest_paths(
             list(paths),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import Counter
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
@@ -19,7 +20,6 @@ from samsok.api import console
 from samsok.api.console import table
 from samsok.api.settings import Settings
 from samsok.api.signals import Stop
-from samsok.ingest.chunk import chunk_document
 from samsok.ingest.crawl import Crawler, CrawlEvent, CrawlSummary
 from samsok.ingest.crawlstate import CrawlState
 from samsok.ingest.errors import ExtractionError, SourceConfigError
@@ -30,6 +30,13 @@ from samsok.ingest.models import DocType, Region
 from samsok.ingest.netguard import LOOPBACK_NETWORKS
 from samsok.ingest.sources import Source, load_sources
 from samsok.search.changes import ChangesResponse, default_since, list_changes
+from samsok.search.distributed import (
+    EmbedderLike,
+    RayEmbedPool,
+    apply_events_distributed,
+    document_chunker,
+    replay_journal,
+)
 from samsok.search.embed import EmbedConfig, Embedder, LazyEmbedder
 from samsok.search.index import SearchIndex
 from samsok.search.originals import originals_stats
@@ -90,9 +97,12 @@ class Services:
         embedder: Embedder | None = None,
         wait: bool = True,
         stop: Stop | None = None,
+        worker_embedder: Callable[[], EmbedderLike] | None = None,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
+        # How Ray workers make their embedder (default: load the configured model).
+        self._worker_embedder = worker_embedder or partial(_load_model, settings.embed_config())
         self.wait = wait
         self.stop = stop or Stop()
         self._index: SearchIndex | None = None
@@ -117,6 +127,7 @@ class Services:
             self.close()
         if self._index is None:
             self._index = open_index(self.settings, embedder=self.embedder, wait=self.wait)
+            replay_journal(self._index)
         return self._index
 
     def close(self) -> None:
@@ -193,12 +204,7 @@ class Services:
                 bar.update(1)
 
             with self.stop.cooperative():
-                indexing = apply_events(
-                    index,
-                    crawler.crawl(sources),
-                    on_event=tick,
-                    should_stop=lambda: self.stop.requested,
-                )
+                indexing = self._apply(index, crawler.crawl(sources), on_event=tick, stack=stack)
             return CrawlReport(crawler.summary, indexing)
 
     def ingest_paths(
@@ -221,6 +227,7 @@ class Services:
             config=self.settings.extract_config(),
         )
         with (
+            ExitStack() as stack,
             self.stop.cooperative(),
             console.progress("ingest", unit="file", total=total, enabled=progress) as bar,
         ):
@@ -229,18 +236,38 @@ class Services:
                 if not isinstance(event, DocumentRemoved):  # the legacy-name clean-up step
                     bar.update(1)
 
-            return apply_events(
-                index,
-                events,
-                on_event=tick,
-                should_stop=lambda: self.stop.requested,
-                originals_max_bytes=self.settings.originals_max_bytes,
-            ).as_dict()
+            return self._apply(index, events, on_event=tick, stack=stack).as_dict()
 
     def changes(self, since: date | datetime | None, region: Region | None) -> ChangesResponse:
         """`samsok changes`: the same answer as `GET /changes` (reads only, no model)."""
         start = since if since is not None else default_since(self.settings.changes_days)
         return list_changes(self.index.store, since=start, region=region)
+
+    def _apply(
+        self,
+        index: SearchIndex,
+        events: Iterable[CrawlEvent],
+        *,
+        stack: ExitStack,
+        on_event: Callable[[CrawlEvent], None] | None = None,
+    ) -> IndexingSummary:
+        """Apply events to the writer: here, or with embedding fanned out on Ray."""
+        stop = lambda: self.stop.requested  # noqa: E731
+        cap = self.settings.originals_max_bytes
+        if not self.settings.ray_address:
+            return apply_events(
+                index, events, on_event=on_event, should_stop=stop, originals_max_bytes=cap
+            )
+        pool = RayEmbedPool(
+            self.settings.ray_address,
+            self._worker_embedder,
+            partial(document_chunker, self.settings.chunk_config()),
+            workers=self.settings.ray_workers,
+        )
+        stack.callback(pool.close)
+        return apply_events_distributed(
+            index, events, pool, on_event=on_event, should_stop=stop, originals_max_bytes=cap
+        )
 
     # -- other jobs -----------------------------------------------------------------------
 
@@ -313,9 +340,7 @@ def open_index(
     or the writer (taking the writer lock; `wait=False` fails at once if it is held)."""
     if embedder is None:
         embedder = make_embedder(settings)
-    chunker = partial(
-        chunk_document, config=settings.chunk_config(), count_tokens=embedder.count_tokens
-    )
+    chunker = document_chunker(settings.chunk_config(), embedder)
     return SearchIndex(
         settings.data_dir,
         embedder,

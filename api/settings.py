@@ -95,6 +95,15 @@ class Settings(BaseSettings):
     dense_weight: float = Field(
         IndexConfig.dense_weight, ge=0, le=1, description="Weight of dense vs lexical"
     )
+    # Ingest fan-out
+    ray_address: str | None = Field(
+        None,
+        description="Ray cluster for `crawl`/`ingest` embedding fan-out: an address, "
+        "`auto`, or `local` to start one here; unset: embed in the writer",
+    )
+    ray_workers: int | None = Field(
+        None, ge=1, description="Embedding actors on Ray (default: one per free CPU)"
+    )
     # Serving
     changes_days: int = Field(
         30, ge=1, le=3660, description="Default period (days back) of /changes and its links"

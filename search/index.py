@@ -557,6 +557,13 @@ class SearchIndex:
             self.commit()
         return outcomes
 
+    def cache_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        """Put vectors computed elsewhere (chunk text hash → vector, by this index's model)
+        into the embedding cache, so the next `upsert` of their chunks embeds nothing."""
+        self._require_writer()
+        if vectors:
+            self.store.put_vectors(self.embedder.model_id, vectors)
+
     def _vectors_for(
         self, chunks: Sequence[Chunk], *, show_progress: bool
     ) -> dict[str, np.ndarray]:
