@@ -292,7 +292,7 @@ def test_search_and_status_on_a_read_only_folder(indexed: INDEXED) -> None:
             results = httpx.Response(200, content=out).json()["results"]
             assert word in results[0]["snippet"]
         _run_ok(data, "similar", results[0]["doc_id"], env=env)
-        status = _run_ok(data, "status", env=env)
+        status = _run_ok(data, "status", "--json", env=env)
         assert '"documents": 15' in status and '"source": "vaernesregionen"' in status
         assert data_hashes(data) == before
         assert sorted(p.name for p in data.iterdir()) == names  # not even SQLite's -wal/-shm
