@@ -23,6 +23,7 @@ from samsok.ingest.models import DocType, Region
 from samsok.ingest.sources import Source, load_sources
 from samsok.search.embed import Embedder
 from samsok.search.index import SearchIndex
+from samsok.search.lexical import LexicalIndex
 from samsok.search.pipeline import IndexingSummary, apply_events
 from tqdm import tqdm
 
@@ -194,6 +195,7 @@ def open_index(
         embedder,
         chunker,
         settings.index_config(),
+        LexicalIndex(settings.lexical_config()),
         allow_model_change=allow_model_change,
     )
 

@@ -103,6 +103,7 @@ def default_glossary() -> Glossary:
 _INFIXES = (("sjuke", "syke"), ("heime", "hjemme"), ("heim", "hjem"), ("tenest", "tjenest"))
 # (Nynorsk, Bokmål) word endings, tried both ways; longest first.
 _SUFFIXES = (
+    ("arar", "ere"),
     ("ingar", "inger"),
     ("ande", "ende"),
     ("ane", "ene"),
@@ -125,15 +126,21 @@ def variants(word: str, table: dict[str, str] | None = None) -> list[str]:
     for mapping in (table, reverse):
         if word in mapping:
             out.append(mapping[word])
-    for nn, nb in _INFIXES:
-        for a, b in ((nn, nb), (nb, nn)):
-            if a in word:
-                out.append(word.replace(a, b))
-    for nn, nb in _SUFFIXES:
-        for a, b in ((nn, nb), (nb, nn)):
-            if word.endswith(a) and len(word) - len(a) >= _MIN_STEM:
-                out.append(word[: -len(a)] + b)
-                break
+    for forward in (True, False):
+        # Every infix rule of one direction together: "sjukeheim" → "sykehjem".
+        spelled = word
+        for nn, nb in _INFIXES:
+            a, b = (nn, nb) if forward else (nb, nn)
+            if a in spelled:
+                spelled = spelled.replace(a, b)
+        for base in dict.fromkeys((word, spelled)):
+            if base != word:
+                out.append(base)
+            for nn, nb in _SUFFIXES:
+                a, b = (nn, nb) if forward else (nb, nn)
+                if base.endswith(a) and len(base) - len(a) >= _MIN_STEM:
+                    out.append(base[: -len(a)] + b)
+                    break
     return [w for w in dict.fromkeys(out) if w != word]
 
 

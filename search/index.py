@@ -17,7 +17,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -26,11 +26,12 @@ import faiss
 import numpy as np
 from samsok.ingest.dedup import signature, similarity
 from samsok.ingest.models import Chunk, Document, Region
+from samsok.search.analyze import QueryTerm
 from samsok.search.dense import DenseIndex
-from samsok.search.embed import Embedder
+from samsok.search.embed import DEFAULT_MODEL, Embedder
 from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError
 from samsok.search.fusion import rrf, weighted_minmax, weighted_zscore
-from samsok.search.lexical import LexicalIndex
+from samsok.search.lexical import LexicalIndex, LexicalQuery
 from samsok.search.models import (
     DocumentView,
     Hit,
@@ -42,7 +43,15 @@ from samsok.search.models import (
 )
 from samsok.search.store import DocumentRow, Filters, Store
 
-__all__ = ["FUSIONS", "IndexConfig", "RankedChunk", "SearchIndex", "UpsertOutcome"]
+__all__ = [
+    "CALIBRATED_FLOORS",
+    "FUSIONS",
+    "IndexConfig",
+    "RankedChunk",
+    "RelevanceFloor",
+    "SearchIndex",
+    "UpsertOutcome",
+]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +68,33 @@ class UpsertOutcome(StrEnum):
 
 
 FUSIONS = ("zscore", "minmax", "rrf")
+
+
+@dataclass(frozen=True)
+class RelevanceFloor:
+    """Which candidates plausibly match a query, so `total` and the page can say "Ingen treff".
+
+    A document is kept if its best chunk's cosine is >= `dense`, or if it has lexical evidence
+    — one chunk holding >= `min_share` of the query's words — and cosine >= `dense_lexical`.
+    Cosines are model-specific: `CALIBRATED_FLOORS` holds the floor per model id, calibrated
+    by benchmarks/fusion_sweep.py on the tuning sets (docs/retrieval.md).
+    """
+
+    dense: float
+    dense_lexical: float
+    min_share: float
+
+    def __post_init__(self) -> None:
+        if not (-1.0 <= self.dense_lexical <= self.dense <= 1.0):
+            raise ValueError("floor cosines must satisfy -1 <= dense_lexical <= dense <= 1")
+        if not 0.0 <= self.min_share <= 1.0:
+            raise ValueError(f"min_share must be within 0..1, got {self.min_share}")
+
+
+# Keyed by model id without its "@version" suffix.
+CALIBRATED_FLOORS: dict[str, RelevanceFloor] = {
+    DEFAULT_MODEL: RelevanceFloor(dense=0.87, dense_lexical=0.80, min_share=0.5),
+}
 
 
 @dataclass(frozen=True)
@@ -90,6 +126,14 @@ class IndexConfig:
     near_duplicate_threshold: float = 0.5
     # Below this many words a text is merged only when identical: too little evidence.
     near_duplicate_min_words: int = 50
+    # Query-dependent weighting: dense_weight + evidence_gamma * (0.5 - evidence), where
+    # evidence is the share of the query's words in the best lexical chunk (0 … 1): a query
+    # the corpus has the words for leans on the lexical run, one it lacks them for on dense.
+    evidence_gamma: float = 0.0
+    # Relevance floor (hybrid and dense modes), see `RelevanceFloor`. None: the floor
+    # calibrated for the embedding model (`CALIBRATED_FLOORS`), none for other models.
+    relevance_floor: bool = True
+    floor: RelevanceFloor | None = None
     snippet_chars: int = 300
     commit_every: int = 50  # documents between FAISS writes during long ingests
 
@@ -100,6 +144,13 @@ class IndexConfig:
             raise ValueError(f"dense_weight must be within 0..1, got {self.dense_weight}")
         if self.rrf_k <= 0 or self.candidates < 1:
             raise ValueError("rrf_k and candidates must be positive")
+        if not 0.0 <= self.evidence_gamma <= 2.0:
+            raise ValueError(f"evidence_gamma must be within 0..2, got {self.evidence_gamma}")
+
+    def floor_for(self, model_id: str) -> RelevanceFloor | None:
+        if not self.relevance_floor:
+            return None
+        return self.floor or CALIBRATED_FLOORS.get(model_id.split("@", 1)[0])
 
 
 @dataclass(frozen=True)
@@ -117,6 +168,17 @@ class _Ranked:
     doc_id: str
     chunk_id: int
     score: float
+
+
+@dataclass
+class _Runs:
+    """One query's candidate runs, kept for the relevance floor."""
+
+    fused: list[tuple[int, float]]
+    dense: dict[int, float] = field(default_factory=dict)  # chunk id → cosine
+    lexical: list[tuple[int, float]] = field(default_factory=list)
+    terms: list[QueryTerm] = field(default_factory=list)
+    expansions: tuple[str, ...] = ()
 
 
 class SearchIndex:
@@ -379,7 +441,7 @@ class SearchIndex:
         self.refresh()
         filters = Filters(request.region, request.doc_type, request.date_from, request.date_to)
         need = request.offset + request.limit
-        ranked = self._rank(request.q, request.mode, filters, need)
+        ranked, expansions = self._rank(request.q, request.mode, filters, need)
         page = ranked[request.offset : need]
         hits = self._hits(page, request.q)
         return SearchResponse(
@@ -390,6 +452,7 @@ class SearchIndex:
             offset=request.offset,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             results=hits,
+            expansions=list(expansions),
         )
 
     def ranked_chunks(self, request: SearchRequest) -> list[RankedChunk]:
@@ -401,7 +464,9 @@ class SearchIndex:
         need = request.offset + request.limit
         allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
         k = max(self.config.candidates, need)
-        run = self._fused_run(request.q, request.mode, filters, allowed, k)[request.offset : need]
+        run = self._fused_run(request.q, request.mode, filters, allowed, k).fused[
+            request.offset : need
+        ]
         rows = self.store.chunks([cid for cid, _ in run])
         return [
             RankedChunk(cid, rows[cid].doc_id, score, rows[cid].text)
@@ -409,16 +474,67 @@ class SearchIndex:
             if cid in rows
         ]
 
-    def _rank(self, query: str, mode: SearchMode, filters: Filters, need: int) -> list[_Ranked]:
+    def _rank(
+        self, query: str, mode: SearchMode, filters: Filters, need: int
+    ) -> tuple[list[_Ranked], tuple[str, ...]]:
         allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
         available = len(allowed) if allowed is not None else self._dense.size
         k = max(self.config.candidates, need * 4)
         qvec = self.embedder.embed_queries([query])[0] if mode != SearchMode.LEXICAL else None
+        floor = self.config.floor_for(self.embedder.model_id)
+        if mode == SearchMode.LEXICAL:
+            floor = None  # every lexical match has the query's words
         while True:
-            grouped = self._group(self._fused_run(query, mode, filters, allowed, k, qvec))
+            runs = self._fused_run(query, mode, filters, allowed, k, qvec)
+            grouped = self._group(runs.fused)
+            if floor is not None:
+                assert qvec is not None
+                kept = self._above_floor(grouped, runs, qvec, floor)
+                if len(kept) < len(grouped):
+                    # Candidates further down score lower still: the floor ends the list.
+                    return kept, runs.expansions
             if len(grouped) >= need or k >= available or mode == SearchMode.LEXICAL:
-                return grouped
+                return grouped, runs.expansions
             k *= 4
+
+    def _above_floor(
+        self, grouped: list[_Ranked], runs: _Runs, qvec: np.ndarray, floor: RelevanceFloor
+    ) -> list[_Ranked]:
+        """The documents that plausibly match (see `RelevanceFloor`), in rank order."""
+        cosine: dict[str, float] = {}
+        doc_of = self.store.chunk_doc_ids(runs.dense)
+        for cid, cos in runs.dense.items():
+            doc = doc_of.get(cid)
+            if doc is not None and cos > cosine.get(doc, -2.0):
+                cosine[doc] = cos
+        lexical_docs = self.store.chunk_doc_ids(cid for cid, _ in runs.lexical)
+        by_doc: dict[str, list[int]] = {}
+        for cid, _ in runs.lexical:
+            if cid in lexical_docs:
+                by_doc.setdefault(lexical_docs[cid], []).append(cid)
+        kept = []
+        for r in grouped:
+            cos = cosine.get(r.doc_id)
+            if cos is None:  # only the lexical run found it: its own chunks' cosines
+                own = by_doc.get(r.doc_id, [r.chunk_id])
+                cos = max(float(self._dense.vector(c) @ qvec) for c in own)
+            if cos >= floor.dense or (
+                cos >= floor.dense_lexical
+                and r.doc_id in by_doc
+                and self._lexical_share(by_doc[r.doc_id], runs.terms) >= floor.min_share
+            ):
+                kept.append(r)
+        return kept
+
+    def _lexical_share(self, chunk_ids: list[int], terms: list[QueryTerm]) -> float:
+        """Largest share of the query's words that one of `chunk_ids` contains."""
+        if not terms:
+            return 0.0
+        best = 0.0
+        for row in self.store.chunks(chunk_ids).values():
+            present = set(self.lexical.index_terms(row.text).split())
+            best = max(best, sum(bool(t.keys & present) for t in terms) / len(terms))
+        return best
 
     def _fused_run(
         self,
@@ -428,30 +544,43 @@ class SearchIndex:
         allowed: np.ndarray | None,
         k: int,
         qvec: np.ndarray | None = None,
-    ) -> list[tuple[int, float]]:
+    ) -> _Runs:
         """Top-k chunks of each run `mode` asks for (filters applied inside both), fused."""
-        runs: list[list[tuple[int, float]]] = []
-        weights: list[float] = []
+        dense: list[tuple[int, float]] = []
+        lexical: list[tuple[int, float]] = []
+        expanded = LexicalQuery("")
         if mode in (SearchMode.HYBRID, SearchMode.DENSE):
             if qvec is None:
                 qvec = self.embedder.embed_queries([query])[0]
-            runs.append(self._dense.search(qvec, k, allowed))
-            weights.append(self.config.dense_weight)
+            dense = self._dense.search(qvec, k, allowed)
         if mode in (SearchMode.HYBRID, SearchMode.LEXICAL):
-            runs.append(self._lexical_run(query, filters, k, strict=mode == SearchMode.LEXICAL))
-            weights.append(1.0 - self.config.dense_weight)
-        return self._fuse(runs, weights) if len(runs) > 1 else runs[0]
+            expanded, lexical = self._lexical_run(
+                query, filters, k, strict=mode == SearchMode.LEXICAL
+            )
+        terms = self.lexical.analyzer.query_terms(query) if lexical else []
+        runs = _Runs([], dict(dense), lexical, terms, expanded.also)
+        if mode == SearchMode.DENSE:
+            runs.fused = dense
+        elif mode == SearchMode.LEXICAL:
+            runs.fused = lexical
+        else:
+            w = self.config.dense_weight
+            if self.config.evidence_gamma and lexical:
+                share = self._lexical_share([lexical[0][0]], terms)
+                w = min(1.0, max(0.0, w + self.config.evidence_gamma * (0.5 - share)))
+            runs.fused = self._fuse([dense, lexical], [w, 1.0 - w])
+        return runs
 
     def _lexical_run(
         self, query: str, filters: Filters, k: int, *, strict: bool
-    ) -> list[tuple[int, float]]:
+    ) -> tuple[LexicalQuery, list[tuple[int, float]]]:
         try:
-            match = self.lexical.match_expression(query)
+            expanded = self.lexical.expand(query)
         except QueryError:
             if strict:
                 raise
-            return []  # e.g. only stopwords: the dense run still answers
-        return self.store.lexical_search(match, filters, k)
+            return LexicalQuery(""), []  # e.g. only stopwords: the dense run still answers
+        return expanded, self.store.lexical_search(expanded.match, filters, k)
 
     def _fuse(
         self, runs: list[list[tuple[int, float]]], weights: list[float]

@@ -175,10 +175,7 @@ class LexicalIndex:
         for g, form, words in self._analysed_forms():
             n = len(words)
             for i in range(len(keys) - n + 1):
-                if all(
-                    words[k].stem in keys[i + k] and _same_word(words[k].text, terms[i + k].text)
-                    for k in range(n)
-                ):
+                if all(_matches(words[k], terms[i + k], keys[i + k]) for k in range(n)):
                     hit_groups.setdefault(g, set()).add(form)
                     break
         out = []
@@ -213,6 +210,14 @@ _MAX_STEM_LOSS = 4
 
 def _overstemmed(term: QueryTerm) -> bool:
     return not term.parts and len(term.text) - len(term.stem) > _MAX_STEM_LOSS
+
+
+def _matches(form: QueryTerm, query: QueryTerm, keys: frozenset[str]) -> bool:
+    """A glossary word matches a query word: as one of its compound parts ("ØHD-plasser"),
+    or with the same stem and only the ending differing (incl. its spelling variants)."""
+    if form.stem in query.parts:
+        return True
+    return form.stem in keys and _same_word(form.text, query.text)
 
 
 def _same_word(form_word: str, query_word: str) -> bool:
