@@ -41,7 +41,7 @@ from samsok.search.lexical import LexicalIndex
 from samsok.search.store import Filters
 
 ROOT = Path(__file__).resolve().parents[1]
-NORQUAD = ROOT.parent.parent / "shared" / "eval" / "norquad"
+NORQUAD = ROOT.parent / "shared" / "eval" / "norquad"
 TUNING = ROOT / "tests" / "data" / "devset_tuning.json"
 DEPTH = 200  # candidates per run, as IndexConfig.candidates
 
@@ -311,16 +311,20 @@ def _name(s: Setting) -> str:
 
 
 def doc_features(corpus: Corpus, q: QueryData) -> tuple[dict[str, float], dict[str, float]]:
+    """Per document: best cosine among the dense candidates (else among its lexical chunks,
+    as `SearchIndex._above_floor` does) and best share of query words in a lexical chunk."""
     cos: dict[str, float] = {}
-    for i, c in enumerate(corpus.ids):
-        d = corpus.doc_of[int(c)]
-        v = float(q.cos[i])
-        if v > cos.get(d, -1.0):
-            cos[d] = v
+    for i in np.argsort(-q.cos)[:DEPTH]:
+        d = corpus.doc_of[int(corpus.ids[i])]
+        cos[d] = max(cos.get(d, -2.0), float(q.cos[i]))
     share: dict[str, float] = {}
+    lex_cos: dict[str, float] = {}
     for cid, _ in q.lex:
         d = corpus.doc_of[cid]
         share[d] = max(share.get(d, 0.0), q.share[cid])
+        lex_cos[d] = max(lex_cos.get(d, -2.0), float(q.cos[corpus.pos[cid]]))
+    for d, v in lex_cos.items():
+        cos.setdefault(d, v)
     return cos, share
 
 
