@@ -18,8 +18,10 @@ and scored on it; the held-out mean and the spread over folds are printed.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
+import pickle
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -55,6 +57,7 @@ class QueryData:
     lex_plain: list[tuple[int, float]]  # without expansion (before)
     share: dict[int, float]  # lexical chunk → share of query words it contains
     evidence: float  # share of the best lexical chunk
+    dense: list[tuple[int, float]]  # the dense run: top DEPTH chunks
 
 
 @dataclass
@@ -82,12 +85,31 @@ def open_folder(folder: Path, embedder: Embedder) -> SearchIndex:
 
 
 def refit(index: SearchIndex) -> None:
-    """Rewrite FTS terms with the current analyzer (suspended compounds, mined pairs)."""
-    index._refit_lexical()
-    index.commit()
+    """Rewrite FTS terms with the current analyzer (suspended compounds, mined pairs) once:
+    folders ingested before the glossary existed have no mined pairs yet."""
+    if index.store.get_meta("mined_abbreviations") is None:
+        index._refit_lexical()
+        index.commit()
 
 
 def collect(
+    index: SearchIndex, embedder: Embedder, queries: Sequence[tuple[str, str, dict[str, int]]]
+) -> tuple[Corpus, list[QueryData]]:
+    """Runs of every query, cached beside the index (keyed by queries and store generation)."""
+    key = hashlib.sha256(
+        json.dumps([queries, index.store.generation], sort_keys=True).encode()
+    ).hexdigest()[:16]
+    cache = index.data_dir / f"sweep-{key}.pickle"
+    if cache.exists():
+        with cache.open("rb") as fh:
+            return pickle.load(fh)
+    result = _collect(index, embedder, queries)
+    with cache.open("wb") as fh:
+        pickle.dump(result, fh)
+    return result
+
+
+def _collect(
     index: SearchIndex, embedder: Embedder, queries: Sequence[tuple[str, str, dict[str, int]]]
 ) -> tuple[Corpus, list[QueryData]]:
     ids, vectors = index.store.chunk_vectors(embedder.model_id)
@@ -111,13 +133,14 @@ def collect(
             for cid, _ in lex
         }
         evidence = share[lex[0][0]] if lex else 0.0
-        out.append(QueryData(qid, rel, cos, lex, lex_plain, share, evidence))
+        order = np.argsort(-cos)[:DEPTH]
+        dense = [(int(ids[i]), float(cos[i])) for i in order]
+        out.append(QueryData(qid, rel, cos, lex, lex_plain, share, evidence, dense))
     return corpus, out
 
 
 def fused_docs(corpus: Corpus, q: QueryData, s: Setting | None, mode: str = "hybrid") -> list[str]:
-    order = np.argsort(-q.cos)[:DEPTH]
-    dense = [(int(corpus.ids[i]), float(q.cos[i])) for i in order]
+    dense = q.dense
     lex = q.lex if (s is None or s.expand) else q.lex_plain
     if mode == "dense":
         run = dense
@@ -157,11 +180,11 @@ def mean(values: dict[str, float], keep: set[str] | None = None) -> float:
 def grid() -> list[Setting]:
     out = []
     for method, w, gamma, expand in product(
-        ("zscore", "minmax"), (0.3, 0.4, 0.5, 0.6, 0.7), (0.0, 0.2, 0.4, 0.6), (True, False)
+        ("zscore", "minmax"), (0.3, 0.4, 0.5, 0.6, 0.7), (0.0, 0.3, 0.6), (True, False)
     ):
         out.append(Setting(method, w, gamma, expand))
-    for k, w, expand in product((10, 30, 60), (0.4, 0.5, 0.6), (True, False)):
-        out.append(Setting("rrf", w, 0.0, expand, k))
+    for k, expand in product((10, 60), (True, False)):
+        out.append(Setting("rrf", 0.5, 0.0, expand, k))
     return out
 
 
@@ -314,9 +337,9 @@ def doc_features(corpus: Corpus, q: QueryData) -> tuple[dict[str, float], dict[s
     """Per document: best cosine among the dense candidates (else among its lexical chunks,
     as `SearchIndex._above_floor` does) and best share of query words in a lexical chunk."""
     cos: dict[str, float] = {}
-    for i in np.argsort(-q.cos)[:DEPTH]:
-        d = corpus.doc_of[int(corpus.ids[i])]
-        cos[d] = max(cos.get(d, -2.0), float(q.cos[i]))
+    for cid, v in q.dense:
+        d = corpus.doc_of[cid]
+        cos[d] = max(cos.get(d, -2.0), v)
     share: dict[str, float] = {}
     lex_cos: dict[str, float] = {}
     for cid, _ in q.lex:

@@ -93,7 +93,7 @@ class RelevanceFloor:
 
 # Keyed by model id without its "@version" suffix.
 CALIBRATED_FLOORS: dict[str, RelevanceFloor] = {
-    DEFAULT_MODEL: RelevanceFloor(dense=0.87, dense_lexical=0.80, min_share=0.5),
+    DEFAULT_MODEL: RelevanceFloor(dense=0.84, dense_lexical=0.70, min_share=0.34),
 }
 
 
@@ -118,7 +118,7 @@ class IndexConfig:
     """
 
     fusion: str = "zscore"  # one of FUSIONS
-    dense_weight: float = 0.5  # weight of the dense run; lexical gets 1 - dense_weight
+    dense_weight: float = 0.4  # weight of the dense run; lexical gets 1 - dense_weight
     rrf_k: int = 60
     candidates: int = 200  # chunks taken from each run before fusion
     # Estimated Jaccard of 5-word shingles. On the mirror, republished copies of one story
@@ -129,7 +129,7 @@ class IndexConfig:
     # Query-dependent weighting: dense_weight + evidence_gamma * (0.5 - evidence), where
     # evidence is the share of the query's words in the best lexical chunk (0 … 1): a query
     # the corpus has the words for leans on the lexical run, one it lacks them for on dense.
-    evidence_gamma: float = 0.0
+    evidence_gamma: float = 0.3
     # Relevance floor (hybrid and dense modes), see `RelevanceFloor`. None: the floor
     # calibrated for the embedding model (`CALIBRATED_FLOORS`), none for other models.
     relevance_floor: bool = True
