@@ -208,6 +208,9 @@ class LexicalIndex:
 _MAX_STEM_LOSS = 4
 
 
+_MAX_ENDING = 3
+
+
 def _overstemmed(term: QueryTerm) -> bool:
     return not term.parts and len(term.text) - len(term.stem) > _MAX_STEM_LOSS
 
@@ -227,7 +230,8 @@ def _same_word(form_word: str, query_word: str) -> bool:
         if a != b:
             break
         prefix += 1
-    return max(len(form_word), len(query_word)) - prefix <= _MAX_STEM_LOSS
+    # Inflectional endings are short ("-ene", "-er"): "kommunene" is not "kommunelege".
+    return max(len(form_word), len(query_word)) - prefix <= _MAX_ENDING
 
 
 def _q(term: str) -> str:

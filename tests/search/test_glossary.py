@@ -122,6 +122,8 @@ def test_expansion_lists_what_was_added() -> None:
     ).also
     # A glossary form whose stem is only a prefix of the query word is no match.
     assert "kommuneoverlege" not in lexical.expand("kva kostar det for kommunane").also
+    assert lexical.expand("felles legevakt for kommunene").also == ()
+    assert "kommunale akutte døgnplasser" in lexical.expand("KAD-plassene").also
 
 
 # -- queries through the index (fake embedder: lexical mode is the point) ---------------------
