@@ -636,6 +636,12 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="Data folder to ingest into and keep, so a later run embeds nothing "
     "(default: a throw-away temp folder). Use it for evaluation only.",
 )
+@click.option(
+    "--baselines",
+    is_flag=True,
+    help="Also score the simple baselines in the same run: min-max and RRF fusion at weight "
+    "0.5, without query expansion or relevance floor (rows 'minmax-0.5', 'rrf').",
+)
 @click.option("--json", "as_json", is_flag=True, help='Print {"<mode>": {"ndcg@10": …}, …}.')
 @click.pass_context
 def eval_(
@@ -646,6 +652,7 @@ def eval_(
     answers: Path | None,
     modes: tuple[str, ...],
     keep: Path | None,
+    baselines: bool,
     as_json: bool,
 ) -> None:
     """Score retrieval on a BEIR-layout set: nDCG@10, Recall@1/5/10, MRR@10 (documents),
@@ -683,6 +690,13 @@ def eval_(
             results = run_evaluation(
                 dataset, parse_modes(modes), index=index, ingest=False, progress=True
             )
+            if baselines:
+                plain = {"dense_weight": 0.5, "relevance_floor": False, "query_expansion": False}
+                for name, fusion in (("minmax-0.5", "minmax"), ("rrf", "rrf")):
+                    base = eval_settings.model_copy(update={**plain, "fusion": fusion})
+                    with open_index(base, embedder=index.embedder) as other:
+                        scored = run_evaluation(dataset, ["hybrid"], index=other, ingest=False)
+                    results[name] = scored["hybrid"]
         except (SearchError, ValueError) as exc:
             raise click.ClickException(str(exc)) from exc
     if as_json:

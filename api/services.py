@@ -39,6 +39,7 @@ from samsok.search.distributed import (
 )
 from samsok.search.embed import EmbedConfig, Embedder, LazyEmbedder
 from samsok.search.index import SearchIndex
+from samsok.search.lexical import LexicalIndex
 from samsok.search.originals import originals_stats
 from samsok.search.pipeline import IndexingSummary, apply_events
 
@@ -346,6 +347,7 @@ def open_index(
         embedder,
         chunker,
         settings.index_config(),
+        LexicalIndex(settings.lexical_config()),
         allow_model_change=allow_model_change,
         read_only=read_only,
         wait=wait,

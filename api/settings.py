@@ -16,6 +16,7 @@ from samsok.corpus import MIRROR_DIR, SOURCES_FILE
 from samsok.ingest.config import ChunkConfig, CrawlConfig, ExtractConfig
 from samsok.search.embed import EmbedConfig
 from samsok.search.index import IndexConfig
+from samsok.search.lexical import LexicalConfig
 from samsok.search.pipeline import DEFAULT_ORIGINALS_MAX_BYTES
 
 __all__ = ["Settings"]
@@ -95,6 +96,14 @@ class Settings(BaseSettings):
     dense_weight: float = Field(
         IndexConfig.dense_weight, ge=0, le=1, description="Weight of dense vs lexical"
     )
+    relevance_floor: bool = Field(
+        IndexConfig.relevance_floor,
+        description="Return and count only documents that plausibly match the query",
+    )
+    query_expansion: bool = Field(
+        LexicalConfig.expand,
+        description="Glossary, Nynorsk/Bokmål and suspended-compound expansion of queries",
+    )
     # Ingest fan-out
     ray_address: str | None = Field(
         None,
@@ -146,4 +155,11 @@ class Settings(BaseSettings):
         )
 
     def index_config(self) -> IndexConfig:
-        return IndexConfig(fusion=self.fusion, dense_weight=self.dense_weight)
+        return IndexConfig(
+            fusion=self.fusion,
+            dense_weight=self.dense_weight,
+            relevance_floor=self.relevance_floor,
+        )
+
+    def lexical_config(self) -> LexicalConfig:
+        return LexicalConfig(expand=self.query_expansion)

@@ -47,19 +47,27 @@ from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
 from samsok.search.analyze import NorwegianAnalyzer
+from samsok.search.devset import DevSet, load_devset
 from samsok.search.embed import Embedder
 from samsok.search.eval import BeirDataset, documents_from_chunks, load_beir
 from samsok.search.evaluation import (
     ModeScores,
+    devset_judgements,
     ingest_corpus,
     judgements,
+    off_topic_rate,
+    run_devset,
     run_evaluation,
     score_runs,
 )
 from samsok.search.index import IndexConfig, SearchIndex
+from samsok.search.lexical import LexicalConfig, LexicalIndex
 from samsok.search.models import SearchMode
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "norquad"
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "norquad"
+DEV_TUNING = ROOT / "tests" / "data" / "devset_tuning.json"
+DEV_LOCKED = ROOT / "tests" / "data" / "locked" / "devset_locked.json"
 TOP_CHUNKS = 100  # chunks a baseline retrieves per query (documents from their best chunk)
 ANSWER_K = 5
 
@@ -117,6 +125,105 @@ def bm25s_baseline(
         doc_run[query_id] = documents_from_chunks(ranked, docs.__getitem__)
         chunk_run[query_id] = [texts[i] for i in ranked[:ANSWER_K]]
     return score_runs(dataset, judged, qrels, doc_run, chunk_run, seconds)
+
+
+def bm25s_devset(index: SearchIndex, devset: DevSet, tokenize: Tokenize) -> ModeScores:
+    """The stemmed bm25s baseline over the index's chunks for the development set."""
+    qrels = devset_judgements(index, devset)
+    queries = {q.id: q.query for q in devset.queries if q.id in qrels}
+    dataset = BeirDataset({}, queries, qrels, {})
+    rows = index.store.all_chunks()
+    texts = [text for _, text, _ in rows]
+    doc_of = index.store.chunk_doc_ids(chunk_id for chunk_id, _, _ in rows)
+    docs = [doc_of[chunk_id] for chunk_id, _, _ in rows]
+    retriever = bm25s.BM25()
+    retriever.index([tokenize(t) for t in texts], show_progress=False)
+    doc_run: dict[str, list[str]] = {}
+    for query_id, text in queries.items():
+        known = [t for t in tokenize(text) if t in retriever.vocab_dict]
+        ranked: list[int] = []
+        if known:
+            ids, scores = retriever.retrieve(
+                [known], k=min(TOP_CHUNKS, len(texts)), show_progress=False, n_threads=1
+            )
+            ranked = [int(i) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+        doc_run[query_id] = documents_from_chunks(ranked, docs.__getitem__)
+    return score_runs(dataset, list(queries), qrels, doc_run, {}, [0.0] * len(queries))
+
+
+# Systems compared side by side: (name, index config, query expansion, mode).
+BEFORE = IndexConfig(fusion="zscore", dense_weight=0.5, relevance_floor=False)
+SYSTEMS: tuple[tuple[str, IndexConfig | None, bool, SearchMode], ...] = (
+    ("hybrid", None, True, SearchMode.HYBRID),
+    ("dense", None, True, SearchMode.DENSE),
+    ("lexical", None, True, SearchMode.LEXICAL),
+    ("before: z 0.5 plain", BEFORE, False, SearchMode.HYBRID),
+    ("min-max 0.5 plain", replace(BEFORE, fusion="minmax"), False, SearchMode.HYBRID),
+    ("RRF k=60 plain", replace(BEFORE, fusion="rrf"), False, SearchMode.HYBRID),
+    ("lexical plain", BEFORE, False, SearchMode.LEXICAL),
+)
+
+
+def side_by_side(
+    embedder: Embedder,
+    chunker: Any,
+    norquad: tuple[Path, BeirDataset],
+    dev_folder: Path,
+    mirror_folder: Path | None,
+    devsets: dict[str, DevSet],
+    product: IndexConfig,
+) -> dict[str, dict[str, float]]:
+    """System → {column: figure}: NorQuAD nDCG@10 / R@10, each dev set's nDCG@10 and R@10
+    (plus its abbreviation and Nynorsk subsets), and the off-topic pass rate on the mirror."""
+    cached = QueryCache(embedder)
+    table: dict[str, dict[str, float]] = {}
+    for name, config, expand, mode in SYSTEMS:
+        cfg = config or product
+        row: dict[str, float] = {}
+
+        def open_index(folder: Path, cfg: IndexConfig = cfg, expand: bool = expand) -> SearchIndex:
+            lexical = LexicalIndex(LexicalConfig(expand=expand))
+            return SearchIndex(folder, cached, chunker, cfg, lexical)  # type: ignore[arg-type]
+
+        with open_index(norquad[0]) as index:
+            s = run_evaluation(norquad[1], [mode], index=index, ingest=False)[mode.value]
+        row["norquad nDCG"], row["norquad R@10"] = s.ndcg_at_10, s.recall_at_10
+        with open_index(dev_folder) as index:
+            for set_name, devset in devsets.items():
+                s = run_devset(index, devset, [mode])[mode.value]
+                row[f"{set_name} nDCG"], row[f"{set_name} R@10"] = s.ndcg_at_10, s.recall_at_10
+                for tag in ("abbr", "nn"):
+                    s = run_devset(index, devset, [mode], tag=tag)[mode.value]
+                    row[f"{set_name} {tag}"] = s.ndcg_at_10
+        if mirror_folder is not None and mode != SearchMode.LEXICAL:
+            with open_index(mirror_folder) as index:
+                for set_name, devset in devsets.items():
+                    row[f"{set_name} off-topic"] = off_topic_rate(index, devset, mode)
+        table[name] = row
+    analyzer = NorwegianAnalyzer()
+    row = {}
+    with SearchIndex(norquad[0], cached, chunker, product) as index:  # type: ignore[arg-type]
+        s = bm25s_baseline(index, norquad[1], analyzer.index_terms)
+        row["norquad nDCG"], row["norquad R@10"] = s.ndcg_at_10, s.recall_at_10
+    with SearchIndex(dev_folder, cached, chunker, product) as index:  # type: ignore[arg-type]
+        for set_name, devset in devsets.items():
+            s = bm25s_devset(index, devset, analyzer.index_terms)
+            row[f"{set_name} nDCG"], row[f"{set_name} R@10"] = s.ndcg_at_10, s.recall_at_10
+            for tag in ("abbr", "nn"):
+                sub = DevSet(devset.tagged(tag), ())
+                row[f"{set_name} {tag}"] = bm25s_devset(index, sub, analyzer.index_terms).ndcg_at_10
+    table["bm25s stemmed"] = row
+    return table
+
+
+def print_side_by_side(table: dict[str, dict[str, float]]) -> None:
+    columns = list(dict.fromkeys(c for row in table.values() for c in row))
+    print(f"{'system':<22}" + "".join(f"{c:>18}" for c in columns))
+    for name, row in table.items():
+        cells = "".join(
+            f"{row[c]:>18.4f}" if c in row else f"{'-':>18}" for c in columns
+        )
+        print(f"{name:<22}{cells}")
 
 
 # -- query vectors once, for sweeps ---------------------------------------------------------------
@@ -221,6 +328,16 @@ def main() -> None:
     parser.add_argument("--rrf-k", type=int, default=IndexConfig.rrf_k)
     parser.add_argument("--sweep", action="store_true", help="also sweep the fusion settings")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument(
+        "--dev-folder",
+        type=Path,
+        help="folder with the NorQuAD passages plus the crawled mirror: also report the "
+        "paraphrase development set side by side",
+    )
+    parser.add_argument("--mirror-folder", type=Path, help="the mirror alone, for off-topic")
+    parser.add_argument(
+        "--locked", action="store_true", help="also report the LOCKED third (once, at the end)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -238,6 +355,29 @@ def main() -> None:
         candidates=args.candidates,
         rrf_k=args.rrf_k,
     )
+    if args.dev_folder:
+        if not args.keep:
+            parser.error("--dev-folder needs --keep (the NorQuAD folder)")
+        with SearchIndex(args.keep, embedder, chunker, config) as index:
+            ingest_corpus(index, dataset)  # idempotent: embeds nothing when up to date
+        devsets = {"dev tuning": load_devset(DEV_TUNING)}
+        if args.locked:
+            devsets["dev LOCKED"] = load_devset(DEV_LOCKED)
+        table = side_by_side(
+            embedder,
+            chunker,
+            (args.keep, dataset),
+            args.dev_folder,
+            args.mirror_folder,
+            devsets,
+            config,
+        )
+        if args.json:
+            print(json.dumps(table, indent=2))
+        else:
+            print_side_by_side(table)
+        return
+
     with tempfile.TemporaryDirectory(prefix="samsok-bench-") as tmp:
         folder = args.keep or Path(tmp)
         with SearchIndex(folder, embedder, chunker, config) as index:

@@ -3,6 +3,7 @@
     SearchError
     ├── QueryError               a query that cannot be run (e.g. no searchable words)
     ├── DocumentNotFound         no document with the given id
+    ├── GlossaryError            a glossary file cannot be read or has a malformed group
     ├── IndexMismatchError       the stored index was built differently (other model): reindex
     ├── ModelLoadError           the embedding model could not be found, converted or loaded
     ├── WriterBusy               another process holds the data folder's writer lock (--no-wait)
@@ -23,6 +24,7 @@ __all__ = [
     "BadMagic",
     "ConversionError",
     "DocumentNotFound",
+    "GlossaryError",
     "IndexMismatchError",
     "MissingTensor",
     "ModelLoadError",
@@ -97,3 +99,7 @@ class OriginalNotKept(DocumentNotFound):
     def __init__(self, doc_id: str, why: str) -> None:
         self.doc_id = doc_id
         SearchError.__init__(self, f"no original kept for document {doc_id!r}: {why}")
+
+
+class GlossaryError(SearchError, ValueError):
+    """A glossary file is missing, not valid TOML, or has a malformed group."""

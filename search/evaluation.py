@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from typing import Final
 
 from samsok.ingest.models import DocType, Document, Page, Region
+from samsok.search.devset import DevSet
 from samsok.search.errors import QueryError
 from samsok.search.eval import (
     BeirDataset,
@@ -49,10 +50,13 @@ __all__ = [
     "IngestReport",
     "ModeScores",
     "corpus_documents",
+    "devset_judgements",
     "eval_url",
     "ingest_corpus",
     "judgements",
+    "off_topic_rate",
     "parse_modes",
+    "run_devset",
     "run_evaluation",
     "score_runs",
 ]
@@ -305,3 +309,57 @@ def score_runs(
         unsearchable=0,
         ndcg_per_query={q: ndcg_at_k(doc_run.get(q, ()), relevant[q], DOC_K) for q in judged},
     )
+
+
+# -- the paraphrase development set (search.devset) ------------------------------------------------
+
+
+def devset_judgements(index: SearchIndex, devset: DevSet) -> dict[str, dict[str, int]]:
+    """Query id → {stored document id: grade}; URLs map to their stored copy (duplicates), and
+    judged URLs the index does not hold are left out (a page the crawl did not index)."""
+    stored: dict[str, str] = {}
+    for row in index.store.documents_all():
+        stored[row.url] = row.duplicate_of or row.doc_id
+    out: dict[str, dict[str, int]] = {}
+    for query in devset.queries:
+        rel: dict[str, int] = {}
+        for url, grade in query.relevant.items():
+            if url in stored:
+                rel[stored[url]] = max(grade, rel.get(stored[url], 0))
+        if rel:
+            out[query.id] = rel
+    return out
+
+
+def run_devset(
+    index: SearchIndex,
+    devset: DevSet,
+    modes: Sequence[SearchMode | str],
+    *,
+    tag: str | None = None,
+) -> dict[str, ModeScores]:
+    """Mode value → scores of the development set's queries (only those tagged `tag`)."""
+    qrels = devset_judgements(index, devset)
+    texts = {q.id: q.query for q in devset.queries if tag is None or tag in q.tags}
+    judged = [q for q in qrels if q in texts]
+    dataset = BeirDataset({}, texts, qrels, {})
+    results: dict[str, ModeScores] = {}
+    for mode in parse_modes(str(m) for m in modes):
+        results[mode.value] = _run_mode(index, dataset, judged, mode, {}, qrels, False)
+    return results
+
+
+OFF_TOPIC_MAX: Final = 3  # an off-topic query passes with "Ingen treff" or at most this many
+
+
+def off_topic_rate(
+    index: SearchIndex, devset: DevSet, mode: SearchMode = SearchMode.HYBRID
+) -> float:
+    """Share of the off-topic queries that return at most `OFF_TOPIC_MAX` documents in all."""
+    if not devset.off_topic:
+        return 0.0
+    passed = sum(
+        index.search(SearchRequest(q=q.query, mode=mode)).total <= OFF_TOPIC_MAX
+        for q in devset.off_topic
+    )
+    return passed / len(devset.off_topic)

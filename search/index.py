@@ -38,9 +38,10 @@ import faiss
 import numpy as np
 from samsok.ingest.dedup import signature, similarity
 from samsok.ingest.models import LOCAL_SCHEME, Chunk, Document, Region, doc_id_for_url
+from samsok.search.analyze import QueryTerm
 from samsok.search.changes import record_removal, record_upsert
 from samsok.search.dense import DenseIndex, readable_by_all
-from samsok.search.embed import Embedder
+from samsok.search.embed import DEFAULT_MODEL, Embedder
 from samsok.search.errors import (
     DocumentNotFound,
     IndexMismatchError,
@@ -49,7 +50,7 @@ from samsok.search.errors import (
     StoreMissing,
 )
 from samsok.search.fusion import rrf, weighted_minmax, weighted_zscore
-from samsok.search.lexical import LexicalIndex
+from samsok.search.lexical import LexicalIndex, LexicalQuery
 from samsok.search.lock import WriterLock
 from samsok.search.models import (
     DocumentView,
@@ -63,7 +64,15 @@ from samsok.search.models import (
 from samsok.search.originals import delete_blob_if_unused, release_original
 from samsok.search.store import DocumentRow, Filters, Store
 
-__all__ = ["FUSIONS", "IndexConfig", "RankedChunk", "SearchIndex", "UpsertOutcome"]
+__all__ = [
+    "CALIBRATED_FLOORS",
+    "FUSIONS",
+    "IndexConfig",
+    "RankedChunk",
+    "RelevanceFloor",
+    "SearchIndex",
+    "UpsertOutcome",
+]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +90,33 @@ class UpsertOutcome(StrEnum):
 
 
 FUSIONS = ("zscore", "minmax", "rrf")
+
+
+@dataclass(frozen=True)
+class RelevanceFloor:
+    """Which candidates plausibly match a query, so `total` and the page can say "Ingen treff".
+
+    A document is kept if its best chunk's cosine is >= `dense`, or if it has lexical evidence
+    — one chunk holding >= `min_share` of the query's words — and cosine >= `dense_lexical`.
+    Cosines are model-specific: `CALIBRATED_FLOORS` holds the floor per model id, calibrated
+    by benchmarks/fusion_sweep.py on the tuning sets (docs/retrieval.md).
+    """
+
+    dense: float
+    dense_lexical: float
+    min_share: float
+
+    def __post_init__(self) -> None:
+        if not (-1.0 <= self.dense_lexical <= self.dense <= 1.0):
+            raise ValueError("floor cosines must satisfy -1 <= dense_lexical <= dense <= 1")
+        if not 0.0 <= self.min_share <= 1.0:
+            raise ValueError(f"min_share must be within 0..1, got {self.min_share}")
+
+
+# Keyed by model id without its "@version" suffix.
+CALIBRATED_FLOORS: dict[str, RelevanceFloor] = {
+    DEFAULT_MODEL: RelevanceFloor(dense=0.83, dense_lexical=0.70, min_share=0.34),
+}
 
 
 @dataclass(frozen=True)
@@ -104,7 +140,7 @@ class IndexConfig:
     """
 
     fusion: str = "zscore"  # one of FUSIONS
-    dense_weight: float = 0.5  # weight of the dense run; lexical gets 1 - dense_weight
+    dense_weight: float = 0.4  # weight of the dense run; lexical gets 1 - dense_weight
     rrf_k: int = 60
     candidates: int = 200  # chunks taken from each run before fusion
     # Estimated Jaccard of 5-word shingles. On the mirror, republished copies of one story
@@ -112,6 +148,14 @@ class IndexConfig:
     near_duplicate_threshold: float = 0.5
     # Below this many words a text is merged only when identical: too little evidence.
     near_duplicate_min_words: int = 50
+    # Query-dependent weighting: dense_weight + evidence_gamma * (0.5 - evidence), where
+    # evidence is the share of the query's words in the best lexical chunk (0 … 1): a query
+    # the corpus has the words for leans on the lexical run, one it lacks them for on dense.
+    evidence_gamma: float = 0.3
+    # Relevance floor (hybrid mode), see `RelevanceFloor`. None: the floor
+    # calibrated for the embedding model (`CALIBRATED_FLOORS`), none for other models.
+    relevance_floor: bool = True
+    floor: RelevanceFloor | None = None
     snippet_chars: int = 300
     commit_every: int = 50  # documents between FAISS writes during long ingests
     # How often a reader (the server) asks the store whether a writer published something.
@@ -124,6 +168,13 @@ class IndexConfig:
             raise ValueError(f"dense_weight must be within 0..1, got {self.dense_weight}")
         if self.rrf_k <= 0 or self.candidates < 1:
             raise ValueError("rrf_k and candidates must be positive")
+        if not 0.0 <= self.evidence_gamma <= 2.0:
+            raise ValueError(f"evidence_gamma must be within 0..2, got {self.evidence_gamma}")
+
+    def floor_for(self, model_id: str) -> RelevanceFloor | None:
+        if not self.relevance_floor:
+            return None
+        return self.floor or CALIBRATED_FLOORS.get(model_id.split("@", 1)[0])
 
 
 @dataclass(frozen=True)
@@ -168,6 +219,17 @@ class ReloadStats:
     seconds_max: float = 0.0
     built_in_memory: int = 0  # reloads that found no matching FAISS file
     history: list[float] = field(default_factory=list)
+
+
+@dataclass
+class _Runs:
+    """One query's candidate runs, kept for the relevance floor."""
+
+    fused: list[tuple[int, float]]
+    dense: dict[int, float] = field(default_factory=dict)  # chunk id → cosine
+    lexical: list[tuple[int, float]] = field(default_factory=list)
+    terms: list[QueryTerm] = field(default_factory=list)
+    expansions: tuple[str, ...] = ()
 
 
 class SearchIndex:
@@ -680,7 +742,7 @@ class SearchIndex:
         started = time.perf_counter()
         filters = Filters(request.region, request.doc_type, request.date_from, request.date_to)
         need = request.offset + request.limit
-        ranked = self._rank(request.q, request.mode, filters, need)
+        ranked, expansions = self._rank(request.q, request.mode, filters, need)
         page = ranked[request.offset : need]
         hits = self._hits(page, request.q)
         return SearchResponse(
@@ -691,6 +753,7 @@ class SearchIndex:
             offset=request.offset,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             results=hits,
+            expansions=list(expansions),
         )
 
     def ranked_chunks(self, request: SearchRequest) -> list[RankedChunk]:
@@ -705,7 +768,9 @@ class SearchIndex:
         need = request.offset + request.limit
         allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
         k = max(self.config.candidates, need)
-        run = self._fused_run(request.q, request.mode, filters, allowed, k)[request.offset : need]
+        run = self._fused_run(request.q, request.mode, filters, allowed, k).fused[
+            request.offset : need
+        ]
         rows = self.store.chunks([cid for cid, _ in run])
         return [
             RankedChunk(cid, rows[cid].doc_id, score, rows[cid].text)
@@ -713,16 +778,70 @@ class SearchIndex:
             if cid in rows
         ]
 
-    def _rank(self, query: str, mode: SearchMode, filters: Filters, need: int) -> list[_Ranked]:
+    def _rank(
+        self, query: str, mode: SearchMode, filters: Filters, need: int
+    ) -> tuple[list[_Ranked], tuple[str, ...]]:
         allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
         available = len(allowed) if allowed is not None else self._dense.size
         k = max(self.config.candidates, need * 4)
         qvec = self._query_vector(query) if mode != SearchMode.LEXICAL else None
+        # Hybrid only: lexical matches have the query's words; dense-only mode has no lexical
+        # evidence to rescue a paraphrase below the cosine floor (it cost NorQuAD 0.04 nDCG@10).
+        # (Asked only here, so a lexical search never loads the model for its id.)
+        floor = (
+            self.config.floor_for(self.embedder.model_id) if mode == SearchMode.HYBRID else None
+        )
         while True:
-            grouped = self._group(self._fused_run(query, mode, filters, allowed, k, qvec))
+            runs = self._fused_run(query, mode, filters, allowed, k, qvec)
+            grouped = self._group(runs.fused)
+            if floor is not None:
+                assert qvec is not None
+                kept = self._above_floor(grouped, runs, qvec, floor)
+                if len(kept) < len(grouped):
+                    # Candidates further down score lower still: the floor ends the list.
+                    return kept, runs.expansions
             if len(grouped) >= need or k >= available or mode == SearchMode.LEXICAL:
-                return grouped
+                return grouped, runs.expansions
             k *= 4
+
+    def _above_floor(
+        self, grouped: list[_Ranked], runs: _Runs, qvec: np.ndarray, floor: RelevanceFloor
+    ) -> list[_Ranked]:
+        """The documents that plausibly match (see `RelevanceFloor`), in rank order."""
+        cosine: dict[str, float] = {}
+        doc_of = self.store.chunk_doc_ids(runs.dense)
+        for cid, cos in runs.dense.items():
+            doc = doc_of.get(cid)
+            if doc is not None and cos > cosine.get(doc, -2.0):
+                cosine[doc] = cos
+        lexical_docs = self.store.chunk_doc_ids(cid for cid, _ in runs.lexical)
+        by_doc: dict[str, list[int]] = {}
+        for cid, _ in runs.lexical:
+            if cid in lexical_docs:
+                by_doc.setdefault(lexical_docs[cid], []).append(cid)
+        kept = []
+        for r in grouped:
+            cos = cosine.get(r.doc_id)
+            if cos is None:  # only the lexical run found it: its own chunks' cosines
+                own = by_doc.get(r.doc_id, [r.chunk_id])
+                cos = max(float(self._dense.vector(c) @ qvec) for c in own)
+            if cos >= floor.dense or (
+                cos >= floor.dense_lexical
+                and r.doc_id in by_doc
+                and self._lexical_share(by_doc[r.doc_id], runs.terms) >= floor.min_share
+            ):
+                kept.append(r)
+        return kept
+
+    def _lexical_share(self, chunk_ids: list[int], terms: list[QueryTerm]) -> float:
+        """Largest share of the query's words that one of `chunk_ids` contains."""
+        if not terms:
+            return 0.0
+        best = 0.0
+        for row in self.store.chunks(chunk_ids).values():
+            present = set(self.lexical.index_terms(row.text).split())
+            best = max(best, sum(bool(t.keys & present) for t in terms) / len(terms))
+        return best
 
     def _fused_run(
         self,
@@ -732,30 +851,43 @@ class SearchIndex:
         allowed: np.ndarray | None,
         k: int,
         qvec: np.ndarray | None = None,
-    ) -> list[tuple[int, float]]:
+    ) -> _Runs:
         """Top-k chunks of each run `mode` asks for (filters applied inside both), fused."""
-        runs: list[list[tuple[int, float]]] = []
-        weights: list[float] = []
+        dense: list[tuple[int, float]] = []
+        lexical: list[tuple[int, float]] = []
+        expanded = LexicalQuery("")
         if mode in (SearchMode.HYBRID, SearchMode.DENSE):
             if qvec is None:
                 qvec = self._query_vector(query)
-            runs.append(self._dense.search(qvec, k, allowed))
-            weights.append(self.config.dense_weight)
+            dense = self._dense.search(qvec, k, allowed)
         if mode in (SearchMode.HYBRID, SearchMode.LEXICAL):
-            runs.append(self._lexical_run(query, filters, k, strict=mode == SearchMode.LEXICAL))
-            weights.append(1.0 - self.config.dense_weight)
-        return self._fuse(runs, weights) if len(runs) > 1 else runs[0]
+            expanded, lexical = self._lexical_run(
+                query, filters, k, strict=mode == SearchMode.LEXICAL
+            )
+        terms = self.lexical.analyzer.query_terms(query) if lexical else []
+        runs = _Runs([], dict(dense), lexical, terms, expanded.also)
+        if mode == SearchMode.DENSE:
+            runs.fused = dense
+        elif mode == SearchMode.LEXICAL:
+            runs.fused = lexical
+        else:
+            w = self.config.dense_weight
+            if self.config.evidence_gamma and lexical:
+                share = self._lexical_share([lexical[0][0]], terms)
+                w = min(1.0, max(0.0, w + self.config.evidence_gamma * (0.5 - share)))
+            runs.fused = self._fuse([dense, lexical], [w, 1.0 - w])
+        return runs
 
     def _lexical_run(
         self, query: str, filters: Filters, k: int, *, strict: bool
-    ) -> list[tuple[int, float]]:
+    ) -> tuple[LexicalQuery, list[tuple[int, float]]]:
         try:
-            match = self.lexical.match_expression(query)
+            expanded = self.lexical.expand(query)
         except QueryError:
             if strict:
                 raise
-            return []  # e.g. only stopwords: the dense run still answers
-        return self.store.lexical_search(match, filters, k)
+            return LexicalQuery(""), []  # e.g. only stopwords: the dense run still answers
+        return expanded, self.store.lexical_search(expanded.match, filters, k)
 
     def _fuse(
         self, runs: list[list[tuple[int, float]]], weights: list[float]

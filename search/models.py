@@ -106,11 +106,18 @@ class Hit(_PublicUrls):
 class SearchResponse(BaseModel):
     query: str
     mode: SearchMode
-    total: int = Field(description="Documents available for paging through")
+    total: int = Field(
+        description="Documents that plausibly match (above the relevance floor), for paging"
+    )
     limit: int
     offset: int
     took_ms: float
     results: list[Hit]
+    expansions: list[str] = Field(
+        default_factory=list,
+        description="Other wordings the lexical run also searched for (glossary, suspended "
+        "compounds); shown as «Søkte også etter»",
+    )
 
 
 class PageView(BaseModel):

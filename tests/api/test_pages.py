@@ -324,3 +324,11 @@ def test_page_weight_under_budget(browser: TestClient, path: str) -> None:
     assets = sum(len(p.read_bytes()) for p in STATIC.glob("*") if p.suffix in (".css", ".js"))
     assert len(html) + assets < BUDGET, (len(html), assets)
     assert "//" not in "".join(re.findall(r'(?:src|href)="(//[^"]*)"', html.decode()))  # no CDN
+
+
+def test_search_page_shows_what_else_was_searched_for(browser: TestClient) -> None:
+    html = browser.get("/", params={"q": "KAD"}).text
+    assert "Søkte også etter:" in html
+    assert "kommunale akutte døgnplasser" in html
+    api = browser.get("/search", params={"q": "KAD"})  # the JSON response carries the list
+    assert "kommunale akutte døgnplasser" in api.json()["expansions"]

@@ -1,0 +1,421 @@
+"""Choose fusion method, weights and the relevance floor on the two *tuning* sets.
+
+Reads NorQuAD validation and the paraphrase development set's tuning part
+(`tests/data/devset_tuning.json`) — never the locked third. Each set's folder is ingested once
+(`benchmarks/retrieval.py --keep` for NorQuAD; `--dev-folder` holds NorQuAD passages plus the
+crawled mirror, `--mirror-folder` the mirror alone for off-topic queries). Per query the dense
+cosine of every chunk and the lexical run (with and without glossary expansion) are computed
+once; every setting is then fused offline with `samsok.search.fusion`.
+
+Selection: the setting whose *worse* nDCG@10 over the two sets is highest. Cross-validation:
+queries of each set split into k folds; for each fold the setting is chosen on the other folds
+and scored on it; the held-out mean and the spread over folds are printed.
+
+    .venv/bin/python benchmarks/fusion_sweep.py --norquad-folder DIR --dev-folder DIR \\
+        --mirror-folder DIR [--folds 5] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import pickle
+import statistics
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from functools import partial
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from samsok.api.settings import Settings
+from samsok.ingest.chunk import chunk_document
+from samsok.search.devset import load_devset
+from samsok.search.embed import Embedder
+from samsok.search.eval import load_beir, ndcg_at_k, recall_at_k
+from samsok.search.evaluation import judgements
+from samsok.search.fusion import rrf, weighted_minmax, weighted_zscore
+from samsok.search.index import SearchIndex
+from samsok.search.lexical import LexicalIndex
+from samsok.search.store import Filters
+
+ROOT = Path(__file__).resolve().parents[1]
+NORQUAD = ROOT.parent / "shared" / "eval" / "norquad"
+TUNING = ROOT / "tests" / "data" / "devset_tuning.json"
+DEPTH = 200  # candidates per run, as IndexConfig.candidates
+
+
+@dataclass
+class QueryData:
+    qid: str
+    rel: dict[str, int]
+    cos: np.ndarray  # cosine of every chunk (aligned with Corpus.ids)
+    lex: list[tuple[int, float]]  # expanded lexical run
+    lex_plain: list[tuple[int, float]]  # without expansion (before)
+    share: dict[int, float]  # lexical chunk → share of query words it contains
+    evidence: float  # share of the best lexical chunk
+    dense: list[tuple[int, float]]  # the dense run: top DEPTH chunks
+
+
+@dataclass
+class Corpus:
+    ids: np.ndarray
+    doc_of: dict[int, str]
+    pos: dict[int, int]
+
+
+@dataclass(frozen=True)
+class Setting:
+    method: str  # zscore | minmax | rrf
+    w: float  # dense weight
+    gamma: float = 0.0  # query-dependent: w_q = w + gamma * (0.5 - evidence)
+    expand: bool = True
+    k: int = 60  # rrf
+
+
+def open_folder(folder: Path, embedder: Embedder) -> SearchIndex:
+    settings = Settings(data_dir=folder)  # type: ignore[call-arg]
+    chunker = partial(
+        chunk_document, config=settings.chunk_config(), count_tokens=embedder.count_tokens
+    )
+    return SearchIndex(folder, embedder, chunker)
+
+
+def refit(index: SearchIndex) -> None:
+    """Rewrite FTS terms with the current analyzer (suspended compounds, mined pairs) once:
+    folders ingested before the glossary existed have no mined pairs yet."""
+    if index.store.get_meta("mined_abbreviations") is None:
+        index._refit_lexical()
+        index.commit()
+
+
+def collect(
+    index: SearchIndex, embedder: Embedder, queries: Sequence[tuple[str, str, dict[str, int]]]
+) -> tuple[Corpus, list[QueryData]]:
+    """Runs of every query, cached beside the index (keyed by queries and store generation)."""
+    key = hashlib.sha256(
+        json.dumps([queries, index.store.generation], sort_keys=True).encode()
+    ).hexdigest()[:16]
+    cache = index.data_dir / f"sweep-{key}.pickle"
+    if cache.exists():
+        with cache.open("rb") as fh:
+            return pickle.load(fh)
+    result = _collect(index, embedder, queries)
+    with cache.open("wb") as fh:
+        pickle.dump(result, fh)
+    return result
+
+
+def _collect(
+    index: SearchIndex, embedder: Embedder, queries: Sequence[tuple[str, str, dict[str, int]]]
+) -> tuple[Corpus, list[QueryData]]:
+    ids, vectors = index.store.chunk_vectors(embedder.model_id)
+    doc_of = index.store.chunk_doc_ids(int(i) for i in ids)
+    corpus = Corpus(ids, doc_of, {int(c): i for i, c in enumerate(ids)})
+    qvecs = embedder.embed_queries([q for _, q, _ in queries])
+    plain = LexicalIndex(index.lexical.config.__class__(expand=False))
+    plain.analyzer = index.lexical.analyzer
+    texts: dict[int, frozenset[str]] = {}
+    out = []
+    for (qid, text, rel), qv in zip(queries, qvecs, strict=True):
+        cos = vectors @ qv
+        lex = index.store.lexical_search(index.lexical.expand(text).match, Filters(), DEPTH)
+        lex_plain = index.store.lexical_search(plain.expand(text).match, Filters(), DEPTH)
+        terms = index.lexical.analyzer.query_terms(text)
+        missing = [cid for cid, _ in lex if cid not in texts]
+        for cid, row in index.store.chunks(missing).items():
+            texts[cid] = frozenset(index.lexical.index_terms(row.text).split())
+        share = {
+            cid: sum(bool(t.keys & texts[cid]) for t in terms) / max(1, len(terms))
+            for cid, _ in lex
+        }
+        evidence = share[lex[0][0]] if lex else 0.0
+        order = np.argsort(-cos)[:DEPTH]
+        dense = [(int(ids[i]), float(cos[i])) for i in order]
+        out.append(QueryData(qid, rel, cos, lex, lex_plain, share, evidence, dense))
+    return corpus, out
+
+
+def fused_docs(corpus: Corpus, q: QueryData, s: Setting | None, mode: str = "hybrid") -> list[str]:
+    dense = q.dense
+    lex = q.lex if (s is None or s.expand) else q.lex_plain
+    if mode == "dense":
+        run = dense
+    elif mode == "lexical":
+        run = lex
+    else:
+        assert s is not None
+        w = min(1.0, max(0.0, s.w + s.gamma * (0.5 - q.evidence)))
+        runs = [dense, lex] if lex else [dense]
+        weights = [w, 1.0 - w] if lex else [1.0]
+        if s.method == "rrf":
+            run = rrf(runs, k=s.k, weights=weights)
+        elif s.method == "minmax":
+            run = weighted_minmax(runs, weights=weights)
+        else:
+            run = weighted_zscore(runs, weights=weights)
+    seen: dict[str, None] = {}
+    for cid, _ in run:
+        seen.setdefault(corpus.doc_of[cid], None)
+    return list(seen)
+
+
+def scores(corpus: Corpus, qs: list[QueryData], s: Setting | None, mode: str = "hybrid") -> dict:
+    nd, rc = {}, {}
+    for q in qs:
+        docs = fused_docs(corpus, q, s, mode)
+        nd[q.qid] = ndcg_at_k(docs, q.rel, 10)
+        rc[q.qid] = recall_at_k(docs, q.rel, 10)
+    return {"ndcg": nd, "recall": rc}
+
+
+def mean(values: dict[str, float], keep: set[str] | None = None) -> float:
+    vals = [v for k, v in values.items() if keep is None or k in keep]
+    return sum(vals) / len(vals) if vals else 0.0
+
+
+def grid() -> list[Setting]:
+    out = []
+    for method, w, gamma, expand in product(
+        ("zscore", "minmax"), (0.3, 0.4, 0.5, 0.6, 0.7), (0.0, 0.3, 0.6), (True, False)
+    ):
+        out.append(Setting(method, w, gamma, expand))
+    for k, expand in product((10, 60), (True, False)):
+        out.append(Setting("rrf", 0.5, 0.0, expand, k))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--norquad", type=Path, default=NORQUAD)
+    parser.add_argument("--norquad-folder", type=Path, required=True)
+    parser.add_argument("--dev-folder", type=Path, required=True)
+    parser.add_argument("--mirror-folder", type=Path, required=True)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--refit", action="store_true", help="rewrite FTS terms first")
+    parser.add_argument("--json", type=Path, help="write all figures here")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    settings = Settings()  # type: ignore[call-arg]
+    embedder = Embedder(settings.embed_config())
+
+    beir = load_beir(
+        args.norquad / "corpus.jsonl",
+        args.norquad / "queries_validation.jsonl",
+        args.norquad / "qrels_validation.tsv",
+    )
+    with open_folder(args.norquad_folder, embedder) as index:
+        if args.refit:
+            refit(index)
+        corpus_of, qrels = judgements(index, beir)
+        doc_id = {c: d for d, c in corpus_of.items()}
+        nq = [
+            (qid, beir.queries[qid], {doc_id[c]: r for c, r in rel.items() if c in doc_id})
+            for qid, rel in qrels.items()
+            if any(r > 0 for r in rel.values())
+        ]
+        n_corpus, n_data = collect(index, embedder, nq)
+
+    dev = load_devset(TUNING)
+    with open_folder(args.dev_folder, embedder) as index:
+        if args.refit:
+            refit(index)
+        by_url = {}
+        for row in index.store.documents_all():
+            by_url[row.url] = row.duplicate_of or row.doc_id
+        dq = []
+        for q in dev.queries:
+            rel = {by_url[u]: g for u, g in q.relevant.items() if u in by_url}
+            if rel:
+                dq.append((q.id, q.query, rel))
+        d_corpus, d_data = collect(index, embedder, dq)
+    tags = {q.id: set(q.tags) for q in dev.queries}
+
+    with open_folder(args.mirror_folder, embedder) as index:
+        if args.refit:
+            refit(index)
+        o_corpus, o_data = collect(index, embedder, [(q.id, q.query, {}) for q in dev.off_topic])
+        # The dev queries against the mirror alone: for calibrating the floor's recall side.
+        by_url = {r.url: r.duplicate_of or r.doc_id for r in index.store.documents_all()}
+        m_q = [
+            (q.id, q.query, {by_url[u]: g for u, g in q.relevant.items() if u in by_url})
+            for q in dev.queries
+        ]
+        m_corpus, m_data = collect(index, embedder, m_q)
+
+    report: dict[str, Any] = {"single": {}}
+    for mode in ("dense", "lexical"):
+        for name, c, d in (("norquad", n_corpus, n_data), ("dev", d_corpus, d_data)):
+            sc = scores(c, d, Setting("zscore", 0.5), mode)
+            report["single"][f"{name} {mode}"] = (mean(sc["ndcg"]), mean(sc["recall"]))
+            sc = scores(c, d, Setting("zscore", 0.5, expand=False), mode)
+            report["single"][f"{name} {mode} (no expansion)"] = (
+                mean(sc["ndcg"]),
+                mean(sc["recall"]),
+            )
+    table = []
+    for s in grid():
+        a = scores(n_corpus, n_data, s)
+        b = scores(d_corpus, d_data, s)
+        table.append((s, a, b))
+    for name, value in report["single"].items():
+        print(f"{name:<34} nDCG@10 {value[0]:.4f}  R@10 {value[1]:.4f}")
+    rows = sorted(table, key=lambda r: -min(mean(r[1]["ndcg"]), mean(r[2]["ndcg"])))
+    print(f"{'setting':<46} {'norquad':>8} {'dev':>8} {'dev abbr':>8} {'dev nn':>8}")
+    abbr = {q for q in tags if "abbr" in tags[q]}
+    nn = {q for q in tags if "nn" in tags[q]}
+    for s, a, b in rows[:25] + [r for r in rows if r[0] in BASELINES]:
+        print(
+            f"{_name(s):<46} {mean(a['ndcg']):8.4f} {mean(b['ndcg']):8.4f} "
+            f"{mean(b['ndcg'], abbr):8.4f} {mean(b['ndcg'], nn):8.4f}"
+        )
+    # cross-validation over query folds
+    rng = np.random.default_rng(9)
+    nf = [q.qid for q in n_data]
+    df = [q.qid for q in d_data]
+    n_fold = {q: i % args.folds for i, q in enumerate(rng.permutation(nf))}
+    d_fold = {q: i % args.folds for i, q in enumerate(rng.permutation(df))}
+    held = []
+    for f in range(args.folds):
+        n_train = {q for q, x in n_fold.items() if x != f}
+        d_train = {q for q, x in d_fold.items() if x != f}
+        best = max(
+            table,
+            key=lambda r: min(mean(r[1]["ndcg"], n_train), mean(r[2]["ndcg"], d_train)),
+        )
+        n_test = set(n_fold) - n_train
+        d_test = set(d_fold) - d_train
+        held.append(
+            (_name(best[0]), mean(best[1]["ndcg"], n_test), mean(best[2]["ndcg"], d_test))
+        )
+    print("cross-validation (chosen on k-1 folds, scored on the held-out fold):")
+    for name, a, b in held:
+        print(f"  {name:<46} norquad {a:.4f}  dev {b:.4f}")
+    for label, idx in (("norquad", 1), ("dev", 2)):
+        vals = [h[idx] for h in held]
+        print(
+            f"  {label}: mean {statistics.mean(vals):.4f}  sd {statistics.pstdev(vals):.4f}  "
+            f"min {min(vals):.4f}  max {max(vals):.4f}"
+        )
+    chosen = rows[0][0]
+    print("chosen:", _name(chosen))
+    floor = calibrate(
+        chosen, [(n_corpus, n_data), (d_corpus, d_data), (m_corpus, m_data)], (o_corpus, o_data)
+    )
+    print("floor:", floor)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "single": report["single"],
+                    "grid": [
+                        {**asdict(s), "norquad": mean(a["ndcg"]), "dev": mean(b["ndcg"])}
+                        for s, a, b in table
+                    ],
+                    "cv": held,
+                    "chosen": asdict(chosen),
+                    "floor": floor,
+                },
+                indent=1,
+            )
+        )
+
+
+BASELINES = (Setting("zscore", 0.5, 0.0, False), Setting("minmax", 0.5, 0.0, False),
+             Setting("rrf", 0.5, 0.0, False, 60))
+
+
+def _name(s: Setting) -> str:
+    base = f"{s.method}" + (f" k={s.k}" if s.method == "rrf" else "")
+    return f"{base} w={s.w} gamma={s.gamma} {'expanded' if s.expand else 'plain'}"
+
+
+def doc_features(corpus: Corpus, q: QueryData) -> tuple[dict[str, float], dict[str, float]]:
+    """Per document: best cosine among the dense candidates (else among its lexical chunks,
+    as `SearchIndex._above_floor` does) and best share of query words in a lexical chunk."""
+    cos: dict[str, float] = {}
+    for cid, v in q.dense:
+        d = corpus.doc_of[cid]
+        cos[d] = max(cos.get(d, -2.0), v)
+    share: dict[str, float] = {}
+    lex_cos: dict[str, float] = {}
+    for cid, _ in q.lex:
+        d = corpus.doc_of[cid]
+        share[d] = max(share.get(d, 0.0), q.share[cid])
+        lex_cos[d] = max(lex_cos.get(d, -2.0), float(q.cos[corpus.pos[cid]]))
+    for d, v in lex_cos.items():
+        cos.setdefault(d, v)
+    return cos, share
+
+
+def calibrate(
+    s: Setting,
+    sets: list[tuple[Corpus, list[QueryData]]],
+    off: tuple[Corpus, list[QueryData]],
+) -> dict[str, Any]:
+    """Thresholds (t_hi, t_lo, min share): a document counts if cos ≥ t_hi, or it has lexical
+    evidence (share of query words ≥ min share) and cos ≥ t_lo. Chosen for the highest
+    off-topic pass rate (≤ 3 results) with recall@10 within 0.005 on every set; ties → the
+    most permissive floor."""
+    prepared = []
+    for corpus, qs in sets:
+        rows = []
+        for q in qs:
+            docs = fused_docs(corpus, q, s)[:10]
+            cos, share = doc_features(corpus, q)
+            rows.append((q, docs, cos, share))
+        prepared.append(rows)
+    off_rows = []
+    for q in off[1]:
+        docs = fused_docs(off[0], q, s)
+        cos, share = doc_features(off[0], q)
+        off_rows.append((docs, cos, share))
+    best: tuple[Any, ...] | None = None
+    for t_hi, t_lo, m in product(
+        np.arange(0.80, 0.91, 0.01), np.arange(0.70, 0.86, 0.01), (0.34, 0.5, 0.67, 1.0)
+    ):
+        if t_lo > t_hi:
+            continue
+
+        def ok(
+            cos: dict[str, float],
+            share: dict[str, float],
+            d: str,
+            t_hi: float = t_hi,
+            t_lo: float = t_lo,
+            m: float = m,
+        ) -> bool:
+            c = cos.get(d, 0.0)
+            return c >= t_hi or (share.get(d, 0.0) >= m and c >= t_lo)
+
+        losses = []
+        for rows in prepared:
+            before = after = 0.0
+            for q, docs, cos, share in rows:
+                before += recall_at_k(docs, q.rel, 10)
+                after += recall_at_k([d for d in docs if ok(cos, share, d)], q.rel, 10)
+            losses.append((before - after) / max(1, len(rows)))
+        if max(losses) > 0.005:
+            continue
+        passed = sum(
+            sum(ok(cos, share, d) for d in docs) <= 3 for docs, cos, share in off_rows
+        ) / max(1, len(off_rows))
+        key = (passed, -t_hi, -t_lo, -m)
+        if best is None or key > best[0]:
+            best = (key, float(t_hi), float(t_lo), m, losses)
+    if best is None:
+        return {}
+    return {
+        "t_hi": round(best[1], 2),
+        "t_lo": round(best[2], 2),
+        "min_share": best[3],
+        "off_topic_pass": best[0][0],
+        "recall_loss": best[4],
+    }
+
+
+if __name__ == "__main__":
+    main()

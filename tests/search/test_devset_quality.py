@@ -1,0 +1,81 @@
+"""Search quality on the paraphrase development set's tuning part, with the real model.
+
+The whole pipe over the bundled mirror (crawl → extract → chunk → embed → index), then the
+staff-style queries of `tests/data/devset_tuning.json` (never the locked third). Floors sit
+below what docs/retrieval.md measures on this mirror-only index, so they catch regressions
+without pinning noise. The figures with NorQuAD passages as distractors are in the benchmark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from samsok.api.services import Services
+from samsok.api.settings import Settings
+from samsok.search.devset import DevSet, load_devset
+from samsok.search.embed import Embedder
+from samsok.search.evaluation import OFF_TOPIC_MAX, devset_judgements, off_topic_rate, run_devset
+from samsok.search.index import SearchIndex
+from samsok.search.models import SearchRequest
+
+from tests.paths import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+TUNING = PROJECT_ROOT / "tests" / "data" / "devset_tuning.json"
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[SearchIndex]:
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("devset") / "data",
+        model_cache_dir=embedder.config.cache_dir,
+    )
+    services = Services(settings, embedder=embedder)
+    services.crawl([], mirror=True)
+    yield services.index
+    services.close()
+
+
+@pytest.fixture(scope="module")
+def devset() -> DevSet:
+    return load_devset(TUNING)
+
+
+def test_hybrid_holds_on_paraphrase_queries(mirror: SearchIndex, devset: DevSet) -> None:
+    scores = run_devset(mirror, devset, ["hybrid", "dense", "lexical"])
+    hybrid, dense, lexical = (scores[m].ndcg_at_10 for m in ("hybrid", "dense", "lexical"))
+    assert hybrid >= 0.80, scores
+    # Fusion must not fall below its better input on paraphrases (the issue's failure).
+    assert hybrid >= max(dense, lexical) - 0.01, scores
+
+
+def test_abbreviation_and_nynorsk_queries_find_their_pages(
+    mirror: SearchIndex, devset: DevSet
+) -> None:
+    qrels = devset_judgements(mirror, devset)
+    for tag in ("abbr", "nn"):
+        misses = []
+        queries = devset.tagged(tag)
+        for query in queries:
+            top = mirror.search(SearchRequest(q=query.query, limit=5)).results
+            wanted = {doc for doc, grade in qrels[query.id].items() if grade == 2}
+            if not wanted & {hit.doc_id for hit in top}:
+                misses.append(query.query)
+        assert len(misses) <= len(queries) // 4, (tag, misses)
+
+
+def test_off_topic_queries_get_no_or_few_results(mirror: SearchIndex, devset: DevSet) -> None:
+    # Measured 0.41 (7 of 17); the issue's 0.80 is not reached (docs/retrieval.md), so
+    # this is a regression floor, not the target.
+    assert off_topic_rate(mirror, devset) >= 0.35
+    response = mirror.search(SearchRequest(q="fotballresultater Rosenborg"))
+    assert response.total <= OFF_TOPIC_MAX and len(response.results) <= OFF_TOPIC_MAX
+
+
+def test_total_counts_plausible_documents_only(mirror: SearchIndex) -> None:
+    stats = mirror.stats()
+    response = mirror.search(SearchRequest(q="felles legevakt for kommunene i Værnesregionen"))
+    assert 1 <= response.total < stats.documents
+    assert response.results[0].url.endswith("felles-legevakt-fra-1-september.html")
