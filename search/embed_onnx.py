@@ -31,6 +31,7 @@ import re
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -263,7 +264,10 @@ def _export(source: Path, staging: Path, variant: OnnxVariant) -> dict[str, Any]
     )
     fp32 = staging / (_MODEL_FILE if variant == "onnx" else "fp32.onnx")
     axes = {0: "batch", 1: "sequence"}
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # Tracing warns about every Python-level branch on shapes (the ones in transformers'
+        # mask code are constant for an encoder); the result is checked against torch below.
+        warnings.simplefilter("ignore")
         # The TorchScript exporter: a BERT graph traced with dynamic batch and length, and no
         # extra dependency; the traced graph is checked against torch below either way.
         torch.onnx.export(
