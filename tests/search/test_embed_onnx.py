@@ -241,6 +241,7 @@ SENTENCES = [
     "kva tid er legevakta open",
     "§ 3-2 første ledd, jf. forskrift 12.12.2024 nr. 1234 (kr 1 250,50)",
     "Fastlegen kan henvise til fysioterapi, ergoterapi eller rehabilitering i institusjon. " * 12,
+    "Tildelingskontoret vurderer behovet for helse- og omsorgstjenester. " * 60,  # > 512: cut
 ]
 
 
