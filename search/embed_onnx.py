@@ -22,6 +22,7 @@ so a read-only cache keeps working once exported.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import inspect
@@ -158,6 +159,7 @@ def ensure_export(source: Path, target: Path, variant: OnnxVariant) -> Path:
     return target
 
 
+@functools.cache
 def _exporter_code_sha256() -> str:
     """Hash of the code that makes the export, so an edited exporter never reuses an export
     made by the old code; run-time code (`OnnxModel`) is left out, as it does not change

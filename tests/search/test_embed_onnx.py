@@ -108,6 +108,7 @@ def test_export_happens_once_and_is_reused(
     def no_export(*args: object) -> dict[str, object]:
         raise AssertionError("exported again")
 
+    embed_onnx._exporter_code_sha256()  # the identity is of the real exporter's code
     monkeypatch.setattr(embed_onnx, "_export", no_export)
     second = Embedder(_config(tiny, cache, "onnx-int8"))
     assert _tree(cache) == before  # nothing written, nothing touched
