@@ -454,6 +454,9 @@ class OnnxModel:
         options.intra_op_num_threads = num_threads or 0  # 0: one per physical core
         options.inter_op_num_threads = 1  # a BERT graph is a chain: no parallel branches
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # No busy-waiting between calls: on 2 shared cores, idle spinning threads would take
+        # CPU from the rest of the server (search, SQLite, ingest) and from torch.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = ort.InferenceSession(
                 str(folder / _MODEL_FILE), options, providers=["CPUExecutionProvider"]
