@@ -23,7 +23,6 @@ import contextvars
 import json
 import logging
 import os
-import re
 import tempfile
 import threading
 import time
@@ -38,7 +37,13 @@ import faiss
 import numpy as np
 from samsok.ingest.dedup import signature, similarity
 from samsok.ingest.models import Chunk, Document, Region
-from samsok.search.dense import DenseIndex, readable_by_all
+from samsok.search.dense import (
+    DenseConfig,
+    DenseIndex,
+    generation_files,
+    readable_by_all,
+    remove_files,
+)
 from samsok.search.embed import Embedder
 from samsok.search.errors import (
     DocumentNotFound,
@@ -66,7 +71,6 @@ __all__ = ["FUSIONS", "IndexConfig", "RankedChunk", "SearchIndex", "UpsertOutcom
 log = logging.getLogger(__name__)
 
 MANIFEST_FORMAT = 2
-_FAISS_FILE = re.compile(r"^faiss-(\d+)\.index$")
 Chunker = Callable[[Document], list[Chunk]]
 
 
@@ -114,6 +118,7 @@ class IndexConfig:
     commit_every: int = 50  # documents between FAISS writes during long ingests
     # How often a reader (the server) asks the store whether a writer published something.
     refresh_seconds: float = 0.5
+    dense: DenseConfig = field(default_factory=DenseConfig)  # vector index kind and segments
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -305,24 +310,30 @@ class SearchIndex:
                 f"but the configured model is {self.embedder.model_id!r}; "
                 "run `samsok reindex` to embed it again with the configured model"
             )
-        path = self.faiss_file(generation)
-        if not model_changed and path.exists():
-            dense = self._load_checked(path, store, self.embedder.dim)
-            if dense is not None:
+        if not model_changed:
+            dense = self._load_checked(generation, store, self.embedder.dim)
+            if dense is not None and not dense.needs_rebuild:
                 return dense
         return self._rebuild_dense()
 
-    def _load_checked(self, path: Path, store: Store, dim: int | None) -> DenseIndex | None:
-        """The FAISS file if it holds exactly the store's chunk ids, else None (logged)."""
+    def _load_checked(
+        self, generation: int, store: Store, dim: int | None, reuse: DenseIndex | None = None
+    ) -> DenseIndex | None:
+        """The FAISS files of `generation` if they hold exactly the store's chunk ids, else
+        None (logged)."""
         try:
-            dense = DenseIndex.load(path, dim)
+            dense = DenseIndex.load_generation(
+                self.data_dir, generation, dim, self.config.dense, reuse
+            )
         except (RuntimeError, ValueError, OSError) as exc:
-            log.warning("unreadable FAISS file %s (%s); building from the store", path, exc)
+            log.warning("unreadable FAISS files of generation %d (%s)", generation, exc)
+            return None
+        if dense is None:
             return None
         if not np.array_equal(dense.ids(), store.chunk_ids()):
             log.warning(
-                "%s holds %d vectors but the store %d chunks; building from the store",
-                path.name,
+                "generation %d: FAISS holds %d vectors but the store %d chunks",
+                generation,
                 dense.size,
                 store.chunk_count(),
             )
@@ -331,9 +342,8 @@ class SearchIndex:
 
     def _rebuild_dense(self) -> DenseIndex:
         store = self._view.store
-        dense = DenseIndex(self.embedder.dim)
         ids, vectors = store.chunk_vectors(self.embedder.model_id)
-        dense.add(ids, vectors)
+        dense = DenseIndex.build(self.embedder.dim, ids, vectors, self.config.dense)
         missing = store.chunk_count_missing_vectors(self.embedder.model_id)
         if missing:
             log.warning(
@@ -374,12 +384,17 @@ class SearchIndex:
             # (e.g. a second Ctrl-C): the store is the truth.
             log.warning("dense index out of step with the store; rebuilding it from the store")
             view.dense = self._rebuild_dense()
+        elif view.dense.needs_rebuild:
+            # Crossed the exact/ANN threshold (or outgrew the IVF lists): a new base from the
+            # exact vectors SQLite keeps.
+            view.dense = self._rebuild_dense()
+        previous = generation_files(self.data_dir, view.generation)
         path: Path | None = None
         generation = -1
         try:
             with store.transaction() as generation:
-                path = self.faiss_file(generation)
-                view.dense.save(path)
+                # A delta against the current base, or a new base when the delta grew big.
+                path = view.dense.save_generation(self.data_dir, generation)
         except BaseException:
             if path is not None:  # never published: no reader can have seen it
                 path.unlink(missing_ok=True)
@@ -389,7 +404,9 @@ class SearchIndex:
             "model": self.embedder.model_id,
             "dim": self.embedder.dim,
             "generation": generation,
-            "faiss_file": path.name,
+            "faiss_file": f"faiss-{view.dense.base_generation}.index",
+            "faiss_delta": path.name if path.name.endswith(".delta") else None,
+            "faiss_kind": view.dense.kind,
             "vectors": view.dense.size,
             "faiss_version": faiss.__version__,
             "index_config": asdict(self.config),
@@ -403,19 +420,15 @@ class SearchIndex:
         os.replace(tmp, self._manifest_path)
         view.generation = generation
         self._pending = 0
-        self._remove_unpublished_files(generation)
+        self._remove_unpublished_files(generation, previous)
 
-    def _remove_unpublished_files(self, keep: int) -> None:
-        """Writer only (it holds the lock): drop FAISS files of other generations and temp
-        files of killed writers. A reader that still serves an old generation has its
+    def _remove_unpublished_files(self, keep: int, grace: set[str] | None = None) -> None:
+        """Writer only (it holds the lock): drop FAISS files no generation in use needs, and
+        temp files of killed writers. Kept: the files of generation `keep` (a base and maybe
+        a delta) and `grace`, those of the generation published before it, for a reader that
+        read its delta a moment ago. A reader that still serves an older generation has its
         vectors in memory; one that had not loaded it yet builds them from its snapshot."""
-        for entry in self.data_dir.iterdir():
-            name = entry.name
-            match = _FAISS_FILE.match(name)
-            stale = (match is not None and int(match.group(1)) != keep) or name == "faiss.index"
-            temp = name.endswith(".tmp") and name.startswith(("faiss", "manifest."))
-            if stale or temp:
-                entry.unlink(missing_ok=True)
+        remove_files(self.data_dir, generation_files(self.data_dir, keep) | (grace or set()))
 
     def refresh(self) -> None:
         """A reader: pick up what a writer published now, without waiting for the interval."""
@@ -491,10 +504,12 @@ class SearchIndex:
     def _reader_dense(
         self, store: Store, generation: int, model_id: str | None, manifest: dict[str, object]
     ) -> DenseIndex:
-        path = self.faiss_file(generation)
         dim = manifest.get("dim")
-        if path.exists():
-            dense = self._load_checked(path, store, dim if isinstance(dim, int) else None)
+        if generation_files(self.data_dir, generation):
+            reuse = self._view.dense if hasattr(self, "_view") else None
+            dense = self._load_checked(
+                generation, store, dim if isinstance(dim, int) else None, reuse
+            )
             if dense is not None:
                 return dense
         else:
@@ -507,9 +522,7 @@ class SearchIndex:
         ids, vectors = store.chunk_vectors(model_id) if model_id else (np.zeros(0), None)
         if vectors is None or len(ids) == 0:
             return DenseIndex(dim if isinstance(dim, int) else 1)
-        dense = DenseIndex(int(vectors.shape[1]))
-        dense.add(ids, vectors)
-        return dense
+        return DenseIndex.build(int(vectors.shape[1]), ids, vectors, self.config.dense)
 
     def _query_vector(self, query: str) -> np.ndarray:
         """Embed a query, after checking the model is the one the served vectors came from."""
