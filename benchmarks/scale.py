@@ -58,8 +58,12 @@ def sentences() -> list[str]:
         for line in corpus.read_text("utf-8").splitlines():
             out.extend(_SENTENCE.split(json.loads(line)["text"].replace("\n", " ")))
     for page in (ROOT / "corpus" / "mirror").rglob("*.htm*"):
-        text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", page.read_text(
-            "utf-8", errors="replace"), flags=re.S)
+        text = re.sub(
+            r"<script.*?</script>|<style.*?</style>|<[^>]+>",
+            " ",
+            page.read_text("utf-8", errors="replace"),
+            flags=re.S,
+        )
         out.extend(_SENTENCE.split(html.unescape(re.sub(r"\s+", " ", text))))
     return [s.strip() for s in out if 25 <= len(s.strip()) <= 400]
 
@@ -96,9 +100,16 @@ class SyntheticEmbedder:
 def page_chunker(doc: Document) -> list[Chunk]:
     return [
         Chunk(
-            doc_id=doc.doc_id, ordinal=i, text=p.text, url=doc.url, source=doc.source,
-            region=doc.region, doc_type=doc.doc_type, title=doc.title,
-            published=doc.published, page=p.number,
+            doc_id=doc.doc_id,
+            ordinal=i,
+            text=p.text,
+            url=doc.url,
+            source=doc.source,
+            region=doc.region,
+            doc_type=doc.doc_type,
+            title=doc.title,
+            published=doc.published,
+            page=p.number,
         )
         for i, p in enumerate(doc.pages)
     ]
@@ -114,8 +125,13 @@ def make_doc(i: int, pool: list[str], rng: np.random.Generator, version: int = 0
         pages.append(Page(p + 1, f"{text} (sak {i}-{p}{'' if not version else f' v{version}'})"))
     published = date(2005, 1, 1) + timedelta(days=int(rng.integers(0, 21 * 365)))
     return Document(
-        url=f"https://{region.value}.example/sak/{i}.html", source="bench", region=region,
-        doc_type=kind, title=f"Sak {i}", pages=pages, published=published,
+        url=f"https://{region.value}.example/sak/{i}.html",
+        source="bench",
+        region=region,
+        doc_type=kind,
+        title=f"Sak {i}",
+        pages=pages,
+        published=published,
     )
 
 
@@ -141,15 +157,23 @@ def build(data: Path, n_chunks: int, config: IndexConfig, embedder: SyntheticEmb
     with SearchIndex(data, embedder, page_chunker, config) as index:
         batch = 500
         for start in range(0, docs, batch):
-            index.upsert_many([make_doc(i, pool, rng) for i in range(start, min(docs, start + batch))])
-            if (start // batch) % 20 == 19:
+            index.upsert_many(
+                [make_doc(i, pool, rng) for i in range(start, min(docs, start + batch))]
+            )
+            if (start // batch) % 4 == 3:
                 index.commit()
-                print(f"  {index.store.chunk_count():>9} chunks  {time.perf_counter() - started:7.1f} s",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"  {index.store.chunk_count():>9} chunks"
+                    f"  {time.perf_counter() - started:7.1f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return time.perf_counter() - started
 
 
-def timed_searches(index: SearchIndex, queries: list[str], mode: SearchMode, filt: dict) -> list[float]:
+def timed_searches(
+    index: SearchIndex, queries: list[str], mode: SearchMode, filt: dict
+) -> list[float]:
     times = []
     for q in queries:
         t = time.perf_counter()
@@ -246,8 +270,12 @@ def main() -> None:
                     timed_searches(today, texts, mode, filt)
                 )
     row("open read-only index, s", flat_open, open_s, "s")
-    row("RSS of an open index per chunk", (flat_rss / chunks) if flat_rss else None,
-        rss_reader / chunks, "B")
+    row(
+        "RSS of an open index per chunk",
+        (flat_rss / chunks) if flat_rss else None,
+        rss_reader / chunks,
+        "B",
+    )
     for mode in (SearchMode.DENSE, SearchMode.LEXICAL, SearchMode.HYBRID):
         for fname, filt in filters.items():
             p50, p95 = percentiles(timed_searches(reader, texts, mode, filt))
@@ -272,8 +300,10 @@ def main() -> None:
     # committing 100 changed documents
     pool = sentences()
     with SearchIndex(data, embedder, page_chunker, config) as writer:
-        docs = [make_doc(i, pool, np.random.default_rng(i), version=int(time.time()))
-                for i in range(0, n // CHUNKS_PER_DOC, max(1, n // CHUNKS_PER_DOC // 100))][:100]
+        docs = [
+            make_doc(i, pool, np.random.default_rng(i), version=int(time.time()))
+            for i in range(0, n // CHUNKS_PER_DOC, max(1, n // CHUNKS_PER_DOC // 100))
+        ][:100]
         t = time.perf_counter()
         writer.upsert_many(docs)
         upsert_s = time.perf_counter() - t
@@ -285,14 +315,18 @@ def main() -> None:
     row("commit 100 changed docs, s", flat_write if not args.skip_today else None, commit_s, "s")
     row("bytes written by that commit", (DIM * 4 + 8) * chunks, written.stat().st_size, "B")
 
-    print(f"\nscale benchmark: {chunks} chunks, {reader._dense.kind if False else manifest.get('faiss_kind')}"
-          f" index, {len(texts)} queries, data {data}")
+    print(
+        f"\nscale benchmark: {chunks} chunks, {manifest.get('faiss_kind')}"
+        f" index, {len(texts)} queries, data {data}"
+    )
     print(f"{'figure':40} {'today':>10} {'now':>10}  unit     today/now")
     for name, before, now, unit in rows:
         print(f"{name:40} {before} {now}  {unit}")
     if args.data is None:
         shutil.rmtree(data, ignore_errors=True)
-    print(f"max RSS of the run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(
+        f"max RSS of the run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

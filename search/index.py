@@ -35,7 +35,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from samsok.ingest.dedup import signature, similarity
+from samsok.ingest.dedup import lsh_rows, signature, similarity
 from samsok.ingest.models import Chunk, Document, Region
 from samsok.search.dense import (
     DenseConfig,
@@ -212,6 +212,7 @@ class SearchIndex:
             store = Store(self._store_path)
             lexical = lexical or LexicalIndex()
             lexical.load(store)
+            store.ensure_lsh(lsh_rows(self.config.near_duplicate_threshold))
             self._view = _View(self, store.generation, store, DenseIndex(1), lexical, None)
             self._remove_unpublished_files(store.generation)
             self._view.dense = self._open_dense()
@@ -593,7 +594,9 @@ class SearchIndex:
         threshold = self.config.near_duplicate_threshold
         if len(doc.text.split()) < self.config.near_duplicate_min_words:
             threshold = 1.0  # a short text is merged only when it is the same text
-        for other_id, other_sig in self.store.signatures(exclude_doc_id=doc.doc_id):
+        # Only documents sharing an LSH band (search.store, ingest.dedup.lsh_rows): the
+        # same answer as comparing with every stored signature, without the O(n) scan.
+        for other_id, other_sig in self.store.near_duplicate_candidates(sig, doc.doc_id):
             if similarity(sig, other_sig) >= threshold:
                 return other_id
         return None

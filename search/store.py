@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from samsok.ingest.dedup import band_keys, lsh_rows
 from samsok.ingest.models import Chunk, Document
 from samsok.search.errors import IndexMismatchError, ReadOnlyIndex, StoreMissing
 from samsok.search.records import ChunkRow, DocumentRow, Filters, now_iso, row_to_document
@@ -33,6 +34,9 @@ __all__ = ["ChunkRow", "DocumentRow", "Filters", "Store"]
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+# Ids per `IN (…)` list: SQLite caps bound parameters per statement (999 before 3.32), and
+# one statement per few hundred ids costs nothing next to the rows it returns.
+IN_BATCH = 500
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
@@ -75,6 +79,13 @@ CREATE TABLE IF NOT EXISTS embeddings (
     PRIMARY KEY (model_id, text_hash)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS minhash_bands (
+    band INTEGER NOT NULL,
+    key INTEGER NOT NULL,
+    doc_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS minhash_bands_key ON minhash_bands(band, key);
+CREATE INDEX IF NOT EXISTS minhash_bands_doc ON minhash_bands(doc_id);
 """
 
 
@@ -90,6 +101,7 @@ class Store:
         self.path = path
         self.read_only = read_only
         self.immutable = False
+        self.lsh_rows = lsh_rows(0.5)  # the writer sets the configured threshold's (ensure_lsh)
         self._lock = threading.RLock()
         if read_only:
             self._conn = self._connect_read_only(path)
@@ -200,6 +212,21 @@ class Store:
                 (key, value),
             )
 
+    def _select_in(
+        self, sql: str, values: Sequence[object], before: Sequence[object] = ()
+    ) -> list[sqlite3.Row]:
+        """Rows of `sql` (with `{marks}` where the `IN` list goes) over `values` in batches
+        of `IN_BATCH`; `before` are the parameters that come before the list."""
+        rows: list[sqlite3.Row] = []
+        with self._lock:
+            for start in range(0, len(values), IN_BATCH):
+                part = list(values[start : start + IN_BATCH])
+                marks = ",".join("?" * len(part))
+                rows.extend(
+                    self._conn.execute(sql.format(marks=marks), [*before, *part]).fetchall()
+                )
+        return rows
+
     # -- documents ------------------------------------------------------------------------
 
     def document(self, doc_id: str) -> DocumentRow | None:
@@ -212,11 +239,7 @@ class Store:
     def documents(self, doc_ids: Sequence[str]) -> dict[str, DocumentRow]:
         if not doc_ids:
             return {}
-        marks = ",".join("?" * len(doc_ids))
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT * FROM documents WHERE doc_id IN ({marks})", list(doc_ids)
-            ).fetchall()
+        rows = self._select_in("SELECT * FROM documents WHERE doc_id IN ({marks})", doc_ids)
         return {row["doc_id"]: row_to_document(row) for row in rows}
 
     def documents_all(self) -> list[DocumentRow]:
@@ -229,13 +252,11 @@ class Store:
         """Other URLs of the same story, per primary document."""
         if not doc_ids:
             return {}
-        marks = ",".join("?" * len(doc_ids))
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT duplicate_of, url FROM documents WHERE duplicate_of IN ({marks}) "
-                "ORDER BY url",
-                list(doc_ids),
-            ).fetchall()
+        rows = self._select_in(
+            "SELECT duplicate_of, url FROM documents WHERE duplicate_of IN ({marks}) "
+            "ORDER BY url",
+            doc_ids,
+        )
         out: dict[str, list[str]] = {}
         for primary, url in rows:
             out.setdefault(primary, []).append(url)
@@ -251,6 +272,50 @@ class Store:
             ).fetchall()
         for row in rows:
             yield row[0], row[1]
+
+    def ensure_lsh(self, rows: int) -> None:
+        """Writer: index every signature in `minhash_bands` with `rows` rows per band (once
+        per store, and again when the near-duplicate threshold changes the band shape)."""
+        self.lsh_rows = rows
+        if self.get_meta("lsh_rows") == str(rows):
+            return
+        with self.transaction():
+            self._conn.execute("DELETE FROM minhash_bands")
+            for doc_id, sig in self._conn.execute(
+                "SELECT doc_id, signature FROM documents WHERE signature IS NOT NULL"
+            ).fetchall():
+                self._put_bands(doc_id, sig)
+            self.set_meta("lsh_rows", str(rows))
+
+    def _put_bands(self, doc_id: str, signature: bytes | None) -> None:
+        self._conn.execute("DELETE FROM minhash_bands WHERE doc_id = ?", (doc_id,))
+        if signature is None:
+            return
+        self._conn.executemany(
+            "INSERT INTO minhash_bands(band, key, doc_id) VALUES (?, ?, ?)",
+            [(band, key, doc_id) for band, key in enumerate(band_keys(signature, self.lsh_rows))],
+        )
+
+    def near_duplicate_candidates(
+        self, signature: bytes, exclude_doc_id: str | None = None
+    ) -> list[tuple[str, bytes]]:
+        """(doc_id, signature) of the primary documents sharing an LSH band with
+        `signature`, in the order `signatures()` lists them: an index lookup per band, not a
+        scan of every signature."""
+        keys = band_keys(signature, self.lsh_rows)
+        if not keys:
+            return []
+        pairs = ",".join("(?, ?)" for _ in keys)
+        params: list[object] = [v for band, key in enumerate(keys) for v in (band, key)]
+        with self._lock:
+            found = self._conn.execute(
+                "SELECT doc_id, signature FROM documents WHERE doc_id IN ("
+                f"SELECT doc_id FROM minhash_bands WHERE (band, key) IN (VALUES {pairs})) "
+                "AND duplicate_of IS NULL AND signature IS NOT NULL AND doc_id != ? "
+                "ORDER BY rowid",
+                [*params, exclude_doc_id or ""],
+            ).fetchall()
+        return [(r[0], r[1]) for r in found]
 
     def put_document(
         self, doc: Document, *, signature: bytes | None, duplicate_of: str | None
@@ -291,6 +356,7 @@ class Store:
                 duplicate_of,
             ),
         )
+        self._put_bands(doc.doc_id, signature)
 
     def delete_document(self, doc_id: str) -> list[int]:
         """Delete a document and its chunks; returns the removed chunk ids."""
@@ -299,6 +365,7 @@ class Store:
             "UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ?", (doc_id,)
         )
         self._conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        self._conn.execute("DELETE FROM minhash_bands WHERE doc_id = ?", (doc_id,))
         return chunk_ids
 
     def set_duplicate_of(self, doc_id: str, primary: str | None) -> None:
@@ -351,13 +418,10 @@ class Store:
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkRow]:
         if not chunk_ids:
             return {}
-        marks = ",".join("?" * len(chunk_ids))
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, doc_id, ordinal, page, heading, text FROM chunks "
-                f"WHERE id IN ({marks})",
-                list(chunk_ids),
-            ).fetchall()
+        rows = self._select_in(
+            "SELECT id, doc_id, ordinal, page, heading, text FROM chunks WHERE id IN ({marks})",
+            chunk_ids,
+        )
         return {
             r["id"]: ChunkRow(
                 r["id"], r["doc_id"], r["ordinal"], r["page"], r["heading"], r["text"]
@@ -381,11 +445,7 @@ class Store:
         ids = list(chunk_ids)
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT id, doc_id FROM chunks WHERE id IN ({marks})", ids
-            ).fetchall()
+        rows = self._select_in("SELECT id, doc_id FROM chunks WHERE id IN ({marks})", ids)
         return {r[0]: r[1] for r in rows}
 
     def filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
@@ -484,13 +544,12 @@ class Store:
         """The stored vectors of these chunks (those that have one for this model)."""
         if not chunk_ids:
             return np.zeros((0, 0), dtype=np.float32)
-        marks = ",".join("?" * len(chunk_ids))
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT e.vector FROM chunks c JOIN embeddings e "
-                f"ON e.text_hash = c.text_hash AND e.model_id = ? WHERE c.id IN ({marks})",
-                [model_id, *chunk_ids],
-            ).fetchall()
+        rows = self._select_in(
+            "SELECT e.vector FROM chunks c JOIN embeddings e "
+            "ON e.text_hash = c.text_hash AND e.model_id = ? WHERE c.id IN ({marks})",
+            chunk_ids,
+            [model_id],
+        )
         if not rows:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
