@@ -474,9 +474,14 @@ class Store:
         # bm25() is lower-is-better; negate so every run is "higher is better".
         return [(int(r[0]), -float(r[1])) for r in rows]
 
-    def chunk_texts(self) -> Iterator[str]:
+    def chunk_texts(self, limit: int | None = None) -> Iterator[str]:
+        """Every chunk's text, or an even sample of about `limit` of them (every k-th id)."""
+        step = 1
+        if limit is not None:
+            step = max(1, -(-self.chunk_count() // max(limit, 1)))
         with self._lock:
-            rows = self._conn.execute("SELECT text FROM chunks").fetchall()
+            rows = self._conn.execute("SELECT text FROM chunks WHERE id % ? = 0", (step,))
+            rows = rows.fetchall()
         for row in rows:
             yield row[0]
 
@@ -511,14 +516,26 @@ class Store:
         return out
 
     def put_vectors(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+        rows = [(model_id, h, np.asarray(v, np.float32).tobytes()) for h, v in vectors.items()]
         with self._lock:
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO embeddings(model_id, text_hash, vector) VALUES (?, ?, ?)",
-                [
-                    (model_id, h, np.asarray(v, dtype=np.float32).tobytes())
-                    for h, v in vectors.items()
-                ],
-            )
+            # One transaction for the batch: in autocommit mode every row was its own commit
+            # (a WAL sync each; 4 ms a row, most of a large ingest's time). The cache needs no
+            # generation bump, so not `transaction()`.
+            own = not self._conn.in_transaction
+            if own:
+                self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO embeddings(model_id, text_hash, vector) "
+                    "VALUES (?, ?, ?)",
+                    rows,
+                )
+            except BaseException:
+                if own:
+                    self._conn.execute("ROLLBACK")
+                raise
+            if own:
+                self._conn.execute("COMMIT")
 
     def chunk_vectors(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
         """(ids, vectors) of every chunk that has a vector for this model."""
