@@ -14,6 +14,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from samsok.corpus import MIRROR_DIR, SOURCES_FILE
 from samsok.ingest.config import ChunkConfig, CrawlConfig, ExtractConfig
+from samsok.search.dense import DenseConfig
 from samsok.search.embed import EmbedConfig
 from samsok.search.index import IndexConfig
 
@@ -84,6 +85,15 @@ class Settings(BaseSettings):
     dense_weight: float = Field(
         IndexConfig.dense_weight, ge=0, le=1, description="Weight of dense vs lexical"
     )
+    # Vector index at scale (search.dense.DenseConfig; chosen with benchmarks/scale.py)
+    ann_threshold: int = Field(
+        DenseConfig.ann_threshold, ge=1, description="Vectors from which FAISS is IVF-SQ8"
+    )
+    ann_nlist: int = Field(DenseConfig.ann_nlist, ge=0, description="IVF lists (0: sqrt(N))")
+    ann_nprobe: int = Field(DenseConfig.ann_nprobe, ge=1, description="IVF lists per query")
+    delta_merge_fraction: float = Field(
+        DenseConfig.merge_fraction, gt=0, le=1, description="Delta share that triggers a merge"
+    )
     # Serving
     host: str = Field("127.0.0.1", description="Address `serve` binds to")
     port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on")
@@ -122,4 +132,10 @@ class Settings(BaseSettings):
         )
 
     def index_config(self) -> IndexConfig:
-        return IndexConfig(fusion=self.fusion, dense_weight=self.dense_weight)
+        dense = DenseConfig(
+            ann_threshold=self.ann_threshold,
+            ann_nlist=self.ann_nlist,
+            ann_nprobe=self.ann_nprobe,
+            merge_fraction=self.delta_merge_fraction,
+        )
+        return IndexConfig(fusion=self.fusion, dense_weight=self.dense_weight, dense=dense)
