@@ -156,6 +156,9 @@ class _View:
     dense: DenseIndex
     lexical: LexicalIndex
     model_id: str | None  # the model whose vectors `dense` holds (None: nothing indexed yet)
+    # Chunk ids per filter, for a reader's view only (its snapshot never changes): a region
+    # or type filter is one SQL scan per generation, not one per query.
+    allowed: dict[Filters, np.ndarray] = field(default_factory=dict)
 
 
 # The view a read call (and the calls it makes) is pinned to; see `SearchIndex.reading()`.
@@ -704,7 +707,7 @@ class SearchIndex:
     def _ranked_chunks(self, request: SearchRequest) -> list[RankedChunk]:
         filters = Filters(request.region, request.doc_type, request.date_from, request.date_to)
         need = request.offset + request.limit
-        allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
+        allowed = self._allowed(filters)
         k = max(self.config.candidates, need)
         run = self._fused_run(request.q, request.mode, filters, allowed, k)[request.offset : need]
         rows = self.store.chunks([cid for cid, _ in run])
@@ -714,8 +717,23 @@ class SearchIndex:
             if cid in rows
         ]
 
+    def _allowed(self, filters: Filters) -> np.ndarray | None:
+        """The chunk ids a filter keeps (None: no filter), cached per reader view."""
+        if not filters.active:
+            return None
+        view = self._current()
+        if not self.read_only:
+            return view.store.filtered_chunk_ids(filters)
+        allowed = view.allowed.get(filters)
+        if allowed is None:
+            allowed = view.store.filtered_chunk_ids(filters)
+            if len(view.allowed) >= 64:  # date ranges vary: keep the newest 64
+                view.allowed.pop(next(iter(view.allowed)), None)
+            view.allowed[filters] = allowed
+        return allowed
+
     def _rank(self, query: str, mode: SearchMode, filters: Filters, need: int) -> list[_Ranked]:
-        allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
+        allowed = self._allowed(filters)
         available = len(allowed) if allowed is not None else self._dense.size
         k = max(self.config.candidates, need * 4)
         qvec = self._query_vector(query) if mode != SearchMode.LEXICAL else None
