@@ -182,6 +182,97 @@ def timed_searches(
     return times
 
 
+def vectors_only(n: int, n_queries: int, clusters: int, data: Path) -> None:
+    """FAISS-level figures for sizes the full build cannot reach on a busy machine: the
+    served `DenseIndex` (kind chosen by size) against the flat index of today, same vectors."""
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(clusters, DIM)).astype(np.float32)
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    vectors = np.empty((n, DIM), np.float32)
+    for start in range(0, n, 100_000):
+        part = min(100_000, n - start)
+        v = centres[rng.integers(0, clusters, part)] + 0.9 * rng.standard_normal(
+            (part, DIM), dtype=np.float32
+        )
+        vectors[start : start + part] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    pick = rng.choice(n, n_queries, replace=False)
+    queries = vectors[pick] + 0.05 * rng.standard_normal((n_queries, DIM), dtype=np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    masks = {
+        "none": None,
+        "region": ids[rng.random(n) < 0.45],
+        "type": ids[rng.random(n) < 0.15],
+        "date": ids[rng.random(n) < 0.10],
+    }
+    config = IndexConfig().dense
+    rows = []
+
+    def row(name: str, today: float | None, now: float, unit: str) -> None:
+        ratio = f"{today / now:6.2f}×" if today and now else "    –"
+        before = f"{today:12.3f}" if today is not None else "           –"
+        rows.append(f"{name:40} {before} {now:12.3f}  {unit:8} {ratio}")
+
+    def timed(index: DenseIndex, allowed: np.ndarray | None) -> tuple[float, float]:
+        times = []
+        for q in queries:
+            t = time.perf_counter()
+            index.search(q, 200, allowed)  # the hybrid candidate depth
+            times.append(time.perf_counter() - t)
+        return percentiles(times)
+
+    t = time.perf_counter()
+    flat = DenseIndex.build(DIM, ids, vectors, DenseConfig(ann_threshold=10**12))
+    flat_build = time.perf_counter() - t
+    t = time.perf_counter()
+    served = DenseIndex.build(DIM, ids, vectors, config)
+    served_build = time.perf_counter() - t
+    print(
+        f"built flat in {flat_build:.1f} s, {served.kind} in {served_build:.1f} s", file=sys.stderr
+    )
+    row("build vector index, s", flat_build, served_build, "s")
+    t = time.perf_counter()
+    flat_path = data / "flat.index"
+    flat.save(flat_path)
+    flat_write = time.perf_counter() - t
+    served.save_generation(data, 1)
+    base = data / "faiss-1.index"
+    row("vector index per chunk", flat_path.stat().st_size / n, base.stat().st_size / n, "B")
+    t = time.perf_counter()
+    DenseIndex.load(flat_path)
+    flat_open = time.perf_counter() - t
+    t = time.perf_counter()
+    served = DenseIndex.load_generation(data, 1, DIM, config)
+    assert served is not None
+    row("open (read) vector index, s", flat_open, time.perf_counter() - t, "s")
+    for name, allowed in masks.items():
+        before, now = timed(flat, allowed), timed(served, allowed)
+        row(f"dense k=200 p50 ({name}), ms", before[0], now[0], "ms")
+        row(f"dense k=200 p95 ({name}), ms", before[1], now[1], "ms")
+    for name, allowed in masks.items():
+        recalls = []
+        for q in queries:
+            exact = {i for i, _ in flat.search(q, 10, allowed)}
+            got = {i for i, _ in served.search(q, 10, allowed)}
+            recalls.append(len(exact & got) / 10)
+        row(f"ANN recall@10 ({name})", 1.0, float(np.mean(recalls)), "")
+    # 100 changed documents = 800 chunks removed and 800 added, then one commit
+    gone = ids[rng.choice(n, 800, replace=False)]
+    new_ids = np.arange(n + 1, n + 801, dtype=np.int64)
+    t = time.perf_counter()
+    served.remove(gone)
+    served.add(new_ids, vectors[:800])
+    path = served.save_generation(data, 2)
+    commit = time.perf_counter() - t
+    row("commit 100 changed docs (vectors), s", flat_write, commit, "s")
+    row("bytes written by that commit", flat_path.stat().st_size, path.stat().st_size, "B")
+    print(f"\nscale benchmark, vectors only: {n} vectors, {served.kind}, {n_queries} queries")
+    print(f"{'figure':40} {'today (flat)':>12} {'now':>12}  unit     today/now")
+    print("\n".join(rows))
+    print(
+        f"max RSS of the run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=100_000)
@@ -189,9 +280,18 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=2000)
     parser.add_argument("--data", type=Path, default=None, help="keep/reuse the index here")
     parser.add_argument("--skip-today", action="store_true", help="skip the flat comparison")
+    parser.add_argument(
+        "--vectors-only", action="store_true", help="FAISS figures only (no store, no text)"
+    )
     args = parser.parse_args()
     faiss.omp_set_num_threads(1)  # per query, as the API serves it on 2 shared cores
     data = args.data or Path(tempfile.mkdtemp(prefix="samsok-scale-"))
+    if args.vectors_only:
+        data.mkdir(parents=True, exist_ok=True)
+        vectors_only(args.chunks, args.queries, args.clusters, data)
+        if args.data is None:
+            shutil.rmtree(data, ignore_errors=True)
+        return
     n = args.chunks
     config = IndexConfig()
     embedder = SyntheticEmbedder(args.clusters)
