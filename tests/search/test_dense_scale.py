@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from samsok.ingest.models import Region
-from samsok.search.dense import DenseConfig, DenseIndex
+from samsok.search.dense import DenseConfig, DenseIndex, generation_files
 from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.models import SearchMode, SearchRequest
 
@@ -186,3 +186,60 @@ def test_crossing_the_threshold_in_a_commit_builds_an_ivf_base(tmp_path: Path) -
         assert manifest["faiss_kind"] == "ivf-sq8"
         hits = idx.search(SearchRequest(q="Sak nummer 3", mode=SearchMode.DENSE, limit=3))
         assert hits.results
+
+
+_CHILD = """
+import sys
+from pathlib import Path
+from samsok.search.dense import DenseConfig
+from samsok.search.index import IndexConfig, SearchIndex
+from tests.fakes import HashingEmbedder
+from tests.search.test_index import make_doc, page_chunker
+
+config = IndexConfig(dense=DenseConfig(ann_threshold=60, merge_min=20, merge_fraction=0.1))
+with SearchIndex(Path(sys.argv[1]), HashingEmbedder(), page_chunker, config) as idx:
+    i = 0
+    while True:
+        i += 1
+        idx.upsert(make_doc(f"https://x.example/{i % 97}.html", f"Sak {i} om helse og omsorg {i}"))
+        if i % 3 == 0:
+            idx.remove(f"https://x.example/{(i * 7) % 97}.html")
+        idx.commit()
+        if i == 1:
+            print("ready", flush=True)
+"""
+
+
+def test_kill_9_at_any_moment_leaves_a_consistent_index(tmp_path: Path) -> None:
+    """A writer committing deltas, folds and the flat→IVF switch, killed over and over: every
+    reopen (reader and writer) serves exactly the store's chunks."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    data = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(data)], cwd=root, stdout=subprocess.PIPE, text=True
+        )
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        time.sleep(0.2 + float(rng.random()) * 1.5)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        reader = SearchIndex(data, HashingEmbedder(), page_chunker, read_only=True)
+        assert np.array_equal(reader._dense.ids(), reader.store.chunk_ids())
+        reader.close()
+    with SearchIndex(data, HashingEmbedder(), page_chunker) as idx:
+        assert np.array_equal(idx._dense.ids(), idx.store.chunk_ids())
+        assert idx.store.chunk_count() > 0
+        idx.commit()
+        generation = idx.generation
+        kept = {p.name for p in data.glob("faiss-*")}
+    # The published generation's files, and at most the previous generation's (grace).
+    assert generation_files(data, generation) <= kept
+    assert len(kept) <= 4
+    assert not [p for p in data.iterdir() if p.name.endswith(".tmp")]
