@@ -30,7 +30,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -352,6 +352,25 @@ class DenseIndex:
         sel = faiss.IDSelectorBitmap(bitmap)
         sel._keep = bitmap
         return sel
+
+    def catch_up(
+        self, want: np.ndarray, fetch: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+    ) -> bool:
+        """Make this index hold exactly the ids `want` (sorted): drop the others, add the
+        missing ones with the exact vectors `fetch(ids)` returns. False (index unusable) when
+        a vector is missing. Used by a reader whose snapshot has no files of its own (a
+        writer between commits): a published generation plus the difference, instead of
+        rebuilding (and retraining) the whole index."""
+        have = self.ids()
+        extra = np.setdiff1d(have, want, assume_unique=True)
+        missing = np.setdiff1d(want, have, assume_unique=True)
+        self.remove(extra)
+        if len(missing):
+            ids, vectors = fetch(missing)
+            if len(ids) != len(missing):
+                return False
+            self.add(ids, vectors)
+        return True
 
     # -- files ------------------------------------------------------------------------------
 

@@ -523,10 +523,34 @@ class SearchIndex:
                 generation,
             )
         self.reload_stats.built_in_memory += 1
+        near = self._catch_up(store, manifest, model_id, dim if isinstance(dim, int) else None)
+        if near is not None:
+            return near
         ids, vectors = store.chunk_vectors(model_id) if model_id else (np.zeros(0), None)
         if vectors is None or len(ids) == 0:
             return DenseIndex(dim if isinstance(dim, int) else 1)
         return DenseIndex.build(int(vectors.shape[1]), ids, vectors, self.config.dense)
+
+    def _catch_up(
+        self, store: Store, manifest: dict[str, object], model_id: str | None, dim: int | None
+    ) -> DenseIndex | None:
+        """The last published generation's index brought to this snapshot's ids, or None."""
+        published = manifest.get("generation")
+        if not isinstance(published, int) or model_id is None:
+            return None
+        reuse = self._view.dense if hasattr(self, "_view") else None
+        try:
+            dense = DenseIndex.load_generation(
+                self.data_dir, published, dim, self.config.dense, reuse
+            )
+        except (RuntimeError, ValueError, OSError):
+            return None
+        want = store.chunk_ids()
+        if dense is None or not dense.catch_up(
+            want, lambda ids: store.vectors_by_chunk_id(model_id, ids.tolist())
+        ):
+            return None
+        return dense
 
     def _query_vector(self, query: str) -> np.ndarray:
         """Embed a query, after checking the model is the one the served vectors came from."""

@@ -571,6 +571,21 @@ class Store:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
 
+    def vectors_by_chunk_id(
+        self, model_id: str, chunk_ids: Sequence[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of these chunks that have a vector for this model."""
+        rows = self._select_in(
+            "SELECT c.id, e.vector FROM chunks c JOIN embeddings e "
+            "ON e.text_hash = c.text_hash AND e.model_id = ? WHERE c.id IN ({marks})",
+            chunk_ids,
+            [model_id],
+        )
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+
     def model_ids(self) -> list[str]:
         """Models that have vectors in the embedding cache, most vectors first."""
         with self._lock:

@@ -243,3 +243,23 @@ def test_kill_9_at_any_moment_leaves_a_consistent_index(tmp_path: Path) -> None:
     assert generation_files(data, generation) <= kept
     assert len(kept) <= 4
     assert not [p for p in data.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_reader_between_commits_catches_up_from_the_published_files(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    config = IndexConfig(dense=DenseConfig(ann_threshold=10))
+    with SearchIndex(data, HashingEmbedder(), page_chunker, config) as idx:
+        fill(idx)
+        assert idx._dense.kind == "ivf-sq8"
+        removed = idx.store.documents_all()[0].doc_id
+        idx.remove(removed)
+        idx.upsert(make_doc("https://x.example/ny.html", "Legevakt i Stjørdal"))
+        # Not committed: the store's generation has no FAISS files.
+        reader = SearchIndex(data, HashingEmbedder(), page_chunker, config, read_only=True)
+        assert reader.reload_stats.built_in_memory == 1
+        assert np.array_equal(reader._dense.ids(), reader.store.chunk_ids())
+        # The published IVF base plus the difference, not an index rebuilt from scratch.
+        assert reader._dense.kind == "ivf-sq8" and reader._dense.delta_changes == 2
+        hits = reader.search(SearchRequest(q="Legevakt i Stjørdal", mode=SearchMode.DENSE))
+        assert hits.results[0].url == "https://x.example/ny.html"
+        reader.close()
