@@ -122,13 +122,15 @@ def lsh_rows(threshold: float, miss: float = 0.01) -> int:
 
 
 def band_keys(data: Signature, rows: int) -> list[int]:
-    """One signed 64-bit key per band of `rows` hash values (none for an empty text)."""
+    """One signed 64-bit key per band of `rows` hash values (none for an empty text). The
+    band number is hashed in, so one indexed `key IN (…)` lookup finds every band."""
     _, values = _split(data)
     if _is_empty(values):
         return []
     bands = NUM_PERM // rows
     out = []
     for band in range(bands):
-        digest = hashlib.blake2b(values[band * rows : (band + 1) * rows].tobytes(), digest_size=8)
+        digest = hashlib.blake2b(band.to_bytes(2, "little"), digest_size=8)
+        digest.update(values[band * rows : (band + 1) * rows].tobytes())
         out.append(int.from_bytes(digest.digest(), "little", signed=True))
     return out

@@ -196,6 +196,13 @@ class DenseIndex:
             )
         return size >= self.config.ann_threshold
 
+    def fingerprint(self) -> tuple[int, int, int]:
+        """(count, sum, max) of the ids held; compare with `Store.chunk_fingerprint`."""
+        ids = self.ids()
+        if not len(ids):
+            return 0, 0, 0
+        return len(ids), int(ids.sum()), int(ids[-1])
+
     def ids(self) -> np.ndarray:
         """Every id in the index, ascending (for consistency checks)."""
         base = self._base_ids

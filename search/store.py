@@ -84,7 +84,7 @@ CREATE TABLE IF NOT EXISTS minhash_bands (
     key INTEGER NOT NULL,
     doc_id TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS minhash_bands_key ON minhash_bands(band, key);
+CREATE INDEX IF NOT EXISTS minhash_bands_key ON minhash_bands(key);
 CREATE INDEX IF NOT EXISTS minhash_bands_doc ON minhash_bands(doc_id);
 """
 
@@ -277,7 +277,7 @@ class Store:
         """Writer: index every signature in `minhash_bands` with `rows` rows per band (once
         per store, and again when the near-duplicate threshold changes the band shape)."""
         self.lsh_rows = rows
-        if self.get_meta("lsh_rows") == str(rows):
+        if self.get_meta("lsh_bands") == f"v1 rows={rows}":
             return
         with self.transaction():
             self._conn.execute("DELETE FROM minhash_bands")
@@ -285,7 +285,7 @@ class Store:
                 "SELECT doc_id, signature FROM documents WHERE signature IS NOT NULL"
             ).fetchall():
                 self._put_bands(doc_id, sig)
-            self.set_meta("lsh_rows", str(rows))
+            self.set_meta("lsh_bands", f"v1 rows={rows}")
 
     def _put_bands(self, doc_id: str, signature: bytes | None) -> None:
         self._conn.execute("DELETE FROM minhash_bands WHERE doc_id = ?", (doc_id,))
@@ -305,17 +305,23 @@ class Store:
         keys = band_keys(signature, self.lsh_rows)
         if not keys:
             return []
-        pairs = ",".join("(?, ?)" for _ in keys)
-        params: list[object] = [v for band, key in enumerate(keys) for v in (band, key)]
+        # Two indexed lookups (bands by key, then documents by id): one statement with a
+        # subquery made SQLite scan the whole band table.
+        marks = ",".join("?" * len(keys))
         with self._lock:
-            found = self._conn.execute(
-                "SELECT doc_id, signature FROM documents WHERE doc_id IN ("
-                f"SELECT doc_id FROM minhash_bands WHERE (band, key) IN (VALUES {pairs})) "
-                "AND duplicate_of IS NULL AND signature IS NOT NULL AND doc_id != ? "
-                "ORDER BY rowid",
-                [*params, exclude_doc_id or ""],
-            ).fetchall()
-        return [(r[0], r[1]) for r in found]
+            ids = [
+                r[0]
+                for r in self._conn.execute(
+                    f"SELECT DISTINCT doc_id FROM minhash_bands WHERE key IN ({marks})", keys
+                )
+                if r[0] != exclude_doc_id
+            ]
+        found = self._select_in(
+            "SELECT rowid, doc_id, signature FROM documents WHERE doc_id IN ({marks}) "
+            "AND duplicate_of IS NULL AND signature IS NOT NULL",
+            ids,
+        )
+        return [(r[1], r[2]) for r in sorted(found, key=lambda r: r[0])]
 
     def put_document(
         self, doc: Document, *, signature: bytes | None, duplicate_of: str | None
@@ -550,6 +556,14 @@ class Store:
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
         return ids, vectors
+
+    def chunk_fingerprint(self) -> tuple[int, int, int]:
+        """(count, sum, max) of the chunk ids: a cheap check that FAISS holds the same set."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(MAX(id), 0) FROM chunks"
+            ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
 
     def chunk_ids(self) -> np.ndarray:
         """Every chunk id, ascending (the ids FAISS must hold)."""
