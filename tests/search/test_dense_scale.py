@@ -36,14 +36,14 @@ def test_index_kind_switches_at_the_threshold() -> None:
     ids = np.arange(1, 2001, dtype=np.int64)
     assert DenseIndex.build(32, ids[:1999], vecs[:1999], config).kind == "flat"
     ann = DenseIndex.build(32, ids, vecs, config)
-    assert ann.kind == "ivf-sq8"
+    assert ann.kind == "ivf-fp16"
     assert np.array_equal(ann.ids(), ids)
     # A flat index that grows past the threshold asks for an IVF base, and folding trains it.
     flat = DenseIndex.build(32, ids[:1500], vecs[:1500], config)
     flat.add(ids[1500:], vecs[1500:])
     assert flat.needs_rebuild
     flat.fold()
-    assert flat.kind == "ivf-sq8" and np.array_equal(flat.ids(), ids)
+    assert flat.kind == "ivf-fp16" and np.array_equal(flat.ids(), ids)
 
 
 @pytest.mark.parametrize("filtered", [False, True])
@@ -52,7 +52,7 @@ def test_ann_search_agrees_with_exact_search(filtered: bool) -> None:
     vecs = clustered(n, seed=1)
     ids = np.arange(10, 10 + n, dtype=np.int64) * 3  # ids are store ids, not positions
     dense = DenseIndex.build(32, ids, vecs, DenseConfig(ann_threshold=1000, ann_nprobe=8))
-    assert dense.kind == "ivf-sq8"
+    assert dense.kind == "ivf-fp16"
     rng = np.random.default_rng(2)
     allowed = np.sort(rng.choice(ids, n // 10, replace=False)) if filtered else None
     recalls = []
@@ -183,7 +183,7 @@ def test_crossing_the_threshold_in_a_commit_builds_an_ivf_base(tmp_path: Path) -
         fill(idx, 12)
         assert idx._dense.size >= 20
         manifest = json.loads((data / "manifest.json").read_text())
-        assert manifest["faiss_kind"] == "ivf-sq8"
+        assert manifest["faiss_kind"] == "ivf-fp16"
         hits = idx.search(SearchRequest(q="Sak nummer 3", mode=SearchMode.DENSE, limit=3))
         assert hits.results
 
@@ -250,7 +250,7 @@ def test_a_reader_between_commits_catches_up_from_the_published_files(tmp_path: 
     config = IndexConfig(dense=DenseConfig(ann_threshold=10))
     with SearchIndex(data, HashingEmbedder(), page_chunker, config) as idx:
         fill(idx)
-        assert idx._dense.kind == "ivf-sq8"
+        assert idx._dense.kind == "ivf-fp16"
         removed = idx.store.documents_all()[0].doc_id
         idx.remove(removed)
         idx.upsert(make_doc("https://x.example/ny.html", "Legevakt i Stjørdal"))
@@ -259,7 +259,7 @@ def test_a_reader_between_commits_catches_up_from_the_published_files(tmp_path: 
         assert reader.reload_stats.built_in_memory == 1
         assert np.array_equal(reader._dense.ids(), reader.store.chunk_ids())
         # The published IVF base plus the difference, not an index rebuilt from scratch.
-        assert reader._dense.kind == "ivf-sq8" and reader._dense.delta_changes == 2
+        assert reader._dense.kind == "ivf-fp16" and reader._dense.delta_changes == 2
         hits = reader.search(SearchRequest(q="Legevakt i Stjørdal", mode=SearchMode.DENSE))
         assert hits.results[0].url == "https://x.example/ny.html"
         reader.close()
