@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     )
     # Vector index at scale (search.dense.DenseConfig; chosen with benchmarks/scale.py)
     ann_threshold: int = Field(
-        DenseConfig.ann_threshold, ge=1, description="Vectors from which FAISS is IVF-SQ8"
+        DenseConfig.ann_threshold, ge=1, description="Vectors from which FAISS is IVF-fp16"
     )
     ann_nlist: int = Field(DenseConfig.ann_nlist, ge=0, description="IVF lists (0: sqrt(N))")
     ann_nprobe: int = Field(DenseConfig.ann_nprobe, ge=1, description="IVF lists per query")
