@@ -404,6 +404,8 @@ class SearchIndex:
         except BaseException:
             if path is not None:  # never published: no reader can have seen it
                 path.unlink(missing_ok=True)
+                if path.name.endswith(".index"):
+                    view.dense.base_generation = None  # that base is gone: write one again
             raise
         manifest = {
             "format": MANIFEST_FORMAT,
