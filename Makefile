@@ -50,6 +50,8 @@ bench: install
 	$(BIN)/python benchmarks/embedding.py
 	$(BIN)/python benchmarks/crawl.py
 	$(BIN)/python benchmarks/extraction.py
+	$(BIN)/python benchmarks/scale.py --chunks 20000
+	$(BIN)/python benchmarks/scale.py --vectors-only --chunks 1000000
 
 clean:
 	rm -rf $(VENV) data test-artifacts .pytest_cache .ruff_cache .mypy_cache

@@ -14,6 +14,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from samsok.corpus import MIRROR_DIR, SOURCES_FILE
 from samsok.ingest.config import ChunkConfig, CrawlConfig, ExtractConfig
+from samsok.search.dense import DenseConfig
 from samsok.search.embed import EmbedConfig
 from samsok.search.index import IndexConfig
 from samsok.search.lexical import LexicalConfig
@@ -128,6 +129,15 @@ class Settings(BaseSettings):
     ray_workers: int | None = Field(
         None, ge=1, description="Embedding actors on Ray (default: one per free CPU)"
     )
+    # Vector index at scale (search.dense.DenseConfig; chosen with benchmarks/scale.py)
+    ann_threshold: int = Field(
+        DenseConfig.ann_threshold, ge=1, description="Vectors from which FAISS is IVF-fp16"
+    )
+    ann_nlist: int = Field(DenseConfig.ann_nlist, ge=0, description="IVF lists (0: sqrt(N))")
+    ann_nprobe: int = Field(DenseConfig.ann_nprobe, ge=1, description="IVF lists per query")
+    delta_merge_fraction: float = Field(
+        DenseConfig.merge_fraction, gt=0, le=1, description="Delta share that triggers a merge"
+    )
     # Serving
     changes_days: int = Field(
         30, ge=1, le=3660, description="Default period (days back) of /changes and its links"
@@ -174,10 +184,17 @@ class Settings(BaseSettings):
         )
 
     def index_config(self) -> IndexConfig:
+        dense = DenseConfig(
+            ann_threshold=self.ann_threshold,
+            ann_nlist=self.ann_nlist,
+            ann_nprobe=self.ann_nprobe,
+            merge_fraction=self.delta_merge_fraction,
+        )
         return IndexConfig(
             fusion=self.fusion,
             dense_weight=self.dense_weight,
             relevance_floor=self.relevance_floor,
+            dense=dense,
         )
 
     def lexical_config(self) -> LexicalConfig:

@@ -10,6 +10,7 @@ source); it stores a signature per document so the index can keep one copy with 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,9 @@ __all__ = [
     "NUM_PERM",
     "SHINGLE_WORDS",
     "Signature",
+    "band_keys",
     "from_bytes",
+    "lsh_rows",
     "shingles",
     "signature",
     "similarity",
@@ -100,3 +103,34 @@ def _split(data: Signature) -> tuple[str, np.ndarray]:
 def _is_empty(values: np.ndarray) -> bool:
     # datasketch initialises every slot to its max hash value; nothing was added if none moved.
     return bool(np.all(values == values.max())) and len(np.unique(values)) == 1
+
+
+def lsh_rows(threshold: float, miss: float = 0.01) -> int:
+    """Rows per LSH band for `threshold`: the most rows (fewest chance candidates) with which
+    two texts at exactly `threshold` still share a band with probability ≥ 1 - `miss`.
+
+    Two signatures share a band of r rows with probability s^r, so they become candidates
+    with 1 - (1 - s^r)^b, b = NUM_PERM // r. At 0.5 this gives r = 3, b = 42: 99.6 % at 0.5,
+    > 99.99 % at the 0.69 of real republished copies, 5 % at the 0.11 of the closest
+    distinct pages; every candidate is then checked with `similarity`."""
+    best = 1
+    for rows in range(1, NUM_PERM + 1):
+        bands = NUM_PERM // rows
+        if 1.0 - (1.0 - threshold**rows) ** bands >= 1.0 - miss:
+            best = rows
+    return best
+
+
+def band_keys(data: Signature, rows: int) -> list[int]:
+    """One signed 64-bit key per band of `rows` hash values (none for an empty text). The
+    band number is hashed in, so one indexed `key IN (…)` lookup finds every band."""
+    _, values = _split(data)
+    if _is_empty(values):
+        return []
+    bands = NUM_PERM // rows
+    out = []
+    for band in range(bands):
+        digest = hashlib.blake2b(band.to_bytes(2, "little"), digest_size=8)
+        digest.update(values[band * rows : (band + 1) * rows].tobytes())
+        out.append(int.from_bytes(digest.digest(), "little", signed=True))
+    return out

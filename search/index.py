@@ -23,7 +23,6 @@ import contextvars
 import json
 import logging
 import os
-import re
 import tempfile
 import threading
 import time
@@ -36,11 +35,17 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from samsok.ingest.dedup import signature, similarity
+from samsok.ingest.dedup import lsh_rows, signature, similarity
 from samsok.ingest.models import LOCAL_SCHEME, Chunk, Document, Region, doc_id_for_url
 from samsok.search.analyze import QueryTerm
 from samsok.search.changes import record_removal, record_upsert
-from samsok.search.dense import DenseIndex, readable_by_all
+from samsok.search.dense import (
+    DenseConfig,
+    DenseIndex,
+    generation_files,
+    readable_by_all,
+    remove_files,
+)
 from samsok.search.embed import DEFAULT_MODEL, Embedder
 from samsok.search.errors import (
     DocumentNotFound,
@@ -77,7 +82,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MANIFEST_FORMAT = 2
-_FAISS_FILE = re.compile(r"^faiss-(\d+)\.index$")
 Chunker = Callable[[Document], list[Chunk]]
 
 
@@ -160,6 +164,7 @@ class IndexConfig:
     commit_every: int = 50  # documents between FAISS writes during long ingests
     # How often a reader (the server) asks the store whether a writer published something.
     refresh_seconds: float = 0.5
+    dense: DenseConfig = field(default_factory=DenseConfig)  # vector index kind and segments
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -204,6 +209,9 @@ class _View:
     dense: DenseIndex
     lexical: LexicalIndex
     model_id: str | None  # the model whose vectors `dense` holds (None: nothing indexed yet)
+    # Chunk ids per filter, for a reader's view only (its snapshot never changes): a region
+    # or type filter is one SQL scan per generation, not one per query.
+    allowed: dict[Filters, np.ndarray] = field(default_factory=dict)
 
 
 # The view a read call (and the calls it makes) is pinned to; see `SearchIndex.reading()`.
@@ -271,6 +279,7 @@ class SearchIndex:
             store = Store(self._store_path)
             lexical = lexical or LexicalIndex()
             lexical.load(store)
+            store.ensure_lsh(lsh_rows(self.config.near_duplicate_threshold))
             self._view = _View(self, store.generation, store, DenseIndex(1), lexical, None)
             self._remove_unpublished_files(store.generation)
             self._view.dense = self._open_dense()
@@ -369,24 +378,30 @@ class SearchIndex:
                 f"but the configured model is {self.embedder.model_id!r}; "
                 "run `samsok reindex` to embed it again with the configured model"
             )
-        path = self.faiss_file(generation)
-        if not model_changed and path.exists():
-            dense = self._load_checked(path, store, self.embedder.dim)
-            if dense is not None:
+        if not model_changed:
+            dense = self._load_checked(generation, store, self.embedder.dim)
+            if dense is not None and not dense.needs_rebuild:
                 return dense
         return self._rebuild_dense()
 
-    def _load_checked(self, path: Path, store: Store, dim: int | None) -> DenseIndex | None:
-        """The FAISS file if it holds exactly the store's chunk ids, else None (logged)."""
+    def _load_checked(
+        self, generation: int, store: Store, dim: int | None, reuse: DenseIndex | None = None
+    ) -> DenseIndex | None:
+        """The FAISS files of `generation` if they hold exactly the store's chunk ids, else
+        None (logged)."""
         try:
-            dense = DenseIndex.load(path, dim)
+            dense = DenseIndex.load_generation(
+                self.data_dir, generation, dim, self.config.dense, reuse
+            )
         except (RuntimeError, ValueError, OSError) as exc:
-            log.warning("unreadable FAISS file %s (%s); building from the store", path, exc)
+            log.warning("unreadable FAISS files of generation %d (%s)", generation, exc)
+            return None
+        if dense is None:
             return None
         if not np.array_equal(dense.ids(), store.chunk_ids()):
             log.warning(
-                "%s holds %d vectors but the store %d chunks; building from the store",
-                path.name,
+                "generation %d: FAISS holds %d vectors but the store %d chunks",
+                generation,
                 dense.size,
                 store.chunk_count(),
             )
@@ -395,9 +410,8 @@ class SearchIndex:
 
     def _rebuild_dense(self) -> DenseIndex:
         store = self._view.store
-        dense = DenseIndex(self.embedder.dim)
         ids, vectors = store.chunk_vectors(self.embedder.model_id)
-        dense.add(ids, vectors)
+        dense = DenseIndex.build(self.embedder.dim, ids, vectors, self.config.dense)
         missing = store.chunk_count_missing_vectors(self.embedder.model_id)
         if missing:
             log.warning(
@@ -432,28 +446,39 @@ class SearchIndex:
         store = view.store
         if view.lexical.needs_refit(store.chunk_count()):
             self._refit_lexical()
-        ids = store.chunk_ids()
-        if not np.array_equal(view.dense.ids(), ids):
+        # Count, sum and max of the ids, not the id lists: O(1) memory per commit at 1M
+        # chunks. Ids only grow (AUTOINCREMENT), so a chunk replaced behind FAISS's back
+        # changes the sum.
+        if view.dense.fingerprint() != store.chunk_fingerprint():
             # Only after an item was cut short between its store write and its FAISS update
             # (e.g. a second Ctrl-C): the store is the truth.
             log.warning("dense index out of step with the store; rebuilding it from the store")
             view.dense = self._rebuild_dense()
+        elif view.dense.needs_rebuild:
+            # Crossed the exact/ANN threshold (or outgrew the IVF lists): a new base from the
+            # exact vectors SQLite keeps.
+            view.dense = self._rebuild_dense()
+        previous = generation_files(self.data_dir, view.generation)
         path: Path | None = None
         generation = -1
         try:
             with store.transaction() as generation:
-                path = self.faiss_file(generation)
-                view.dense.save(path)
+                # A delta against the current base, or a new base when the delta grew big.
+                path = view.dense.save_generation(self.data_dir, generation)
         except BaseException:
             if path is not None:  # never published: no reader can have seen it
                 path.unlink(missing_ok=True)
+                if path.name.endswith(".index"):
+                    view.dense.base_generation = None  # that base is gone: write one again
             raise
         manifest = {
             "format": MANIFEST_FORMAT,
             "model": self.embedder.model_id,
             "dim": self.embedder.dim,
             "generation": generation,
-            "faiss_file": path.name,
+            "faiss_file": f"faiss-{view.dense.base_generation}.index",
+            "faiss_delta": path.name if path.name.endswith(".delta") else None,
+            "faiss_kind": view.dense.kind,
             "vectors": view.dense.size,
             "faiss_version": faiss.__version__,
             "index_config": asdict(self.config),
@@ -467,19 +492,15 @@ class SearchIndex:
         os.replace(tmp, self._manifest_path)
         view.generation = generation
         self._pending = 0
-        self._remove_unpublished_files(generation)
+        self._remove_unpublished_files(generation, previous)
 
-    def _remove_unpublished_files(self, keep: int) -> None:
-        """Writer only (it holds the lock): drop FAISS files of other generations and temp
-        files of killed writers. A reader that still serves an old generation has its
+    def _remove_unpublished_files(self, keep: int, grace: set[str] | None = None) -> None:
+        """Writer only (it holds the lock): drop FAISS files no generation in use needs, and
+        temp files of killed writers. Kept: the files of generation `keep` (a base and maybe
+        a delta) and `grace`, those of the generation published before it, for a reader that
+        read its delta a moment ago. A reader that still serves an older generation has its
         vectors in memory; one that had not loaded it yet builds them from its snapshot."""
-        for entry in self.data_dir.iterdir():
-            name = entry.name
-            match = _FAISS_FILE.match(name)
-            stale = (match is not None and int(match.group(1)) != keep) or name == "faiss.index"
-            temp = name.endswith(".tmp") and name.startswith(("faiss", "manifest."))
-            if stale or temp:
-                entry.unlink(missing_ok=True)
+        remove_files(self.data_dir, generation_files(self.data_dir, keep) | (grace or set()))
 
     def refresh(self) -> None:
         """A reader: pick up what a writer published now, without waiting for the interval."""
@@ -555,10 +576,12 @@ class SearchIndex:
     def _reader_dense(
         self, store: Store, generation: int, model_id: str | None, manifest: dict[str, object]
     ) -> DenseIndex:
-        path = self.faiss_file(generation)
         dim = manifest.get("dim")
-        if path.exists():
-            dense = self._load_checked(path, store, dim if isinstance(dim, int) else None)
+        if generation_files(self.data_dir, generation):
+            reuse = self._view.dense if hasattr(self, "_view") else None
+            dense = self._load_checked(
+                generation, store, dim if isinstance(dim, int) else None, reuse
+            )
             if dense is not None:
                 return dense
         else:
@@ -568,11 +591,33 @@ class SearchIndex:
                 generation,
             )
         self.reload_stats.built_in_memory += 1
+        near = self._catch_up(store, manifest, model_id, dim if isinstance(dim, int) else None)
+        if near is not None:
+            return near
         ids, vectors = store.chunk_vectors(model_id) if model_id else (np.zeros(0), None)
         if vectors is None or len(ids) == 0:
             return DenseIndex(dim if isinstance(dim, int) else 1)
-        dense = DenseIndex(int(vectors.shape[1]))
-        dense.add(ids, vectors)
+        return DenseIndex.build(int(vectors.shape[1]), ids, vectors, self.config.dense)
+
+    def _catch_up(
+        self, store: Store, manifest: dict[str, object], model_id: str | None, dim: int | None
+    ) -> DenseIndex | None:
+        """The last published generation's index brought to this snapshot's ids, or None."""
+        published = manifest.get("generation")
+        if not isinstance(published, int) or model_id is None:
+            return None
+        reuse = self._view.dense if hasattr(self, "_view") else None
+        try:
+            dense = DenseIndex.load_generation(
+                self.data_dir, published, dim, self.config.dense, reuse
+            )
+        except (RuntimeError, ValueError, OSError):
+            return None
+        want = store.chunk_ids()
+        if dense is None or not dense.catch_up(
+            want, lambda ids: store.vectors_by_chunk_id(model_id, ids.tolist())
+        ):
+            return None
         return dense
 
     def _query_vector(self, query: str) -> np.ndarray:
@@ -651,7 +696,9 @@ class SearchIndex:
         threshold = self.config.near_duplicate_threshold
         if len(doc.text.split()) < self.config.near_duplicate_min_words:
             threshold = 1.0  # a short text is merged only when it is the same text
-        for other_id, other_sig in self.store.signatures(exclude_doc_id=doc.doc_id):
+        # Only documents sharing an LSH band (search.store, ingest.dedup.lsh_rows): the
+        # same answer as comparing with every stored signature, without the O(n) scan.
+        for other_id, other_sig in self.store.near_duplicate_candidates(sig, doc.doc_id):
             if similarity(sig, other_sig) >= threshold:
                 return other_id
         return None
@@ -766,7 +813,7 @@ class SearchIndex:
     def _ranked_chunks(self, request: SearchRequest) -> list[RankedChunk]:
         filters = Filters(request.region, request.doc_type, request.date_from, request.date_to)
         need = request.offset + request.limit
-        allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
+        allowed = self._allowed(filters)
         k = max(self.config.candidates, need)
         run = self._fused_run(request.q, request.mode, filters, allowed, k).fused[
             request.offset : need
@@ -778,10 +825,25 @@ class SearchIndex:
             if cid in rows
         ]
 
+    def _allowed(self, filters: Filters) -> np.ndarray | None:
+        """The chunk ids a filter keeps (None: no filter), cached per reader view."""
+        if not filters.active:
+            return None
+        view = self._current()
+        if not self.read_only:
+            return view.store.filtered_chunk_ids(filters)
+        allowed = view.allowed.get(filters)
+        if allowed is None:
+            allowed = view.store.filtered_chunk_ids(filters)
+            if len(view.allowed) >= 64:  # date ranges vary: keep the newest 64
+                view.allowed.pop(next(iter(view.allowed)), None)
+            view.allowed[filters] = allowed
+        return allowed
+
     def _rank(
         self, query: str, mode: SearchMode, filters: Filters, need: int
     ) -> tuple[list[_Ranked], tuple[str, ...]]:
-        allowed = self.store.filtered_chunk_ids(filters) if filters.active else None
+        allowed = self._allowed(filters)
         available = len(allowed) if allowed is not None else self._dense.size
         k = max(self.config.candidates, need * 4)
         qvec = self._query_vector(query) if mode != SearchMode.LEXICAL else None

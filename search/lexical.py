@@ -47,6 +47,10 @@ _FORM_NEAR_PER_WORD = 4
 class LexicalConfig:
     analyzer: AnalyzerConfig = field(default_factory=AnalyzerConfig)
     refit_growth: float = 1.25  # refit when the chunk count grew by this factor
+    # Fit on an even sample of at most this many chunks, and stop refitting once a fit saw
+    # that many: each refit rewrites every chunk's terms (O(corpus)), and the vocabulary of
+    # parts hardly moves past ~100k chunks of one domain. Bounds the total refit work.
+    fit_max_chunks: int = 100_000
     # Glossary expansion, Nynorsk/Bokmål variants and suspended compounds at query time.
     expand: bool = True
 
@@ -77,8 +81,8 @@ class LexicalIndex:
         self._set_glossary(json.loads(mined) if mined else [])
 
     def fit(self, store: Store) -> None:
-        """Learn compound parts from every chunk in the store."""
-        decompounder = Decompounder.fit(store.chunk_texts())
+        """Learn compound parts from the store's chunks (all, or a bounded even sample)."""
+        decompounder = Decompounder.fit(store.chunk_texts(self.config.fit_max_chunks))
         chunks = store.chunk_count()
         store.set_meta(_META_KEY, decompounder.to_json())
         store.set_meta(_META_FITTED_AT, str(chunks))
@@ -90,7 +94,7 @@ class LexicalIndex:
         log.info("decompounder fitted on %d chunks", chunks)
 
     def needs_refit(self, chunk_count: int) -> bool:
-        if chunk_count == 0:
+        if chunk_count == 0 or self._fitted_at >= self.config.fit_max_chunks:
             return False
         return chunk_count >= max(1, self._fitted_at) * self.config.refit_growth
 

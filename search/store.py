@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from samsok.ingest.dedup import band_keys, lsh_rows
 from samsok.ingest.models import Chunk, Document
 from samsok.search.changes import CHANGES_SCHEMA
 from samsok.search.errors import IndexMismatchError, ReadOnlyIndex, StoreMissing
@@ -35,6 +36,9 @@ __all__ = ["ChunkRow", "DocumentRow", "Filters", "Store"]
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+# Ids per `IN (…)` list: SQLite caps bound parameters per statement (999 before 3.32), and
+# one statement per few hundred ids costs nothing next to the rows it returns.
+IN_BATCH = 500
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
@@ -77,6 +81,13 @@ CREATE TABLE IF NOT EXISTS embeddings (
     PRIMARY KEY (model_id, text_hash)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS minhash_bands (
+    band INTEGER NOT NULL,
+    key INTEGER NOT NULL,
+    doc_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS minhash_bands_key ON minhash_bands(key);
+CREATE INDEX IF NOT EXISTS minhash_bands_doc ON minhash_bands(doc_id);
 """
 
 
@@ -92,6 +103,7 @@ class Store:
         self.path = path
         self.read_only = read_only
         self.immutable = False
+        self.lsh_rows = lsh_rows(0.5)  # the writer sets the configured threshold's (ensure_lsh)
         self._lock = threading.RLock()
         if read_only:
             self._conn = self._connect_read_only(path)
@@ -218,6 +230,21 @@ class Store:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    def _select_in(
+        self, sql: str, values: Sequence[object], before: Sequence[object] = ()
+    ) -> list[sqlite3.Row]:
+        """Rows of `sql` (with `{marks}` where the `IN` list goes) over `values` in batches
+        of `IN_BATCH`; `before` are the parameters that come before the list."""
+        rows: list[sqlite3.Row] = []
+        with self._lock:
+            for start in range(0, len(values), IN_BATCH):
+                part = list(values[start : start + IN_BATCH])
+                marks = ",".join("?" * len(part))
+                rows.extend(
+                    self._conn.execute(sql.format(marks=marks), [*before, *part]).fetchall()
+                )
+        return rows
+
     # -- documents ------------------------------------------------------------------------
 
     def document(self, doc_id: str) -> DocumentRow | None:
@@ -230,11 +257,7 @@ class Store:
     def documents(self, doc_ids: Sequence[str]) -> dict[str, DocumentRow]:
         if not doc_ids:
             return {}
-        marks = ",".join("?" * len(doc_ids))
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT * FROM documents WHERE doc_id IN ({marks})", list(doc_ids)
-            ).fetchall()
+        rows = self._select_in("SELECT * FROM documents WHERE doc_id IN ({marks})", doc_ids)
         return {row["doc_id"]: row_to_document(row) for row in rows}
 
     def documents_all(self) -> list[DocumentRow]:
@@ -247,13 +270,11 @@ class Store:
         """Other URLs of the same story, per primary document."""
         if not doc_ids:
             return {}
-        marks = ",".join("?" * len(doc_ids))
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT duplicate_of, url FROM documents WHERE duplicate_of IN ({marks}) "
-                "ORDER BY url",
-                list(doc_ids),
-            ).fetchall()
+        rows = self._select_in(
+            "SELECT duplicate_of, url FROM documents WHERE duplicate_of IN ({marks}) "
+            "ORDER BY url",
+            doc_ids,
+        )
         out: dict[str, list[str]] = {}
         for primary, url in rows:
             out.setdefault(primary, []).append(url)
@@ -269,6 +290,56 @@ class Store:
             ).fetchall()
         for row in rows:
             yield row[0], row[1]
+
+    def ensure_lsh(self, rows: int) -> None:
+        """Writer: index every signature in `minhash_bands` with `rows` rows per band (once
+        per store, and again when the near-duplicate threshold changes the band shape)."""
+        self.lsh_rows = rows
+        if self.get_meta("lsh_bands") == f"v1 rows={rows}":
+            return
+        with self.transaction():
+            self._conn.execute("DELETE FROM minhash_bands")
+            for doc_id, sig in self._conn.execute(
+                "SELECT doc_id, signature FROM documents WHERE signature IS NOT NULL"
+            ).fetchall():
+                self._put_bands(doc_id, sig)
+            self.set_meta("lsh_bands", f"v1 rows={rows}")
+
+    def _put_bands(self, doc_id: str, signature: bytes | None) -> None:
+        self._conn.execute("DELETE FROM minhash_bands WHERE doc_id = ?", (doc_id,))
+        if signature is None:
+            return
+        self._conn.executemany(
+            "INSERT INTO minhash_bands(band, key, doc_id) VALUES (?, ?, ?)",
+            [(band, key, doc_id) for band, key in enumerate(band_keys(signature, self.lsh_rows))],
+        )
+
+    def near_duplicate_candidates(
+        self, signature: bytes, exclude_doc_id: str | None = None
+    ) -> list[tuple[str, bytes]]:
+        """(doc_id, signature) of the primary documents sharing an LSH band with
+        `signature`, in the order `signatures()` lists them: an index lookup per band, not a
+        scan of every signature."""
+        keys = band_keys(signature, self.lsh_rows)
+        if not keys:
+            return []
+        # Two indexed lookups (bands by key, then documents by id): one statement with a
+        # subquery made SQLite scan the whole band table.
+        marks = ",".join("?" * len(keys))
+        with self._lock:
+            ids = [
+                r[0]
+                for r in self._conn.execute(
+                    f"SELECT DISTINCT doc_id FROM minhash_bands WHERE key IN ({marks})", keys
+                )
+                if r[0] != exclude_doc_id
+            ]
+        found = self._select_in(
+            "SELECT rowid, doc_id, signature FROM documents WHERE doc_id IN ({marks}) "
+            "AND duplicate_of IS NULL AND signature IS NOT NULL",
+            ids,
+        )
+        return [(r[1], r[2]) for r in sorted(found, key=lambda r: r[0])]
 
     def put_document(
         self, doc: Document, *, signature: bytes | None, duplicate_of: str | None
@@ -309,6 +380,7 @@ class Store:
                 duplicate_of,
             ),
         )
+        self._put_bands(doc.doc_id, signature)
 
     def delete_document(self, doc_id: str) -> list[int]:
         """Delete a document and its chunks; returns the removed chunk ids."""
@@ -317,6 +389,7 @@ class Store:
             "UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ?", (doc_id,)
         )
         self._conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        self._conn.execute("DELETE FROM minhash_bands WHERE doc_id = ?", (doc_id,))
         return chunk_ids
 
     def set_duplicate_of(self, doc_id: str, primary: str | None) -> None:
@@ -369,13 +442,10 @@ class Store:
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkRow]:
         if not chunk_ids:
             return {}
-        marks = ",".join("?" * len(chunk_ids))
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, doc_id, ordinal, page, heading, text FROM chunks "
-                f"WHERE id IN ({marks})",
-                list(chunk_ids),
-            ).fetchall()
+        rows = self._select_in(
+            "SELECT id, doc_id, ordinal, page, heading, text FROM chunks WHERE id IN ({marks})",
+            chunk_ids,
+        )
         return {
             r["id"]: ChunkRow(
                 r["id"], r["doc_id"], r["ordinal"], r["page"], r["heading"], r["text"]
@@ -399,11 +469,7 @@ class Store:
         ids = list(chunk_ids)
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT id, doc_id FROM chunks WHERE id IN ({marks})", ids
-            ).fetchall()
+        rows = self._select_in("SELECT id, doc_id FROM chunks WHERE id IN ({marks})", ids)
         return {r[0]: r[1] for r in rows}
 
     def filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
@@ -432,9 +498,14 @@ class Store:
         # bm25() is lower-is-better; negate so every run is "higher is better".
         return [(int(r[0]), -float(r[1])) for r in rows]
 
-    def chunk_texts(self) -> Iterator[str]:
+    def chunk_texts(self, limit: int | None = None) -> Iterator[str]:
+        """Every chunk's text, or an even sample of about `limit` of them (every k-th id)."""
+        step = 1
+        if limit is not None:
+            step = max(1, -(-self.chunk_count() // max(limit, 1)))
         with self._lock:
-            rows = self._conn.execute("SELECT text FROM chunks").fetchall()
+            rows = self._conn.execute("SELECT text FROM chunks WHERE id % ? = 0", (step,))
+            rows = rows.fetchall()
         for row in rows:
             yield row[0]
 
@@ -469,14 +540,26 @@ class Store:
         return out
 
     def put_vectors(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+        rows = [(model_id, h, np.asarray(v, np.float32).tobytes()) for h, v in vectors.items()]
         with self._lock:
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO embeddings(model_id, text_hash, vector) VALUES (?, ?, ?)",
-                [
-                    (model_id, h, np.asarray(v, dtype=np.float32).tobytes())
-                    for h, v in vectors.items()
-                ],
-            )
+            # One transaction for the batch: in autocommit mode every row was its own commit
+            # (a WAL sync each; 4 ms a row, most of a large ingest's time). The cache needs no
+            # generation bump, so not `transaction()`.
+            own = not self._conn.in_transaction
+            if own:
+                self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO embeddings(model_id, text_hash, vector) "
+                    "VALUES (?, ?, ?)",
+                    rows,
+                )
+            except BaseException:
+                if own:
+                    self._conn.execute("ROLLBACK")
+                raise
+            if own:
+                self._conn.execute("COMMIT")
 
     def chunk_vectors(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
         """(ids, vectors) of every chunk that has a vector for this model."""
@@ -492,6 +575,14 @@ class Store:
         vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
         return ids, vectors
 
+    def chunk_fingerprint(self) -> tuple[int, int, int]:
+        """(count, sum, max) of the chunk ids: a cheap check that FAISS holds the same set."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(MAX(id), 0) FROM chunks"
+            ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
+
     def chunk_ids(self) -> np.ndarray:
         """Every chunk id, ascending (the ids FAISS must hold)."""
         with self._lock:
@@ -502,16 +593,30 @@ class Store:
         """The stored vectors of these chunks (those that have one for this model)."""
         if not chunk_ids:
             return np.zeros((0, 0), dtype=np.float32)
-        marks = ",".join("?" * len(chunk_ids))
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT e.vector FROM chunks c JOIN embeddings e "
-                f"ON e.text_hash = c.text_hash AND e.model_id = ? WHERE c.id IN ({marks})",
-                [model_id, *chunk_ids],
-            ).fetchall()
+        rows = self._select_in(
+            "SELECT e.vector FROM chunks c JOIN embeddings e "
+            "ON e.text_hash = c.text_hash AND e.model_id = ? WHERE c.id IN ({marks})",
+            chunk_ids,
+            [model_id],
+        )
         if not rows:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
+
+    def vectors_by_chunk_id(
+        self, model_id: str, chunk_ids: Sequence[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of these chunks that have a vector for this model."""
+        rows = self._select_in(
+            "SELECT c.id, e.vector FROM chunks c JOIN embeddings e "
+            "ON e.text_hash = c.text_hash AND e.model_id = ? WHERE c.id IN ({marks})",
+            chunk_ids,
+            [model_id],
+        )
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
 
     def model_ids(self) -> list[str]:
         """Models that have vectors in the embedding cache, most vectors first."""

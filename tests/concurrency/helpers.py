@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import socket
 import sqlite3
@@ -133,13 +132,9 @@ def assert_disk_consistent(data_dir: Path) -> tuple[int, int]:
         generation = int(row[0])
         ids = np.array([r[0] for r in conn.execute("SELECT id FROM chunks ORDER BY id")], np.int64)
         conn.execute("ROLLBACK")
-    path = data_dir / f"faiss-{generation}.index"
-    manifest_file = data_dir / "manifest.json"
-    manifest = json.loads(manifest_file.read_text("utf-8")) if manifest_file.exists() else {}
-    if not path.exists() and manifest.get("generation") == generation:
-        path = data_dir / "faiss.index"  # the layout before issue 8 (for SAMSOK_TEST_CLI_…)
-    assert path.exists(), f"no FAISS file for the store's generation {generation}"
-    faiss_ids = DenseIndex.load(path).ids()
+    dense = DenseIndex.load_generation(data_dir, generation)
+    assert dense is not None, f"no FAISS file for the store's generation {generation}"
+    faiss_ids = dense.ids()
     assert np.array_equal(faiss_ids, ids), (
         f"generation {generation}: store has {len(ids)} chunks, FAISS {len(faiss_ids)}; "
         f"{len(np.setdiff1d(ids, faiss_ids))} missing, {len(np.setdiff1d(faiss_ids, ids))} stale"

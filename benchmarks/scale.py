@@ -1,0 +1,433 @@
+"""Scale benchmark: a synthetic index of N chunks, built through the real store/index code.
+
+    python benchmarks/scale.py --chunks 100000 [--data DIR] [--queries 200]
+
+No model runs: each chunk text gets a deterministic unit vector (seeded by the text's hash,
+around one of `--clusters` centres, so nearest neighbours and ANN recall mean something).
+Texts are Norwegian sentences from the NorQuAD corpus and the mirror pages, mixed into chunks
+of 3–6 sentences; 8 chunks per document; regions, types and dates spread like the mirror.
+
+Reported (figures printed; "today" = the exact flat index the product used before, measured
+in the same run on the same store):
+- build time (upsert + commits), disk per chunk, vector index bytes per chunk, RSS per chunk
+- open time of a read-only index (what an API replica does)
+- p50/p95 of dense, lexical and hybrid `SearchIndex.search` end to end, with and without
+  filters (region / type / date), the query vector precomputed (no embedding in the figure)
+- the cost of committing 100 changed documents (a delta) vs rewriting the whole FAISS file
+- ANN recall@10 against exact search over the stored vectors
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import html
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+import faiss
+import numpy as np
+from samsok.ingest.models import Chunk, DocType, Document, Page, Region
+from samsok.search.dense import DenseConfig, DenseIndex
+from samsok.search.index import IndexConfig, SearchIndex
+from samsok.search.models import SearchMode, SearchRequest
+
+ROOT = Path(__file__).resolve().parents[1]
+DIM = 384
+CHUNKS_PER_DOC = 8
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentences() -> list[str]:
+    """Norwegian sentences from NorQuAD and the mirror (tags stripped)."""
+    out: list[str] = []
+    norquad = Path(os.environ.get("SAMSOK_EVAL_DIR", "/work/shared/eval")) / "norquad"
+    corpus = norquad / "corpus.jsonl"
+    if corpus.exists():
+        for line in corpus.read_text("utf-8").splitlines():
+            out.extend(_SENTENCE.split(json.loads(line)["text"].replace("\n", " ")))
+    for page in (ROOT / "corpus" / "mirror").rglob("*.htm*"):
+        text = re.sub(
+            r"<script.*?</script>|<style.*?</style>|<[^>]+>",
+            " ",
+            page.read_text("utf-8", errors="replace"),
+            flags=re.S,
+        )
+        out.extend(_SENTENCE.split(html.unescape(re.sub(r"\s+", " ", text))))
+    return [s.strip() for s in out if 25 <= len(s.strip()) <= 400]
+
+
+class SyntheticEmbedder:
+    """Deterministic vectors: the text's hash picks a cluster and seeds the noise."""
+
+    def __init__(self, clusters: int, queries: dict[str, np.ndarray] | None = None) -> None:
+        self.dim = DIM
+        self.model_id = "bench:synthetic"
+        self.max_tokens = 512
+        rng = np.random.default_rng(7)
+        self.centres = rng.normal(size=(clusters, DIM)).astype(np.float32)
+        self.queries = queries or {}
+
+    def vector(self, text: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+        rng = np.random.default_rng(seed)
+        vec = self.centres[seed % len(self.centres)] + 0.9 * rng.standard_normal(DIM)
+        return (vec / np.linalg.norm(vec)).astype(np.float32)
+
+    def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), np.float32)
+        return np.vstack([self.vector(t) for t in texts])
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return np.vstack([self.queries.get(t, self.vector(t)) for t in texts])
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
+
+
+def page_chunker(doc: Document) -> list[Chunk]:
+    return [
+        Chunk(
+            doc_id=doc.doc_id,
+            ordinal=i,
+            text=p.text,
+            url=doc.url,
+            source=doc.source,
+            region=doc.region,
+            doc_type=doc.doc_type,
+            title=doc.title,
+            published=doc.published,
+            page=p.number,
+        )
+        for i, p in enumerate(doc.pages)
+    ]
+
+
+def make_doc(i: int, pool: list[str], rng: np.random.Generator, version: int = 0) -> Document:
+    region = Region.ORKDAL if rng.random() < 0.55 else Region.VAERNES
+    kind = [DocType.NEWS, DocType.PAGE, DocType.REPORT][int(rng.choice(3, p=[0.5, 0.35, 0.15]))]
+    pages = []
+    for p in range(CHUNKS_PER_DOC):
+        picks = rng.integers(0, len(pool), int(rng.integers(3, 7)))
+        text = " ".join(pool[j] for j in picks)
+        pages.append(Page(p + 1, f"{text} (sak {i}-{p}{'' if not version else f' v{version}'})"))
+    published = date(2005, 1, 1) + timedelta(days=int(rng.integers(0, 21 * 365)))
+    return Document(
+        url=f"https://{region.value}.example/sak/{i}.html",
+        source="bench",
+        region=region,
+        doc_type=kind,
+        title=f"Sak {i}",
+        pages=pages,
+        published=published,
+    )
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    ms = sorted(t * 1000 for t in times)
+    return statistics.median(ms), ms[min(len(ms) - 1, int(0.95 * len(ms)))]
+
+
+def disk(data: Path, pattern: str = "*") -> int:
+    return sum(p.stat().st_size for p in data.glob(pattern) if p.is_file())
+
+
+def build(data: Path, n_chunks: int, config: IndexConfig, embedder: SyntheticEmbedder) -> float:
+    pool = sentences()
+    rng = np.random.default_rng(11)
+    docs = n_chunks // CHUNKS_PER_DOC
+    started = time.perf_counter()
+    with SearchIndex(data, embedder, page_chunker, config) as index:
+        batch = 500
+        for start in range(0, docs, batch):
+            index.upsert_many(
+                [make_doc(i, pool, rng) for i in range(start, min(docs, start + batch))]
+            )
+            if (start // batch) % 4 == 3:
+                index.commit()
+                print(
+                    f"  {index.store.chunk_count():>9} chunks"
+                    f"  {time.perf_counter() - started:7.1f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    return time.perf_counter() - started
+
+
+def timed_searches(
+    index: SearchIndex, queries: list[str], mode: SearchMode, filt: dict
+) -> list[float]:
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        index.search(SearchRequest(q=q, mode=mode, limit=10, **filt))
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def vectors_only(n: int, n_queries: int, clusters: int, data: Path) -> None:
+    """FAISS-level figures for sizes the full build cannot reach on a busy machine: the
+    served `DenseIndex` (kind chosen by size) against the flat index of today, same vectors."""
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(clusters, DIM)).astype(np.float32)
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    vectors = np.empty((n, DIM), np.float32)
+    for start in range(0, n, 100_000):
+        part = min(100_000, n - start)
+        v = centres[rng.integers(0, clusters, part)] + 0.9 * rng.standard_normal(
+            (part, DIM), dtype=np.float32
+        )
+        vectors[start : start + part] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    pick = rng.choice(n, n_queries, replace=False)
+    queries = vectors[pick] + 0.05 * rng.standard_normal((n_queries, DIM), dtype=np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    masks = {
+        "none": None,
+        "region": ids[rng.random(n) < 0.45],
+        "type": ids[rng.random(n) < 0.15],
+        "date": ids[rng.random(n) < 0.10],
+    }
+    config = IndexConfig().dense
+    rows = []
+
+    def row(name: str, today: float | None, now: float, unit: str) -> None:
+        ratio = f"{today / now:6.2f}×" if today and now else "    –"
+        before = f"{today:12.3f}" if today is not None else "           –"
+        rows.append(f"{name:40} {before} {now:12.3f}  {unit:8} {ratio}")
+
+    def timed(index: DenseIndex, allowed: np.ndarray | None) -> tuple[float, float]:
+        times = []
+        for q in queries:
+            t = time.perf_counter()
+            index.search(q, 200, allowed)  # the hybrid candidate depth
+            times.append(time.perf_counter() - t)
+        return percentiles(times)
+
+    t = time.perf_counter()
+    flat = DenseIndex.build(DIM, ids, vectors, DenseConfig(ann_threshold=10**12))
+    flat_build = time.perf_counter() - t
+    t = time.perf_counter()
+    served = DenseIndex.build(DIM, ids, vectors, config)
+    served_build = time.perf_counter() - t
+    print(
+        f"built flat in {flat_build:.1f} s, {served.kind} in {served_build:.1f} s", file=sys.stderr
+    )
+    row("build vector index, s", flat_build, served_build, "s")
+    t = time.perf_counter()
+    flat_path = data / "flat.index"
+    flat.save(flat_path)
+    flat_write = time.perf_counter() - t
+    served.save_generation(data, 1)
+    base = data / "faiss-1.index"
+    row("vector index per chunk", flat_path.stat().st_size / n, base.stat().st_size / n, "B")
+    t = time.perf_counter()
+    DenseIndex.load(flat_path)
+    flat_open = time.perf_counter() - t
+    t = time.perf_counter()
+    served = DenseIndex.load_generation(data, 1, DIM, config)
+    assert served is not None
+    row("open (read) vector index, s", flat_open, time.perf_counter() - t, "s")
+    for name, allowed in masks.items():
+        before, now = timed(flat, allowed), timed(served, allowed)
+        row(f"dense k=200 p50 ({name}), ms", before[0], now[0], "ms")
+        row(f"dense k=200 p95 ({name}), ms", before[1], now[1], "ms")
+    for name, allowed in masks.items():
+        recalls = []
+        for q in queries:
+            exact = {i for i, _ in flat.search(q, 10, allowed)}
+            got = {i for i, _ in served.search(q, 10, allowed)}
+            recalls.append(len(exact & got) / 10)
+        row(f"ANN recall@10 ({name})", 1.0, float(np.mean(recalls)), "")
+    # 100 changed documents = 800 chunks removed and 800 added, then one commit
+    gone = ids[rng.choice(n, 800, replace=False)]
+    new_ids = np.arange(n + 1, n + 801, dtype=np.int64)
+    t = time.perf_counter()
+    served.remove(gone)
+    served.add(new_ids, vectors[:800])
+    path = served.save_generation(data, 2)
+    commit = time.perf_counter() - t
+    row("commit 100 changed docs (vectors), s", flat_write, commit, "s")
+    row("bytes written by that commit", flat_path.stat().st_size, path.stat().st_size, "B")
+    print(f"\nscale benchmark, vectors only: {n} vectors, {served.kind}, {n_queries} queries")
+    print(f"{'figure':40} {'today (flat)':>12} {'now':>12}  unit     today/now")
+    print("\n".join(rows))
+    print(
+        f"max RSS of the run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--clusters", type=int, default=2000)
+    parser.add_argument("--data", type=Path, default=None, help="keep/reuse the index here")
+    parser.add_argument("--skip-today", action="store_true", help="skip the flat comparison")
+    parser.add_argument(
+        "--vectors-only", action="store_true", help="FAISS figures only (no store, no text)"
+    )
+    args = parser.parse_args()
+    faiss.omp_set_num_threads(1)  # per query, as the API serves it on 2 shared cores
+    data = args.data or Path(tempfile.mkdtemp(prefix="samsok-scale-"))
+    if args.vectors_only:
+        data.mkdir(parents=True, exist_ok=True)
+        vectors_only(args.chunks, args.queries, args.clusters, data)
+        if args.data is None:
+            shutil.rmtree(data, ignore_errors=True)
+        return
+    n = args.chunks
+    config = IndexConfig()
+    embedder = SyntheticEmbedder(args.clusters)
+    rows: list[tuple[str, str, str, str]] = []
+
+    def row(name: str, today: float | None, now: float, unit: str) -> None:
+        ratio = f"{today / now:6.2f}×" if today and now else "    –"
+        before = f"{today:10.3f}" if today is not None else "         –"
+        rows.append((name, before, f"{now:10.3f}", f"{unit:8} {ratio}"))
+
+    if not (data / "store.db").exists():
+        build_s = build(data, n, config, embedder)
+        print(f"built {n} chunks in {build_s:.1f} s", file=sys.stderr)
+        row("build (upsert+commit), s", None, build_s, "s")
+        row("build, ms per chunk", None, build_s * 1000 / n, "ms")
+    gc.collect()
+    manifest = json.loads((data / "manifest.json").read_text())
+    chunks = int(manifest["vectors"])
+    row("disk per chunk (store+faiss)", None, disk(data) / chunks, "B")
+    base = data / str(manifest["faiss_file"])
+    row("vector index per chunk", DIM * 4 + 8, base.stat().st_size / chunks, "B")
+
+    rss0 = rss_bytes()
+    t = time.perf_counter()
+    reader = SearchIndex(data, embedder, page_chunker, config, read_only=True)
+    open_s = time.perf_counter() - t
+    rss_reader = rss_bytes() - rss0
+    print(f"opened ({reader._dense.kind}) in {open_s:.2f} s", file=sys.stderr)
+
+    # Queries: a few words of a stored chunk; the vector is a noisy copy of its vector.
+    rng = np.random.default_rng(3)
+    ids, texts = [], []
+    picks = np.sort(rng.choice(reader.store.chunk_ids(), args.queries, replace=False))
+    chunk_rows = reader.store.chunks(picks.tolist())
+    qvecs = {}
+    for cid in picks.tolist():
+        words = [w for w in re.findall(r"\w+", chunk_rows[cid].text) if len(w) > 4]
+        start = int(rng.integers(0, max(1, len(words) - 4)))
+        q = " ".join(words[start : start + 3])
+        if not q or q in qvecs:
+            continue
+        v = embedder.vector(chunk_rows[cid].text) + 0.05 * rng.standard_normal(DIM)
+        qvecs[q] = (v / np.linalg.norm(v)).astype(np.float32)
+        ids.append(cid)
+        texts.append(q)
+    embedder.queries.update(qvecs)
+    filters = {
+        "none": {},
+        "region": {"region": Region.VAERNES},
+        "type": {"type": DocType.REPORT},
+        "date": {"date_from": date(2015, 1, 1), "date_to": date(2016, 12, 31)},
+    }
+
+    # today's path: exact flat index over the same store
+    flat_cfg = IndexConfig(dense=DenseConfig(ann_threshold=10**12))
+    today_times: dict[tuple[str, str], tuple[float, float]] = {}
+    flat_open = flat_rss = None
+    if not args.skip_today:
+        rss1 = rss_bytes()
+        t = time.perf_counter()
+        ids_all, vecs_all = reader.store.chunk_vectors(embedder.model_id)
+        flat = DenseIndex.build(DIM, ids_all, vecs_all, flat_cfg.dense)
+        del ids_all
+        flat_build = time.perf_counter() - t
+        flat_rss = rss_bytes() - rss1
+        flat_open = flat_build
+        with tempfile.TemporaryDirectory(dir=data) as tmp:
+            t = time.perf_counter()
+            flat.save(Path(tmp) / "faiss-1.index")  # what every commit wrote before
+            flat_write = time.perf_counter() - t
+        today = SearchIndex(data, embedder, page_chunker, flat_cfg, read_only=True)
+        today._view.dense = flat
+        for mode in (SearchMode.DENSE, SearchMode.LEXICAL, SearchMode.HYBRID):
+            for fname, filt in filters.items():
+                today_times[(mode.value, fname)] = percentiles(
+                    timed_searches(today, texts, mode, filt)
+                )
+    row("open read-only index, s", flat_open, open_s, "s")
+    row(
+        "RSS of an open index per chunk",
+        (flat_rss / chunks) if flat_rss else None,
+        rss_reader / chunks,
+        "B",
+    )
+    for mode in (SearchMode.DENSE, SearchMode.LEXICAL, SearchMode.HYBRID):
+        for fname, filt in filters.items():
+            p50, p95 = percentiles(timed_searches(reader, texts, mode, filt))
+            before = today_times.get((mode.value, fname))
+            row(f"{mode.value} p50 ({fname}), ms", before[0] if before else None, p50, "ms")
+            row(f"{mode.value} p95 ({fname}), ms", before[1] if before else None, p95, "ms")
+
+    # recall@10 of the served index against exact search over the stored vectors
+    if args.skip_today:
+        ids_all, vecs_all = reader.store.chunk_vectors(embedder.model_id)
+        flat = DenseIndex.build(DIM, ids_all, vecs_all, flat_cfg.dense)
+    recalls = []
+    for q in texts:
+        exact = {i for i, _ in flat.search(qvecs[q], 10)}
+        got = {i for i, _ in reader._dense.search(qvecs[q], 10)}
+        recalls.append(len(exact & got) / 10)
+    row("ANN recall@10 vs exact", 1.0, float(np.mean(recalls)), "")
+    del flat
+    reader.close()
+    gc.collect()
+
+    # committing 100 changed documents
+    pool = sentences()
+    with SearchIndex(data, embedder, page_chunker, config) as writer:
+        docs = [
+            make_doc(i, pool, np.random.default_rng(i), version=int(time.time()))
+            for i in range(0, n // CHUNKS_PER_DOC, max(1, n // CHUNKS_PER_DOC // 100))
+        ][:100]
+        t = time.perf_counter()
+        writer.upsert_many(docs)
+        upsert_s = time.perf_counter() - t
+        t = time.perf_counter()
+        writer.commit()
+        commit_s = time.perf_counter() - t
+        written = max((data.glob("faiss-*")), key=lambda p: p.stat().st_mtime)
+    row("upsert 100 changed docs, s", None, upsert_s, "s")
+    row("commit 100 changed docs, s", flat_write if not args.skip_today else None, commit_s, "s")
+    row("bytes written by that commit", (DIM * 4 + 8) * chunks, written.stat().st_size, "B")
+
+    print(
+        f"\nscale benchmark: {chunks} chunks, {manifest.get('faiss_kind')}"
+        f" index, {len(texts)} queries, data {data}"
+    )
+    print(f"{'figure':40} {'today':>10} {'now':>10}  unit     today/now")
+    for name, before, now, unit in rows:
+        print(f"{name:40} {before} {now}  {unit}")
+    if args.data is None:
+        shutil.rmtree(data, ignore_errors=True)
+    print(
+        f"max RSS of the run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()

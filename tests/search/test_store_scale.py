@@ -1,0 +1,97 @@
+"""Store lookups that must stay sublinear or bounded as the corpus grows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from samsok.ingest.config import ExtractConfig
+from samsok.ingest.dedup import lsh_rows, signature, similarity
+from samsok.ingest.errors import IngestError
+from samsok.ingest.extract import extract
+from samsok.search.store import IN_BATCH, Store
+
+from tests.search.test_index import make_doc, page_chunker
+
+MIRROR = Path(__file__).resolve().parents[2] / "corpus" / "mirror"
+
+
+def mirror_texts() -> list[tuple[str, str]]:
+    out = []
+    for path in sorted(MIRROR.rglob("*.htm*")):
+        url = f"https://{path.relative_to(MIRROR).as_posix()}"
+        try:
+            page = extract(path.read_bytes(), url, "text/html", ExtractConfig())
+        except IngestError:
+            continue
+        text = "\n".join(p.text for p in page.pages)
+        if text.strip():
+            out.append((url, text))
+    return out
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.3])
+def test_lsh_finds_the_same_near_duplicates_as_the_pairwise_scan(
+    tmp_path: Path, threshold: float
+) -> None:
+    texts = mirror_texts()
+    assert len(texts) >= 20
+    # Republished copies as the crawler meets them: a new lead and footer around one story.
+    texts += [
+        (f"{url}?kopi", f"Publisert på nytt av kommunen. {text} Del denne saken.")
+        for url, text in texts[:10]
+    ]
+    store = Store(tmp_path / "store.db")
+    store.ensure_lsh(lsh_rows(threshold))
+    sigs: dict[str, bytes] = {}
+    lsh_pairs, scan_pairs = set(), set()
+    for url, text in texts:
+        sig = signature(text)
+        doc = make_doc(url, text)
+        for other, other_sig in store.near_duplicate_candidates(sig, doc.doc_id):
+            if similarity(sig, other_sig) >= threshold:
+                lsh_pairs.add((doc.doc_id, other))
+        for other, other_sig in store.signatures(exclude_doc_id=doc.doc_id):
+            if similarity(sig, other_sig) >= threshold:
+                scan_pairs.add((doc.doc_id, other))
+        with store.transaction():
+            store.put_document(doc, signature=sig, duplicate_of=None)
+        sigs[doc.doc_id] = sig
+    assert len(scan_pairs) >= 10  # the copies were found at all
+    assert lsh_pairs == scan_pairs
+    # Candidates are a small share of the corpus, not all of it.
+    probe = signature(texts[0][1])
+    assert len(store.near_duplicate_candidates(probe)) < len(texts) / 2
+    store.close()
+
+
+def test_bands_follow_documents_out(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.db")
+    text = " ".join(f"ord{i}" for i in range(200))
+    doc = make_doc("https://x.example/a.html", text)
+    with store.transaction():
+        store.put_document(doc, signature=signature(text), duplicate_of=None)
+    assert [d for d, _ in store.near_duplicate_candidates(signature(text))] == [doc.doc_id]
+    with store.transaction():
+        store.delete_document(doc.doc_id)
+    assert store.near_duplicate_candidates(signature(text)) == []
+    store.close()
+
+
+def test_in_lists_longer_than_sqlite_allows_are_batched(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.db")
+    n = 40_000  # more than SQLite's parameter limit of old (999) and new (32766) builds
+    assert n > 32766 > IN_BATCH
+    doc = make_doc("https://x.example/many.html", "tekst")
+    chunks = page_chunker(doc) * n
+    with store.transaction():
+        store.put_document(doc, signature=None, duplicate_of=None)
+        ids = store.add_chunks(chunks, ["tekst"] * n)
+    assert len(store.chunks(ids)) == n
+    assert len(store.chunk_doc_ids(ids)) == n
+    assert list(store.documents([doc.doc_id] * n)) == [doc.doc_id]
+    assert store.duplicates_of([f"x{i}" for i in range(n)]) == {}
+    missing = store.vectors_of_chunks("none", ids)
+    assert len(np.atleast_2d(missing)) <= 1
+    store.close()
