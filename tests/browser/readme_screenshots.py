@@ -21,9 +21,10 @@ from samsok.api.services import Services
 from samsok.api.settings import Settings
 from samsok.ingest.models import doc_id_for_url
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve_app
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.mirror_edits import edit_mirror
 from tests.paths import PROJECT_ROOT
+from tests.servers import serve_app
 
 VIEWPORT = {"width": 1280, "height": 1100}
 TALL = {"width": 1280, "height": 1320}

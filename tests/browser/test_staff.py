@@ -17,10 +17,10 @@ from samsok.api.settings import Settings
 from samsok.ingest.models import Region
 from samsok.search.models import SearchMode, SearchRequest
 
-from tests.browser.conftest import serve_app
 from tests.fakes import HashingEmbedder
 from tests.mirror_edits import ADDED, CHANGED, PDF, REMOVED, edit_mirror
 from tests.paths import PROJECT_ROOT
+from tests.servers import serve_app
 
 pytestmark = pytest.mark.browser
 
