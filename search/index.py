@@ -882,11 +882,16 @@ class SearchIndex:
             if cid in lexical_docs:
                 by_doc.setdefault(lexical_docs[cid], []).append(cid)
         kept = []
+        model_id = self._current().model_id
         for r in grouped:
             cos = cosine.get(r.doc_id)
             if cos is None:  # only the lexical run found it: its own chunks' cosines
+                # From the store (the truth, in this view's snapshot), not FAISS: an IVF base
+                # keeps only fp16 codes and cannot hand back a vector by id.
                 own = by_doc.get(r.doc_id, [r.chunk_id])
-                cos = max(float(self._dense.vector(c) @ qvec) for c in own)
+                vectors = self.store.vectors_of_chunks(model_id, own) if model_id else None
+                has = vectors is not None and len(vectors) > 0
+                cos = float((vectors @ qvec).max()) if has else -1.0  # type: ignore[union-attr]
             if cos >= floor.dense or (
                 cos >= floor.dense_lexical
                 and r.doc_id in by_doc
