@@ -38,12 +38,16 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from samsok.ingest.models import Chunk, DocType, Document, Page, Region
+from samsok.ingest.models import DocType, Document, Page, Region
 from samsok.search.dense import DenseConfig, DenseIndex
 from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.models import SearchMode, SearchRequest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the one-chunk-per-page test chunker lives with the tests
+
+from tests.fakes import page_chunker  # noqa: E402
+
 DIM = 384
 CHUNKS_PER_DOC = 8
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -95,24 +99,6 @@ class SyntheticEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 2
-
-
-def page_chunker(doc: Document) -> list[Chunk]:
-    return [
-        Chunk(
-            doc_id=doc.doc_id,
-            ordinal=i,
-            text=p.text,
-            url=doc.url,
-            source=doc.source,
-            region=doc.region,
-            doc_type=doc.doc_type,
-            title=doc.title,
-            published=doc.published,
-            page=p.number,
-        )
-        for i, p in enumerate(doc.pages)
-    ]
 
 
 def make_doc(i: int, pool: list[str], rng: np.random.Generator, version: int = 0) -> Document:

@@ -40,7 +40,12 @@ from typing import Any, Final, Literal
 import numpy as np
 from samsok.search.embed_batching import length_buckets
 from samsok.search.errors import ModelLoadError
-from samsok.search.model_convert import file_sha256, install_folder, read_provenance
+from samsok.search.model_convert import (
+    file_sha256,
+    install_folder,
+    read_provenance,
+    record_complete,
+)
 
 __all__ = [
     "EXPORTER_VERSION",
@@ -187,17 +192,9 @@ def source_identity(source: Path) -> str:
 
 
 def is_complete(folder: Path, identity: dict[str, Any]) -> bool:
-    record = read_export_record(folder)
-    if record is None or any(record.get(k) != v for k, v in identity.items()):
-        return False
-    files = record.get("files")
-    if not isinstance(files, dict) or _MODEL_FILE not in files or _TOKENIZER_FILE not in files:
-        return False
-    for name, meta in files.items():
-        path = folder / name
-        if not path.is_file() or path.stat().st_size != meta.get("bytes"):
-            return False
-    return True
+    return record_complete(
+        folder, read_export_record(folder), identity, (_MODEL_FILE, _TOKENIZER_FILE)
+    )
 
 
 def _version(name: str) -> str | None:

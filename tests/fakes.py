@@ -13,8 +13,9 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
+from samsok.ingest.models import Chunk, Document
 
-__all__ = ["HashingEmbedder"]
+__all__ = ["HashingEmbedder", "page_chunker"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -54,3 +55,22 @@ class HashingEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(_WORD.findall(text)) + 2
+
+
+def page_chunker(doc: Document) -> list[Chunk]:
+    """One chunk per page: enough structure for index tests, independent of ingest.chunk."""
+    return [
+        Chunk(
+            doc_id=doc.doc_id,
+            ordinal=i,
+            text=page.text,
+            url=doc.url,
+            source=doc.source,
+            region=doc.region,
+            doc_type=doc.doc_type,
+            title=doc.title,
+            published=doc.published,
+            page=page.number,
+        )
+        for i, page in enumerate(p for p in doc.pages if p.text.strip())
+    ]

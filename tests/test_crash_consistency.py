@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,19 +18,10 @@ from samsok.ingest.chunk import chunk_document
 from samsok.search.embed import Embedder
 from samsok.search.index import SearchIndex
 
+from tests.concurrency.helpers import documents_in
 from tests.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
-
-
-def _documents_in(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
-    except sqlite3.Error:
-        return 0
 
 
 def _assert_consistent(settings: Settings, embedder: Embedder) -> tuple[int, int]:
@@ -62,7 +52,7 @@ def test_killed_crawl_resumes_without_duplicates(tmp_path: Path, embedder: Embed
     )
     try:
         deadline = time.monotonic() + 240
-        while _documents_in(settings.data_dir / "store.db") < 8:
+        while documents_in(settings.data_dir) < 8:
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
             assert time.monotonic() < deadline, "the crawl indexed nothing in time"
             time.sleep(0.05)

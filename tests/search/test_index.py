@@ -9,31 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from samsok.ingest.models import Chunk, DocType, Document, Page, Region
+from samsok.ingest.models import DocType, Document, Page, Region
 from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError
 from samsok.search.index import IndexConfig, SearchIndex, UpsertOutcome
 from samsok.search.models import SearchMode, SearchRequest
 
-from tests.fakes import HashingEmbedder
-
-
-def page_chunker(doc: Document) -> list[Chunk]:
-    """One chunk per page: enough structure for index tests, independent of ingest.chunk."""
-    return [
-        Chunk(
-            doc_id=doc.doc_id,
-            ordinal=i,
-            text=page.text,
-            url=doc.url,
-            source=doc.source,
-            region=doc.region,
-            doc_type=doc.doc_type,
-            title=doc.title,
-            published=doc.published,
-            page=page.number,
-        )
-        for i, page in enumerate(p for p in doc.pages if p.text.strip())
-    ]
+from tests.fakes import HashingEmbedder, page_chunker
 
 
 def make_doc(

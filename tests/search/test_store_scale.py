@@ -12,7 +12,8 @@ from samsok.ingest.errors import IngestError
 from samsok.ingest.extract import extract
 from samsok.search.store import IN_BATCH, Store
 
-from tests.search.test_index import make_doc, page_chunker
+from tests.fakes import page_chunker
+from tests.search.test_index import make_doc
 
 MIRROR = Path(__file__).resolve().parents[2] / "corpus" / "mirror"
 
