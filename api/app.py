@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from samsok.api import feeds, originals, pages
+from samsok.api import originals
 from samsok.api.errors import install_error_handlers
 from samsok.api.routes import router
 from samsok.api.settings import Settings
-from samsok.search.index import SearchIndex
+from samsok.api.web import feeds, pages
+from samsok.search.index.core import SearchIndex
 
 __all__ = ["create_app"]
 

@@ -29,12 +29,12 @@ from samsok.api.heartbeat import Heartbeat, health_problem
 from samsok.api.services import ServiceError, Services
 from samsok.api.settings import Settings
 from samsok.api.signals import STOP
+from samsok.ingest.documents import DocType, Region
 from samsok.ingest.errors import IngestError
-from samsok.ingest.models import DocType, Region
-from samsok.search.changes import LOCAL_TZ
 from samsok.search.compare import REGION_NAMES
 from samsok.search.errors import SearchError
-from samsok.search.models import SearchMode, SearchRequest, SearchResponse
+from samsok.search.schemas import SearchMode, SearchRequest, SearchResponse
+from samsok.search.store.changes import LOCAL_TZ
 
 __all__ = ["main"]
 
@@ -491,7 +491,7 @@ def demo(
 @click.pass_context
 def changes(ctx: click.Context, since: str | None, region: str | None, as_json: bool) -> None:
     """New, changed and removed documents since a date, by region and source, newest first."""
-    from samsok.api.feeds import change_summary, read_changes_query
+    from samsok.api.web.feeds import change_summary, read_changes_query
 
     settings: Settings = ctx.obj
     query = read_changes_query(since, region, settings.changes_days)
@@ -545,9 +545,7 @@ def render_status(report: dict[str, Any]) -> str:
         f"{index['duplicates']} near-duplicates (model {index['model']}, dim {index['dim']})",
         f"Last indexed: {last:%Y-%m-%d %H:%M} UTC" if last else "Last indexed: never",
         "",
-        table(
-            [(k, v) for k, v in index["by_region"].items()], header=("region", "documents")
-        ),
+        table([(k, v) for k, v in index["by_region"].items()], header=("region", "documents")),
         "",
         table([(k, v) for k, v in index["by_type"].items()], header=("type", "documents")),
         "",
@@ -662,8 +660,8 @@ def eval_(
     from contextlib import ExitStack
 
     from samsok.api.services import open_index
-    from samsok.search.eval import load_beir
-    from samsok.search.evaluation import ingest_corpus, parse_modes, run_evaluation
+    from samsok.search.evaluation.metrics import load_beir
+    from samsok.search.evaluation.runner import ingest_corpus, parse_modes, run_evaluation
 
     settings: Settings = ctx.obj
     try:
@@ -723,7 +721,7 @@ def eval_(
 @click.pass_context
 def prepare_model(ctx: click.Context) -> None:
     """Convert/load the configured embedding model once (e.g. at image build time)."""
-    from samsok.search.embed import Embedder
+    from samsok.search.embedding.embedder import Embedder
 
     embedder = Embedder(ctx.obj.embed_config())
     click.echo(f"{embedder.model_id} (dim {embedder.dim}, max {embedder.max_tokens} tokens)")

@@ -59,15 +59,18 @@ def progress(
     desc: str, *, unit: str, total: int | None = None, enabled: bool = True
 ) -> Iterator[tqdm]:  # type: ignore[type-arg]
     """A bar with count and rate on stderr; log lines print above it while it runs."""
-    with logging_redirect_tqdm(), tqdm(
-        desc=desc,
-        unit=unit,
-        total=total,
-        disable=not enabled,
-        leave=False,
-        dynamic_ncols=True,
-        file=sys.stderr,
-    ) as bar:
+    with (
+        logging_redirect_tqdm(),
+        tqdm(
+            desc=desc,
+            unit=unit,
+            total=total,
+            disable=not enabled,
+            leave=False,
+            dynamic_ncols=True,
+            file=sys.stderr,
+        ) as bar,
+    ):
         yield bar
 
 

@@ -10,8 +10,8 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from samsok.api import pages
-from samsok.api.forms import describe_error, shown
+from samsok.api.web import pages
+from samsok.api.web.forms import describe_error, shown
 from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError, SearchError
 from starlette.exceptions import HTTPException
 

@@ -1,6 +1,6 @@
 """Serve the offline mirror (`corpus/mirror/<host>/`) on loopback, one port per host.
 
-The demo and the tests crawl the mirror through `samsok.ingest.fetch.RewritingTransport` with
+The demo and the tests crawl the mirror through `samsok.ingest.fetch.client.RewritingTransport` with
 `MirrorServer.host_map`, so the crawler, the crawl log and the documents keep the real URLs
 (https://www.varnesregionen.no/...) while the bytes come from 127.0.0.1.
 
@@ -48,15 +48,17 @@ class MirrorServer:
             raise FileNotFoundError(f"no mirror folder for {', '.join(missing)} in {self.root}")
         try:
             for host in hosts:
-                handler = type("MirrorHandler", (_MirrorHandler,),
-                               {"folder": (self.root / host).resolve()})
+                handler = type(
+                    "MirrorHandler", (_MirrorHandler,), {"folder": (self.root / host).resolve()}
+                )
                 server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
                 server.daemon_threads = True
                 server.handle_error = _quiet_error  # type: ignore[method-assign]
                 self._servers[host] = server
                 # A short poll interval so close() returns quickly.
-                thread = threading.Thread(target=server.serve_forever, args=(0.05,),
-                                          name=f"mirror-{host}", daemon=True)
+                thread = threading.Thread(
+                    target=server.serve_forever, args=(0.05,), name=f"mirror-{host}", daemon=True
+                )
                 thread.start()
                 self._threads.append(thread)
         except BaseException:
@@ -66,8 +68,10 @@ class MirrorServer:
     @property
     def urls(self) -> dict[str, str]:
         """host → the loopback base URL serving it."""
-        return {host: f"http://127.0.0.1:{server.server_address[1]}"
-                for host, server in self._servers.items()}
+        return {
+            host: f"http://127.0.0.1:{server.server_address[1]}"
+            for host, server in self._servers.items()
+        }
 
     @property
     def host_map(self) -> dict[str, str]:
@@ -83,8 +87,12 @@ class MirrorServer:
     def __enter__(self) -> MirrorServer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 
@@ -116,8 +124,12 @@ class _MirrorHandler(BaseHTTPRequestHandler):
             self._reply(301, b"", None, body, {"Location": found})
             return
         if found is None:
-            self._reply(404, b"<!doctype html><title>404</title><p>Ikke funnet</p>",
-                        "text/html; charset=utf-8", body)
+            self._reply(
+                404,
+                b"<!doctype html><title>404</title><p>Ikke funnet</p>",
+                "text/html; charset=utf-8",
+                body,
+            )
             return
         stat = found.stat()
         etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
@@ -155,8 +167,14 @@ class _MirrorHandler(BaseHTTPRequestHandler):
                 return False
         return False
 
-    def _reply(self, status: int, data: bytes, content_type: str | None, body: bool,
-               headers: dict[str, str] | None = None) -> None:
+    def _reply(
+        self,
+        status: int,
+        data: bytes,
+        content_type: str | None,
+        body: bool,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)

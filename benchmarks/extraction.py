@@ -3,11 +3,11 @@
     .venv/bin/python benchmarks/extraction.py [--aeb DIR] [--pdf DIR] [--limit N]
 
 HTML: every page of the article-extraction benchmark (AEB) through our cascade
-(`samsok.ingest.extract_html.extract_html`, which also finds links, dates, language and listing
+(`samsok.ingest.extract.html.extract_html`, which also finds links, dates, language and listing
 signals) and through plain `trafilatura.extract` with its defaults, side by side for the tuning
-half, the check half (`samsok.ingest.evaluate.aeb_half`) and all pages: precision / recall / F1
-over word 4-gram shingles (mean over pages) and pages per second (over all pages).
-PDF: every file of the pdf-samples set through `samsok.ingest.extract_pdf.extract_pdf`; pages per
+half, the check half (`samsok.ingest.extract.quality.aeb_half`) and all pages: precision / recall /
+F1 over word 4-gram shingles (mean over pages) and pages per second (over all pages).
+PDF: every file of the pdf-samples set through `samsok.ingest.extract.pdf.extract_pdf`; pages per
 second counts the pages read, and the outcome of each file is listed.
 """
 
@@ -27,7 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import EmptyContent, PdfError
-from samsok.ingest.evaluate import (
+from samsok.ingest.extract.html import extract_html
+from samsok.ingest.extract.pdf import extract_pdf
+from samsok.ingest.extract.quality import (
     AEB_HALVES,
     AebPage,
     Score,
@@ -36,8 +38,6 @@ from samsok.ingest.evaluate import (
     mean_score,
     shingle_score,
 )
-from samsok.ingest.extract_html import extract_html
-from samsok.ingest.extract_pdf import extract_pdf
 
 # ../shared/eval beside the checkout, or beside a parent of it (a git worktree).
 DEFAULT_EVAL = next(

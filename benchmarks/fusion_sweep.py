@@ -5,7 +5,7 @@ Reads NorQuAD validation and the paraphrase development set's tuning part
 (`benchmarks/retrieval.py --keep` for NorQuAD; `--dev-folder` holds NorQuAD passages plus the
 crawled mirror, `--mirror-folder` the mirror alone for off-topic queries). Per query the dense
 cosine of every chunk and the lexical run (with and without glossary expansion) are computed
-once; every setting is then fused offline with `samsok.search.fusion`.
+once; every setting is then fused offline with `samsok.search.index.fusion`.
 
 Selection: the setting whose *worse* nDCG@10 over the two sets is highest. Cross-validation:
 queries of each set split into k folds; for each fold the setting is chosen on the other folds
@@ -33,14 +33,14 @@ from typing import Any
 import numpy as np
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
-from samsok.search.devset import load_devset
-from samsok.search.embed import Embedder
-from samsok.search.eval import load_beir, ndcg_at_k, recall_at_k
-from samsok.search.evaluation import judgements
-from samsok.search.fusion import rrf, weighted_minmax, weighted_zscore
-from samsok.search.index import SearchIndex
-from samsok.search.lexical import LexicalIndex
-from samsok.search.store import Filters
+from samsok.search.embedding.embedder import Embedder
+from samsok.search.evaluation.devset import load_devset
+from samsok.search.evaluation.metrics import load_beir, ndcg_at_k, recall_at_k
+from samsok.search.evaluation.runner import judgements
+from samsok.search.index.core import SearchIndex
+from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
+from samsok.search.index.lexical import LexicalIndex
+from samsok.search.store.database import Filters
 
 ROOT = Path(__file__).resolve().parents[1]
 NORQUAD = ROOT.parent / "shared" / "eval" / "norquad"
@@ -288,9 +288,7 @@ def main() -> None:
         )
         n_test = set(n_fold) - n_train
         d_test = set(d_fold) - d_train
-        held.append(
-            (_name(best[0]), mean(best[1]["ndcg"], n_test), mean(best[2]["ndcg"], d_test))
-        )
+        held.append((_name(best[0]), mean(best[1]["ndcg"], n_test), mean(best[2]["ndcg"], d_test)))
     print("cross-validation (chosen on k-1 folds, scored on the held-out fold):")
     for name, a, b in held:
         print(f"  {name:<46} norquad {a:.4f}  dev {b:.4f}")
@@ -324,8 +322,11 @@ def main() -> None:
         )
 
 
-BASELINES = (Setting("zscore", 0.5, 0.0, False), Setting("minmax", 0.5, 0.0, False),
-             Setting("rrf", 0.5, 0.0, False, 60))
+BASELINES = (
+    Setting("zscore", 0.5, 0.0, False),
+    Setting("minmax", 0.5, 0.0, False),
+    Setting("rrf", 0.5, 0.0, False, 60),
+)
 
 
 def _name(s: Setting) -> str:

@@ -29,15 +29,7 @@ from pathlib import Path
 
 import bm25s
 import Stemmer
-from samsok.search.analyze import (
-    AnalyzerConfig,
-    Decompounder,
-    DecompounderConfig,
-    EmptyQueryError,
-    NorwegianAnalyzer,
-    fts5_query,
-)
-from samsok.search.eval import (
+from samsok.search.evaluation.metrics import (
     BeirDataset,
     answer_containment,
     documents_from_chunks,
@@ -45,6 +37,14 @@ from samsok.search.eval import (
     latency_summary,
     load_beir,
     ndcg_at_k,
+)
+from samsok.search.text.analyze import (
+    AnalyzerConfig,
+    Decompounder,
+    DecompounderConfig,
+    EmptyQueryError,
+    NorwegianAnalyzer,
+    fts5_query,
 )
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "norquad"
@@ -122,7 +122,7 @@ def fts5(
     chunks: Sequence[Chunk], analyzer: NorwegianAnalyzer, operator: str, near: int | None = 10
 ) -> Search:
     conn = sqlite3.connect(":memory:")
-    # The same table definition as search/store.py.
+    # The same table definition as search/store/database.py.
     conn.execute(
         "CREATE VIRTUAL TABLE chunks_fts USING fts5("
         "terms, tokenize='unicode61 remove_diacritics 0')"
@@ -250,6 +250,7 @@ def main() -> None:
         ("bm25s own tokenizer + stemmer + stop", lambda: bm25s_builtin(chunks, norwegian=True)),
         ("bm25s + analyzer (stem+stop)", lambda: bm25s_analyzer(chunks, analyzer(None))),
     ]
+
     def bm25s_with(min_part: int, query: bool) -> Callable[[], Search]:
         return lambda: bm25s_analyzer(chunks, analyzer(min_part, query))
 

@@ -2,11 +2,11 @@
 
 The corpus is ingested into a `SearchIndex` exactly as the product does it (`samsok.ingest.chunk`,
 the embedding model, FTS5 with the Norwegian analyzer and its decompounder) and every mode is
-run through `SearchIndex.search` by `samsok.search.evaluation.run_evaluation`. In the same
+run through `SearchIndex.search` by `samsok.search.evaluation.runner.run_evaluation`. In the same
 run, two bm25s baselines index the very same chunk texts:
 
 - "bm25s plain": bm25s's own tokenizer, no stemmer, no stop words;
-- "bm25s stemmed": `samsok.search.analyze.NorwegianAnalyzer` terms (Snowball stemmer +
+- "bm25s stemmed": `samsok.search.text.analyze.NorwegianAnalyzer` terms (Snowball stemmer +
   Norwegian stop words; no decompounder) for chunks and queries.
 
 Document-level nDCG@10, R@1/5/10, MRR@10 (a document ranks where its best chunk does),
@@ -23,7 +23,7 @@ down against stemmed bm25s (one query moves the mean by about 0.002).
 one folder per chunking). `--sweep` then scores hybrid for every fusion method, dense weight and
 candidate depth over that one ingest (query vectors computed once).
 
-The defaults in `samsok.search.index.IndexConfig` and `samsok.ingest.config.ChunkConfig` come
+The defaults in `samsok.search.index.core.IndexConfig` and `samsok.ingest.config.ChunkConfig` come
 from these runs; the sweeps and their tables are in docs/retrieval.md.
 """
 
@@ -46,11 +46,10 @@ import numpy as np
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
-from samsok.search.analyze import NorwegianAnalyzer
-from samsok.search.devset import DevSet, load_devset
-from samsok.search.embed import Embedder
-from samsok.search.eval import BeirDataset, documents_from_chunks, load_beir
-from samsok.search.evaluation import (
+from samsok.search.embedding.embedder import Embedder
+from samsok.search.evaluation.devset import DevSet, load_devset
+from samsok.search.evaluation.metrics import BeirDataset, documents_from_chunks, load_beir
+from samsok.search.evaluation.runner import (
     ModeScores,
     devset_judgements,
     ingest_corpus,
@@ -60,9 +59,10 @@ from samsok.search.evaluation import (
     run_evaluation,
     score_runs,
 )
-from samsok.search.index import IndexConfig, SearchIndex
-from samsok.search.lexical import LexicalConfig, LexicalIndex
-from samsok.search.models import SearchMode
+from samsok.search.index.core import IndexConfig, SearchIndex
+from samsok.search.index.lexical import LexicalConfig, LexicalIndex
+from samsok.search.schemas import SearchMode
+from samsok.search.text.analyze import NorwegianAnalyzer
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "norquad"
@@ -220,9 +220,7 @@ def print_side_by_side(table: dict[str, dict[str, float]]) -> None:
     columns = list(dict.fromkeys(c for row in table.values() for c in row))
     print(f"{'system':<22}" + "".join(f"{c:>18}" for c in columns))
     for name, row in table.items():
-        cells = "".join(
-            f"{row[c]:>18.4f}" if c in row else f"{'-':>18}" for c in columns
-        )
+        cells = "".join(f"{row[c]:>18.4f}" if c in row else f"{'-':>18}" for c in columns)
         print(f"{name:<22}{cells}")
 
 

@@ -38,10 +38,10 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from samsok.ingest.models import DocType, Document, Page, Region
-from samsok.search.dense import DenseConfig, DenseIndex
-from samsok.search.index import IndexConfig, SearchIndex
-from samsok.search.models import SearchMode, SearchRequest
+from samsok.ingest.documents import DocType, Document, Page, Region
+from samsok.search.index.core import IndexConfig, SearchIndex
+from samsok.search.index.dense import DenseConfig, DenseIndex
+from samsok.search.schemas import SearchMode, SearchRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the one-chunk-per-page test chunker lives with the tests

@@ -1,8 +1,8 @@
 """Cut a `Document` into `Chunk`s that follow its structure and fit the embedding model.
 
 * Sections: a page's text is a sequence of blank-line separated blocks; a block that is a
-  markdown-style heading line (`## Fakta`, see `samsok.ingest.html_blocks`) starts a section.
-  A section's heading carries over a page break until the next heading.
+  markdown-style heading line (`## Fakta`, see `samsok.ingest.extract.html_blocks`) starts a
+  section. A section's heading carries over a page break until the next heading.
 * Pages: a chunk never spans two pages, so every chunk has one page number (PDFs) and a
   hit can link to `#page=N`.
 * Size: a chunk's `text` (with its context line) is at most `max_tokens` as measured by
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from samsok.ingest.config import ChunkConfig
-from samsok.ingest.models import Chunk, Document
+from samsok.ingest.documents import Chunk, Document
 
 __all__ = ["chunk_document", "estimate_tokens", "split_sentences"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from samsok.ingest.netguard import parse_networks
+from samsok.ingest.fetch.netguard import parse_networks
 
 __all__ = ["ChunkConfig", "CrawlConfig", "ExtractConfig", "Favour"]
 
@@ -94,8 +94,8 @@ class ChunkConfig:
 
 @dataclass(frozen=True)
 class CrawlConfig:
-    """Settings of the crawler (`samsok.ingest.fetch`, `samsok.ingest.robots`,
-    `samsok.ingest.sitemap`, `samsok.ingest.crawl` and the modules they use).
+    """Settings of the crawler (`samsok.ingest.fetch.client`, `samsok.ingest.crawl.robots`,
+    `samsok.ingest.crawl.sitemap`, `samsok.ingest.crawl.crawler` and the modules they use).
 
     Politeness is on by default: robots.txt is obeyed, one request at a time per host, and
     at least `delay_seconds` between two requests to the same host (more when robots.txt
@@ -151,7 +151,7 @@ class CrawlConfig:
     #: Page URLs taken from all sitemaps of a source in one run.
     max_sitemap_entries: int = 50_000
     #: Let the crawler connect to non-global addresses: private, loopback, link-local,
-    #: multicast, reserved, unspecified (`samsok.ingest.netguard`). Off: a host that is or
+    #: multicast, reserved, unspecified (`samsok.ingest.fetch.netguard`). Off: a host that is or
     #: resolves to one is refused before any request byte is sent (`private_address` in the
     #: crawl log), for every request, redirect hop, robots.txt and sitemap.
     allow_private: bool = False
@@ -160,19 +160,39 @@ class CrawlConfig:
     allowed_networks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if min(self.delay_seconds, self.max_crawl_delay_seconds, self.backoff_base_seconds,
-               self.retry_after_cap_seconds) < 0:
+        if (
+            min(
+                self.delay_seconds,
+                self.max_crawl_delay_seconds,
+                self.backoff_base_seconds,
+                self.retry_after_cap_seconds,
+            )
+            < 0
+        ):
             raise ValueError("delays must not be negative")
         if min(self.connect_timeout, self.read_timeout, self.total_timeout) <= 0:
             raise ValueError("timeouts must be positive")
         if self.per_host_concurrency < 1 or self.max_bytes < 1 or self.max_html_bytes < 1:
             raise ValueError("per_host_concurrency and the byte caps must be at least 1")
-        if min(self.retries, self.max_redirects, self.max_query_variants, self.max_depth,
-               self.max_pages, self.known_dead_after_crawls, self.max_sitemaps,
-               self.max_sitemap_entries, self.revalidate_after_days) < 0:
-            raise ValueError("retries, max_redirects, max_query_variants, max_depth, max_pages,"
-                             " known_dead_after_crawls, the sitemap caps and"
-                             " revalidate_after_days must not be negative")
+        if (
+            min(
+                self.retries,
+                self.max_redirects,
+                self.max_query_variants,
+                self.max_depth,
+                self.max_pages,
+                self.known_dead_after_crawls,
+                self.max_sitemaps,
+                self.max_sitemap_entries,
+                self.revalidate_after_days,
+            )
+            < 0
+        ):
+            raise ValueError(
+                "retries, max_redirects, max_query_variants, max_depth, max_pages,"
+                " known_dead_after_crawls, the sitemap caps and"
+                " revalidate_after_days must not be negative"
+            )
         if isinstance(self.allowed_networks, str):
             raise ValueError("allowed_networks must be a tuple of CIDR strings, not one string")
         parse_networks(self.allowed_networks)  # a typo fails here, not at the first request

@@ -19,7 +19,7 @@ machine-readable string) that the crawler writes to the crawl log.
 
 from __future__ import annotations
 
-from samsok.ingest.models import ExtractedPage, SkipReason
+from samsok.ingest.documents import ExtractedPage, SkipReason
 
 __all__ = [
     "AddressRefused",

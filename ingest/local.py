@@ -12,17 +12,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from samsok.ingest.config import ExtractConfig
-from samsok.ingest.crawl import (
+from samsok.ingest.crawl.crawler import (
     CrawlEvent,
     DocumentFetched,
     DocumentRemoved,
     ItemFailed,
     ItemSkipped,
 )
-from samsok.ingest.errors import ExtractionError
-from samsok.ingest.events import OriginalBytes
-from samsok.ingest.extract import extract
-from samsok.ingest.models import (
+from samsok.ingest.crawl.events import OriginalBytes
+from samsok.ingest.documents import (
     LOCAL_SCHEME,
     DocType,
     ExtractedPage,
@@ -30,6 +28,8 @@ from samsok.ingest.models import (
     SkipReason,
     doc_id_for_url,
 )
+from samsok.ingest.errors import ExtractionError
+from samsok.ingest.extract.dispatch import extract
 
 __all__ = [
     "SUPPORTED_SUFFIXES",

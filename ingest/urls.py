@@ -14,11 +14,11 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from samsok.ingest.models import SkipReason
+from samsok.ingest.documents import SkipReason
 from w3lib.url import canonicalize_url, url_query_cleaner
 
 if TYPE_CHECKING:
-    from samsok.ingest.sources import Source
+    from samsok.ingest.crawl.sources import Source
 
 __all__ = [
     "HTTP_SCHEMES",
@@ -38,9 +38,28 @@ __all__ = [
 #: Query parameters that only say where a visitor came from; never part of a page's identity.
 TRACKING_PARAMETERS: frozenset[str] = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
-        "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok",
-        "ref_src", "vero_id", "oly_anon_id", "oly_enc_id", "rb_clickid", "s_cid",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "ref_src",
+        "vero_id",
+        "oly_anon_id",
+        "oly_enc_id",
+        "rb_clickid",
+        "s_cid",
     }
 )
 #: Parameter-name prefixes with the same meaning (utm_source, utm_medium, ...).

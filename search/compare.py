@@ -12,10 +12,10 @@ import time
 from datetime import date
 
 from pydantic import BaseModel, Field
-from samsok.ingest.models import DocType, Region
+from samsok.ingest.documents import DocType, Region
 from samsok.search.errors import QueryError
-from samsok.search.index import SearchIndex
-from samsok.search.models import Hit, SearchMode, SearchRequest
+from samsok.search.index.core import SearchIndex
+from samsok.search.schemas import Hit, SearchMode, SearchRequest
 
 __all__ = [
     "REGION_LABELS",

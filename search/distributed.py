@@ -38,10 +38,10 @@ from typing import Any, Protocol
 import numpy as np
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
-from samsok.ingest.crawl import CrawlEvent, DocumentFetched
-from samsok.ingest.models import Chunk, DocType, Document, Page, Region
+from samsok.ingest.crawl.crawler import CrawlEvent, DocumentFetched
+from samsok.ingest.documents import Chunk, DocType, Document, Page, Region
 from samsok.search.errors import SearchError
-from samsok.search.index import SearchIndex
+from samsok.search.index.core import SearchIndex
 from samsok.search.pipeline import DEFAULT_ORIGINALS_MAX_BYTES, EventApplier, IndexingSummary
 
 __all__ = [
@@ -199,9 +199,7 @@ class _EmbedWorker:
         chunks = self._chunker(doc)
         unique = {c.text_hash: c.embed_text for c in chunks}
         vectors = self._embedder.embed_documents(list(unique.values())) if unique else []
-        return Prepared(
-            self._embedder.model_id, dict(zip(unique.keys(), vectors, strict=True))
-        )
+        return Prepared(self._embedder.model_id, dict(zip(unique.keys(), vectors, strict=True)))
 
 
 class RayEmbedPool:
@@ -220,9 +218,7 @@ class RayEmbedPool:
         try:
             import ray
         except ImportError as exc:
-            raise DistributedError(
-                "--ray needs Ray: pip install 'samsok[ray]'"
-            ) from exc
+            raise DistributedError("--ray needs Ray: pip install 'samsok[ray]'") from exc
         self._ray = ray
         if not ray.is_initialized():
             # "local" (or no address) starts a Ray instance on this machine.

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from samsok.ingest.crawl import (
+from samsok.ingest.crawl.crawler import (
     CrawlEvent,
     DocumentFetched,
     DocumentRemoved,
@@ -19,9 +19,9 @@ from samsok.ingest.crawl import (
     ItemFailed,
     ItemSkipped,
 )
-from samsok.search.changes import begin_baseline, finish_baselines
-from samsok.search.index import SearchIndex, UpsertOutcome
-from samsok.search.originals import keep_original
+from samsok.search.index.core import SearchIndex, UpsertOutcome
+from samsok.search.store.changes import begin_baseline, finish_baselines
+from samsok.search.store.originals import keep_original
 
 __all__ = ["DEFAULT_ORIGINALS_MAX_BYTES", "EventApplier", "IndexingSummary", "apply_events"]
 

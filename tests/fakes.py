@@ -1,9 +1,9 @@
 """Test doubles that behave like the real objects, for tests that are about something else.
 
-`HashingEmbedder` has the `samsok.search.embed.Embedder` interface: a deterministic bag-of-words
-vector (hashed word trigrams), so a query shares a direction with the texts that contain its
-words. Fast and model-free: page, API and store tests use it; retrieval-quality tests use the
-real model (the `embedder` fixture).
+`HashingEmbedder` has the `samsok.search.embedding.embedder.Embedder` interface: a deterministic
+bag-of-words vector (hashed word trigrams), so a query shares a direction with the texts that
+contain its words. Fast and model-free: page, API and store tests use it; retrieval-quality tests
+use the real model (the `embedder` fixture).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-from samsok.ingest.models import Chunk, Document
+from samsok.ingest.documents import Chunk, Document
 
 __all__ = ["HashingEmbedder", "page_chunker"]
 

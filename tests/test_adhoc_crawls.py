@@ -35,8 +35,10 @@ def test_two_adhoc_crawls_on_one_host_name_keep_both_sets_of_documents(tmp_path:
     assert first.crawl.new >= 5 and second.crawl.new >= 5
     assert second.crawl.removed == 0 and again.crawl.removed == 0
     orkdal_docs = after_first.by_region["orkdal"]
-    assert after_second.by_region == {"orkdal": orkdal_docs,
-                                      "vaernes": after_second.documents - orkdal_docs}
+    assert after_second.by_region == {
+        "orkdal": orkdal_docs,
+        "vaernes": after_second.documents - orkdal_docs,
+    }
     assert after_second.by_region["vaernes"] > 0
     assert after_again.documents == after_second.documents
     assert len(after_second.by_source) == 2  # one source per scope, not one per host name
@@ -63,8 +65,9 @@ def test_two_adhoc_crawls_of_two_sections_of_one_site_keep_both(tmp_path: Path) 
 
 
 def test_adhoc_crawl_of_a_loopback_site_is_refused_without_the_opt_in(tmp_path: Path) -> None:
-    services = Services(Settings(data_dir=tmp_path / "data", crawl_delay=0.0),
-                        embedder=HashingEmbedder())
+    services = Services(
+        Settings(data_dir=tmp_path / "data", crawl_delay=0.0), embedder=HashingEmbedder()
+    )
     try:
         with serve_mirror(PROJECT_ROOT / "corpus" / "mirror", SITES[:1]) as mirror:
             report = services.crawl([], url=mirror.urls[SITES[0]] + "/", region="orkdal")

@@ -1,4 +1,4 @@
-""""Nytt og endret" end to end: a recrawl of the mirror with a page added, a page and a PDF
+""" "Nytt og endret" end to end: a recrawl of the mirror with a page added, a page and a PDF
 changed and a page removed shows exactly those in /changes, in the Atom feed (parsed with
 feedparser) and in `samsok changes`. Model-free (the hashing embedder)."""
 
@@ -17,8 +17,8 @@ from samsok.api.app import create_app
 from samsok.api.cli import cli
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.ingest.models import Region, doc_id_for_url
-from samsok.search.changes import LOCAL_TZ
+from samsok.ingest.documents import Region, doc_id_for_url
+from samsok.search.store.changes import LOCAL_TZ
 
 from tests.fakes import HashingEmbedder
 from tests.mirror_edits import ADDED, CHANGED, PDF, REMOVED, SITE, edit_mirror
@@ -68,9 +68,12 @@ def test_changes_show_exactly_what_the_recrawl_changed(recrawled) -> None:
         assert stamps == sorted(stamps, reverse=True)  # newest first
     assert len(times) == 4
     # Orkdal had no change in this period.
-    assert client.get("/changes", params={"since": between.isoformat(), "region": "orkdal"}).json()[
-        "total"
-    ] == 0
+    assert (
+        client.get("/changes", params={"since": between.isoformat(), "region": "orkdal"}).json()[
+            "total"
+        ]
+        == 0
+    )
 
 
 def test_a_date_covers_the_whole_day_and_the_first_crawl_is_a_baseline(recrawled) -> None:
@@ -80,7 +83,10 @@ def test_a_date_covers_the_whole_day_and_the_first_crawl_is_a_baseline(recrawled
         body = client.get("/changes", params={"since": since}).json()
         # The first crawl found what the site already had: counted, not listed as news.
         assert _kinds(body) == {
-            ADDED: "new", CHANGED: "changed", PDF: "changed", REMOVED: "removed"
+            ADDED: "new",
+            CHANGED: "changed",
+            PDF: "changed",
+            REMOVED: "removed",
         }
         [note] = body["baseline"]
         assert note["source"] == "vaernesregionen" and note["region"] == "vaernes"
@@ -151,8 +157,9 @@ def test_atom_feed_is_valid_and_stable(recrawled) -> None:
     for response in (
         client.get("/changes.atom", params={"region": "vaernes"}),
         client.get("/changes", params={"region": "vaernes", "format": "atom"}),
-        client.get("/changes", params={"region": "vaernes"},
-                   headers={"Accept": "application/atom+xml"}),
+        client.get(
+            "/changes", params={"region": "vaernes"}, headers={"Accept": "application/atom+xml"}
+        ),
     ):
         assert response.headers["content-type"].startswith("application/atom+xml")
         assert {e.id for e in feedparser.parse(response.content).entries} == {
@@ -183,7 +190,8 @@ def test_changes_page_and_compare_link(recrawled) -> None:
     _, _, client, _ = recrawled
     today = datetime.now(LOCAL_TZ).date()
     html = client.get(
-        "/changes", params={"since": f"{today:%d.%m.%Y}", "region": "vaernes"},
+        "/changes",
+        params={"since": f"{today:%d.%m.%Y}", "region": "vaernes"},
         headers={"Accept": BROWSER_ACCEPT},
     ).text
     assert 'class="change change--removed"' in html
@@ -191,7 +199,8 @@ def test_changes_page_and_compare_link(recrawled) -> None:
     assert f'value="{today:%d.%m.%Y}"' in html
     assert 'type="application/atom+xml"' in html
     compare = client.get(
-        "/compare", params={"q": "legevakt", "date_from": "01.06.2013"},
+        "/compare",
+        params={"q": "legevakt", "date_from": "01.06.2013"},
         headers={"Accept": BROWSER_ACCEPT},
     ).text
     assert "Nytt i Værnes siden 01.06.2013" in compare

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.search.embed import Embedder
-from samsok.search.models import SearchRequest
+from samsok.search.embedding.embedder import Embedder
+from samsok.search.schemas import SearchRequest
 
 from tests.paths import PROJECT_ROOT, find_shared
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.search.models import SearchMode, SearchRequest
+from samsok.search.schemas import SearchMode, SearchRequest
 
 from tests.fakes import HashingEmbedder
 from tests.paths import PROJECT_ROOT

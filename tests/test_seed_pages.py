@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.search.embed import Embedder
-from samsok.search.models import SearchRequest
+from samsok.search.embedding.embedder import Embedder
+from samsok.search.schemas import SearchRequest
 
 from tests.fakes import HashingEmbedder
 from tests.paths import PROJECT_ROOT, find_shared
@@ -50,8 +50,7 @@ QUERIES = {
     VAERNES_URL: [
         "hvem skal vise fram det prisbelønte samarbeidet om jordmor og kommunelege på den "
         "store nasjonale konferansen i Oslo",
-        "hvilke sju delprosjekter har Tydal, Selbu, Stjørdal og Meråker satt i gang med "
-        "sykehusene",
+        "hvilke sju delprosjekter har Tydal, Selbu, Stjørdal og Meråker satt i gang med sykehusene",
         "ledende helsesøster i Tydal skal representere regionen på konferansen",
         "hvilke mål har helseprosjektet i Værnesregionen, som helsekommune og pasientforløp",
         "kommuneoverlegen i Stjørdal er fornøyd med å få presentere delprosjektet sitt for "
@@ -158,9 +157,7 @@ def crawled_with_mirror(
     tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
 ) -> Iterator[Services]:
     tmp = tmp_path_factory.mktemp("seeds")
-    settings = _settings(
-        tmp, with_bundled_mirror=True, model_cache_dir=embedder.config.cache_dir
-    )
+    settings = _settings(tmp, with_bundled_mirror=True, model_cache_dir=embedder.config.cache_dir)
     services = Services(settings, embedder=embedder)
     services.crawl([], mirror=True)
     yield services

@@ -20,8 +20,8 @@ from samsok.api.app import create_app
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
-from samsok.ingest.models import DocType, Document, Page, Region
-from samsok.search.index import IndexConfig, SearchIndex
+from samsok.ingest.documents import DocType, Document, Page, Region
+from samsok.search.index.core import IndexConfig, SearchIndex
 
 from tests.fakes import HashingEmbedder
 
@@ -260,6 +260,6 @@ def browser(app: FastAPI) -> Iterator[TestClient]:
 
 
 def doc_id(url: str) -> str:
-    from samsok.ingest.models import doc_id_for_url
+    from samsok.ingest.documents import doc_id_for_url
 
     return doc_id_for_url(url)

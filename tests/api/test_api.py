@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from samsok.search.models import SearchResponse
+from samsok.search.schemas import SearchResponse
 
 
 def test_search_returns_the_shared_response_model(client: TestClient) -> None:

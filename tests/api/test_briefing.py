@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from markupsafe import Markup
 from pydantic import ValidationError
-from samsok.api.briefing import (
+from samsok.api.web.briefing import (
     Briefing,
     BriefingRequest,
     Pick,
@@ -22,9 +22,9 @@ from samsok.api.briefing import (
     snippet_markup,
     snippet_text,
 )
-from samsok.ingest.models import DocType, Region, doc_id_for_url
-from samsok.search.index import SearchIndex
-from samsok.search.models import Hit, SearchRequest
+from samsok.ingest.documents import DocType, Region, doc_id_for_url
+from samsok.search.index.core import SearchIndex
+from samsok.search.schemas import Hit, SearchRequest
 
 from tests.api.conftest import PDF_URL, XSS_TITLE
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from samsok.api.cli import cli
-from samsok.search.embed import Embedder
-from samsok.search.models import SearchResponse
+from samsok.search.embedding.embedder import Embedder
+from samsok.search.schemas import SearchResponse
 
 from tests.paths import PROJECT_ROOT
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from samsok.api.cli import cli
-from samsok.search.embed import Embedder
+from samsok.search.embedding.embedder import Embedder
 
 PASSAGES = {
     "jordmor": (

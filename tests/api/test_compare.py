@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-from samsok.ingest.models import DocType, Region
+from samsok.ingest.documents import DocType, Region
 from samsok.search.compare import compare
-from samsok.search.index import SearchIndex
-from samsok.search.models import SearchMode, SearchRequest
+from samsok.search.index.core import SearchIndex
+from samsok.search.schemas import SearchMode, SearchRequest
 
 
 def test_compare_answers_once_per_region(fixture_index: SearchIndex) -> None:

@@ -51,8 +51,9 @@ def test_crawl_output_has_no_per_request_lines(crawled) -> None:
 
 
 def test_debug_brings_the_request_lines_back(tmp_path: Path) -> None:
-    result = _samsok(tmp_path / "data", "--log-level", "DEBUG", "crawl", "vaernesregionen",
-                     "--mirror")
+    result = _samsok(
+        tmp_path / "data", "--log-level", "DEBUG", "crawl", "vaernesregionen", "--mirror"
+    )
     assert result.returncode == 0, result.stderr
     assert "HTTP Request:" in result.stderr
 
@@ -63,8 +64,9 @@ def test_status_is_a_table_with_json_for_scripts(crawled) -> None:
     assert table.returncode == 0, table.stderr
     assert "Index:" in table.stdout and "Local originals:" in table.stdout
     assert re.search(r"^vaernes\s+\d+$", table.stdout, re.MULTILINE)
-    assert re.search(r"^vaernesregionen\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+complete", table.stdout,
-                     re.MULTILINE)
+    assert re.search(
+        r"^vaernesregionen\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+complete", table.stdout, re.MULTILINE
+    )
     with pytest.raises(json.JSONDecodeError):
         json.loads(table.stdout)
     as_json = json.loads(_samsok(data, "status", "--json").stdout)

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 from samsok.api.mirror import serve_mirror
-from samsok.ingest.crawl import Crawler, DocumentFetched, DocumentUnchanged
-from samsok.ingest.crawlstate import CrawlState
-from samsok.ingest.fetch import RewritingTransport
-from samsok.ingest.models import Region
-from samsok.ingest.sources import Source, SourceKind
+from samsok.ingest.crawl.crawler import Crawler, DocumentFetched, DocumentUnchanged
+from samsok.ingest.crawl.sources import Source, SourceKind
+from samsok.ingest.crawl.state import CrawlState
+from samsok.ingest.documents import Region
+from samsok.ingest.fetch.client import RewritingTransport
 
 from tests.ingest.hostile_server import fast_config, make_pdf, stub_extract
 
@@ -26,15 +26,20 @@ def mirror_root(tmp_path: Path) -> Path:
     (site / "nyheter").mkdir(parents=True)
     (site / "dokumenter").mkdir()
     (site / "index.html").write_text(
-        '<html><head><title>Forside</title></head><body><p>Velkommen.</p>'
+        "<html><head><title>Forside</title></head><body><p>Velkommen.</p>"
         '<a href="/nyheter/">Nyheter</a> <a href="/nyheter/sak.html?utm_source=x">Sak</a>'
         '<a href="https://www.example.no/dokumenter/rapport.pdf">PDF</a>'
-        '<a href="/mangler.html">Mangler</a></body></html>', encoding="utf-8")
+        '<a href="/mangler.html">Mangler</a></body></html>',
+        encoding="utf-8",
+    )
     (site / "nyheter" / "index.html").write_text(
         '<html><title>Nyheter</title><meta name="samsok-listing" content="1">'
-        '<a href="/nyheter/sak.html">Sak</a></html>', encoding="utf-8")
+        '<a href="/nyheter/sak.html">Sak</a></html>',
+        encoding="utf-8",
+    )
     (site / "nyheter" / "sak.html").write_bytes(
-        "<html><title>Sak på Værnes</title><p>Ærlig tekst.</p></html>".encode("cp1252"))
+        "<html><title>Sak på Værnes</title><p>Ærlig tekst.</p></html>".encode("cp1252")
+    )
     (site / "dokumenter" / "rapport.pdf").write_bytes(make_pdf("Rapport"))
     (site / "robots.txt").write_text("User-agent: *\nDisallow: /admin/\n", encoding="utf-8")
     (site / "sitemap.xml").write_text("<urlset/>", encoding="utf-8")
@@ -72,21 +77,32 @@ def test_unknown_host_folder(mirror_root: Path) -> None:
         serve_mirror(mirror_root, ["www.nope.no"])
 
 
-def test_crawl_through_rewriting_transport_keeps_real_urls(mirror_root: Path,
-                                                           tmp_path: Path) -> None:
-    source = Source(name="example", title="Example", region=Region.VAERNES,
-                    kind=SourceKind.PROJECT_SITE, start_urls=(f"https://{HOST}/",),
-                    allowed=(f"https://{HOST}/",))
+def test_crawl_through_rewriting_transport_keeps_real_urls(
+    mirror_root: Path, tmp_path: Path
+) -> None:
+    source = Source(
+        name="example",
+        title="Example",
+        region=Region.VAERNES,
+        kind=SourceKind.PROJECT_SITE,
+        start_urls=(f"https://{HOST}/",),
+        allowed=(f"https://{HOST}/",),
+    )
     with serve_mirror(mirror_root, [HOST]) as mirror, CrawlState(tmp_path / "c.db") as state:
         transport = RewritingTransport(httpx.HTTPTransport(), mirror.host_map, strict=True)
         with httpx.Client(transport=transport) as client:
-            first = list(Crawler(fast_config(), client, state, extract=stub_extract)
-                         .crawl([source]))
-            second = list(Crawler(fast_config(), client, state, extract=stub_extract)
-                          .crawl([source]))
+            first = list(
+                Crawler(fast_config(), client, state, extract=stub_extract).crawl([source])
+            )
+            second = list(
+                Crawler(fast_config(), client, state, extract=stub_extract).crawl([source])
+            )
     documents = {e.document.url: e.document for e in first if isinstance(e, DocumentFetched)}
-    assert set(documents) == {f"https://{HOST}/", f"https://{HOST}/nyheter/sak.html",
-                              f"https://{HOST}/dokumenter/rapport.pdf"}
+    assert set(documents) == {
+        f"https://{HOST}/",
+        f"https://{HOST}/nyheter/sak.html",
+        f"https://{HOST}/dokumenter/rapport.pdf",
+    }
     assert all(entry.url.startswith(f"https://{HOST}/") for entry in state_log(tmp_path))
     assert not any(isinstance(e, DocumentFetched) for e in second)
     assert sum(isinstance(e, DocumentUnchanged) for e in second) == 3
@@ -98,8 +114,9 @@ def state_log(tmp_path: Path) -> list:  # type: ignore[type-arg]
 
 
 def test_project_mirror_is_served() -> None:
-    hosts = sorted(p.name for p in ROOT_MIRROR.iterdir() if p.is_dir()) \
-        if ROOT_MIRROR.is_dir() else []
+    hosts = (
+        sorted(p.name for p in ROOT_MIRROR.iterdir() if p.is_dir()) if ROOT_MIRROR.is_dir() else []
+    )
     if not hosts:
         pytest.skip("corpus/mirror not present")
     with serve_mirror(ROOT_MIRROR, hosts) as mirror, httpx.Client() as client:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from samsok.api.app import create_app
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.ingest.models import Region, doc_id_for_url
-from samsok.search.models import SearchMode, SearchRequest
+from samsok.ingest.documents import Region, doc_id_for_url
+from samsok.search.schemas import SearchMode, SearchRequest
 
 from tests.api.conftest import BROWSER_ACCEPT
 from tests.fakes import HashingEmbedder
@@ -162,14 +162,22 @@ def test_over_the_cap_the_document_is_indexed_without_its_original(
 
 
 def test_legacy_file_urls_never_leak(tmp_path: Path) -> None:
-    from samsok.search.models import Hit
+    from samsok.search.schemas import Hit
 
     hit = Hit.model_validate(
         {
-            "doc_id": "ab", "url": "file:///srv/hemmelig/rapporter/x.pdf", "title": "x",
-            "region": "orkdal", "type": "report", "source": "local", "published": None,
-            "page": 2, "page_url": "file:///srv/hemmelig/rapporter/x.pdf#page=2",
-            "snippet": "", "score": 1.0, "chunk_id": 1,
+            "doc_id": "ab",
+            "url": "file:///srv/hemmelig/rapporter/x.pdf",
+            "title": "x",
+            "region": "orkdal",
+            "type": "report",
+            "source": "local",
+            "published": None,
+            "page": 2,
+            "page_url": "file:///srv/hemmelig/rapporter/x.pdf#page=2",
+            "snippet": "",
+            "score": 1.0,
+            "chunk_id": 1,
             "also_published_at": ["file:///srv/hemmelig/y.pdf"],
         }
     )

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from samsok.ingest.models import doc_id_for_url
+from samsok.ingest.documents import doc_id_for_url
 
 from tests.api.conftest import PDF_URL, XSS_TITLE
 
-STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "api" / "web" / "static"
 BUDGET = 100_000
 
 

@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright
 from samsok.api.app import create_app
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.ingest.models import doc_id_for_url
+from samsok.ingest.documents import doc_id_for_url
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.mirror_edits import edit_mirror

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from samsok.ingest.models import doc_id_for_url
+from samsok.ingest.documents import doc_id_for_url
 
 from tests.api.conftest import PDF_URL
 

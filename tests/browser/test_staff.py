@@ -14,8 +14,8 @@ import pytest
 from samsok.api.app import create_app
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.ingest.models import Region
-from samsok.search.models import SearchMode, SearchRequest
+from samsok.ingest.documents import Region
+from samsok.search.schemas import SearchMode, SearchRequest
 
 from tests.fakes import HashingEmbedder
 from tests.mirror_edits import ADDED, CHANGED, PDF, REMOVED, edit_mirror
@@ -133,9 +133,7 @@ def test_dates_typed_in_norwegian_filter_the_results(chromium, live_server, loca
         context.close()
 
 
-def test_a_wrong_date_is_explained_and_it_works_without_javascript(
-    chromium, live_server
-) -> None:
+def test_a_wrong_date_is_explained_and_it_works_without_javascript(chromium, live_server) -> None:
     context = chromium.new_context(base_url=live_server, java_script_enabled=False)
     page = context.new_page()
     try:

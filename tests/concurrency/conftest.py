@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.ingest.models import Region
+from samsok.ingest.documents import Region
 
 from tests.concurrency.fakecli import fake_embedder
 from tests.concurrency.helpers import write_pages

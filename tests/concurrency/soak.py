@@ -46,10 +46,32 @@ __all__ = ["SoakFailure", "SoakReport", "run_soak"]
 SITE = "www.varnesregionen.no"
 SOURCE = "vaernesregionen"
 WORDS = [
-    "samhandling", "kommune", "helse", "legevakt", "jordmor", "rehabilitering", "eldre",
-    "sykehus", "pasient", "fastlege", "omsorg", "folkehelse", "psykisk", "rus", "tjeneste",
-    "avtale", "region", "prosjekt", "erfaring", "brukerkontor", "velferd", "trygghet",
-    "opplæring", "utskrivning", "oppfølging", "hjemmetjeneste",
+    "samhandling",
+    "kommune",
+    "helse",
+    "legevakt",
+    "jordmor",
+    "rehabilitering",
+    "eldre",
+    "sykehus",
+    "pasient",
+    "fastlege",
+    "omsorg",
+    "folkehelse",
+    "psykisk",
+    "rus",
+    "tjeneste",
+    "avtale",
+    "region",
+    "prosjekt",
+    "erfaring",
+    "brukerkontor",
+    "velferd",
+    "trygghet",
+    "opplæring",
+    "utskrivning",
+    "oppfølging",
+    "hjemmetjeneste",
 ]
 QUERIES = ["legevakt", "jordmor", "samhandling", "frisklivssentral", "psykisk helse", "ikt"]
 

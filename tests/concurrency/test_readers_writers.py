@@ -20,10 +20,10 @@ import httpx
 import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.ingest.crawlstate import CrawlState
-from samsok.search.embed import EmbedConfig, LazyEmbedder
-from samsok.search.lock import WriterLock
-from samsok.search.models import SearchMode, SearchRequest
+from samsok.ingest.crawl.state import CrawlState
+from samsok.search.embedding.embedder import EmbedConfig, LazyEmbedder
+from samsok.search.schemas import SearchMode, SearchRequest
+from samsok.search.store.lock import WriterLock
 
 from tests.concurrency.conftest import make_pages
 from tests.concurrency.helpers import (
@@ -104,9 +104,7 @@ def server(indexed: INDEXED) -> Iterator[str]:
             proc.wait()
 
 
-def _find(
-    base: str, word: str, mode: str = "lexical", limit: int = 10
-) -> list[dict[str, object]]:
+def _find(base: str, word: str, mode: str = "lexical", limit: int = 10) -> list[dict[str, object]]:
     params = {"q": word, "mode": mode, "limit": limit}
     response = httpx.get(f"{base}/search", params=params, timeout=30)
     assert response.status_code == 200, response.text

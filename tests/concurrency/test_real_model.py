@@ -13,8 +13,8 @@ import httpx
 import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.ingest.models import Region
-from samsok.search.embed import Embedder
+from samsok.ingest.documents import Region
+from samsok.search.embedding.embedder import Embedder
 
 from tests.concurrency.conftest import make_pages
 from tests.concurrency.helpers import assert_disk_consistent, cli_env, free_port
@@ -39,7 +39,11 @@ def test_real_server_picks_up_a_real_ingest(tmp_path: Path, embedder: Embedder) 
     with log.open("w") as sink:
         server = subprocess.Popen(
             [sys.executable, "-m", "samsok.api.cli", "serve", "--port", str(port)],
-            cwd=PROJECT_ROOT, env=env, stdout=sink, stderr=sink, text=True,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=sink,
+            stderr=sink,
+            text=True,
         )
     try:
         deadline = time.monotonic() + 120
@@ -55,9 +59,20 @@ def test_real_server_picks_up_a_real_ingest(tmp_path: Path, embedder: Embedder) 
         assert httpx.get(f"{base}/search", params={"q": "jordmor"}, timeout=120).status_code == 200
         words = make_pages(tmp_path / "second", 3, seed=12)
         ingest = subprocess.run(
-            [sys.executable, "-m", "samsok.api.cli", "ingest", str(tmp_path / "second"),
-             "--region", "vaernes"],
-            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "samsok.api.cli",
+                "ingest",
+                str(tmp_path / "second"),
+                "--region",
+                "vaernes",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert ingest.returncode == 0, ingest.stderr[-3000:]
         committed = time.monotonic()
@@ -72,9 +87,7 @@ def test_real_server_picks_up_a_real_ingest(tmp_path: Path, embedder: Embedder) 
             assert word in hits[0]["snippet"]
             doc = hits[0]["doc_id"]
             assert httpx.get(f"{base}/documents/{doc}/similar", timeout=60).status_code == 200
-            page = httpx.get(
-                f"{base}/documents/{doc}", headers={"Accept": "text/html"}, timeout=60
-            )
+            page = httpx.get(f"{base}/documents/{doc}", headers={"Accept": "text/html"}, timeout=60)
             assert page.status_code == 200
         dense = httpx.get(
             f"{base}/search", params={"q": "jordmor", "mode": "dense", "limit": 50}, timeout=60

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from samsok.ingest.config import ExtractConfig
-from samsok.ingest.crawlstate import CrawlState
+from samsok.ingest.crawl.state import CrawlState
 
 from tests.ingest.hostile_server import HostileServer
 from tests.paths import find_shared

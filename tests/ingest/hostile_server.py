@@ -31,8 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+from samsok.ingest.documents import ExtractedPage, Page
 from samsok.ingest.errors import EmptyContent
-from samsok.ingest.models import ExtractedPage, Page
 
 __all__ = ["HOSTILE_CASES", "HostileServer", "HostileState", "make_pdf", "stub_extract"]
 
@@ -47,8 +47,10 @@ def make_pdf(text: str) -> bytes:
 
 def _article(title: str, text: str, links: tuple[str, ...] = (), extra: str = "") -> str:
     anchors = "".join(f'<a href="{href}">{href}</a> ' for href in links)
-    return (f"<!DOCTYPE html><html><head><title>{title}</title>{extra}</head>"
-            f"<body><h1>{title}</h1><p>{text}</p><nav>{anchors}</nav></body></html>")
+    return (
+        f"<!DOCTYPE html><html><head><title>{title}</title>{extra}</head>"
+        f"<body><h1>{title}</h1><p>{text}</p><nav>{anchors}</nav></body></html>"
+    )
 
 
 def _listing(title: str, links: tuple[str, ...]) -> str:
@@ -56,12 +58,21 @@ def _listing(title: str, links: tuple[str, ...]) -> str:
 
 
 SITE_LINKS = (
-    "/site/a", "/site/b", "/site/c",
-    "/site/a?utm_source=nyhetsbrev&utm_medium=epost#kommentarer", "/site/a#top",
-    "/site/b?fbclid=IwAR0abc", "HTTP://127.0.0.1:{port}/site/c",
+    "/site/a",
+    "/site/b",
+    "/site/c",
+    "/site/a?utm_source=nyhetsbrev&utm_medium=epost#kommentarer",
+    "/site/a#top",
+    "/site/b?fbclid=IwAR0abc",
+    "HTTP://127.0.0.1:{port}/site/c",
     "https://127.0.0.1:{port}/site/c",  # the other scheme: aligned to the prefix's, not fetched
-    "/files/rapport.pdf", "/other/page", "/site/privat/hemmelig", "http://example.invalid/ute",
-    "/site/redirect-to-b", "mailto:post@example.no", "javascript:void(0)",
+    "/files/rapport.pdf",
+    "/other/page",
+    "/site/privat/hemmelig",
+    "http://example.invalid/ute",
+    "/site/redirect-to-b",
+    "mailto:post@example.no",
+    "javascript:void(0)",
 )
 
 #: path → what the crawler must record (outcome, reason) for it; see tests/ingest/test_crawl.py.
@@ -116,7 +127,7 @@ class Hit:
 class HostileState:
     """What the server serves and what it saw; tests read and change it between crawls."""
 
-    robots: str = ("User-agent: *\nDisallow: /site/privat/\nDisallow: /hostile/privat/\n")
+    robots: str = "User-agent: *\nDisallow: /site/privat/\nDisallow: /hostile/privat/\n"
     robots_status: int = 200
     gone: dict[str, int] = field(default_factory=dict)  # path → 404 or 410
     overrides: dict[str, str] = field(default_factory=dict)  # path → new HTML
@@ -136,8 +147,11 @@ class HostileState:
 
     def hits(self, prefix: str = "", *, exact: str | None = None) -> list[Hit]:
         with self.lock:
-            return [h for h in self.requests
-                    if (h.path == exact if exact is not None else h.path.startswith(prefix))]
+            return [
+                h
+                for h in self.requests
+                if (h.path == exact if exact is not None else h.path.startswith(prefix))
+            ]
 
     def reset_counts(self) -> None:
         with self.lock:
@@ -157,8 +171,9 @@ class HostileServer:
         self.port = self._server.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
         handler.base = self.base
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         _bomb()  # build it now: compressing 40 MB inside a request could pass the read timeout
 
     def __enter__(self) -> HostileServer:
@@ -196,8 +211,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        conditional = bool(self.headers.get("If-None-Match") or
-                           self.headers.get("If-Modified-Since"))
+        conditional = bool(
+            self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since")
+        )
         attempt = self.state.record("GET", self.path, conditional)
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._route(urlsplit(self.path), attempt)
@@ -208,8 +224,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _send(self, status: int, body: bytes, content_type: str | None = "text/html; charset=utf-8",
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str | None = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
@@ -220,8 +241,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _static(self, body: bytes, content_type: str = "text/html; charset=utf-8",
-                last_modified: str = LAST_MODIFIED) -> None:
+    def _static(
+        self,
+        body: bytes,
+        content_type: str = "text/html; charset=utf-8",
+        last_modified: str = LAST_MODIFIED,
+    ) -> None:
         """A page with validators, answering conditional requests with 304."""
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
         match = self.headers.get("If-None-Match")
@@ -244,8 +269,9 @@ class _Handler(BaseHTTPRequestHandler):
             body, headers = self.state.files[path]
             self._send(200, body, None, headers)
         elif path == "/robots.txt":
-            self._send(self.state.robots_status, self.state.robots.encode(),
-                       "text/plain; charset=utf-8")
+            self._send(
+                self.state.robots_status, self.state.robots.encode(), "text/plain; charset=utf-8"
+            )
         elif path in self.state.overrides:
             self._static(self.state.overrides[path].encode(), last_modified=CHANGED)
         elif path.startswith("/site/") or path in ("/files/rapport.pdf", "/other/page"):
@@ -257,13 +283,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _site(self, path: str) -> None:
         pages = {
-            "/site/": _listing("Nyheter", tuple(link.format(port=self.base.rsplit(":", 1)[1])
-                                                for link in SITE_LINKS)),
-            "/site/a": _article("Artikkel A", "Helsehuset i Orkdal åpner nye rom for "
-                                "rehabilitering."),
+            "/site/": _listing(
+                "Nyheter",
+                tuple(link.format(port=self.base.rsplit(":", 1)[1]) for link in SITE_LINKS),
+            ),
+            "/site/a": _article(
+                "Artikkel A", "Helsehuset i Orkdal åpner nye rom for rehabilitering."
+            ),
             "/site/b": _article("Artikkel B", "Værnesregionen samarbeider om legevakt."),
-            "/site/c": _article("Artikkel C", "Velferdsteknologi i hjemmetjenesten.",
-                                ("/site/d",)),
+            "/site/c": _article("Artikkel C", "Velferdsteknologi i hjemmetjenesten.", ("/site/d",)),
             "/site/d": _article("Artikkel D", "Dypere side om kommunal helse."),
             "/other/page": _article("Utenfor", "Skal ikke hentes."),
         }
@@ -272,10 +300,14 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/files/rapport.pdf":
             self._static(make_pdf("Rapport om samhandling"), "application/pdf")
         elif path == "/site/sitemap.xml":
-            entries = "".join(f"<url><loc>{self.base}{p}</loc><lastmod>{m}</lastmod></url>"
-                              for p, m in self.state.sitemap.items())
-            body = ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns='
-                    f'"http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>')
+            entries = "".join(
+                f"<url><loc>{self.base}{p}</loc><lastmod>{m}</lastmod></url>"
+                for p, m in self.state.sitemap.items()
+            )
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns='
+                f'"http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+            )
             self._send(200, body.encode(), "application/xml")
         elif path in pages:
             self._static(pages[path].encode())
@@ -357,8 +389,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/hostile/pdf-as-html":
             self._send(200, make_pdf("PDF forkledd som HTML"), "text/html")
         elif path == "/hostile/html-as-pdf":
-            self._send(200, _article("Forkledd", "HTML som sier at den er PDF.").encode(),
-                       "application/pdf")
+            self._send(
+                200,
+                _article("Forkledd", "HTML som sier at den er PDF.").encode(),
+                "application/pdf",
+            )
         elif path == "/hostile/octet.pdf":
             self._send(200, make_pdf("Oktettstrom"), "application/octet-stream")
         elif path == "/hostile/image":
@@ -383,19 +418,26 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/hostile/bomb":
             self._send(200, _bomb(), "text/html", {"Content-Encoding": "gzip"})
         elif path == "/hostile/bad-gzip":
-            self._send(200, b"\x1f\x8b\x08\x00garbage-not-gzip" * 10, "text/html",
-                       {"Content-Encoding": "gzip"})
+            self._send(
+                200,
+                b"\x1f\x8b\x08\x00garbage-not-gzip" * 10,
+                "text/html",
+                {"Content-Encoding": "gzip"},
+            )
         elif path == "/hostile/brotli":
             self._send(200, b"\x0b\x02\x80hei\x03", "text/html", {"Content-Encoding": "br"})
         elif path == "/hostile/malformed":
-            body = ("<html><head><title>Ødelagt</title></head><body><p>Uten slutt <div><b>fet"
-                    "<a href='/hostile/after'>videre<p>&nbsp;&bogus; <<>> tekst om helse")
+            body = (
+                "<html><head><title>Ødelagt</title></head><body><p>Uten slutt <div><b>fet"
+                "<a href='/hostile/after'>videre<p>&nbsp;&bogus; <<>> tekst om helse"
+            )
             self._send(200, body.encode())
         elif path == "/hostile/no-type":
             self._send(200, _article("Uten type", "Ingen Content-Type.").encode(), None)
         elif path == "/hostile/empty":
-            self._send(200, b"<html><body><a href='/hostile/after-empty'><img src=x></a>"
-                       b"</body></html>")
+            self._send(
+                200, b"<html><body><a href='/hostile/after-empty'><img src=x></a></body></html>"
+            )
         elif path == "/hostile/after-empty":
             self._send(200, _article("Etter tom", "Funnet via en tom side.").encode())
         elif path == "/hostile/crash":
@@ -408,13 +450,17 @@ class _Handler(BaseHTTPRequestHandler):
             day = datetime.fromisoformat(query.get("dato", ["2024-01-01"])[0])
             nxt = (day + timedelta(days=1)).date().isoformat()
             prev = (day - timedelta(days=1)).date().isoformat()
-            body = _article(f"Kalender {day.date()}", "Ingen hendelser.",
-                            (f"/hostile/kalender?dato={nxt}", f"/hostile/kalender?dato={prev}"))
+            body = _article(
+                f"Kalender {day.date()}",
+                "Ingen hendelser.",
+                (f"/hostile/kalender?dato={nxt}", f"/hostile/kalender?dato={prev}"),
+            )
             self._send(200, body.encode())
         elif path == "/hostile/arkiv":
             side = int(query.get("side", ["1"])[0])
-            body = _article(f"Arkiv side {side}", "Eldre saker.",
-                            (f"/hostile/arkiv?side={side + 1}",))
+            body = _article(
+                f"Arkiv side {side}", "Eldre saker.", (f"/hostile/arkiv?side={side + 1}",)
+            )
             self._send(200, body.encode())
         elif path.startswith("/hostile/sider/"):
             n = int(path.strip("/").rsplit("/", 1)[1])
@@ -472,7 +518,8 @@ class _Parser(HTMLParser):
 
 
 def stub_extract(body: bytes, url: str, content_type: str | None, config: Any) -> ExtractedPage:
-    """Enough of `samsok.ingest.extract.extract` for crawler tests: title, text, links, canonical.
+    """Enough of `samsok.ingest.extract.dispatch.extract` for crawler tests: title, text,
+    links, canonical.
 
     Decodes with the charset the crawler passes in `content_type` (utf-8 otherwise), so a
     test can see whether the HTTP charset reached extraction.
@@ -492,9 +539,15 @@ def stub_extract(body: bytes, url: str, content_type: str | None, config: Any) -
     links = [urljoin(url, href) for href in parser.links]
     canonical = urljoin(url, parser.canonical) if parser.canonical else None
     text = " ".join(parser.text).strip()
-    page = ExtractedPage(url, "text/html", parser.title.strip(),
-                         [Page(None, text)] if text else [], links=links,
-                         canonical_url=canonical, is_listing=parser.listing)
+    page = ExtractedPage(
+        url,
+        "text/html",
+        parser.title.strip(),
+        [Page(None, text)] if text else [],
+        links=links,
+        canonical_url=canonical,
+        is_listing=parser.listing,
+    )
     if not text:
         raise EmptyContent("no text", url=url, page=page)
     return page
@@ -509,13 +562,21 @@ def fast_config(**overrides: Any) -> Any:
     The test servers listen on 127.0.0.1, so the tests opt in to loopback (and only to it).
     """
     from samsok.ingest.config import CrawlConfig
-    from samsok.ingest.netguard import LOOPBACK_NETWORKS
+    from samsok.ingest.fetch.netguard import LOOPBACK_NETWORKS
 
     values: dict[str, Any] = {
-        "delay_seconds": 0.0, "connect_timeout": 0.5, "read_timeout": 0.5, "total_timeout": 1.0,
-        "retries": 1, "backoff_base_seconds": 0.01, "retry_after_cap_seconds": 0.2,
-        "max_bytes": 1024 * 1024, "max_html_bytes": 512 * 1024, "max_query_variants": 5,
-        "max_depth": 4, "allowed_networks": LOOPBACK_NETWORKS,
+        "delay_seconds": 0.0,
+        "connect_timeout": 0.5,
+        "read_timeout": 0.5,
+        "total_timeout": 1.0,
+        "retries": 1,
+        "backoff_base_seconds": 0.01,
+        "retry_after_cap_seconds": 0.2,
+        "max_bytes": 1024 * 1024,
+        "max_html_bytes": 512 * 1024,
+        "max_query_variants": 5,
+        "max_depth": 4,
+        "allowed_networks": LOOPBACK_NETWORKS,
     }
     values.update(overrides)
     return CrawlConfig(**values)
@@ -523,12 +584,15 @@ def fast_config(**overrides: Any) -> Any:
 
 def make_source(server: HostileServer, section: str, **overrides: Any) -> Any:
     """A Source for `/site/` or `/hostile/` of the server."""
-    from samsok.ingest.models import Region
-    from samsok.ingest.sources import Source, SourceKind
+    from samsok.ingest.crawl.sources import Source, SourceKind
+    from samsok.ingest.documents import Region
 
     values: dict[str, Any] = {
-        "name": section.strip("/"), "title": section, "region": Region.ORKDAL,
-        "kind": SourceKind.MUNICIPALITY_NEWS, "start_urls": (server.url(section),),
+        "name": section.strip("/"),
+        "title": section,
+        "region": Region.ORKDAL,
+        "kind": SourceKind.MUNICIPALITY_NEWS,
+        "start_urls": (server.url(section),),
         "allowed": (server.url(section),),
     }
     values.update(overrides)

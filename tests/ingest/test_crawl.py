@@ -7,7 +7,7 @@ import time
 
 import httpx
 import pytest
-from samsok.ingest.crawl import (
+from samsok.ingest.crawl.crawler import (
     Crawler,
     CrawlEvent,
     DocumentFetched,
@@ -16,9 +16,9 @@ from samsok.ingest.crawl import (
     ItemFailed,
     ItemSkipped,
 )
-from samsok.ingest.crawlstate import CrawlState
-from samsok.ingest.models import doc_id_for_url
-from samsok.ingest.sources import SourceKind
+from samsok.ingest.crawl.sources import SourceKind
+from samsok.ingest.crawl.state import CrawlState
+from samsok.ingest.documents import doc_id_for_url
 
 from tests.ingest.hostile_server import (
     HOSTILE_CASES,
@@ -29,8 +29,9 @@ from tests.ingest.hostile_server import (
 )
 
 
-def crawl(client: httpx.Client, state: CrawlState, *sources: object,
-          **config: object) -> tuple[list[CrawlEvent], Crawler]:
+def crawl(
+    client: httpx.Client, state: CrawlState, *sources: object, **config: object
+) -> tuple[list[CrawlEvent], Crawler]:
     crawler = Crawler(fast_config(**config), client, state, extract=stub_extract)
     return list(crawler.crawl(sources)), crawler  # type: ignore[arg-type]
 
@@ -39,13 +40,19 @@ def docs(events: list[CrawlEvent]) -> dict[str, DocumentFetched]:
     return {e.document.url: e for e in events if isinstance(e, DocumentFetched)}
 
 
-def test_first_crawl_of_a_site(server: HostileServer, client: httpx.Client,
-                               state: CrawlState) -> None:
+def test_first_crawl_of_a_site(
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     events, crawler = crawl(client, state, make_source(server, "/site/"))
     fetched = docs(events)
     u = server.url
-    assert set(fetched) == {u("/site/a"), u("/site/b"), u("/site/c"), u("/site/d"),
-                            u("/files/rapport.pdf")}
+    assert set(fetched) == {
+        u("/site/a"),
+        u("/site/b"),
+        u("/site/c"),
+        u("/site/d"),
+        u("/files/rapport.pdf"),
+    }
     assert all(e.new for e in fetched.values())
     assert fetched[u("/site/a")].document.doc_id == doc_id_for_url(u("/site/a"))
     assert fetched[u("/site/a")].document.title == "Artikkel A"
@@ -60,11 +67,15 @@ def test_first_crawl_of_a_site(server: HostileServer, client: httpx.Client,
     # robots.txt disallows /site/privat/ and /other/ is out of the prefix: never requested.
     assert server.state.hits("/site/privat") == []
     assert server.state.hits("/other") == []
-    assert ItemSkipped(u("/site/privat/hemmelig"), "robots_disallowed",
-                       "disallowed by robots.txt") in events
+    assert (
+        ItemSkipped(u("/site/privat/hemmelig"), "robots_disallowed", "disallowed by robots.txt")
+        in events
+    )
     # A redirect to a page already crawled this run is not fetched twice.
-    assert any(isinstance(e, ItemSkipped) and e.reason == "duplicate"
-               and e.url == u("/site/redirect-to-b") for e in events)
+    assert any(
+        isinstance(e, ItemSkipped) and e.reason == "duplicate" and e.url == u("/site/redirect-to-b")
+        for e in events
+    )
     summary = crawler.summary
     assert summary.new == 5 and summary.fetched == 6 and summary.failed == {}
     assert summary.skipped["out_of_scope"] >= 2  # /other/page and example.invalid
@@ -74,7 +85,8 @@ def test_first_crawl_of_a_site(server: HostileServer, client: httpx.Client,
 
 
 def test_unchanged_recrawl_makes_only_conditional_requests(
-        server: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     source = make_source(server, "/site/")
     crawl(client, state, source)
     server.state.reset_counts()
@@ -82,14 +94,16 @@ def test_unchanged_recrawl_makes_only_conditional_requests(
     assert not any(isinstance(e, DocumentFetched | DocumentRemoved) for e in events)
     unchanged = {e.url for e in events if isinstance(e, DocumentUnchanged)}
     assert len(unchanged) == 5
-    requests = [h for h in server.state.requests
-                if h.path not in ("/robots.txt", "/site/redirect-to-b")]
+    requests = [
+        h for h in server.state.requests if h.path not in ("/robots.txt", "/site/redirect-to-b")
+    ]
     assert requests and all(h.method == "GET" and h.conditional for h in requests), requests
     assert crawler.summary.not_modified == 6 and crawler.summary.fetched == 0
 
 
-def test_changed_and_removed_pages(server: HostileServer, client: httpx.Client,
-                                   state: CrawlState) -> None:
+def test_changed_and_removed_pages(
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     source = make_source(server, "/site/")
     crawl(client, state, source)
     server.state.reset_counts()
@@ -115,31 +129,36 @@ def test_changed_and_removed_pages(server: HostileServer, client: httpx.Client,
 
 
 def test_robots_unreachable_disallows_all_and_removes_nothing(
-        server: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     source = make_source(server, "/site/")
     crawl(client, state, source)
     server.state.reset_counts()
     server.state.robots_status = 503
     events, _ = crawl(client, state, source)
     assert {h.path for h in server.state.requests} == {"/robots.txt"}
-    assert events and all(isinstance(e, ItemSkipped) and e.reason == "robots_disallowed"
-                          for e in events)
+    assert events and all(
+        isinstance(e, ItemSkipped) and e.reason == "robots_disallowed" for e in events
+    )
     log = state.crawl_log(url=server.url("/robots.txt"), limit=1)[0]
     assert log.outcome == "robots" and log.reason == "robots_unreachable"
     assert log.http_status == 503
     assert not state.last_crawls()[0]["complete"]
 
 
-def test_robots_404_allows_all(server: HostileServer, client: httpx.Client,
-                               state: CrawlState) -> None:
+def test_robots_404_allows_all(
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     server.state.robots_status = 404
     events, _ = crawl(client, state, make_source(server, "/site/"))
-    assert server.url("/site/privat/hemmelig") in {e.url for e in events
-                                                  if isinstance(e, ItemFailed)}  # 404 page
+    assert server.url("/site/privat/hemmelig") in {
+        e.url for e in events if isinstance(e, ItemFailed)
+    }  # 404 page
 
 
-def test_crawl_delay_from_robots_spaces_requests(server: HostileServer, client: httpx.Client,
-                                                 state: CrawlState) -> None:
+def test_crawl_delay_from_robots_spaces_requests(
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     server.state.robots = "User-agent: *\nCrawl-delay: 0.3\n"
     # robots.txt, the start page and the PDF (a leaf may be one level past max_depth)
     crawl(client, state, make_source(server, "/site/", max_depth=0))
@@ -148,8 +167,9 @@ def test_crawl_delay_from_robots_spaces_requests(server: HostileServer, client: 
     assert all(later - earlier >= 0.29 for earlier, later in itertools.pairwise(times))
 
 
-def test_sitemap_lastmod_unchanged_skips_the_fetch(server: HostileServer, client: httpx.Client,
-                                                   state: CrawlState) -> None:
+def test_sitemap_lastmod_unchanged_skips_the_fetch(
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     server.state.sitemap = {"/site/a": "2024-05-01", "/site/b": "2024-05-01T10:00:00+02:00"}
     source = make_source(server, "/site/", sitemap=server.url("/site/sitemap.xml"))
     crawl(client, state, source)
@@ -158,21 +178,21 @@ def test_sitemap_lastmod_unchanged_skips_the_fetch(server: HostileServer, client
     events, crawler = crawl(client, state, source)
     assert server.state.hits(exact="/site/a") == []  # same lastmod: not even a conditional GET
     assert len(server.state.hits(exact="/site/b")) == 1
-    assert DocumentUnchanged(server.url("/site/a"), doc_id_for_url(server.url("/site/a"))) \
-        in events
+    assert DocumentUnchanged(server.url("/site/a"), doc_id_for_url(server.url("/site/a"))) in events
     assert not any(isinstance(e, DocumentFetched) for e in events)
     assert crawler.summary.unchanged == 5
 
 
-def test_caps_and_canonical(server: HostileServer, client: httpx.Client,
-                            state: CrawlState) -> None:
+def test_caps_and_canonical(server: HostileServer, client: httpx.Client, state: CrawlState) -> None:
     u = server.url
     server.state.overrides["/site/a"] = (
         '<html><head><title>A</title><link rel="canonical" href="/site/a-kanonisk"></head>'
-        "<p>Tekst</p></html>")
+        "<p>Tekst</p></html>"
+    )
     server.state.overrides["/site/b"] = (
         '<html><head><title>B</title><link rel="canonical" href="https://evil.example/b">'
-        "</head><p>Tekst</p></html>")
+        "</head><p>Tekst</p></html>"
+    )
     source = make_source(server, "/site/", kind=SourceKind.PROJECT_SITE, max_pages=4)
     events, crawler = crawl(client, state, source)
     fetched = docs(events)
@@ -184,7 +204,8 @@ def test_caps_and_canonical(server: HostileServer, client: httpx.Client,
 
 
 def test_consumer_stops_early_and_the_next_crawl_resumes(
-        server: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     source = make_source(server, "/site/")
     crawler = Crawler(fast_config(), client, state, extract=stub_extract)
     first: list[CrawlEvent] = []
@@ -193,15 +214,17 @@ def test_consumer_stops_early_and_the_next_crawl_resumes(
         if len(first) == 3:
             break  # the third event was taken but its URL was not marked done
     rest, _ = crawl(client, state, source)
-    assert rest[0] == first[-1] or (isinstance(rest[0], DocumentFetched)
-                                    and rest[0].document.url == first[-1].document.url)
+    assert rest[0] == first[-1] or (
+        isinstance(rest[0], DocumentFetched) and rest[0].document.url == first[-1].document.url
+    )
     urls = [e.document.url for e in [*first[:-1], *rest] if isinstance(e, DocumentFetched)]
     assert len(urls) == len(set(urls)) == 5
     assert len(server.state.hits(exact="/site/a")) <= 2
 
 
 def test_every_hostile_case_is_recorded_and_the_crawl_goes_on(
-        server: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     started = time.monotonic()
     events, crawler = crawl(client, state, make_source(server, "/hostile/"))
     elapsed = time.monotonic() - started
@@ -249,14 +272,17 @@ def test_every_hostile_case_is_recorded_and_the_crawl_goes_on(
     assert elapsed < 20
 
 
-def test_real_extractor_on_hostile_pages(server: HostileServer, client: httpx.Client,
-                                         state: CrawlState) -> None:
-    pytest.importorskip("samsok.ingest.extract")
+def test_real_extractor_on_hostile_pages(
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
+    pytest.importorskip("samsok.ingest.extract.dispatch")
     crawler = Crawler(fast_config(), client, state)
     source = make_source(server, "/hostile/", max_depth=1)
     events = list(crawler.crawl([source]))
-    assert any(isinstance(e, DocumentFetched) and e.document.url == server.url("/hostile/after")
-               for e in events)
+    assert any(
+        isinstance(e, DocumentFetched) and e.document.url == server.url("/hostile/after")
+        for e in events
+    )
     assert {e.url for e in events if not isinstance(e, DocumentFetched)} | {
-        e.document.url for e in events if isinstance(e, DocumentFetched)} >= {
-        server.url(p) for p in HOSTILE_CASES if "/chain/" not in p}
+        e.document.url for e in events if isinstance(e, DocumentFetched)
+    } >= {server.url(p) for p in HOSTILE_CASES if "/chain/" not in p}

@@ -7,8 +7,8 @@ import time
 
 import httpx
 import pytest
-from samsok.ingest.exchange import Deadline, DeadlineExceeded
-from samsok.ingest.fetch import Fetcher, Outcome
+from samsok.ingest.fetch.client import Fetcher, Outcome
+from samsok.ingest.fetch.exchange import Deadline, DeadlineExceeded
 
 from tests.ingest.hostile_server import HostileServer, fast_config
 
@@ -24,8 +24,7 @@ def _settled(seconds: float = 1.0) -> list[threading.Thread]:
     return _workers()
 
 
-def test_headers_dripped_one_byte_at_a_time_stop_at_the_total_cap(
-        server: HostileServer) -> None:
+def test_headers_dripped_one_byte_at_a_time_stop_at_the_total_cap(server: HostileServer) -> None:
     # Each header byte arrives well within the read timeout: only the total cap can stop it.
     config = fast_config(read_timeout=0.5, total_timeout=1.0, retries=2)
     with httpx.Client() as client:
@@ -45,21 +44,22 @@ def test_headers_dripped_one_byte_at_a_time_stop_at_the_total_cap(
         assert fetcher.fetch(server.url("/hostile/after")).outcome is Outcome.OK
 
 
-def test_a_server_that_never_answers_is_capped_by_the_total_timeout(
-        server: HostileServer) -> None:
+def test_a_server_that_never_answers_is_capped_by_the_total_timeout(server: HostileServer) -> None:
     config = fast_config(read_timeout=5.0, total_timeout=0.6)
     with httpx.Client() as client:
         started = time.monotonic()
         result = Fetcher(client, config).fetch(server.url("/hostile/silent"))
         elapsed = time.monotonic() - started
         assert (result.outcome, result.reason, result.attempts) == (
-            Outcome.FAILED, "total_timeout", 1)
+            Outcome.FAILED,
+            "total_timeout",
+            1,
+        )
         assert elapsed < 1.0
         assert _settled() == []
 
 
-def test_header_drip_on_a_reused_connection_still_ends_at_the_cap(
-        server: HostileServer) -> None:
+def test_header_drip_on_a_reused_connection_still_ends_at_the_cap(server: HostileServer) -> None:
     config = fast_config(read_timeout=0.5, total_timeout=1.0)
     with httpx.Client() as client:
         fetcher = Fetcher(client, config)

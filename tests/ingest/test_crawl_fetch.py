@@ -9,7 +9,7 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-from samsok.ingest.fetch import (
+from samsok.ingest.fetch.client import (
     BodyDecoder,
     Fetcher,
     Outcome,
@@ -38,8 +38,7 @@ class FakeClock:
 def fetcher_for(handler: object, clock: FakeClock | None = None, **config: object) -> Fetcher:
     clock = clock or FakeClock()
     client = httpx.Client(transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
-    return Fetcher(client, fast_config(**config), clock=clock, sleep=clock.sleep,
-                   rng=lambda: 0.5)
+    return Fetcher(client, fast_config(**config), clock=clock, sleep=clock.sleep, rng=lambda: 0.5)
 
 
 HTML = b"<!doctype html><html><title>x</title><p>hei</p></html>"
@@ -47,17 +46,23 @@ HTML = b"<!doctype html><html><title>x</title><p>hei</p></html>"
 
 def reply(status: int, body: bytes = b"", **headers: str) -> httpx.Response:
     """A streamed response, as real transports give (content= would be read already)."""
-    return httpx.Response(status, stream=httpx.ByteStream(body),
-                          headers={k.replace("_", "-"): v for k, v in headers.items()})
+    return httpx.Response(
+        status,
+        stream=httpx.ByteStream(body),
+        headers={k.replace("_", "-"): v for k, v in headers.items()},
+    )
 
 
 def test_retry_after_seconds_and_date() -> None:
     now = datetime(2024, 5, 6, 10, 0, tzinfo=UTC)
     assert parse_retry_after("7") == 7.0
-    assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True),
-                             now=now) == 30.0
-    assert parse_retry_after(format_datetime(now - timedelta(seconds=30), usegmt=True),
-                             now=now) == 0.0
+    assert (
+        parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now=now)
+        == 30.0
+    )
+    assert (
+        parse_retry_after(format_datetime(now - timedelta(seconds=30), usegmt=True), now=now) == 0.0
+    )
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
 
 
@@ -73,8 +78,14 @@ def test_backoff_retry_after_cap_and_politeness_delay() -> None:
         return reply(200, HTML, Content_Type="text/html")
 
     clock = FakeClock()
-    fetcher = fetcher_for(handler, clock, retries=3, retry_after_cap_seconds=5.0,
-                          backoff_base_seconds=1.0, delay_seconds=2.0)
+    fetcher = fetcher_for(
+        handler,
+        clock,
+        retries=3,
+        retry_after_cap_seconds=5.0,
+        backoff_base_seconds=1.0,
+        delay_seconds=2.0,
+    )
     result = fetcher.fetch("http://x.no/a")
     assert result.outcome is Outcome.OK and result.attempts == 3
     # Retry-After 3600 capped at 5 s; then backoff 1.0 * 2**1 * (0.5 + 0.5) = 2 s.
@@ -85,8 +96,7 @@ def test_backoff_retry_after_cap_and_politeness_delay() -> None:
 
 
 def test_gives_up_after_retries_and_does_not_retry_4xx() -> None:
-    fetcher = fetcher_for(lambda r: httpx.Response(503 if r.url.path == "/a" else 404),
-                          retries=2)
+    fetcher = fetcher_for(lambda r: httpx.Response(503 if r.url.path == "/a" else 404), retries=2)
     failed = fetcher.fetch("http://x.no/a")
     assert (failed.outcome, failed.reason, failed.attempts) == (Outcome.FAILED, "http_503", 3)
     gone = fetcher.fetch("http://x.no/b")
@@ -120,21 +130,29 @@ def test_conditional_get_and_304() -> None:
 def test_redirects_are_checked_per_hop() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         path = request.url.path
-        targets = {"/a": "/b", "/b": "/c", "/loop1": "/loop2", "/loop2": "/loop1",
-                   "/out": "https://evil.example/x", "/nowhere": ""}
+        targets = {
+            "/a": "/b",
+            "/b": "/c",
+            "/loop1": "/loop2",
+            "/loop2": "/loop1",
+            "/out": "https://evil.example/x",
+            "/nowhere": "",
+        }
         if path in targets:
-            return httpx.Response(301, headers={"Location": targets[path]} if targets[path]
-                                  else {})
+            return httpx.Response(301, headers={"Location": targets[path]} if targets[path] else {})
         return reply(200, HTML, Content_Type="text/html")
 
     fetcher = fetcher_for(handler)
     ok = fetcher.fetch("http://x.no/a")
     assert ok.final_url == "http://x.no/c" and [r.url for r in ok.redirects] == [
-        "http://x.no/a", "http://x.no/b"]
+        "http://x.no/a",
+        "http://x.no/b",
+    ]
     assert fetcher.fetch("http://x.no/loop1").reason == "redirect_loop"
     assert fetcher.fetch("http://x.no/nowhere").reason == "redirect_without_location"
-    skipped = fetcher.fetch("http://x.no/out", check=lambda url: (
-        ("out_of_scope", url) if "evil" in url else None))
+    skipped = fetcher.fetch(
+        "http://x.no/out", check=lambda url: ("out_of_scope", url) if "evil" in url else None
+    )
     assert (skipped.outcome, skipped.reason) == (Outcome.SKIPPED, "out_of_scope")
     assert skipped.final_url == "https://evil.example/x"
 
@@ -186,8 +204,11 @@ def test_content_type_and_size_checks() -> None:
 
 
 def test_charset_is_passed_on() -> None:
-    fetcher = fetcher_for(lambda r: reply(200, "<html>æøå</html>".encode("cp1252"),
-                                          Content_Type="text/html; charset=windows-1252"))
+    fetcher = fetcher_for(
+        lambda r: reply(
+            200, "<html>æøå</html>".encode("cp1252"), Content_Type="text/html; charset=windows-1252"
+        )
+    )
     result = fetcher.fetch("http://x.no/")
     assert result.content_type == "text/html; charset=windows-1252"
 
@@ -201,14 +222,18 @@ def test_rewriting_transport_keeps_real_urls() -> None:
             return httpx.Response(301, headers={"Location": "http://127.0.0.1:8101/new"})
         return httpx.Response(200, text="ok")
 
-    transport = RewritingTransport(httpx.MockTransport(handler),
-                                   {"https://www.varnesregionen.no": "http://127.0.0.1:8101"},
-                                   strict=True)
+    transport = RewritingTransport(
+        httpx.MockTransport(handler),
+        {"https://www.varnesregionen.no": "http://127.0.0.1:8101"},
+        strict=True,
+    )
     with httpx.Client(transport=transport) as client:
         response = client.get("https://www.varnesregionen.no/old?x=1")
         assert response.headers["location"] == "https://www.varnesregionen.no/new"
         client.get("http://www.varnesregionen.no/a")  # the http spelling is mapped too
         with pytest.raises(httpx.ConnectError):
             client.get("https://example.org/")
-    assert seen == ["http://127.0.0.1:8101/old?x=1 host=www.varnesregionen.no",
-                    "http://127.0.0.1:8101/a host=www.varnesregionen.no"]
+    assert seen == [
+        "http://127.0.0.1:8101/old?x=1 host=www.varnesregionen.no",
+        "http://127.0.0.1:8101/a host=www.varnesregionen.no",
+    ]

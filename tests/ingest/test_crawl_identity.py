@@ -11,16 +11,17 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from samsok.ingest.crawl import Crawler, CrawlEvent, DocumentFetched, DocumentRemoved
-from samsok.ingest.crawlstate import CrawlState
-from samsok.ingest.models import Region, doc_id_for_url
-from samsok.ingest.sources import Source, SourceKind
+from samsok.ingest.crawl.crawler import Crawler, CrawlEvent, DocumentFetched, DocumentRemoved
+from samsok.ingest.crawl.sources import Source, SourceKind
+from samsok.ingest.crawl.state import CrawlState
+from samsok.ingest.documents import Region, doc_id_for_url
 
 from tests.ingest.hostile_server import HostileServer, fast_config, stub_extract
 
 
-def crawl(client: httpx.Client, state: CrawlState, *sources: Source,
-          **config: object) -> list[CrawlEvent]:
+def crawl(
+    client: httpx.Client, state: CrawlState, *sources: Source, **config: object
+) -> list[CrawlEvent]:
     crawler = Crawler(fast_config(**config), client, state, extract=stub_extract)
     return list(crawler.crawl(sources))
 
@@ -39,8 +40,10 @@ def live(state: CrawlState, urls: set[str]) -> set[str]:
 
 def page(title: str, *links: str) -> str:
     anchors = "".join(f'<a href="{href}">{href}</a> ' for href in links)
-    return (f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1>"
-            f"<p>{title}: tekst om helse og samhandling.</p><nav>{anchors}</nav></body></html>")
+    return (
+        f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1>"
+        f"<p>{title}: tekst om helse og samhandling.</p><nav>{anchors}</nav></body></html>"
+    )
 
 
 @pytest.fixture
@@ -52,13 +55,15 @@ def other() -> Iterator[HostileServer]:
 @pytest.fixture
 def sections(server: HostileServer) -> HostileServer:
     """/aktuelt/ (two articles) and /helse/ (one article) on one site."""
-    server.state.overrides.update({
-        "/aktuelt/": page("Aktuelt", "/aktuelt/1", "/aktuelt/2"),
-        "/aktuelt/1": page("Aktuelt en"),
-        "/aktuelt/2": page("Aktuelt to"),
-        "/helse/": page("Helse", "/helse/1"),
-        "/helse/1": page("Helse en"),
-    })
+    server.state.overrides.update(
+        {
+            "/aktuelt/": page("Aktuelt", "/aktuelt/1", "/aktuelt/2"),
+            "/aktuelt/1": page("Aktuelt en"),
+            "/aktuelt/2": page("Aktuelt to"),
+            "/helse/": page("Helse", "/helse/1"),
+            "/helse/1": page("Helse en"),
+        }
+    )
     return server
 
 
@@ -77,8 +82,8 @@ def test_adhoc_source_identity_is_its_scope() -> None:
 
 
 def test_two_adhoc_crawls_of_two_ports_keep_both_sites(
-        server: HostileServer, other: HostileServer, client: httpx.Client,
-        state: CrawlState) -> None:
+    server: HostileServer, other: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     first = crawl(client, state, Source.adhoc(server.url("/site/"), Region.ORKDAL))
     second = crawl(client, state, Source.adhoc(other.url("/site/"), Region.VAERNES))
     site_a, site_b = fetched(first), fetched(second)
@@ -86,13 +91,13 @@ def test_two_adhoc_crawls_of_two_ports_keep_both_sites(
     assert removed(second) == set()
     assert live(state, site_a) == site_a and live(state, site_b) == site_b
     # Each site's own recrawl is complete and still keeps the other's.
-    assert removed(crawl(client, state, Source.adhoc(server.url("/site/"), Region.ORKDAL))) \
-        == set()
+    assert removed(crawl(client, state, Source.adhoc(server.url("/site/"), Region.ORKDAL))) == set()
     assert live(state, site_a | site_b) == site_a | site_b
 
 
-def test_two_sections_of_one_site_keep_both(sections: HostileServer, client: httpx.Client,
-                                            state: CrawlState) -> None:
+def test_two_sections_of_one_site_keep_both(
+    sections: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     u = sections.url
     aktuelt = Source.adhoc(u("/aktuelt/"), Region.ORKDAL)
     helse = Source.adhoc(u("/helse/"), Region.ORKDAL)
@@ -105,7 +110,8 @@ def test_two_sections_of_one_site_keep_both(sections: HostileServer, client: htt
 
 
 def test_complete_recrawl_of_one_scope_removes_only_its_own_vanished_pages(
-        sections: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    sections: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     u = sections.url
     aktuelt = Source.adhoc(u("/aktuelt/"), Region.ORKDAL)
     helse = Source.adhoc(u("/helse/"), Region.VAERNES)
@@ -114,21 +120,31 @@ def test_complete_recrawl_of_one_scope_removes_only_its_own_vanished_pages(
     sections.state.overrides["/aktuelt/"] = page("Aktuelt", "/aktuelt/1")  # /aktuelt/2 unlinked
     sections.state.overrides.pop("/helse/1")  # gone from the site, but helse is not recrawled
     recrawl = crawl(client, state, aktuelt)
-    assert [(e.url, e.doc_id, e.reason) for e in recrawl if isinstance(e, DocumentRemoved)] \
-        == [(u("/aktuelt/2"), doc_id_for_url(u("/aktuelt/2")), "vanished")]
-    assert live(state, {u("/helse/"), u("/helse/1"), u("/aktuelt/1")}) \
-        == {u("/helse/"), u("/helse/1"), u("/aktuelt/1")}
+    assert [(e.url, e.doc_id, e.reason) for e in recrawl if isinstance(e, DocumentRemoved)] == [
+        (u("/aktuelt/2"), doc_id_for_url(u("/aktuelt/2")), "vanished")
+    ]
+    assert live(state, {u("/helse/"), u("/helse/1"), u("/aktuelt/1")}) == {
+        u("/helse/"),
+        u("/helse/1"),
+        u("/aktuelt/1"),
+    }
 
 
 def test_pages_under_the_old_host_only_name_survive_the_upgrade(
-        sections: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    sections: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     """A data folder from before: both sections stored under `adhoc-127.0.0.1`."""
     u = sections.url
 
     def legacy(section: str) -> Source:
-        return Source(name="adhoc-127.0.0.1", title=u(section), region=Region.ORKDAL,
-                      kind=SourceKind.PROJECT_SITE, start_urls=(u(section),),
-                      allowed=(u(section),))
+        return Source(
+            name="adhoc-127.0.0.1",
+            title=u(section),
+            region=Region.ORKDAL,
+            kind=SourceKind.PROJECT_SITE,
+            start_urls=(u(section),),
+            allowed=(u(section),),
+        )
 
     crawl(client, state, legacy("/aktuelt/"))
     crawl(client, state, legacy("/helse/"), remove_vanished=False)
@@ -147,15 +163,26 @@ def test_pages_under_the_old_host_only_name_survive_the_upgrade(
 
 
 def test_toml_source_tombstones_only_inside_its_scope(
-        sections: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    sections: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     """Narrowing a source's prefixes does not make the pages it no longer looks at vanish."""
     u = sections.url
-    both = Source(name="kommune", title="Kommune", region=Region.ORKDAL,
-                  kind=SourceKind.PROJECT_SITE, start_urls=(u("/aktuelt/"), u("/helse/")),
-                  allowed=(u("/aktuelt/"), u("/helse/")))
+    both = Source(
+        name="kommune",
+        title="Kommune",
+        region=Region.ORKDAL,
+        kind=SourceKind.PROJECT_SITE,
+        start_urls=(u("/aktuelt/"), u("/helse/")),
+        allowed=(u("/aktuelt/"), u("/helse/")),
+    )
     crawl(client, state, both)
-    narrowed = Source(name="kommune", title="Kommune", region=Region.ORKDAL,
-                      kind=SourceKind.PROJECT_SITE, start_urls=(u("/aktuelt/"),),
-                      allowed=(u("/aktuelt/"),))
+    narrowed = Source(
+        name="kommune",
+        title="Kommune",
+        region=Region.ORKDAL,
+        kind=SourceKind.PROJECT_SITE,
+        start_urls=(u("/aktuelt/"),),
+        allowed=(u("/aktuelt/"),),
+    )
     assert removed(crawl(client, state, narrowed)) == set()
     assert live(state, {u("/helse/"), u("/helse/1")}) == {u("/helse/"), u("/helse/1")}

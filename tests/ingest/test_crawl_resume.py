@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def _child(base: str, db: str, events_path: str, mode: str, n: int) -> None:
     sys.path.insert(0, str(ROOT))
     import httpx
-    from samsok.ingest.crawl import Crawler, DocumentFetched
-    from samsok.ingest.crawlstate import CrawlState
-    from samsok.ingest.models import Region
-    from samsok.ingest.sources import Source, SourceKind
+    from samsok.ingest.crawl.crawler import Crawler, DocumentFetched
+    from samsok.ingest.crawl.sources import Source, SourceKind
+    from samsok.ingest.crawl.state import CrawlState
+    from samsok.ingest.documents import Region
 
     from tests.ingest.hostile_server import fast_config, stub_extract
 
@@ -36,9 +36,14 @@ def _child(base: str, db: str, events_path: str, mode: str, n: int) -> None:
             os.kill(os.getpid(), signal.SIGKILL)  # mid-fetch, after n events were committed
         return stub_extract(*args)  # type: ignore[arg-type]
 
-    source = Source(name="site", title="site", region=Region.ORKDAL,
-                    kind=SourceKind.MUNICIPALITY_NEWS, start_urls=(f"{base}/site/",),
-                    allowed=(f"{base}/site/",))
+    source = Source(
+        name="site",
+        title="site",
+        region=Region.ORKDAL,
+        kind=SourceKind.MUNICIPALITY_NEWS,
+        start_urls=(f"{base}/site/",),
+        allowed=(f"{base}/site/",),
+    )
     with httpx.Client() as client, open(events_path, "a", encoding="utf-8") as out:
         crawler = Crawler(fast_config(), client, CrawlState(db), extract=extract)
         for event in crawler.crawl([source]):
@@ -53,8 +58,18 @@ def _child(base: str, db: str, events_path: str, mode: str, n: int) -> None:
 def _run_child(server_base: str, tmp: Path, mode: str, n: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, __file__, server_base, str(tmp / "crawl.db"), str(tmp / "events.jsonl"),
-         mode, str(n)], cwd=ROOT, env=env, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            __file__,
+            server_base,
+            str(tmp / "crawl.db"),
+            str(tmp / "events.jsonl"),
+            mode,
+            str(n),
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -102,11 +117,13 @@ def test_sigkill_at_any_moment_loses_nothing(server, tmp_path: Path) -> None:  #
     resumed = _run_child(server.base, tmp_path, "run", 0)
     assert resumed.wait(timeout=60) == 0
     documents = _documents(_events(tmp_path))
-    assert set(documents) == {server.url(p) for p in (
-        "/site/a", "/site/b", "/site/c", "/site/d", "/files/rapport.pdf")}
+    assert set(documents) == {
+        server.url(p) for p in ("/site/a", "/site/b", "/site/c", "/site/d", "/files/rapport.pdf")
+    }
     # At-least-once: only the event in flight at the kill may be delivered twice.
-    repeated = [url for url, count in Counter(e["url"] for e in _events(tmp_path)).items()
-                if count > 1]
+    repeated = [
+        url for url, count in Counter(e["url"] for e in _events(tmp_path)).items() if count > 1
+    ]
     assert len(repeated) <= 1 and all(url == taken[-1]["url"] for url in repeated)
     with sqlite3.connect(tmp_path / "crawl.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

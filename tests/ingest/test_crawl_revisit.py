@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from samsok.ingest.crawl import (
+from samsok.ingest.crawl.crawler import (
     Crawler,
     CrawlEvent,
     DocumentFetched,
@@ -18,8 +18,8 @@ from samsok.ingest.crawl import (
     ItemFailed,
     ItemSkipped,
 )
-from samsok.ingest.crawlstate import CrawlState
-from samsok.ingest.models import doc_id_for_url
+from samsok.ingest.crawl.state import CrawlState
+from samsok.ingest.documents import doc_id_for_url
 
 from tests.ingest.hostile_server import HostileServer, fast_config, make_source, stub_extract
 
@@ -35,14 +35,16 @@ class WallClock:
         self.at += timedelta(**delta)
 
 
-def crawl(client: httpx.Client, state: CrawlState, source: Any, clock: WallClock,
-          **config: Any) -> tuple[list[CrawlEvent], Crawler]:
+def crawl(
+    client: httpx.Client, state: CrawlState, source: Any, clock: WallClock, **config: Any
+) -> tuple[list[CrawlEvent], Crawler]:
     crawler = Crawler(fast_config(**config), client, state, extract=stub_extract, now=clock)
     return list(crawler.crawl([source])), crawler
 
 
 def test_unchanged_lastmod_is_trusted_only_for_revalidate_after_days(
-        server: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     clock = WallClock()
     server.state.sitemap = {"/site/a": "2024-05-01", "/site/b": "2024-05-01"}
     source = make_source(server, "/site/", sitemap=server.url("/site/sitemap.xml"))
@@ -82,7 +84,8 @@ def test_unchanged_lastmod_is_trusted_only_for_revalidate_after_days(
 
 
 def test_revalidation_finds_a_change_the_sitemap_did_not_announce(
-        server: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     clock = WallClock()
     server.state.sitemap = {"/site/a": "2024-05-01"}
     source = make_source(server, "/site/", sitemap=server.url("/site/sitemap.xml"))
@@ -99,7 +102,8 @@ def test_revalidation_finds_a_change_the_sitemap_did_not_announce(
 
 
 def test_known_dead_links_are_retried_once_per_revalidation_period(
-        server: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     clock = WallClock()
     server.state.gone["/site/d"] = 404  # linked from /site/c, never alive
     source = make_source(server, "/site/")
@@ -140,8 +144,9 @@ def test_known_dead_links_are_retried_once_per_revalidation_period(
     assert state.page(d).dead_streak == 0 and state.page(d).status == "live"  # type: ignore[union-attr]
 
 
-def test_known_dead_rule_can_be_turned_off(server: HostileServer, client: httpx.Client,
-                                           state: CrawlState) -> None:
+def test_known_dead_rule_can_be_turned_off(
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     clock = WallClock()
     server.state.gone["/site/d"] = 410
     source = make_source(server, "/site/")
@@ -151,7 +156,8 @@ def test_known_dead_rule_can_be_turned_off(server: HostileServer, client: httpx.
 
 
 def test_a_removed_document_is_removed_once_then_rests_as_dead(
-        server: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     clock = WallClock()
     source = make_source(server, "/site/")
     crawl(client, state, source, clock)
@@ -161,13 +167,18 @@ def test_a_removed_document_is_removed_once_then_rests_as_dead(
         events, _ = crawl(client, state, source, clock)
         b = [e for e in events if getattr(e, "url", None) == server.url("/site/b")]
         outcomes.append(type(b[0]).__name__ + ":" + str(getattr(b[0], "reason", "")))
-    assert outcomes == ["DocumentRemoved:http_410", "ItemFailed:http_410",
-                        "ItemFailed:http_410", "ItemSkipped:known_dead"]
+    assert outcomes == [
+        "DocumentRemoved:http_410",
+        "ItemFailed:http_410",
+        "ItemFailed:http_410",
+        "ItemSkipped:known_dead",
+    ]
     assert len(server.state.hits(exact="/site/b")) == 1 + 3
 
 
 def test_summary_matches_events_log_and_requests(
-        server: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     """What `samsok crawl` prints (CrawlSummary) adds up, with every new kind of outcome."""
     clock = WallClock()
     server.state.sitemap = {"/site/a": "2024-05-01"}
@@ -175,8 +186,9 @@ def test_summary_matches_events_log_and_requests(
     source = make_source(server, "/site/", sitemap=server.url("/site/sitemap.xml"))
     for _ in range(3):
         crawl(client, state, source, clock)
-    server.state.overrides["/site/c"] = ('<html><title>Artikkel C</title><p>Ny.</p>'
-                                         '<a href="/site/d">d</a></html>')
+    server.state.overrides["/site/c"] = (
+        '<html><title>Artikkel C</title><p>Ny.</p><a href="/site/d">d</a></html>'
+    )
     server.state.gone["/site/b"] = 404
     server.state.reset_counts()
     events, crawler = crawl(client, state, source, clock)

@@ -7,9 +7,9 @@ import tracemalloc
 from typing import Any
 
 import httpx
-from samsok.ingest.crawl import Crawler, CrawlEvent, DocumentFetched, DocumentRemoved
-from samsok.ingest.crawlstate import CrawlState
-from samsok.ingest.sitemap import harvest_sitemaps, parse_sitemap
+from samsok.ingest.crawl.crawler import Crawler, CrawlEvent, DocumentFetched, DocumentRemoved
+from samsok.ingest.crawl.sitemap import harvest_sitemaps, parse_sitemap
+from samsok.ingest.crawl.state import CrawlState
 
 from tests.ingest.hostile_server import HostileServer, fast_config, make_source, stub_extract
 
@@ -29,8 +29,9 @@ def index(*locs: str) -> bytes:
     return f'<?xml version="1.0"?><sitemapindex {NS}>{entries}</sitemapindex>'.encode()
 
 
-def crawl(client: httpx.Client, state: CrawlState, source: Any,
-          **config: Any) -> tuple[list[CrawlEvent], Crawler]:
+def crawl(
+    client: httpx.Client, state: CrawlState, source: Any, **config: Any
+) -> tuple[list[CrawlEvent], Crawler]:
     crawler = Crawler(fast_config(**config), client, state, extract=stub_extract)
     return list(crawler.crawl([source])), crawler
 
@@ -40,28 +41,41 @@ def robots_with(server: HostileServer, *sitemaps: str) -> None:
     server.state.robots = "User-agent: *\nDisallow: /site/privat/\n" + lines
 
 
-def test_robots_sitemaps_index_and_gzip(server: HostileServer, client: httpx.Client,
-                                        state: CrawlState) -> None:
+def test_robots_sitemaps_index_and_gzip(
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     u = server.url
     server.state.overrides["/site/skjult"] = HIDDEN
     server.state.overrides["/site/skjult2"] = HIDDEN.replace("Skjult", "Skjult 2")
     server.state.sitemap = {"/site/a": "2024-05-01"}
     files = server.state.files
-    files["/sitemap-index.xml"] = (index(u("/site/sitemap.xml"), u("/sitemaps/sider.xml.gz"),
-                                         u("/sitemaps/kodet.xml"),
-                                         "http://example.invalid/sitemap.xml"), XML)
+    files["/sitemap-index.xml"] = (
+        index(
+            u("/site/sitemap.xml"),
+            u("/sitemaps/sider.xml.gz"),
+            u("/sitemaps/kodet.xml"),
+            "http://example.invalid/sitemap.xml",
+        ),
+        XML,
+    )
     # .xml.gz served as a file, and an XML sitemap gzipped in transit (Content-Encoding).
     files["/sitemaps/sider.xml.gz"] = (gzip.compress(urlset(u("/site/skjult"))), GZIP)
-    files["/sitemaps/kodet.xml"] = (gzip.compress(urlset(u("/site/skjult2"))),
-                                    {**XML, "Content-Encoding": "gzip"})
+    files["/sitemaps/kodet.xml"] = (
+        gzip.compress(urlset(u("/site/skjult2"))),
+        {**XML, "Content-Encoding": "gzip"},
+    )
     # robots.txt names the index and (again) the sitemap the source is configured with.
     robots_with(server, u("/sitemap-index.xml"), u("/site/sitemap.xml"))
     source = make_source(server, "/site/", sitemap=u("/site/sitemap.xml"))
     events, crawler = crawl(client, state, source)
     fetched = {e.document.url for e in events if isinstance(e, DocumentFetched)}
     assert {u("/site/skjult"), u("/site/skjult2")} <= fetched  # linked from nowhere
-    for path in ("/site/sitemap.xml", "/sitemap-index.xml", "/sitemaps/sider.xml.gz",
-                 "/sitemaps/kodet.xml"):
+    for path in (
+        "/site/sitemap.xml",
+        "/sitemap-index.xml",
+        "/sitemaps/sider.xml.gz",
+        "/sitemaps/kodet.xml",
+    ):
         assert len(server.state.hits(exact=path)) == 1, path  # deduplicated
     other = state.crawl_log(url="http://example.invalid/sitemap.xml")
     assert [(e.outcome, e.reason) for e in other] == [("skipped", "out_of_scope")]
@@ -71,21 +85,22 @@ def test_robots_sitemaps_index_and_gzip(server: HostileServer, client: httpx.Cli
     assert crawler.summary.requests == len(server.state.requests)
 
 
-def test_robots_sitemap_alone_seeds_the_crawl(server: HostileServer, client: httpx.Client,
-                                              state: CrawlState) -> None:
+def test_robots_sitemap_alone_seeds_the_crawl(
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     u = server.url
     server.state.overrides["/site/skjult"] = HIDDEN
     server.state.files["/kart.xml"] = (urlset(u("/site/skjult")), XML)
     robots_with(server, u("/kart.xml"))
     events, _ = crawl(client, state, make_source(server, "/site/"))  # no sitemap configured
-    assert u("/site/skjult") in {e.document.url for e in events
-                                 if isinstance(e, DocumentFetched)}
+    assert u("/site/skjult") in {e.document.url for e in events if isinstance(e, DocumentFetched)}
     events, _ = crawl(client, state, make_source(server, "/site/"), obey_robots=False)
     assert len(server.state.hits(exact="/kart.xml")) == 1  # robots.txt not read: not used
 
 
-def test_oversized_gzip_sitemap_stops_at_the_cap(server: HostileServer, client: httpx.Client,
-                                                 state: CrawlState) -> None:
+def test_oversized_gzip_sitemap_stops_at_the_cap(
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     u = server.url
     huge = urlset(*(u(f"/site/side-{n:07d}-{'x' * 80}") for n in range(20_000)))
     assert len(huge) > 2 * 1024 * 1024
@@ -97,18 +112,17 @@ def test_oversized_gzip_sitemap_stops_at_the_cap(server: HostileServer, client: 
     big = state.crawl_log(url=u("/stor.xml.gz"))
     assert ("skipped", "too_large") in {(e.outcome, e.reason) for e in big}
     assert not server.state.hits("/site/side-")
-    assert u("/site/skjult") in {e.document.url for e in events
-                                 if isinstance(e, DocumentFetched)}
+    assert u("/site/skjult") in {e.document.url for e in events if isinstance(e, DocumentFetched)}
     assert not state.last_crawls()[0]["complete"]  # entries were lost: no tombstones
 
 
-def test_sitemap_count_and_entry_caps(server: HostileServer, client: httpx.Client,
-                                      state: CrawlState) -> None:
+def test_sitemap_count_and_entry_caps(
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     u = server.url
     for n in range(30):
         server.state.files[f"/kart/{n}.xml"] = (urlset(u(f"/site/s{n}")), XML)
-    server.state.files["/kart/index.xml"] = (index(*(u(f"/kart/{n}.xml") for n in range(30))),
-                                             XML)
+    server.state.files["/kart/index.xml"] = (index(*(u(f"/kart/{n}.xml") for n in range(30))), XML)
     robots_with(server, u("/kart/index.xml"))
     crawl(client, state, make_source(server, "/site/"), max_sitemaps=5)
     assert len(server.state.hits("/kart/")) == 5
@@ -122,7 +136,8 @@ def test_sitemap_count_and_entry_caps(server: HostileServer, client: httpx.Clien
 
 
 def test_missing_robots_sitemap_does_not_block_removals(
-        server: HostileServer, client: httpx.Client, state: CrawlState) -> None:
+    server: HostileServer, client: httpx.Client, state: CrawlState
+) -> None:
     source = make_source(server, "/site/")
     crawl(client, state, source)
     robots_with(server, server.url("/finnes-ikke.xml"))  # a stale Sitemap: line (404)
@@ -156,8 +171,9 @@ def test_parse_sitemap_caps_gzip_and_plain_bodies() -> None:
 
 def test_harvest_follows_nested_sitemaps_breadth_first_once() -> None:
     bodies = {
-        "https://x.no/index.xml": index("https://x.no/a.xml", "https://x.no/b.xml",
-                                        "https://x.no/index.xml"),
+        "https://x.no/index.xml": index(
+            "https://x.no/a.xml", "https://x.no/b.xml", "https://x.no/index.xml"
+        ),
         "https://x.no/a.xml": urlset("https://x.no/1", "https://x.no/2"),
         "https://x.no/b.xml": urlset("https://x.no/2", "https://x.no/3", lastmod="2024-06-01"),
     }
@@ -168,10 +184,15 @@ def test_harvest_follows_nested_sitemaps_breadth_first_once() -> None:
         read.append(url)
         return bodies.get(url)
 
-    harvest = harvest_sitemaps(["https://x.no/index.xml", "https://X.no/a.xml"], reader,
-                               follow=lambda url: True,
-                               note=lambda url, reason, detail: notes.append((url, reason)),
-                               max_files=10, max_entries=100, max_bytes=10_000)
+    harvest = harvest_sitemaps(
+        ["https://x.no/index.xml", "https://X.no/a.xml"],
+        reader,
+        follow=lambda url: True,
+        note=lambda url, reason, detail: notes.append((url, reason)),
+        max_files=10,
+        max_entries=100,
+        max_bytes=10_000,
+    )
     assert read == ["https://x.no/index.xml", "https://x.no/a.xml", "https://x.no/b.xml"]
     assert list(harvest.entries) == ["https://x.no/1", "https://x.no/2", "https://x.no/3"]
     assert harvest.entries["https://x.no/2"][1] == "https://x.no/a.xml"  # first listing wins

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from samsok.ingest.crawlschema import SCHEMA_VERSION
-from samsok.ingest.crawlstate import CrawlState
-from samsok.ingest.dedup import NEAR_DUPLICATE, from_bytes, signature, similarity
+from samsok.ingest.crawl.schema import SCHEMA_VERSION
+from samsok.ingest.crawl.state import CrawlState
+from samsok.search.index.near_duplicates import NEAR_DUPLICATE, from_bytes, signature, similarity
 
 
 def test_runs_resume_until_finished(tmp_path: Path) -> None:
@@ -52,15 +52,39 @@ def test_log_query_and_page_state(tmp_path: Path) -> None:
     with CrawlState(tmp_path / "crawl.db") as state:
         run = state.open_run("s")
         with state.transaction():
-            state.log(run.id, "s", "https://x.no/a", "ok", reason="new", http_status=200,
-                      nbytes=10, elapsed=0.1)
-            state.log(run.id, "s", "https://x.no/b", "failed", reason="http_503",
-                      detail="after 4 attempts", http_status=503)
-            state.save_page("https://x.no/a", "s", run.id, etag='"1"', links=["https://x.no/b"],
-                            is_listing=False, doc_id="d1", content_hash="h1")
+            state.log(
+                run.id,
+                "s",
+                "https://x.no/a",
+                "ok",
+                reason="new",
+                http_status=200,
+                nbytes=10,
+                elapsed=0.1,
+            )
+            state.log(
+                run.id,
+                "s",
+                "https://x.no/b",
+                "failed",
+                reason="http_503",
+                detail="after 4 attempts",
+                http_status=503,
+            )
+            state.save_page(
+                "https://x.no/a",
+                "s",
+                run.id,
+                etag='"1"',
+                links=["https://x.no/b"],
+                is_listing=False,
+                doc_id="d1",
+                content_hash="h1",
+            )
         failed = state.crawl_log(outcome="failed")
         assert [(e.url, e.reason, e.http_status) for e in failed] == [
-            ("https://x.no/b", "http_503", 503)]
+            ("https://x.no/b", "http_503", 503)
+        ]
         assert len(state.crawl_log(run_id=run.id)) == 2
         assert state.crawl_log(url="https://x.no/a")[0].bytes == 10
         page = state.page("https://x.no/a")
@@ -71,8 +95,10 @@ def test_log_query_and_page_state(tmp_path: Path) -> None:
 
 
 def test_near_duplicate_signatures() -> None:
-    text = ("Værnesregionen etablerer felles legevakt for Tydal, Selbu, Stjørdal og Meråker "
-            "fra 1. september. Legevakten holder til ved Stjørdal helsehus og er åpen hele døgnet.")
+    text = (
+        "Værnesregionen etablerer felles legevakt for Tydal, Selbu, Stjørdal og Meråker "
+        "fra 1. september. Legevakten holder til ved Stjørdal helsehus og er åpen hele døgnet."
+    )
     edited = text.replace("hele døgnet", "hele døgnet, alle dager")
     other = "Avisa melder om nytt fotballstadion i Orkanger og stengt vei over fjellet."
     a, b, c = signature(text), signature(edited), signature(other)
@@ -96,7 +122,8 @@ def test_an_old_crawl_db_is_brought_up_to_date(tmp_path: Path) -> None:
             " sitemap_lastmod TEXT, status TEXT NOT NULL DEFAULT 'live', first_seen TEXT,"
             " last_fetched TEXT, last_changed TEXT, last_seen_run INTEGER);"
             "INSERT INTO pages (url, source, content_hash, last_fetched)"
-            " VALUES ('https://x.no/a', 's', 'h', '2025-01-02T03:04:05+00:00');")
+            " VALUES ('https://x.no/a', 's', 'h', '2025-01-02T03:04:05+00:00');"
+        )
     with CrawlState(path) as state:
         page = state.page("https://x.no/a")
         assert page is not None and page.dead_streak == 0 and page.last_validated is None

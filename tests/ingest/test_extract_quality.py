@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import EmptyContent
-from samsok.ingest.evaluate import AebPage, aeb_half, iter_aeb, mean_score, shingle_score
-from samsok.ingest.extract_html import extract_html
+from samsok.ingest.extract.html import extract_html
+from samsok.ingest.extract.quality import AebPage, aeb_half, iter_aeb, mean_score, shingle_score
 
 from tests.ingest.conftest import SHARED
 

@@ -2,7 +2,7 @@
 
 A news archive (mostly teasers) is a listing: followed, not indexed. A project page whose own
 description sits above or beside a dated news list is a document of its own text, teasers
-left out. The constructed pages here are the ones the thresholds in `samsok.ingest.listing`
+left out. The constructed pages here are the ones the thresholds in `samsok.ingest.extract.listing`
 were chosen on (with the mirror and the seed pages; see docs/extraction.md).
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 from samsok.ingest.config import ExtractConfig
-from samsok.ingest.extract_html import extract_html
-from samsok.ingest.listing import MIN_OWN_PROSE_CHARS
+from samsok.ingest.extract.html import extract_html
+from samsok.ingest.extract.listing import MIN_OWN_PROSE_CHARS
 
 from tests.ingest.conftest import SIO_URL, shared_path
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from samsok.ingest.robots import RobotsCache, RobotsRules, RobotsStatus, rules_from_response
+from samsok.ingest.crawl.robots import RobotsCache, RobotsRules, RobotsStatus, rules_from_response
 
 UA = "SamsokBot/0.1 (+https://github.com/samsok; kontakt: samsok@example.no)"
 ORIGIN = "https://www.x.no"
@@ -26,8 +26,9 @@ def test_parsed_rules() -> None:
 
 
 def test_specific_group_for_our_bot_wins() -> None:
-    rules = rules_from_response(ORIGIN, 200, b"User-agent: *\nDisallow:\n\n"
-                                             b"User-agent: SamsokBot\nDisallow: /x\n")
+    rules = rules_from_response(
+        ORIGIN, 200, b"User-agent: *\nDisallow:\n\nUser-agent: SamsokBot\nDisallow: /x\n"
+    )
     assert not rules.allowed(f"{ORIGIN}/x/1", UA)
     assert rules.allowed(f"{ORIGIN}/y", UA)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from samsok.ingest.crawl.sources import Source, SourceKind, load_sources, parse_sources
+from samsok.ingest.documents import Region
 from samsok.ingest.errors import SourceConfigError
-from samsok.ingest.models import Region
-from samsok.ingest.sources import Source, SourceKind, load_sources, parse_sources
 
 GOOD = """
 # comment
@@ -57,14 +57,21 @@ def _bad(table_patch: str, old: str) -> str:
         (_bad('region = "trondheim"', 'region = "vaernes"'), "region 'trondheim'"),
         (_bad('kind = "blog"', 'kind = "project_site"'), "kind 'blog'"),
         (_bad('exclude = ["(unclosed"]', "exclude = ['/admin/', '[?&]print=']"), "bad regex"),
-        (_bad('start_urls = ["https://other.no/"]',
-              'start_urls = ["https://www.varnesregionen.no/"]'), "not under any allowed"),
+        (
+            _bad(
+                'start_urls = ["https://other.no/"]',
+                'start_urls = ["https://www.varnesregionen.no/"]',
+            ),
+            "not under any allowed",
+        ),
         (_bad("max_depth = -1", "max_depth = 3"), "max_depth"),
         (_bad('mirrors = "x"', 'mirror = "www.varnesregionen.no"'), "unknown key(s) mirrors"),
         (_bad('name = "avisa-st"', 'name = "vaernesregionen"'), "duplicate source name"),
         (_bad("", 'allowed = ["https://www.avisa-st.no/"]'), "missing key(s) allowed"),
-        (_bad('start_urls = ["ftp://x.no/"]', 'start_urls = ["https://www.avisa-st.no/"]'),
-         "not an http(s) URL"),
+        (
+            _bad('start_urls = ["ftp://x.no/"]', 'start_urls = ["https://www.avisa-st.no/"]'),
+            "not an http(s) URL",
+        ),
         ("[[source]\nname=", "invalid TOML"),
         ("", "no [[source]] tables"),
     ],

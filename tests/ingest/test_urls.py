@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from samsok.ingest.models import Region, SkipReason
-from samsok.ingest.sources import Source, SourceKind
+from samsok.ingest.crawl.sources import Source, SourceKind
+from samsok.ingest.documents import Region, SkipReason
 from samsok.ingest.urls import (
     align_scheme,
     in_scope,
@@ -53,8 +53,12 @@ def test_helpers() -> None:
 
 def _source(**kw: object) -> Source:
     values: dict[str, object] = {
-        "name": "s", "title": "S", "region": Region.VAERNES, "kind": SourceKind.PROJECT_SITE,
-        "start_urls": ("https://www.x.no/prosjekt/",), "allowed": ("https://www.x.no/prosjekt/",),
+        "name": "s",
+        "title": "S",
+        "region": Region.VAERNES,
+        "kind": SourceKind.PROJECT_SITE,
+        "start_urls": ("https://www.x.no/prosjekt/",),
+        "allowed": ("https://www.x.no/prosjekt/",),
     }
     values.update(kw)
     return Source(**values)  # type: ignore[arg-type]

@@ -8,7 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from samsok.search.analyze import (
+from samsok.search.errors import SearchError
+from samsok.search.text.analyze import (
     AnalyzerConfig,
     Decompounder,
     DecompounderConfig,
@@ -17,8 +18,7 @@ from samsok.search.analyze import (
     QueryTerm,
     fts5_query,
 )
-from samsok.search.errors import SearchError
-from samsok.search.textnorm import Normalizer, fold
+from samsok.search.text.normalize import Normalizer, fold
 
 # A small municipal vocabulary: parts occur on their own, compounds are rarer than their parts.
 VOCABULARY = Counter(

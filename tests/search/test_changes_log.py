@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from samsok.ingest.models import DocType, Page, Region
-from samsok.search.changes import change_events, list_changes, parse_since
+from samsok.ingest.documents import DocType, Page, Region
 from samsok.search.errors import QueryError
-from samsok.search.index import IndexConfig, SearchIndex
+from samsok.search.index.core import IndexConfig, SearchIndex
+from samsok.search.store.changes import change_events, list_changes, parse_since
 
 from tests.fakes import HashingEmbedder
 from tests.search.test_index import make_doc, page_chunker
@@ -42,9 +42,7 @@ def test_what_changed_in_a_pdf(index: SearchIndex) -> None:
     index.upsert(pdf("DMS-rapport", "Side en om senger.", "Side to om legevakt."))
     start = datetime.now(UTC)
     index.upsert(pdf("DMS-rapport", "Side en om senger.", "Side to om legevakt."))  # same
-    index.upsert(
-        pdf("DMS: sluttrapport", "Side en om senger.", "Side to, ny tekst.", "Side tre.")
-    )
+    index.upsert(pdf("DMS: sluttrapport", "Side en om senger.", "Side to, ny tekst.", "Side tre."))
     [item] = list_changes(index.store, since=start).items()
     assert item.kind == "changed" and item.events == 1
     assert item.title_changed and item.old_title == "DMS-rapport"
@@ -88,8 +86,10 @@ def test_a_failed_write_logs_nothing(index: SearchIndex, monkeypatch) -> None:
     with pytest.raises(RuntimeError):
         index.upsert(make_doc("https://a.no/1", "Andre versjon av teksten."))
     assert len(change_events(index.store)) == before
-    assert index.store.document(make_doc("https://a.no/1", "").doc_id).pages[0].text.startswith(
-        "Første"
+    assert (
+        index.store.document(make_doc("https://a.no/1", "").doc_id)
+        .pages[0]
+        .text.startswith("Første")
     )
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from samsok.ingest.models import Region
-from samsok.search.dense import DenseConfig, DenseIndex, generation_files
-from samsok.search.index import IndexConfig, SearchIndex
-from samsok.search.models import SearchMode, SearchRequest
+from samsok.ingest.documents import Region
+from samsok.search.index.core import IndexConfig, SearchIndex
+from samsok.search.index.dense import DenseConfig, DenseIndex, generation_files
+from samsok.search.schemas import SearchMode, SearchRequest
 
 from tests.fakes import HashingEmbedder
 from tests.search.test_index import fill, make_doc, page_chunker
@@ -191,8 +191,8 @@ def test_crossing_the_threshold_in_a_commit_builds_an_ivf_base(tmp_path: Path) -
 _CHILD = """
 import sys
 from pathlib import Path
-from samsok.search.dense import DenseConfig
-from samsok.search.index import IndexConfig, SearchIndex
+from samsok.search.index.dense import DenseConfig
+from samsok.search.index.core import IndexConfig, SearchIndex
 from tests.fakes import HashingEmbedder
 from tests.search.test_index import make_doc, page_chunker
 

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from samsok.search.analyze import NorwegianAnalyzer
-from samsok.search.devset import keyword_overlap, load_devset
-from samsok.search.eval import EvalDataError
+from samsok.search.evaluation.devset import keyword_overlap, load_devset
+from samsok.search.evaluation.metrics import EvalDataError
+from samsok.search.text.analyze import NorwegianAnalyzer
 
 from tests.paths import PROJECT_ROOT
 

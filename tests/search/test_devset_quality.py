@@ -13,11 +13,16 @@ from collections.abc import Iterator
 import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.search.devset import DevSet, load_devset
-from samsok.search.embed import Embedder
-from samsok.search.evaluation import OFF_TOPIC_MAX, devset_judgements, off_topic_rate, run_devset
-from samsok.search.index import SearchIndex
-from samsok.search.models import SearchRequest
+from samsok.search.embedding.embedder import Embedder
+from samsok.search.evaluation.devset import DevSet, load_devset
+from samsok.search.evaluation.runner import (
+    OFF_TOPIC_MAX,
+    devset_judgements,
+    off_topic_rate,
+    run_devset,
+)
+from samsok.search.index.core import SearchIndex
+from samsok.search.schemas import SearchRequest
 
 from tests.paths import PROJECT_ROOT
 

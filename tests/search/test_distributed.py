@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.ingest.models import DocType, Document, Page, Region
+from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.distributed import (
     JOURNAL_FILE,
     Journal,
     document_from_json,
     document_to_json,
 )
-from samsok.search.models import SearchMode, SearchRequest
+from samsok.search.schemas import SearchMode, SearchRequest
 
 from tests.fakes import HashingEmbedder
 from tests.paths import PROJECT_ROOT
@@ -76,8 +76,7 @@ def _snapshot(services: Services) -> dict[str, object]:
     index = services.index
     store = index.store
     docs = sorted(
-        (row.doc_id, row.content_hash, row.duplicate_of or "")
-        for row in store.documents_all()
+        (row.doc_id, row.content_hash, row.duplicate_of or "") for row in store.documents_all()
     )
     ids, vectors = store.chunk_vectors(index.embedder.model_id)
     order = np.argsort(ids)
@@ -117,9 +116,10 @@ def test_ray_crawl_gives_the_same_index_as_a_local_crawl(
             assert hits.results
         finally:
             services.close()
-        assert not (tmp_path / mode / JOURNAL_FILE).exists() or not Journal(
-            tmp_path / mode / JOURNAL_FILE
-        ).pending(), "the journal must be empty after a complete run"
+        assert (
+            not (tmp_path / mode / JOURNAL_FILE).exists()
+            or not Journal(tmp_path / mode / JOURNAL_FILE).pending()
+        ), "the journal must be empty after a complete run"
     assert snapshots["ray"] == snapshots["local"]
 
 
@@ -160,7 +160,10 @@ def test_cli_crawl_with_ray_as_an_operator_runs_it(embedder: object, tmp_path: P
     }
     crawl = subprocess.run(
         [sys.executable, "-m", "samsok.api.cli", "crawl", "vaernesregionen", "--mirror", "--ray"],
-        env=env, capture_output=True, text=True, timeout=600,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert crawl.returncode == 0, crawl.stderr[-3000:]
     # The crawl's summary table: "new" with the crawl's and the index's counts.
@@ -168,7 +171,10 @@ def test_cli_crawl_with_ray_as_an_operator_runs_it(embedder: object, tmp_path: P
     assert not Journal(tmp_path / "data" / JOURNAL_FILE).pending()
     search = subprocess.run(
         [sys.executable, "-m", "samsok.api.cli", "search", "felles jordmortjeneste", "--json"],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert search.returncode == 0, search.stderr[-3000:]
     assert SITE in search.stdout

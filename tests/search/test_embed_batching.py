@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from samsok.search.embed_batching import (
+from samsok.search.embedding.batching import (
     MicroBatcher,
     QueryCache,
     embed_with_cache,

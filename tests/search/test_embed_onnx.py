@@ -14,16 +14,43 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from samsok.search import embed_onnx
-from samsok.search.embed import EmbedConfig, Embedder
-from samsok.search.embed_onnx import EXPORT_RECORD, export_folder, read_export_record
+from samsok.search.embedding import onnx_runtime as embed_onnx
+from samsok.search.embedding.embedder import EmbedConfig, Embedder
+from samsok.search.embedding.onnx_runtime import EXPORT_RECORD, export_folder, read_export_record
 from samsok.search.errors import ModelLoadError
 
 WORDS = [
-    "kommunen", "tilbyr", "hjemmesykepleie", "til", "innbyggere", "som", "trenger", "helsehjelp",
-    "i", "eget", "hjem", "søknad", "om", "sykehjemsplass", "sendes", "tildelingskontoret",
-    "legevakta", "er", "open", "heile", "døgnet", "kva", "kostar", "korttidsopphald", "pasienter",
-    "skrives", "ut", "fra", "sykehus", "query", "passage",
+    "kommunen",
+    "tilbyr",
+    "hjemmesykepleie",
+    "til",
+    "innbyggere",
+    "som",
+    "trenger",
+    "helsehjelp",
+    "i",
+    "eget",
+    "hjem",
+    "søknad",
+    "om",
+    "sykehjemsplass",
+    "sendes",
+    "tildelingskontoret",
+    "legevakta",
+    "er",
+    "open",
+    "heile",
+    "døgnet",
+    "kva",
+    "kostar",
+    "korttidsopphald",
+    "pasienter",
+    "skrives",
+    "ut",
+    "fra",
+    "sykehus",
+    "query",
+    "passage",
 ]
 NORWEGIAN = [
     "Kommunen tilbyr hjemmesykepleie til innbyggere.",
@@ -51,15 +78,27 @@ def _tiny_model(folder: Path) -> Path:
         single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
     )
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]",
-        cls_token="[CLS]", sep_token="[SEP]", model_max_length=128,
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        model_max_length=128,
     )
     bert_dir = folder / "bert"
     torch.manual_seed(0)
-    BertModel(BertConfig(
-        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=128, pad_token_id=0,
-    ), add_pooling_layer=False).save_pretrained(bert_dir)
+    BertModel(
+        BertConfig(
+            vocab_size=len(vocab),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=128,
+            pad_token_id=0,
+        ),
+        add_pooling_layer=False,
+    ).save_pretrained(bert_dir)
     fast.save_pretrained(bert_dir)
     transformer = Transformer(str(bert_dir), max_seq_length=128)
     model = SentenceTransformer(
@@ -153,9 +192,7 @@ def test_a_stale_export_is_replaced_and_a_foreign_folder_is_refused(
     assert (foreign / "model.onnx").read_bytes() == b"someone else's"
 
 
-def test_onnx_agrees_with_torch_and_the_backend_is_in_the_model_id(
-    tiny: Path, cache: Path
-) -> None:
+def test_onnx_agrees_with_torch_and_the_backend_is_in_the_model_id(tiny: Path, cache: Path) -> None:
     torch_e = Embedder(_config(tiny, cache, "torch"))
     fp32 = Embedder(_config(tiny, cache, "onnx"))
     int8 = Embedder(_config(tiny, cache, "onnx-int8"))
@@ -218,8 +255,12 @@ def test_unknown_backend_and_unsupported_pipelines_are_clear_errors(
             target.write_bytes(item.read_bytes())
     pooling = odd / "1_Pooling" / "config.json"
     config = json.loads(pooling.read_text())
-    config = {**config, "pooling_mode": "cls", "pooling_mode_cls_token": True,
-              "pooling_mode_mean_tokens": False}
+    config = {
+        **config,
+        "pooling_mode": "cls",
+        "pooling_mode_cls_token": True,
+        "pooling_mode_mean_tokens": False,
+    }
     pooling.write_text(json.dumps(config))
     with pytest.raises(ModelLoadError, match="SAMSOK_EMBED_BACKEND=torch"):
         Embedder(_config(odd, tmp_path / "models", "onnx"))

@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
-from samsok.ingest.models import DocType, Document, Page, Region
-from samsok.search.eval import BeirDataset, documents_from_chunks, load_beir
-from samsok.search.evaluation import (
+from samsok.ingest.documents import DocType, Document, Page, Region
+from samsok.search.evaluation.metrics import BeirDataset, documents_from_chunks, load_beir
+from samsok.search.evaluation.runner import (
     corpus_documents,
     ingest_corpus,
     parse_modes,
     run_evaluation,
 )
-from samsok.search.index import IndexConfig, SearchIndex
-from samsok.search.models import SearchMode, SearchRequest
+from samsok.search.index.core import IndexConfig, SearchIndex
+from samsok.search.schemas import SearchMode, SearchRequest
 
 from tests.fakes import HashingEmbedder
 

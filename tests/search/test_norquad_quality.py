@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
-from samsok.search.embed import Embedder
-from samsok.search.eval import load_beir
-from samsok.search.evaluation import ModeScores, run_evaluation
-from samsok.search.index import IndexConfig, SearchIndex
+from samsok.search.embedding.embedder import Embedder
+from samsok.search.evaluation.metrics import load_beir
+from samsok.search.evaluation.runner import ModeScores, run_evaluation
+from samsok.search.index.core import IndexConfig, SearchIndex
 
 NORQUAD = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "norquad"
 

@@ -6,8 +6,8 @@ import html
 import re
 
 import pytest
-from samsok.search.analyze import AnalyzerConfig, Decompounder, NorwegianAnalyzer
-from samsok.search.snippets import make_snippet
+from samsok.search.index.snippets import make_snippet
+from samsok.search.text.analyze import AnalyzerConfig, Decompounder, NorwegianAnalyzer
 
 FILLER = "Dette avsnittet handler om noe helt annet enn saken. "
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from samsok.ingest.config import ExtractConfig
-from samsok.ingest.dedup import lsh_rows, signature, similarity
 from samsok.ingest.errors import IngestError
-from samsok.ingest.extract import extract
-from samsok.search.store import IN_BATCH, Store
+from samsok.ingest.extract.dispatch import extract
+from samsok.search.index.near_duplicates import lsh_rows, signature, similarity
+from samsok.search.store.database import IN_BATCH, Store
 
 from tests.fakes import page_chunker
 from tests.search.test_index import make_doc

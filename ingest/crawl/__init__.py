@@ -1,0 +1,1 @@
+"""Crawling: sources, frontier, robots.txt, sitemaps, crawl state and the events a crawl yields."""

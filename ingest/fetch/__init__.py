@@ -1,0 +1,1 @@
+"""Fetching: one URL politely and defensively (deadlines, caps, politeness, address guard)."""

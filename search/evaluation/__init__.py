@@ -1,0 +1,1 @@
+"""Retrieval evaluation: metrics, BEIR-layout sets, the paraphrase development set."""

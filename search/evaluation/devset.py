@@ -1,0 +1,81 @@
+"""The paraphrase development set: staff-style queries over the mirror, with judgements.
+
+Files (JSON, see docs/retrieval.md): ``{"queries": [{"id", "query", "tags", "relevant":
+{url: grade}}], "off_topic": [{"id", "query"}]}``; grade 2 = answers the query, 1 = relevant
+background. `tests/data/devset_tuning.json` is the tuning part; the locked third lives in
+`tests/data/locked/` and is read only by an explicit `--locked` run (never by tuning code).
+
+`keyword_overlap` is the check that a query is a paraphrase and not a keyword copy of its
+target: the share of the query's searchable stems found in the target's title.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from samsok.search.evaluation.metrics import EvalDataError
+from samsok.search.text.analyze import NorwegianAnalyzer
+
+__all__ = ["DevQuery", "DevSet", "OffTopicQuery", "keyword_overlap", "load_devset"]
+
+
+@dataclass(frozen=True)
+class DevQuery:
+    id: str
+    query: str
+    relevant: dict[str, int]  # URL → grade (1 or 2)
+    tags: tuple[str, ...] = ()  # "abbr" (abbreviations), "nn" (Nynorsk)
+
+
+@dataclass(frozen=True)
+class OffTopicQuery:
+    id: str
+    query: str
+
+
+@dataclass(frozen=True)
+class DevSet:
+    queries: tuple[DevQuery, ...]
+    off_topic: tuple[OffTopicQuery, ...]
+
+    def tagged(self, tag: str) -> tuple[DevQuery, ...]:
+        return tuple(q for q in self.queries if tag in q.tags)
+
+
+def load_devset(path: Path) -> DevSet:
+    """Read one development-set file; a malformed entry raises `EvalDataError` naming it."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EvalDataError(f"{path}: cannot read the development set: {exc}") from exc
+    queries = []
+    for i, raw in enumerate(data.get("queries", []), start=1):
+        try:
+            relevant = {str(url): int(grade) for url, grade in raw["relevant"].items()}
+            if not relevant or any(g <= 0 for g in relevant.values()):
+                raise ValueError("needs at least one relevant URL with a positive grade")
+            queries.append(
+                DevQuery(str(raw["id"]), str(raw["query"]), relevant, tuple(raw.get("tags", ())))
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise EvalDataError(f"{path}: query {i} is malformed: {exc}") from exc
+    off = []
+    for i, raw in enumerate(data.get("off_topic", []), start=1):
+        try:
+            off.append(OffTopicQuery(str(raw["id"]), str(raw["query"])))
+        except (KeyError, TypeError) as exc:
+            raise EvalDataError(f"{path}: off-topic query {i} is malformed: {exc}") from exc
+    return DevSet(tuple(queries), tuple(off))
+
+
+def keyword_overlap(query: str, title: str, analyzer: NorwegianAnalyzer) -> float:
+    """Share of the query's searchable stems that occur in `title` (0 … 1)."""
+    stems = {t.stem for t in analyzer.query_terms(query)}
+    if not stems:
+        return 0.0
+    target: set[str] = set()
+    for token in analyzer.analyze_tokens(title):
+        target |= token.keys
+    return len(stems & target) / len(stems)

@@ -1,0 +1,1 @@
+"""The index: `SearchIndex` over the store, the FAISS dense index and the FTS5 lexical run."""

@@ -1,0 +1,242 @@
+"""The lexical side of the index: the Norwegian analyzer and its corpus-trained decompounder.
+
+The decompounder learns compound parts from the indexed text itself, so it is (re)fitted as
+the corpus grows: whenever the number of chunks has grown by `refit_growth` since the last
+fit, it is fitted again and every chunk's FTS terms are rewritten (cost amortised over
+geometric growth). The fitted vocabulary lives in the store (`meta.decompounder`, JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+
+from samsok.search.errors import QueryError
+from samsok.search.index.snippets import make_snippet
+from samsok.search.store.database import Store
+from samsok.search.text.analyze import (
+    AnalyzerConfig,
+    Decompounder,
+    EmptyQueryError,
+    NorwegianAnalyzer,
+    QueryTerm,
+    fts5_query,
+)
+from samsok.search.text.glossary import (
+    Glossary,
+    default_glossary,
+    mine_abbreviations,
+    suspended_compounds,
+    variants,
+)
+
+__all__ = ["LexicalConfig", "LexicalIndex", "LexicalQuery"]
+
+log = logging.getLogger(__name__)
+
+_META_KEY = "decompounder"
+_META_FITTED_AT = "decompounder_chunks"
+_META_ABBREVIATIONS = "mined_abbreviations"
+# NEAR distance per word of a multi-word glossary form: index terms of compounds take extra
+# positions (whole word + parts), so words of one phrase sit a few terms apart.
+_FORM_NEAR_PER_WORD = 4
+
+
+@dataclass(frozen=True)
+class LexicalConfig:
+    analyzer: AnalyzerConfig = field(default_factory=AnalyzerConfig)
+    refit_growth: float = 1.25  # refit when the chunk count grew by this factor
+    # Fit on an even sample of at most this many chunks, and stop refitting once a fit saw
+    # that many: each refit rewrites every chunk's terms (O(corpus)), and the vocabulary of
+    # parts hardly moves past ~100k chunks of one domain. Bounds the total refit work.
+    fit_max_chunks: int = 100_000
+    # Glossary expansion, Nynorsk/Bokmål variants and suspended compounds at query time.
+    expand: bool = True
+
+
+@dataclass(frozen=True)
+class LexicalQuery:
+    """An FTS5 MATCH expression and the alternative wordings it added to the query."""
+
+    match: str
+    also: tuple[str, ...] = ()
+
+
+class LexicalIndex:
+    def __init__(self, config: LexicalConfig | None = None) -> None:
+        self.config = config or LexicalConfig()
+        self.analyzer = NorwegianAnalyzer(self.config.analyzer)
+        self._fitted_at = 0
+        self._glossary = default_glossary()
+        self._forms: list[tuple[str, tuple[tuple[str, ...], ...]]] | None = None
+
+    def load(self, store: Store) -> None:
+        """Use the decompounder saved in the store (none yet: plain stems only)."""
+        saved = store.get_meta(_META_KEY)
+        decompounder = Decompounder.from_json(saved) if saved else None
+        self.analyzer = NorwegianAnalyzer(self.config.analyzer, decompounder)
+        self._fitted_at = int(store.get_meta(_META_FITTED_AT) or 0)
+        mined = store.get_meta(_META_ABBREVIATIONS)
+        self._set_glossary(json.loads(mined) if mined else [])
+
+    def fit(self, store: Store) -> None:
+        """Learn compound parts from the store's chunks (all, or a bounded even sample)."""
+        decompounder = Decompounder.fit(store.chunk_texts(self.config.fit_max_chunks))
+        chunks = store.chunk_count()
+        store.set_meta(_META_KEY, decompounder.to_json())
+        store.set_meta(_META_FITTED_AT, str(chunks))
+        pairs = mine_abbreviations(store.chunk_texts())
+        store.set_meta(_META_ABBREVIATIONS, json.dumps(pairs, ensure_ascii=False))
+        self.analyzer = NorwegianAnalyzer(self.config.analyzer, decompounder)
+        self._fitted_at = chunks
+        self._set_glossary(pairs)
+        log.info("decompounder fitted on %d chunks", chunks)
+
+    def needs_refit(self, chunk_count: int) -> bool:
+        if chunk_count == 0 or self._fitted_at >= self.config.fit_max_chunks:
+            return False
+        return chunk_count >= max(1, self._fitted_at) * self.config.refit_growth
+
+    def _set_glossary(self, mined: list[list[str]] | list[tuple[str, str]]) -> None:
+        base = default_glossary()
+        known = {form.casefold() for group in base.groups for form in group.forms}
+        pairs = [(a, long) for a, long in mined if a.casefold() not in known]
+        self._glossary = base.with_pairs(pairs)
+        self._forms = None  # analysed lazily: the analyzer (decompounder) may change
+
+    @property
+    def glossary(self) -> Glossary:
+        return self._glossary
+
+    def _split(self, word: str) -> tuple[str, ...]:
+        decompounder = self.analyzer.decompounder
+        return decompounder.split(word) if decompounder else ()
+
+    def index_terms(self, text: str) -> str:
+        terms = self.analyzer.index_terms(text)
+        # "helse- og omsorgstjenester" also indexes "helsetjenester".
+        for word in suspended_compounds(text, self._split):
+            terms.extend(self.analyzer.index_terms(word))
+        return " ".join(terms)
+
+    def match_expression(self, query: str) -> str:
+        return self.expand(query).match
+
+    def expand(self, query: str) -> LexicalQuery:
+        """The MATCH expression for `query`, with glossary forms, Nynorsk/Bokmål variants and
+        completed suspended compounds added as alternatives (`LexicalConfig.expand`)."""
+        terms = self.analyzer.query_terms(query)
+        if not self.config.expand:
+            return LexicalQuery(self._fts5(terms))
+        also: list[str] = []
+        clauses: list[str] = []
+        keys: list[frozenset[str]] = []
+        for term in terms:
+            extra = []
+            for word in variants(term.text, self._glossary.word_variants):
+                for alt in self.analyzer.query_terms(word):
+                    if alt.stem not in term.keys and alt.stem not in extra:
+                        extra.append(alt.stem)
+            base = self._fts5([term])
+            clauses.append(f"({base} OR {' OR '.join(_q(s) for s in extra)})" if extra else base)
+            keys.append(term.keys | frozenset(extra))
+        for word in suspended_compounds(query, self._split):
+            added = [t for t in self.analyzer.query_terms(word) if t.stem]
+            if added:
+                clauses.append(self._fts5(added))
+                also.append(word)
+        for form, clause in self._glossary_matches(terms, keys):
+            clauses.append(clause)
+            also.append(form)
+        if not clauses:
+            raise QueryError("the query has no searchable words (only stop words or symbols)")
+        return LexicalQuery(" OR ".join(clauses), tuple(dict.fromkeys(also)))
+
+    def _fts5(self, terms: list[QueryTerm]) -> str:
+        try:
+            return fts5_query(terms)
+        except EmptyQueryError as exc:
+            raise QueryError(str(exc)) from exc
+
+    def _analysed_forms(self) -> list[tuple[int, str, list[QueryTerm]]]:
+        """(group, form, its query terms) for every glossary form."""
+        if self._forms is None:
+            forms = []
+            for g, group in enumerate(self._glossary.groups):
+                for form in group.forms:
+                    words = [t for t in self.analyzer.query_terms(form) if t.stem]
+                    if words:
+                        forms.append((g, form, words))
+            self._forms = forms  # type: ignore[assignment]
+        return self._forms  # type: ignore[return-value]
+
+    def _glossary_matches(
+        self, terms: list[QueryTerm], keys: list[frozenset[str]]
+    ) -> list[tuple[str, str]]:
+        """(form, FTS5 clause) for every other form of each glossary group the query uses."""
+        hit_groups: dict[int, set[str]] = {}
+        for g, form, words in self._analysed_forms():
+            n = len(words)
+            for i in range(len(keys) - n + 1):
+                if all(_matches(words[k], terms[i + k], keys[i + k]) for k in range(n)):
+                    hit_groups.setdefault(g, set()).add(form)
+                    break
+        out = []
+        for g, form, words in self._analysed_forms():
+            if g not in hit_groups or form in hit_groups[g]:
+                continue
+            if any(_overstemmed(w) for w in words):
+                continue  # its stem would match far more than the form ("kommunelege" → kommun)
+            stems = [w.stem for w in words]
+            if len(stems) == 1:
+                clause = _q(stems[0])
+            else:
+                near = _FORM_NEAR_PER_WORD * len(stems)
+                clause = f"NEAR({' '.join(_q(s) for s in stems)}, {near})"
+            out.append((form, clause))
+        return out
+
+    def snippet(self, text: str, query: str, max_chars: int) -> str:
+        return make_snippet(text, query, self.analyzer, max_chars=max_chars)
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "analyzer": asdict(self.config.analyzer),
+            "decompounder_fitted_on_chunks": self._fitted_at,
+        }
+
+
+# A stem this many letters shorter than its word has lost part of the word's meaning
+# (Snowball strips "-lege" from "kommunelege"): such a form is not searched for.
+_MAX_STEM_LOSS = 4
+
+
+_MAX_ENDING = 3
+
+
+def _overstemmed(term: QueryTerm) -> bool:
+    return not term.parts and len(term.text) - len(term.stem) > _MAX_STEM_LOSS
+
+
+def _matches(form: QueryTerm, query: QueryTerm, keys: frozenset[str]) -> bool:
+    """A glossary word matches a query word: as one of its compound parts ("ØHD-plasser"),
+    or with the same stem and only the ending differing (incl. its spelling variants)."""
+    if form.stem in query.parts:
+        return True
+    return form.stem in keys and _same_word(form.text, query.text)
+
+
+def _same_word(form_word: str, query_word: str) -> bool:
+    """Equal stems, and the words differ only in an ending: "kommunane" is not "kommunelege"."""
+    prefix = 0
+    for a, b in zip(form_word, query_word, strict=False):
+        if a != b:
+            break
+        prefix += 1
+    # Inflectional endings are short ("-ene", "-er"): "kommunene" is not "kommunelege".
+    return max(len(form_word), len(query_word)) - prefix <= _MAX_ENDING
+
+
+def _q(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'

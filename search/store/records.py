@@ -1,0 +1,114 @@
+"""Row types read from the store, and the metadata filters applied before ranking."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from samsok.ingest.documents import DocType, Document, Page, Region
+
+__all__ = ["ChunkRow", "DocumentRow", "Filters", "now_iso", "row_to_document"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters, applied before ranking in every mode."""
+
+    region: Region | None = None
+    doc_type: DocType | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(
+            v is not None for v in (self.region, self.doc_type, self.date_from, self.date_to)
+        )
+
+    def sql(self, alias: str = "d") -> tuple[str, list[object]]:
+        clauses = [f"{alias}.duplicate_of IS NULL"]
+        params: list[object] = []
+        if self.region is not None:
+            clauses.append(f"{alias}.region = ?")
+            params.append(self.region.value)
+        if self.doc_type is not None:
+            clauses.append(f"{alias}.doc_type = ?")
+            params.append(self.doc_type.value)
+        # An undated document cannot satisfy a date range: excluded when a bound is set.
+        if self.date_from is not None:
+            clauses.append(f"{alias}.published >= ?")
+            params.append(self.date_from.isoformat())
+        if self.date_to is not None:
+            clauses.append(f"{alias}.published <= ?")
+            params.append(self.date_to.isoformat())
+        return " AND ".join(clauses), params
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    doc_id: str
+    url: str
+    source: str
+    region: Region
+    doc_type: DocType
+    title: str
+    published: date | None
+    language: str | None
+    content_type: str
+    content_hash: str
+    fetched_at: datetime | None
+    indexed_at: datetime
+    metadata: dict[str, str]
+    pages: list[Page]
+    duplicate_of: str | None
+
+    def to_document(self) -> Document:
+        return Document(
+            url=self.url,
+            source=self.source,
+            region=self.region,
+            doc_type=self.doc_type,
+            title=self.title,
+            pages=self.pages,
+            published=self.published,
+            language=self.language,
+            content_type=self.content_type,
+            fetched_at=self.fetched_at,
+            metadata=self.metadata,
+        )
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    id: int
+    doc_id: str
+    ordinal: int
+    page: int | None
+    heading: str | None
+    text: str
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def row_to_document(row: sqlite3.Row) -> DocumentRow:
+    return DocumentRow(
+        doc_id=row["doc_id"],
+        url=row["url"],
+        source=row["source"],
+        region=Region(row["region"]),
+        doc_type=DocType(row["doc_type"]),
+        title=row["title"],
+        published=date.fromisoformat(row["published"]) if row["published"] else None,
+        language=row["language"],
+        content_type=row["content_type"],
+        content_hash=row["content_hash"],
+        fetched_at=datetime.fromisoformat(row["fetched_at"]) if row["fetched_at"] else None,
+        indexed_at=datetime.fromisoformat(row["indexed_at"]),
+        metadata=json.loads(row["metadata"]),
+        pages=[Page(number=p[0], text=p[1]) for p in json.loads(row["pages"])],
+        duplicate_of=row["duplicate_of"],
+    )

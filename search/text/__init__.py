@@ -1,0 +1,1 @@
+"""The Norwegian text analyser: normalisation, stop words, stemming, decompounding, glossary."""
