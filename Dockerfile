@@ -22,7 +22,7 @@ COPY search search
 COPY api api
 COPY corpus corpus
 # A regular (non-editable) install, as in CI's wheel check: the corpus and the templates are
-# package data of samsok.corpus and samsok.api, so nothing refers back to /src.
+# package data of samsok.corpus and samsok.api.web, so nothing refers back to /src.
 RUN pip install . && rm -rf /src
 # Convert the bundled model at build time so containers start without doing it.
 ENV SAMSOK_MODEL_CACHE_DIR=/opt/samsok/models HF_HUB_OFFLINE=1
