@@ -7,15 +7,43 @@ nothing here reads the environment. The classes are independent of each other so
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from samsok.ingest.fetch.netguard import parse_networks
-
-__all__ = ["ChunkConfig", "CrawlConfig", "ExtractConfig", "Favour"]
+__all__ = [
+    "LOOPBACK_NETWORKS",
+    "ChunkConfig",
+    "CrawlConfig",
+    "ExtractConfig",
+    "Favour",
+    "IPNetwork",
+    "parse_networks",
+]
 
 Favour = Literal["precision", "balanced", "recall"]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: What the offline mirror and the tests put in `CrawlConfig.allowed_networks`: loopback only.
+LOOPBACK_NETWORKS: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+
+
+def parse_networks(networks: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """CIDR strings ("10.1.0.0/16", "::1") as networks; ValueError names a bad one.
+
+    Here rather than in `samsok.ingest.fetch.netguard` (which applies them) because
+    `CrawlConfig` validates its `allowed_networks` with it: a config module importing the
+    fetch package would close an import cycle (fetch → config → fetch).
+    """
+    parsed = []
+    for network in networks:
+        try:
+            parsed.append(ipaddress.ip_network(network.strip(), strict=False))
+        except ValueError as exc:
+            raise ValueError(f"{network!r} is not an IP network ({exc})") from exc
+    return tuple(parsed)
 
 
 @dataclass(frozen=True)
@@ -156,7 +184,7 @@ class CrawlConfig:
     #: crawl log), for every request, redirect hop, robots.txt and sitemap.
     allow_private: bool = False
     #: Networks (CIDR) reachable even with `allow_private` off. The offline mirror and the
-    #: tests opt in to loopback only (`netguard.LOOPBACK_NETWORKS`).
+    #: tests opt in to loopback only (`LOOPBACK_NETWORKS`).
     allowed_networks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
-from samsok.ingest.crawl.crawler import CrawlEvent, DocumentFetched
+from samsok.ingest.crawl import CrawlEvent, DocumentFetched
 from samsok.ingest.documents import Chunk, DocType, Document, Page, Region
 from samsok.search.errors import SearchError
 from samsok.search.index.core import SearchIndex

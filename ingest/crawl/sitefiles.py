@@ -22,7 +22,7 @@ from samsok.ingest.crawl.frontier import CrawlRun
 from samsok.ingest.crawl.robots import RobotsCache, RobotsRules, origin_of, rules_from_fetch
 from samsok.ingest.crawl.sitemap import Harvest, harvest_sitemaps
 from samsok.ingest.documents import SkipReason
-from samsok.ingest.fetch.client import Fetcher, FetchResult, HopCheck, Outcome
+from samsok.ingest.fetch import Fetcher, FetchResult, HopCheck, Outcome
 from samsok.ingest.urls import normalize_url, url_host
 
 __all__ = ["LogFn", "SiteFiles", "stay_on"]

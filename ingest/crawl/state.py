@@ -24,7 +24,7 @@ from samsok.ingest.crawl.schema import (
     utc_now,
 )
 
-__all__ = ["CrawlState", "FrontierItem", "LogEntry", "PageState", "Run", "utc_now"]
+__all__ = ["CrawlState"]
 
 
 class CrawlState:

@@ -13,16 +13,21 @@ The floors sit a little below the measured figures.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import pytest
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import EmptyContent
-from samsok.ingest.extract.html import extract_html
-from samsok.ingest.extract.quality import AebPage, aeb_half, iter_aeb, mean_score, shingle_score
+from samsok.ingest.extract import (
+    AebPage,
+    aeb_half,
+    extract_html,
+    iter_aeb,
+    mean_score,
+    shingle_score,
+)
 
-from tests.ingest.conftest import SHARED
+from tests.paths import shared_data
 
 SUBSET = 40
 F1_FLOOR = 0.95
@@ -34,13 +39,7 @@ CHECK_RECALL_FLOOR = 0.97
 
 def _aeb_root() -> Path:
     """The AEB data; in CI its absence is a failure (the floors must run there)."""
-    root = SHARED / "eval" / "aeb"
-    if not (root / "ground-truth.json").is_file():
-        message = f"{root} is absent (shared evaluation data not mounted)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + "; CI=true, so the extraction floors cannot be skipped")
-        pytest.skip(message)
-    return root
+    return shared_data("eval", "aeb", needs=("ground-truth.json",))
 
 
 def _extract_text(page: AebPage, config: ExtractConfig) -> str:
