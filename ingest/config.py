@@ -154,6 +154,9 @@ class CrawlConfig:
     max_bytes: int = 20 * 1024 * 1024
     #: Size cap on a decompressed HTML body.
     max_html_bytes: int = 5 * 1024 * 1024
+    #: Size cap on a decompressed robots.txt fetch. By hand: 4× the 500 KiB RFC 9309 asks a
+    #: crawler to parse (`robots.ROBOTS_MAX_BYTES`), so a larger file is read and cut, not lost.
+    max_robots_bytes: int = 2 * 1024 * 1024
     #: Redirect hops followed per URL; each hop is scoped and robots-checked.
     max_redirects: int = 5
     #: Distinct query strings crawled per path in one run (calendar and paging traps).
@@ -200,7 +203,15 @@ class CrawlConfig:
             raise ValueError("delays must not be negative")
         if min(self.connect_timeout, self.read_timeout, self.total_timeout) <= 0:
             raise ValueError("timeouts must be positive")
-        if self.per_host_concurrency < 1 or self.max_bytes < 1 or self.max_html_bytes < 1:
+        if (
+            min(
+                self.per_host_concurrency,
+                self.max_bytes,
+                self.max_html_bytes,
+                self.max_robots_bytes,
+            )
+            < 1
+        ):
             raise ValueError("per_host_concurrency and the byte caps must be at least 1")
         if (
             min(

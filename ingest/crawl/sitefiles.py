@@ -63,7 +63,10 @@ class SiteFiles:
         run = self._run()
         hosts = {url_host(url), *(run.source.hosts if run is not None else ())}
         result = self._fetcher.fetch(
-            url, accept=None, max_bytes=2 * 1024 * 1024, check=stay_on(hosts, "robots.txt")
+            url,
+            accept=None,
+            max_bytes=self._config.max_robots_bytes,
+            check=stay_on(hosts, "robots.txt"),
         )
         rules = rules_from_fetch(origin, result)
         if run is not None:
