@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "DETAIL_MAX_CHARS",
     "SCHEMA_VERSION",
     "FrontierItem",
     "LogEntry",
@@ -31,6 +33,11 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = "3"
+#: Seconds a writer waits for SQLite's lock (by hand: longer than any one URL's transaction;
+#: readers never hold it, see docs/architecture.md "Concurrency").
+BUSY_TIMEOUT_SECONDS = 30
+#: Characters of an error detail kept per crawl-log line (by hand: a traceback's last lines).
+DETAIL_MAX_CHARS = 2000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
