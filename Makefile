@@ -40,10 +40,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The fast lane: lint, then every test that needs neither the real model nor a browser,
-# stopping at the first failure. Not a substitute for `make test`.
+# The fast lane: lint, then every test that needs neither the real model, a browser nor a
+# quality floor, on all cores (a test file stays on one worker, so its module fixtures are
+# built once), stopping at the first failure. Not a substitute for `make test`.
 check: install lint
-	$(BIN)/python -m pytest -m "not slow and not browser" -x -q
+	$(BIN)/python -m pytest -m "not slow and not browser" -x -q -n auto --dist loadfile
 
 # Everything: lint, types, and the whole suite (slow model tests, quality floors, browser).
 test: install browser lint typecheck

@@ -49,6 +49,7 @@ def _extract_text(page: AebPage, config: ExtractConfig) -> str:
         return ""
 
 
+@pytest.mark.slow  # a quality floor (~90 pages through the cascade): `make test`, not `check`
 def test_aeb_check_half_meets_the_floors(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR)
     pages = [p for p in iter_aeb(_aeb_root()) if aeb_half(p.page_id) == "check"]
@@ -66,6 +67,7 @@ def test_aeb_halves_are_a_stable_even_split() -> None:
     assert set(halves) == {"tuning", "check"}
 
 
+@pytest.mark.slow  # a quality floor: `make test`, not `make check`
 def test_aeb_subset_meets_the_floor(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR)
     pages = list(iter_aeb(_aeb_root(), limit=SUBSET))
