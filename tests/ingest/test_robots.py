@@ -44,8 +44,8 @@ def test_missing_robots_allows_all_and_unreachable_disallows_all() -> None:
     for status in (404, 410, 403):
         rules = rules_from_response(ORIGIN, status, None)
         assert rules.status is RobotsStatus.MISSING and rules.allowed(f"{ORIGIN}/a", UA)
-    for status in (500, 503, 429, None):
-        rules = rules_from_response(ORIGIN, status, None, "timeout" if status is None else "")
+    for answer in (500, 503, 429, None):
+        rules = rules_from_response(ORIGIN, answer, None, "timeout" if answer is None else "")
         assert rules.status is RobotsStatus.UNREACHABLE
         assert not rules.allowed(f"{ORIGIN}/a", UA)
         assert rules.detail
