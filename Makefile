@@ -1,10 +1,11 @@
-# Samsøk: `make demo` (set up, crawl the bundled mirror, index, serve) and `make test`.
+# Samsøk: `make demo` (set up, crawl the bundled mirror, index, serve), `make check` (the fast
+# lane, before every commit) and `make test` (everything CI runs).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo serve test lint typecheck bench browser wheel-check clean
+.PHONY: install demo serve check test lint typecheck bench browser wheel-check clean
 
 # torch is installed first and pinned: that takes the CPU wheel on this machine instead of
 # pulling several GB of CUDA packages through sentence-transformers' dependency on torch.
@@ -33,11 +34,20 @@ browser:
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
+# The packages and the untyped-library overrides are in pyproject.toml ([tool.mypy]).
 typecheck: install
-	$(BIN)/mypy ingest search api
+	$(BIN)/mypy
 
-test: install browser lint
+# The fast lane: lint, then every test that needs neither the real model, a browser nor a
+# quality floor, on all cores (a test file stays on one worker, so its module fixtures are
+# built once), stopping at the first failure. Not a substitute for `make test`.
+check: install lint
+	$(BIN)/python -m pytest -m "not slow and not browser" -x -q -n auto --dist loadfile
+
+# Everything: lint, types, and the whole suite (slow model tests, quality floors, browser).
+test: install browser lint typecheck
 	$(BIN)/python -m pytest
 
 # Build the wheel, install it in a clean venv outside the checkout, crawl the mirror and search
@@ -54,4 +64,4 @@ bench: install
 	$(BIN)/python benchmarks/scale.py --vectors-only --chunks 1000000
 
 clean:
-	rm -rf $(VENV) data test-artifacts .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) data test-artifacts .pytest_cache .ruff_cache .mypy_cache build

@@ -20,14 +20,19 @@ from samsok.api import console
 from samsok.api.console import table
 from samsok.api.settings import Settings
 from samsok.api.signals import Stop
-from samsok.ingest.crawl.crawler import Crawler, CrawlEvent, CrawlSummary
-from samsok.ingest.crawl.events import DocumentRemoved
-from samsok.ingest.crawl.sources import Source, load_sources
-from samsok.ingest.crawl.state import CrawlState
+from samsok.ingest.config import LOOPBACK_NETWORKS
+from samsok.ingest.crawl import (
+    Crawler,
+    CrawlEvent,
+    CrawlState,
+    CrawlSummary,
+    DocumentRemoved,
+    Source,
+    load_sources,
+)
 from samsok.ingest.documents import DocType, Region
 from samsok.ingest.errors import ExtractionError, SourceConfigError
-from samsok.ingest.fetch.client import RewritingTransport
-from samsok.ingest.fetch.netguard import LOOPBACK_NETWORKS
+from samsok.ingest.fetch import RewritingTransport
 from samsok.ingest.local import iter_files, read_paths
 from samsok.search.distributed import (
     EmbedderLike,

@@ -22,12 +22,9 @@ from pathlib import Path
 
 import httpx
 from samsok.api.mirror import serve_mirror
-from samsok.ingest.config import CrawlConfig
-from samsok.ingest.crawl.crawler import Crawler, DocumentFetched
-from samsok.ingest.crawl.sources import load_sources
-from samsok.ingest.crawl.state import CrawlState
-from samsok.ingest.fetch.client import RewritingTransport
-from samsok.ingest.fetch.netguard import LOOPBACK_NETWORKS
+from samsok.ingest.config import LOOPBACK_NETWORKS, CrawlConfig
+from samsok.ingest.crawl import Crawler, CrawlState, DocumentFetched, load_sources
+from samsok.ingest.fetch import RewritingTransport
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,13 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import EmptyContent, PdfError
-from samsok.ingest.extract.html import extract_html
-from samsok.ingest.extract.pdf import extract_pdf
-from samsok.ingest.extract.quality import (
+from samsok.ingest.extract import (
     AEB_HALVES,
     AebPage,
     Score,
     aeb_half,
+    extract_html,
+    extract_pdf,
     iter_aeb,
     mean_score,
     shingle_score,

@@ -94,13 +94,19 @@ _ABBREVIATIONS = frozenset(
     }
 )
 _CONTEXT_SHARE = 4  # the context line may take at most 1/4 of a chunk
+#: `estimate_tokens`: one extra token per this many letters of a word; checked against
+#: multilingual-e5's tokenizer on Norwegian text (within a few percent on average).
+_LETTERS_PER_EXTRA_TOKEN = 5
+#: A context line over its budget keeps this share of its words per try: few tokenizer calls
+#: for a long title, and still word by word near the end (by hand).
+_CONTEXT_KEEP = (3, 4)
 
 
 def estimate_tokens(text: str) -> int:
     """A cheap stand-in for a subword tokenizer: one token per word or punctuation mark,
     plus one per five letters of a word. Within a few percent on average of
     multilingual-e5's count (with its prefix and special tokens) on Norwegian text."""
-    return sum(1 + len(token) // 5 for token in _TOKEN.findall(text))
+    return sum(1 + len(token) // _LETTERS_PER_EXTRA_TOKEN for token in _TOKEN.findall(text))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -268,7 +274,8 @@ def _context_line(title: str, heading: str | None, config: ChunkConfig, count: T
     words = context.split()
     limit = config.max_tokens // _CONTEXT_SHARE
     while words and count(" ".join(words)) > limit:
-        words = words[: max(0, min(len(words) - 1, len(words) * 3 // 4))]
+        keep = len(words) * _CONTEXT_KEEP[0] // _CONTEXT_KEEP[1]
+        words = words[: max(0, min(len(words) - 1, keep))]
     return " ".join(words)
 
 

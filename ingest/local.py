@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from samsok.ingest.config import ExtractConfig
-from samsok.ingest.crawl.crawler import (
+from samsok.ingest.crawl import (
     CrawlEvent,
     DocumentFetched,
     DocumentRemoved,
     ItemFailed,
     ItemSkipped,
+    OriginalBytes,
 )
-from samsok.ingest.crawl.events import OriginalBytes
 from samsok.ingest.documents import (
     LOCAL_SCHEME,
     DocType,
@@ -29,7 +29,7 @@ from samsok.ingest.documents import (
     doc_id_for_url,
 )
 from samsok.ingest.errors import ExtractionError
-from samsok.ingest.extract.dispatch import extract
+from samsok.ingest.extract import extract
 
 __all__ = [
     "SUPPORTED_SUFFIXES",

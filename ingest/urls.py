@@ -18,7 +18,7 @@ from samsok.ingest.documents import SkipReason
 from w3lib.url import canonicalize_url, url_query_cleaner
 
 if TYPE_CHECKING:
-    from samsok.ingest.crawl.sources import Source
+    from samsok.ingest.crawl import Source
 
 __all__ = [
     "HTTP_SCHEMES",

@@ -33,16 +33,19 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
-from samsok.ingest.crawl.crawler import CrawlEvent, DocumentFetched
+from samsok.ingest.crawl import CrawlEvent, DocumentFetched
 from samsok.ingest.documents import Chunk, DocType, Document, Page, Region
 from samsok.search.errors import SearchError
 from samsok.search.index.core import SearchIndex
 from samsok.search.pipeline import DEFAULT_ORIGINALS_MAX_BYTES, EventApplier, IndexingSummary
+
+if TYPE_CHECKING:
+    from ray import ObjectRef
 
 __all__ = [
     "JOURNAL_FILE",
@@ -198,7 +201,9 @@ class _EmbedWorker:
     def prepare(self, doc: Document) -> Prepared:
         chunks = self._chunker(doc)
         unique = {c.text_hash: c.embed_text for c in chunks}
-        vectors = self._embedder.embed_documents(list(unique.values())) if unique else []
+        if not unique:
+            return Prepared(self._embedder.model_id, {})
+        vectors = self._embedder.embed_documents(list(unique.values()))
         return Prepared(self._embedder.model_id, dict(zip(unique.keys(), vectors, strict=True)))
 
 
@@ -235,7 +240,10 @@ class RayEmbedPool:
         available = int(ray.available_resources().get("CPU", 1) // cpus_per_worker)
         self.workers = max(1, workers if workers is not None else available)
         actor = ray.remote(num_cpus=cpus_per_worker)(_EmbedWorker)
-        self._actors = [actor.remote(make_embedder, make_chunker) for _ in range(self.workers)]
+        # Any: Ray's annotations do not give an actor handle's methods their `.remote`.
+        self._actors: list[Any] = [
+            actor.remote(make_embedder, make_chunker) for _ in range(self.workers)
+        ]
         self._next = 0
         log.info("Ray: %d embedding worker(s)", self.workers)
 
@@ -246,7 +254,7 @@ class RayEmbedPool:
 
     def result(self, handle: object) -> Prepared:
         try:
-            return self._ray.get(handle)  # type: ignore[no-any-return]
+            return self._ray.get(cast("ObjectRef[Prepared]", handle))
         except self._ray.exceptions.RayError as exc:
             raise DistributedError(f"a Ray worker failed: {exc}") from exc
 

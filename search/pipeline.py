@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from samsok.ingest.crawl.crawler import (
+from samsok.ingest.crawl import (
     CrawlEvent,
     DocumentFetched,
     DocumentRemoved,

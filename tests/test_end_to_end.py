@@ -13,7 +13,7 @@ from samsok.api.settings import Settings
 from samsok.search.embedding.embedder import Embedder
 from samsok.search.schemas import SearchRequest
 
-from tests.paths import PROJECT_ROOT, find_shared
+from tests.paths import PROJECT_ROOT, shared_data
 
 pytestmark = pytest.mark.slow
 
@@ -87,9 +87,7 @@ def test_recrawl_of_unchanged_mirror_embeds_nothing(crawled: tuple[Services, obj
 def test_extract_seed_pages_drops_clutter(tmp_path: Path) -> None:
     from samsok.api.services import extract_file
 
-    seeds = find_shared() / "seeds"
-    if not seeds.is_dir():
-        pytest.skip("../shared/seeds is not beside the checkout")
+    seeds = shared_data("seeds")
     settings = Settings(data_dir=tmp_path)
     sio = extract_file(
         seeds / "000_63974a30ab076464.txt", url=None, config=settings.extract_config()

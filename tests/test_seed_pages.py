@@ -23,7 +23,7 @@ from samsok.search.embedding.embedder import Embedder
 from samsok.search.schemas import SearchRequest
 
 from tests.fakes import HashingEmbedder
-from tests.paths import PROJECT_ROOT, find_shared
+from tests.paths import PROJECT_ROOT, shared_data
 
 SIO_HOST = "www.sio-seed.no"
 VAERNES_HOST = "www.vaernes-seed.no"
@@ -115,9 +115,7 @@ max_pages = 20
 
 
 def _settings(tmp: Path, with_bundled_mirror: bool, **extra: object) -> Settings:
-    seeds = find_shared() / "seeds"
-    if not all((seeds / name).is_file() for name in SEED_FILES.values()):
-        pytest.skip(f"the seed pages are not in {seeds} (shared data not mounted)")
+    seeds = shared_data("seeds", needs=tuple(SEED_FILES.values()))
     mirror = tmp / "mirror"
     if with_bundled_mirror:
         shutil.copytree(PROJECT_ROOT / "corpus" / "mirror", mirror)

@@ -40,11 +40,7 @@ from samsok.ingest.config import CrawlConfig
 from samsok.ingest.crawl.events import (
     CrawlEvent,
     CrawlSummary,
-    DocumentFetched,
     DocumentRemoved,
-    DocumentUnchanged,
-    ItemFailed,
-    ItemSkipped,
     count,
     counted,
 )
@@ -54,19 +50,10 @@ from samsok.ingest.crawl.sitefiles import SiteFiles
 from samsok.ingest.crawl.sources import Source
 from samsok.ingest.crawl.state import CrawlState
 from samsok.ingest.documents import SkipReason
-from samsok.ingest.fetch.client import PAGE_TYPES, PDF_TYPES, Fetcher, FetchResult, Outcome
+from samsok.ingest.fetch import PAGE_TYPES, PDF_TYPES, Fetcher, FetchResult, Outcome
 from samsok.ingest.urls import in_prefix, path_key, scope_check, within_scope
 
-__all__ = [
-    "CrawlEvent",
-    "CrawlSummary",
-    "Crawler",
-    "DocumentFetched",
-    "DocumentRemoved",
-    "DocumentUnchanged",
-    "ItemFailed",
-    "ItemSkipped",
-]
+__all__ = ["Crawler"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +76,8 @@ class Crawler:
         now: Callable[[], datetime] = _utc_now,
     ) -> None:
         if extract is None:
-            from samsok.ingest.extract.dispatch import (
-                extract as real_extract,  # heavy imports, only if used
-            )
+            # Imported here: the extractors' libraries are heavy and a test crawl may not need them
+            from samsok.ingest.extract import extract as real_extract
 
             extract = real_extract
         if extract_config is None:

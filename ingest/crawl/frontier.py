@@ -21,10 +21,11 @@ from typing import Any
 from samsok.ingest.config import CrawlConfig
 from samsok.ingest.crawl.events import CrawlEvent, DocumentUnchanged, ItemSkipped
 from samsok.ingest.crawl.robots import RobotsCache, RobotsStatus
+from samsok.ingest.crawl.schema import PageState
 from samsok.ingest.crawl.sources import Source
-from samsok.ingest.crawl.state import CrawlState, PageState
+from samsok.ingest.crawl.state import CrawlState
 from samsok.ingest.documents import ExtractedPage, SkipReason
-from samsok.ingest.fetch.client import FetchResult, Validators
+from samsok.ingest.fetch import FetchResult, Validators
 from samsok.ingest.urls import align_scheme, looks_like_pdf, normalize_url, path_key, scope_check
 
 __all__ = ["KNOWN_DEAD", "CrawlRun", "Gate", "Step", "link_mode", "page_links", "skip", "unchanged"]

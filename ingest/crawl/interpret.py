@@ -30,9 +30,8 @@ from samsok.ingest.crawl.sources import Source, SourceKind
 from samsok.ingest.crawl.state import CrawlState
 from samsok.ingest.documents import Document, ExtractedPage, SkipReason
 from samsok.ingest.errors import ExtractionError
-from samsok.ingest.fetch.client import PDF_TYPES, FetchResult, Outcome
+from samsok.ingest.fetch import PDF_TYPES, FetchResult, Outcome
 from samsok.ingest.urls import in_prefix, normalize_url, url_host
-from samsok.search.index.near_duplicates import signature
 
 __all__ = ["TRANSIENT", "ExtractFn", "Interpreter", "doc_alive_elsewhere"]
 
@@ -179,7 +178,7 @@ class Interpreter:
             p.content_hash and p.status == "live"
             for p in self._state.pages_for_doc(document.doc_id)
         )
-        page.update(signature=signature(document.text), last_changed=now)
+        page.update(last_changed=now)
         return Step(
             DocumentFetched(document, new),
             "ok",

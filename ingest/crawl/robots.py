@@ -20,7 +20,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from protego import Protego
-from samsok.ingest.fetch.results import FetchResult, Outcome
+from samsok.ingest.fetch import FetchResult, Outcome
 
 __all__ = [
     "ROBOTS_MAX_BYTES",

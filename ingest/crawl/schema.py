@@ -3,10 +3,10 @@
 Tables
     runs      one crawl of one source: started, finished, complete, counts (JSON)
     log       every fetch outcome: url, time, outcome, reason, detail, HTTP status, bytes, seconds
-    pages     per URL: validators (ETag, Last-Modified), body and content hashes, MinHash
-              signature, the links it had, sitemap lastmod, live|gone, last run it was seen,
-              when a request last confirmed what is stored (`last_validated`), and how many
-              crawls in a row it answered 404/410 (`dead_streak`)
+    pages     per URL: validators (ETag, Last-Modified), body and content hashes, the links
+              it had, sitemap lastmod, live|gone, last run it was seen, when a request last
+              confirmed what is stored (`last_validated`), and how many crawls in a row it
+              answered 404/410 (`dead_streak`)
     frontier  the URLs of an unfinished run: depth, where found, pending|done|skipped
     variants  query-string variants counted per path in a run (trap guard)
 """
@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "DETAIL_MAX_CHARS",
     "SCHEMA_VERSION",
     "FrontierItem",
     "LogEntry",
@@ -30,7 +32,12 @@ __all__ = [
     "utc_now",
 ]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+#: Seconds a writer waits for SQLite's lock (by hand: longer than any one URL's transaction;
+#: readers never hold it, see docs/architecture.md "Concurrency").
+BUSY_TIMEOUT_SECONDS = 30
+#: Characters of an error detail kept per crawl-log line (by hand: a traceback's last lines).
+DETAIL_MAX_CHARS = 2000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -46,7 +53,7 @@ CREATE INDEX IF NOT EXISTS log_url ON log (url);
 CREATE INDEX IF NOT EXISTS log_run ON log (run_id, outcome);
 CREATE TABLE IF NOT EXISTS pages (
     url TEXT PRIMARY KEY, source TEXT NOT NULL, doc_id TEXT, etag TEXT, last_modified TEXT,
-    body_hash TEXT, content_hash TEXT, signature BLOB, is_listing INTEGER NOT NULL DEFAULT 0,
+    body_hash TEXT, content_hash TEXT, is_listing INTEGER NOT NULL DEFAULT 0,
     links TEXT NOT NULL DEFAULT '[]', sitemap_lastmod TEXT, status TEXT NOT NULL DEFAULT 'live',
     first_seen TEXT, last_fetched TEXT, last_changed TEXT, last_seen_run INTEGER,
     last_validated TEXT, dead_streak INTEGER NOT NULL DEFAULT 0);
@@ -67,15 +74,24 @@ _ADDED = (
     ("pages", "last_validated", "TEXT"),
     ("pages", "dead_streak", "INTEGER NOT NULL DEFAULT 0"),
 )
+#: Columns dropped: (table, column). Version 3 dropped `pages.signature`, the crawl-side
+#: MinHash signature: near-duplicates are found once, by the index (`search.index`).
+_DROPPED = (("pages", "signature"),)
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 def migrate(db: sqlite3.Connection) -> None:
-    """Create the tables, or add what a crawl.db of an older version lacks."""
+    """Create the tables, or bring a crawl.db of an older version up to date."""
     db.executescript(_SCHEMA)
     for table, column, definition in _ADDED:
-        columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        if column not in columns:
+        if column not in _columns(db, table):
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    for table, column in _DROPPED:
+        if column in _columns(db, table):
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # SQLite >= 3.35
     db.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key)"
         " DO UPDATE SET value = excluded.value",
@@ -115,7 +131,6 @@ class PageState:
     last_modified: str | None
     body_hash: str | None
     content_hash: str | None
-    signature: bytes | None
     is_listing: bool
     links: list[str]
     sitemap_lastmod: str | None
@@ -154,6 +169,12 @@ class LogEntry:
 
 
 def page_from_row(row: sqlite3.Row) -> PageState:
+    # A read-only reader does not migrate: columns added since the file's version are absent.
+    present = set(row.keys())
+
+    def later(column: str) -> Any:
+        return row[column] if column in present else None
+
     return PageState(
         row["url"],
         row["source"],
@@ -162,13 +183,12 @@ def page_from_row(row: sqlite3.Row) -> PageState:
         row["last_modified"],
         row["body_hash"],
         row["content_hash"],
-        row["signature"],
         bool(row["is_listing"]),
         json.loads(row["links"] or "[]"),
         row["sitemap_lastmod"],
         row["status"],
         row["last_seen_run"],
         row["last_fetched"],
-        row["last_validated"],
-        int(row["dead_streak"] or 0),
+        later("last_validated"),
+        int(later("dead_streak") or 0),
     )

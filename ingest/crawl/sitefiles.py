@@ -22,7 +22,7 @@ from samsok.ingest.crawl.frontier import CrawlRun
 from samsok.ingest.crawl.robots import RobotsCache, RobotsRules, origin_of, rules_from_fetch
 from samsok.ingest.crawl.sitemap import Harvest, harvest_sitemaps
 from samsok.ingest.documents import SkipReason
-from samsok.ingest.fetch.client import Fetcher, FetchResult, HopCheck, Outcome
+from samsok.ingest.fetch import Fetcher, FetchResult, HopCheck, Outcome
 from samsok.ingest.urls import normalize_url, url_host
 
 __all__ = ["LogFn", "SiteFiles", "stay_on"]
@@ -63,7 +63,10 @@ class SiteFiles:
         run = self._run()
         hosts = {url_host(url), *(run.source.hosts if run is not None else ())}
         result = self._fetcher.fetch(
-            url, accept=None, max_bytes=2 * 1024 * 1024, check=stay_on(hosts, "robots.txt")
+            url,
+            accept=None,
+            max_bytes=self._config.max_robots_bytes,
+            check=stay_on(hosts, "robots.txt"),
         )
         rules = rules_from_fetch(origin, result)
         if run is not None:

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 #: The sitemap protocol's own limit per file.
 MAX_URLS = 50_000
+#: The sitemap protocol's own limit per file: 50 MB uncompressed.
 _MAX_XML_BYTES = 50 * 1024 * 1024
 
 

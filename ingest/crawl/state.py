@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from samsok.ingest.crawl.schema import (
+    BUSY_TIMEOUT_SECONDS,
+    DETAIL_MAX_CHARS,
     FrontierItem,
     LogEntry,
     PageState,
@@ -24,7 +26,7 @@ from samsok.ingest.crawl.schema import (
     utc_now,
 )
 
-__all__ = ["CrawlState", "FrontierItem", "LogEntry", "PageState", "Run", "utc_now"]
+__all__ = ["CrawlState"]
 
 
 class CrawlState:
@@ -36,7 +38,9 @@ class CrawlState:
             self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode={mode}", uri=True)
         else:  # autocommit: transactions are opened explicitly with BEGIN IMMEDIATE below
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS
+            )
         self._db.row_factory = sqlite3.Row
         if read_only:
             return
@@ -158,7 +162,7 @@ class CrawlState:
                 utc_now(),
                 outcome,
                 str(reason),
-                detail[:2000],
+                detail[:DETAIL_MAX_CHARS],
                 http_status,
                 nbytes,
                 round(elapsed, 4),

@@ -68,6 +68,21 @@ _BYLINE = re.compile(
     re.IGNORECASE,
 )
 _STRUCTURAL_CHROME = ("nav", "aside", "form", "noscript", "script", "style", "iframe", "template")
+#: A byline is a short element (or one whose class/id says so): by hand, a line of text ...
+_BYLINE_MAX_CHARS = 100
+#: ... of which this much is read (a class-marked byline may wrap more than the date).
+_BYLINE_READ_CHARS = 200
+#: A weather bar's ancestors are pruned with it up to this much text (by hand: the bar and
+#: its date, not the header it sits in).
+_WEATHER_BAR_MAX_CHARS = 150
+#: Levels searched around the `<h1>` for a byline (itself, its parent, its grandparent) ...
+_HEADING_LEVELS = 3
+#: ... and siblings looked at before and after it on each level (by hand, from the bylines
+#: of the mirror's CMSs: the date sits right above or just below the heading).
+_SIBLINGS_BEFORE = 2
+_SIBLINGS_AFTER = 3
+#: Blocks at each end of the text searched for a "Publisert …" line (by hand).
+_EDGE_BLOCKS = 3
 
 
 def _byline_text(element: _Element) -> str:
@@ -75,8 +90,8 @@ def _byline_text(element: _Element) -> str:
         return ""
     text = element.text_content().strip()
     attrs = f"{element.get('class', '')} {element.get('id', '')}"
-    if len(text) <= 100 or _BYLINE_ATTR.search(attrs):
-        return text[:200]
+    if len(text) <= _BYLINE_MAX_CHARS or _BYLINE_ATTR.search(attrs):
+        return text[:_BYLINE_READ_CHARS]
     return ""
 
 
@@ -116,7 +131,10 @@ def prune_chrome(tree: _Element) -> _Element:
         if isinstance(element.tag, str) and element.text and _WEATHER_TEXT.search(element.text):
             bar = element
             for parent in element.iterancestors():
-                if parent.tag in ("body", "html") or len(parent.text_content()) > 150:
+                if (
+                    parent.tag in ("body", "html")
+                    or len(parent.text_content()) > _WEATHER_BAR_MAX_CHARS
+                ):
                     break
                 bar = parent
             doomed.append(bar)
@@ -213,10 +231,11 @@ class DateFinder:
             return None
         texts: list[str] = []
         node: _Element | None = heading
-        for _ in range(3):
+        for _ in range(_HEADING_LEVELS):
             if node is None:
                 break
-            siblings = list(node.itersiblings(preceding=True))[:2] + list(node.itersiblings())[:3]
+            before = list(node.itersiblings(preceding=True))[:_SIBLINGS_BEFORE]
+            siblings = before + list(node.itersiblings())[:_SIBLINGS_AFTER]
             texts += [text for sibling in siblings if (text := _byline_text(sibling))]
             node = node.getparent()
         return self.parse(" \n ".join(texts))
@@ -224,7 +243,7 @@ class DateFinder:
     def _edges(self, blocks: list[str]) -> date | None:
         """A byline among the first or last three blocks of the text: a date on its own or
         after "Publisert", "Oppdatert", "Dato", … (a date inside a sentence is an event)."""
-        edges = blocks[:3] + blocks[-3:]
+        edges = blocks[:_EDGE_BLOCKS] + blocks[-_EDGE_BLOCKS:]
         lines = [line for block in edges for line in block.split("\n")]
         return self.parse("\n".join(line for line in lines if _BYLINE.match(line.strip())))
 

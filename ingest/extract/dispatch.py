@@ -27,6 +27,16 @@ logger = logging.getLogger(__name__)
 ContentKind = Literal["pdf", "html", "text", "other"]
 
 _PDF_MAGIC = b"%PDF-"
+#: Where "%PDF-" may sit: readers accept it within the first 1024 bytes (PDF 1.7, annex H).
+_PDF_HEADER_WINDOW = 1024
+#: Bytes checked for text vs binary (by hand: a few lines of any text format).
+_TEXT_SAMPLE = 512
+#: Bytes searched for an HTML start (by hand: room for a BOM, comments and a long doctype).
+_HTML_SAMPLE = 2048
+#: A UTF-8 character is at most 4 bytes: a sample cut inside one ends in at most 3 of them.
+_UTF8_CUT_TAIL = 3
+#: Share of printable bytes that makes a non-UTF-8 sample text (by hand; legacy 8-bit pages).
+_MIN_PRINTABLE_SHARE = 0.9
 _BINARY_MAGIC = (
     b"\x89PNG",
     b"\xff\xd8\xff",
@@ -57,26 +67,26 @@ def _looks_textual(head: bytes) -> bool:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
         # A cut multi-byte character at the end of the sample is fine.
-        return exc.start >= len(head) - 3 or _mostly_printable(head)
+        return exc.start >= len(head) - _UTF8_CUT_TAIL or _mostly_printable(head)
     return True
 
 
 def _mostly_printable(head: bytes) -> bool:
     printable = sum(32 <= b < 127 or b in (9, 10, 13) or b >= 160 for b in head)
-    return printable >= 0.9 * len(head)
+    return printable >= _MIN_PRINTABLE_SHARE * len(head)
 
 
 def sniff(body: bytes, content_type: str | None) -> ContentKind:
     """What the body really is: "pdf", "html", "text" or "other"."""
-    head = body[:1024]
+    head = body[:_PDF_HEADER_WINDOW]
     magic_at = head.find(_PDF_MAGIC)
     if magic_at >= 0 and b"<" not in head[:magic_at]:  # not "%PDF-" quoted in an HTML page
         return "pdf"
     if any(head.startswith(magic) for magic in _BINARY_MAGIC):
         return "other"
-    if not _looks_textual(head[:512]):
+    if not _looks_textual(head[:_TEXT_SAMPLE]):
         return "other"
-    sample = body[:2048].decode("utf-8", errors="replace").lstrip("\ufeff")
+    sample = body[:_HTML_SAMPLE].decode("utf-8", errors="replace").lstrip("\ufeff")
     if looks_like_html(sample):
         return "html"
     media = _media_type(content_type)

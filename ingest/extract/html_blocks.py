@@ -217,17 +217,24 @@ def blocks_from_plain_text(text: str) -> list[str]:
 # --- chrome ---------------------------------------------------------------------------
 
 
+#: A weather or ad label line is short (by hand: "Trondheim 4 °C, lett regn" fits) ...
+_LABEL_LINE_MAX = 60
+#: ... and a cookie notice is a paragraph at most (longer text that mentions cookies is
+#: content, e.g. a privacy page; by hand).
+_COOKIE_NOTICE_MAX = 400
+
+
 def _is_chrome_line(line: str) -> bool:
     bare = line.lstrip("#- ").strip()
     if not bare or not re.search(r"\w", bare):
         return True
     if _WIDGET.match(bare):
         return True
-    if _WEATHER.match(bare) and len(bare) < 60:
+    if _WEATHER.match(bare) and len(bare) < _LABEL_LINE_MAX:
         return True
-    if _AD_LABEL.search(bare) and len(bare) < 60:
+    if _AD_LABEL.search(bare) and len(bare) < _LABEL_LINE_MAX:
         return True
-    return bool(_COOKIE.search(bare) and _CONSENT.search(bare) and len(bare) < 400)
+    return bool(_COOKIE.search(bare) and _CONSENT.search(bare) and len(bare) < _COOKIE_NOTICE_MAX)
 
 
 def drop_chrome(blocks: list[str]) -> list[str]:
@@ -240,7 +247,7 @@ def drop_chrome(blocks: list[str]) -> list[str]:
     """
     flat = [(index, line) for index, block in enumerate(blocks) for line in block.split("\n")]
     bare = [line.lstrip("#- ").strip() for _, line in flat]
-    weather = [bool(_WEATHER.match(line)) and len(line) < 60 for line in bare]
+    weather = [bool(_WEATHER.match(line)) and len(line) < _LABEL_LINE_MAX for line in bare]
     grouped: dict[int, list[str]] = {}
     for position, (index, line) in enumerate(flat):
         near_weather = any(weather[max(0, position - 1) : position + 2])

@@ -82,8 +82,13 @@ def restore_headings(blocks: list[str], tree: _Element) -> list[str]:
     return out
 
 
+#: Shorter heading keys are not matched to a text line: by hand, below this a key like
+#: "kontakt" matches too many lines by prefix.
+_MIN_MATCH_KEY = 12
+
+
 def _find(keys: list[str], wanted: str, cursor: int) -> int | None:
-    if len(wanted) < 12:
+    if len(wanted) < _MIN_MATCH_KEY:
         return None
     for index in range(cursor, len(keys)):
         key = keys[index]

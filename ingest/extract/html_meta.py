@@ -118,10 +118,14 @@ def _site_names(tree: _Element, html_title: str, candidates: list[str]) -> set[s
     return {name for name in names if name}
 
 
+#: An `<h1>` shorter than this is a logo letter or an icon, not a title (by hand).
+_MIN_H1_CHARS = 3
+
+
 def _first_h1(tree: _Element) -> str:
     for heading in tree.iter("h1"):
         text = _clean(heading.text_content())
-        if len(text) >= 3:
+        if len(text) >= _MIN_H1_CHARS:
             return text
     return ""
 

@@ -40,6 +40,8 @@ _BLOCK_XPATH = (
     ".//h1|.//h2|.//h3|.//h4|.//h5|.//h6|.//p|.//ul|.//ol|.//div|.//form|.//table|.//article"
 )
 _LONG_PARAGRAPH = 150
+#: Long paragraphs that make an element article, not chrome (by hand: more than a teaser).
+_ARTICLE_PARAGRAPHS = 3
 _TABLE_PARTS = ("table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption")
 
 
@@ -76,7 +78,7 @@ def _holds_article(element: _Element, page_chars: int) -> bool:
     for paragraph in element.iter("p"):
         if len(paragraph.text_content()) >= _LONG_PARAGRAPH:
             long_paragraphs += 1
-            if long_paragraphs >= 3:
+            if long_paragraphs >= _ARTICLE_PARAGRAPHS:
                 return True
     return False
 

@@ -45,7 +45,27 @@ __all__ = [
     "detect_listing",
 ]
 
+#: Teasers (or date lines) that make a list: fewer is a "related articles" box, not a listing.
+#: By hand; 2–5 change no verdict on 181 AEB articles + 40 mirror pages (listing_sweep.py).
 MIN_TEASERS = 3
+#: DOM signal: the teasers hold at least this share of the main region's text.
+#: By hand; 0.2–0.6 change no verdict on the same pages (benchmarks/listing_sweep.py).
+MIN_TEASER_SHARE = 0.4
+#: DOM signal without dates: this many undated teasers ...
+#: By hand; 3–8 change no verdict on the same pages (benchmarks/listing_sweep.py).
+MIN_UNDATED_TEASERS = 5
+#: ... in a main region whose text is at least this share link text.
+#: By hand; 0.1–0.4 same verdicts, 0.5 clears one AEB article: not raised for one page.
+MIN_UNDATED_LINK_DENSITY = 0.3
+#: Link signal: at least this share of the extracted text is exact link labels ...
+#: By hand ("half the text is links"); 0.3–0.7 change no verdict (listing_sweep.py).
+MIN_LINKED_SHARE = 0.5
+#: ... on at least this many lines (a short page with three links is no index).
+#: By hand, as MIN_UNDATED_TEASERS; 3–8 change no verdict (benchmarks/listing_sweep.py).
+MIN_LINKED_LINES = 5
+#: A group of teasers is "mostly dated" (left out of a page's own text) from this share on.
+#: A majority rule, by hand: a featured row with one undated item is still a news row.
+DATED_GROUP_SHARE = 0.5
 #: Characters of the page's own running text (outside the teasers) that make a page with a
 #: teaser list a document rather than a listing.
 MIN_OWN_PROSE_CHARS = 350
@@ -54,8 +74,20 @@ MIN_OWN_PARAGRAPHS = 2
 #: ... each at least this long (shorter lines are labels, titles, intros).
 MIN_PARAGRAPH_CHARS = 80
 #: A teaser's title line in a text without markup: at most this long, no full stop at the end.
+#: By hand: two lines of a headline; the longest teaser title in the mirror is shorter.
 _TITLE_LINE_MAX = 120
+#: A teaser holds more than this much text (a bare "Les mer" link is no teaser) ...
+#: By hand: below a headline's length.
+_TEASER_MIN_CHARS = 15
+#: ... and less than this (a title plus a lead of a few sentences; more is a section of prose).
+#: By hand: about three lead sentences.
 _TEASER_MAX_CHARS = 700
+#: A `<main>`-like element is the main region only when it holds more text than this (an empty
+#: `<main>` wrapper of a skip link is not). By hand: a short paragraph.
+_MAIN_REGION_MIN_CHARS = 200
+#: Link labels shorter than this ("Les mer", "Neste") are not compared with text lines.
+#: By hand: longer than the common Norwegian navigation labels.
+_MIN_LINK_LABEL_CHARS = 8
 _CHROME_TAGS = ("nav", "header", "footer", "aside", "script", "style", "form", "noscript")
 _MAIN_XPATH = ".//main | .//*[@role='main'] | .//*[@id='content'] | .//*[@id='main']"
 _SPACE = re.compile(r"\s+")
@@ -106,7 +138,7 @@ def _in_chrome(element: _Element) -> bool:
 
 def _main_region(tree: _Element) -> _Element:
     for candidate in tree.xpath(_MAIN_XPATH):
-        if not _in_chrome(candidate) and _text_len(candidate) > 200:
+        if not _in_chrome(candidate) and _text_len(candidate) > _MAIN_REGION_MIN_CHARS:
             return candidate
     body = tree.find("body")
     return body if body is not None else tree
@@ -144,13 +176,14 @@ def _teaser_groups(region: _Element, chrome: set[_Element]) -> tuple[int, int, i
             teasers = [
                 m
                 for m in members
-                if m.find(".//a[@href]") is not None and 15 < _text_len(m) < _TEASER_MAX_CHARS
+                if m.find(".//a[@href]") is not None
+                and _TEASER_MIN_CHARS < _text_len(m) < _TEASER_MAX_CHARS
             ]
             if len(teasers) < MIN_TEASERS:
                 continue
             dated = sum(bool(find_date_strings(m.text_content())) for m in teasers)
             chars = sum(_text_len(m) for m in teasers)
-            if dated * 2 >= len(teasers):
+            if dated >= DATED_GROUP_SHARE * len(teasers):
                 dated_groups.extend(teasers)
             if (dated, len(teasers)) > (best[1], best[0]):
                 best = (len(teasers), dated, chars, teasers)
@@ -164,7 +197,7 @@ def _linked_share(region: _Element, blocks: list[str]) -> tuple[float, int]:
     anchors = {
         label
         for a in region.iter("a")
-        if len(label := _SPACE.sub(" ", a.text_content()).strip().lower()) >= 8
+        if len(label := _SPACE.sub(" ", a.text_content()).strip().lower()) >= _MIN_LINK_LABEL_CHARS
     }
     if not anchors:
         return 0.0, 0
@@ -290,9 +323,12 @@ def detect_listing(tree: _Element | None, blocks: list[str]) -> ListingVerdict:
     density = _link_density(region, chrome)
     teasers, dated, teaser_chars, members = _teaser_groups(region, chrome)
     share = teaser_chars / (_text_len(region) or 1)
-    by_dom = share >= 0.4 and (dated >= MIN_TEASERS or (teasers >= 5 and density >= 0.3))
+    by_dom = share >= MIN_TEASER_SHARE and (
+        dated >= MIN_TEASERS
+        or (teasers >= MIN_UNDATED_TEASERS and density >= MIN_UNDATED_LINK_DENSITY)
+    )
     linked_share, linked_lines = _linked_share(region, blocks)
-    by_links = linked_share >= 0.5 and linked_lines >= 5
+    by_links = linked_share >= MIN_LINKED_SHARE and linked_lines >= MIN_LINKED_LINES
     verdict = ListingVerdict(
         is_listing=by_text or by_dom or by_links,
         teasers=teasers,

@@ -101,10 +101,18 @@ def _raw_texts(
     return texts
 
 
+#: A title is at least this long ("Ny" is a fragment) ...
+_MIN_TITLE_CHARS = 3
+#: ... and, taken from the text, at most this long (by hand: two lines of a cover title) ...
+_MAX_TEXT_TITLE_CHARS = 150
+#: ... found among the first page's first paragraphs (by hand: below a cover's header lines).
+_TITLE_PARAGRAPHS = 6
+
+
 def _clean_title(value: object) -> str:
     title = re.sub(r"\s+", " ", str(value or "").replace("\x00", "")).strip()
     title = _FILE_SUFFIX.sub("", _OFFICE_PREFIX.sub("", title)).strip()
-    if len(title) < 3 or _JUNK_TITLES.match(title):
+    if len(title) < _MIN_TITLE_CHARS or _JUNK_TITLES.match(title):
         return ""
     return title
 
@@ -113,10 +121,10 @@ def _title_from_text(pages: list[Page]) -> str:
     """The first short paragraph of the first page that does not end a sentence."""
     if not pages:
         return ""
-    for paragraph in pages[0].text.split("\n\n")[:6]:
+    for paragraph in pages[0].text.split("\n\n")[:_TITLE_PARAGRAPHS]:
         line = paragraph.strip()
         if (
-            3 <= len(line) <= 150
+            _MIN_TITLE_CHARS <= len(line) <= _MAX_TEXT_TITLE_CHARS
             and "\n" not in line
             and not line.endswith((".", ",", ";"))
             and not _PAGE_NUMBER.match(line)

@@ -34,6 +34,19 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\ufffe\uffff]")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _DOT_LEADER = re.compile(r"(?:[ \t]?[.·…][ \t]?){4,}")  # table-of-contents leaders
 _EDGE_LINES = 3
+#: A document this long (in pages) has chapters: a numbered edge line on
+#: `_CHAPTER_REPEATS` pages is a running chapter header (by hand, from the German thesis in
+#: ../shared/eval/pdf-samples).
+_CHAPTER_MIN_PAGES = 6
+_CHAPTER_REPEATS = 3
+#: A full line is this quantile of a page's line lengths (by hand: above short last lines
+#: of paragraphs, below the odd over-long table row).
+_FULL_LINE_QUANTILE = 0.8
+#: A line shorter than this share of a full line ends a paragraph or is a heading (by hand).
+_SHORT_LINE_SHARE = 0.6
+#: After a sentence end, a line shorter than this share of a full line ends the paragraph
+#: (by hand: a last line that reaches the margin is more likely a sentence mid-paragraph).
+_LAST_LINE_SHARE = 0.85
 _PAGE_NUMBER_SHAPE = "<page number>"
 _PAGE_NUMBER = re.compile(
     r"^(side|page|seite|s\.|p\.)?\s*[-–—]?\s*\d{1,4}\s*[-–—]?\s*((av|of|von|/)\s*\d{1,4})?$",
@@ -93,7 +106,8 @@ def _drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
     running = {
         shape
         for shape, count in counts.items()
-        if count >= threshold or (len(pages) >= 6 and count >= 3 and "#" in shape)
+        if count >= threshold
+        or (len(pages) >= _CHAPTER_MIN_PAGES and count >= _CHAPTER_REPEATS and "#" in shape)
     }
     if not running:
         return pages
@@ -128,7 +142,7 @@ def _typical_length(lines: list[str]) -> int:
     lengths = sorted(len(line) for line in lines if line)
     if not lengths:
         return 0
-    return lengths[min(len(lengths) - 1, int(0.8 * len(lengths)))]
+    return lengths[min(len(lengths) - 1, int(_FULL_LINE_QUANTILE * len(lengths)))]
 
 
 def reflow(lines: list[str], typical: int | None = None) -> list[str]:
@@ -160,16 +174,18 @@ def reflow(lines: list[str], typical: int | None = None) -> list[str]:
             current, previous_line = joined, line
             continue
         ends_sentence = bool(_SENTENCE_END.search(previous_line))
-        short = len(previous_line) < 0.6 * typical
+        short = len(previous_line) < _SHORT_LINE_SHARE * typical
         # A short line after a sentence end that does not end one itself is a heading.
-        heading_next = ends_sentence and len(line) < 0.6 * typical and not line.endswith(".")
+        heading_next = (
+            ends_sentence and len(line) < _SHORT_LINE_SHARE * typical and not line.endswith(".")
+        )
         if bullet and current.split("\n")[-1].startswith("- "):
             current += "\n" + line
         elif (
             bullet
             or numbered
             or heading_next
-            or (ends_sentence and len(previous_line) < 0.85 * typical)
+            or (ends_sentence and len(previous_line) < _LAST_LINE_SHARE * typical)
             or (short and not previous_line.endswith((",", "-")))
         ):
             paragraphs.append(current)

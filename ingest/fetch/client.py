@@ -28,15 +28,9 @@ from urllib.parse import urljoin
 
 import httpx
 from samsok.ingest.config import CrawlConfig
-from samsok.ingest.fetch.bodies import (
-    HTML_TYPES,
-    PAGE_TYPES,
-    PDF_TYPES,
-    BodyDecoder,
-    sniff_media_type,
-)
+from samsok.ingest.fetch.bodies import PAGE_TYPES
 from samsok.ingest.fetch.exchange import Exchanger
-from samsok.ingest.fetch.politeness import HostSlots, backoff, parse_retry_after
+from samsok.ingest.fetch.politeness import HostSlots, backoff
 from samsok.ingest.fetch.results import (
     FetchResult,
     HopCheck,
@@ -45,24 +39,9 @@ from samsok.ingest.fetch.results import (
     Transient,
     Validators,
 )
-from samsok.ingest.fetch.transport import RewritingTransport
 from samsok.ingest.urls import is_http_url, normalize_url
 
-__all__ = [
-    "HTML_TYPES",
-    "PAGE_TYPES",
-    "PDF_TYPES",
-    "BodyDecoder",
-    "FetchResult",
-    "Fetcher",
-    "HopCheck",
-    "Outcome",
-    "Redirect",
-    "RewritingTransport",
-    "Validators",
-    "parse_retry_after",
-    "sniff_media_type",
-]
+__all__ = ["Fetcher"]
 
 logger = logging.getLogger(__name__)
 

@@ -35,29 +35,15 @@ import socket
 from collections.abc import Iterable
 from typing import Any
 
+from samsok.ingest.config import parse_networks
 from samsok.ingest.errors import AddressRefused
 
-__all__ = ["LOOPBACK_NETWORKS", "AddressPolicy", "ConnectGuard", "parse_networks"]
+__all__ = ["AddressPolicy", "ConnectGuard"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-#: What the offline mirror and the tests opt in to: the loopback networks only.
-LOOPBACK_NETWORKS: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
 
 #: IPv4 ranges `ipaddress` counts as global although no web site lives there.
 _NOT_GLOBAL_V4 = (ipaddress.IPv4Network("100.64.0.0/10"),)
-
-
-def parse_networks(networks: Iterable[str]) -> tuple[IPNetwork, ...]:
-    """CIDR strings ("10.1.0.0/16", "::1") as networks; ValueError names a bad one."""
-    parsed = []
-    for network in networks:
-        try:
-            parsed.append(ipaddress.ip_network(network.strip(), strict=False))
-        except ValueError as exc:
-            raise ValueError(f"{network!r} is not an IP network ({exc})") from exc
-    return tuple(parsed)
 
 
 def _embedded_v4(address: IPAddress) -> list[ipaddress.IPv4Address]:

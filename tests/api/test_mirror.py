@@ -8,11 +8,16 @@ from pathlib import Path
 import httpx
 import pytest
 from samsok.api.mirror import serve_mirror
-from samsok.ingest.crawl.crawler import Crawler, DocumentFetched, DocumentUnchanged
-from samsok.ingest.crawl.sources import Source, SourceKind
-from samsok.ingest.crawl.state import CrawlState
+from samsok.ingest.crawl import (
+    Crawler,
+    CrawlState,
+    DocumentFetched,
+    DocumentUnchanged,
+    Source,
+    SourceKind,
+)
 from samsok.ingest.documents import Region
-from samsok.ingest.fetch.client import RewritingTransport
+from samsok.ingest.fetch import RewritingTransport
 
 from tests.ingest.hostile_server import fast_config, make_pdf, stub_extract
 

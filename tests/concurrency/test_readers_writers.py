@@ -20,7 +20,7 @@ import httpx
 import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.ingest.crawl.state import CrawlState
+from samsok.ingest.crawl import CrawlState
 from samsok.search.embedding.embedder import EmbedConfig, LazyEmbedder
 from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.store.lock import WriterLock

@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 from samsok.ingest.config import ExtractConfig
-from samsok.ingest.crawl.state import CrawlState
+from samsok.ingest.crawl import CrawlState
 
 from tests.ingest.hostile_server import HostileServer
-from tests.paths import find_shared
+from tests.paths import find_shared, shared_data
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = find_shared()
@@ -35,11 +35,8 @@ PdfMaker = Callable[..., bytes]
 
 
 def shared_path(*parts: str) -> Path:
-    """A path under ../shared, or skip the test when it is not there."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent (shared evaluation data not mounted)")
-    return path
+    """A path under ../shared; when it is not there the test skips, or fails when CI=true."""
+    return shared_data(*parts)
 
 
 @pytest.fixture

@@ -561,8 +561,7 @@ def fast_config(**overrides: Any) -> Any:
 
     The test servers listen on 127.0.0.1, so the tests opt in to loopback (and only to it).
     """
-    from samsok.ingest.config import CrawlConfig
-    from samsok.ingest.fetch.netguard import LOOPBACK_NETWORKS
+    from samsok.ingest.config import LOOPBACK_NETWORKS, CrawlConfig
 
     values: dict[str, Any] = {
         "delay_seconds": 0.0,
@@ -584,7 +583,7 @@ def fast_config(**overrides: Any) -> Any:
 
 def make_source(server: HostileServer, section: str, **overrides: Any) -> Any:
     """A Source for `/site/` or `/hostile/` of the server."""
-    from samsok.ingest.crawl.sources import Source, SourceKind
+    from samsok.ingest.crawl import Source, SourceKind
     from samsok.ingest.documents import Region
 
     values: dict[str, Any] = {

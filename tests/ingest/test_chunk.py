@@ -7,7 +7,7 @@ import pytest
 from samsok.ingest.chunk import chunk_document, estimate_tokens, split_sentences
 from samsok.ingest.config import ChunkConfig, ExtractConfig
 from samsok.ingest.documents import Chunk, DocType, Document, Page, Region
-from samsok.ingest.extract.html import extract_html
+from samsok.ingest.extract import extract_html
 
 from tests.ingest.conftest import VAERNES_URL
 

@@ -7,17 +7,17 @@ import time
 
 import httpx
 import pytest
-from samsok.ingest.crawl.crawler import (
+from samsok.ingest.crawl import (
     Crawler,
     CrawlEvent,
+    CrawlState,
     DocumentFetched,
     DocumentRemoved,
     DocumentUnchanged,
     ItemFailed,
     ItemSkipped,
+    SourceKind,
 )
-from samsok.ingest.crawl.sources import SourceKind
-from samsok.ingest.crawl.state import CrawlState
 from samsok.ingest.documents import doc_id_for_url
 
 from tests.ingest.hostile_server import (

@@ -7,7 +7,7 @@ import time
 
 import httpx
 import pytest
-from samsok.ingest.fetch.client import Fetcher, Outcome
+from samsok.ingest.fetch import Fetcher, Outcome
 from samsok.ingest.fetch.exchange import Deadline, DeadlineExceeded
 
 from tests.ingest.hostile_server import HostileServer, fast_config

@@ -9,7 +9,7 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-from samsok.ingest.fetch.client import (
+from samsok.ingest.fetch import (
     BodyDecoder,
     Fetcher,
     Outcome,

@@ -11,9 +11,15 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from samsok.ingest.crawl.crawler import Crawler, CrawlEvent, DocumentFetched, DocumentRemoved
-from samsok.ingest.crawl.sources import Source, SourceKind
-from samsok.ingest.crawl.state import CrawlState
+from samsok.ingest.crawl import (
+    Crawler,
+    CrawlEvent,
+    CrawlState,
+    DocumentFetched,
+    DocumentRemoved,
+    Source,
+    SourceKind,
+)
 from samsok.ingest.documents import Region, doc_id_for_url
 
 from tests.ingest.hostile_server import HostileServer, fast_config, stub_extract

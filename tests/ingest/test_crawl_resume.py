@@ -22,9 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _child(base: str, db: str, events_path: str, mode: str, n: int) -> None:
     sys.path.insert(0, str(ROOT))
     import httpx
-    from samsok.ingest.crawl.crawler import Crawler, DocumentFetched
-    from samsok.ingest.crawl.sources import Source, SourceKind
-    from samsok.ingest.crawl.state import CrawlState
+    from samsok.ingest.crawl import Crawler, CrawlState, DocumentFetched, Source, SourceKind
     from samsok.ingest.documents import Region
 
     from tests.ingest.hostile_server import fast_config, stub_extract

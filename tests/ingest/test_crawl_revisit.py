@@ -10,15 +10,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from samsok.ingest.crawl.crawler import (
+from samsok.ingest.crawl import (
     Crawler,
     CrawlEvent,
+    CrawlState,
     DocumentFetched,
     DocumentUnchanged,
     ItemFailed,
     ItemSkipped,
 )
-from samsok.ingest.crawl.state import CrawlState
 from samsok.ingest.documents import doc_id_for_url
 
 from tests.ingest.hostile_server import HostileServer, fast_config, make_source, stub_extract

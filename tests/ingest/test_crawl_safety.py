@@ -20,19 +20,21 @@ import httpx
 import pytest
 from samsok.api.settings import Settings
 from samsok.ingest.config import CrawlConfig
-from samsok.ingest.crawl.crawler import (
+from samsok.ingest.crawl import (
     Crawler,
     CrawlEvent,
+    CrawlState,
     DocumentFetched,
     DocumentRemoved,
     ItemSkipped,
+    Source,
+    SourceKind,
+    parse_sources,
 )
 from samsok.ingest.crawl.sitefiles import stay_on
-from samsok.ingest.crawl.sources import Source, SourceKind, parse_sources
-from samsok.ingest.crawl.state import CrawlState
 from samsok.ingest.documents import Region
 from samsok.ingest.errors import SourceConfigError, UnsupportedScheme
-from samsok.ingest.fetch.netguard import AddressPolicy
+from samsok.ingest.fetch import AddressPolicy
 
 from tests.ingest.hostile_server import HostileServer, fast_config, make_source, stub_extract
 

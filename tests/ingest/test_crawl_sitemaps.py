@@ -7,9 +7,8 @@ import tracemalloc
 from typing import Any
 
 import httpx
-from samsok.ingest.crawl.crawler import Crawler, CrawlEvent, DocumentFetched, DocumentRemoved
+from samsok.ingest.crawl import Crawler, CrawlEvent, CrawlState, DocumentFetched, DocumentRemoved
 from samsok.ingest.crawl.sitemap import harvest_sitemaps, parse_sitemap
-from samsok.ingest.crawl.state import CrawlState
 
 from tests.ingest.hostile_server import HostileServer, fast_config, make_source, stub_extract
 

@@ -1,5 +1,4 @@
-"""crawl.db: runs, log, per-URL state, frontier; transactions, migration, dead streaks and
-near-duplicate signatures."""
+"""crawl.db: runs, log, per-URL state, frontier; transactions, migration, dead streaks."""
 
 from __future__ import annotations
 
@@ -8,9 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from samsok.ingest.crawl import CrawlState
 from samsok.ingest.crawl.schema import SCHEMA_VERSION
-from samsok.ingest.crawl.state import CrawlState
-from samsok.search.index.near_duplicates import NEAR_DUPLICATE, from_bytes, signature, similarity
 
 
 def test_runs_resume_until_finished(tmp_path: Path) -> None:
@@ -94,22 +92,6 @@ def test_log_query_and_page_state(tmp_path: Path) -> None:
         assert state.unseen_pages("s", run.id + 1)[0].url == "https://x.no/a"
 
 
-def test_near_duplicate_signatures() -> None:
-    text = (
-        "Værnesregionen etablerer felles legevakt for Tydal, Selbu, Stjørdal og Meråker "
-        "fra 1. september. Legevakten holder til ved Stjørdal helsehus og er åpen hele døgnet."
-    )
-    edited = text.replace("hele døgnet", "hele døgnet, alle dager")
-    other = "Avisa melder om nytt fotballstadion i Orkanger og stengt vei over fjellet."
-    a, b, c = signature(text), signature(edited), signature(other)
-    assert isinstance(a, bytes) and similarity(a, a) == 1.0
-    assert similarity(a, b) >= NEAR_DUPLICATE > similarity(a, c)
-    assert similarity(signature(""), signature("")) == 0.0
-    assert from_bytes(a).jaccard(from_bytes(b)) == pytest.approx(similarity(a, b))
-    with pytest.raises(ValueError):
-        similarity(a, b"junk")
-
-
 def test_an_old_crawl_db_is_brought_up_to_date(tmp_path: Path) -> None:
     path = tmp_path / "crawl.db"
     with sqlite3.connect(path) as db:  # the pages table as schema version 1 had it
@@ -129,8 +111,67 @@ def test_an_old_crawl_db_is_brought_up_to_date(tmp_path: Path) -> None:
         assert page is not None and page.dead_streak == 0 and page.last_validated is None
         assert page.checked == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)  # falls back
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT value FROM meta").fetchone()[0] == SCHEMA_VERSION == "2"
+        assert db.execute("SELECT value FROM meta").fetchone()[0] == SCHEMA_VERSION == "3"
+        assert "signature" not in {row[1] for row in db.execute("PRAGMA table_info(pages)")}
     CrawlState(path).close()  # opening an up-to-date file again changes nothing
+
+
+def _version_2_file(path: Path) -> None:
+    """A crawl.db as schema version 2 wrote it: pages carried a MinHash `signature`."""
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO meta VALUES ('schema_version', '2');"
+            "CREATE TABLE pages (url TEXT PRIMARY KEY, source TEXT NOT NULL, doc_id TEXT,"
+            " etag TEXT, last_modified TEXT, body_hash TEXT, content_hash TEXT, signature BLOB,"
+            " is_listing INTEGER NOT NULL DEFAULT 0, links TEXT NOT NULL DEFAULT '[]',"
+            " sitemap_lastmod TEXT, status TEXT NOT NULL DEFAULT 'live', first_seen TEXT,"
+            " last_fetched TEXT, last_changed TEXT, last_seen_run INTEGER,"
+            " last_validated TEXT, dead_streak INTEGER NOT NULL DEFAULT 0);"
+            "CREATE INDEX pages_source ON pages (source, status);"
+            "INSERT INTO pages (url, source, doc_id, etag, content_hash, signature, links,"
+            " last_seen_run, dead_streak) VALUES ('https://x.no/a', 's', 'd1', '\"e\"', 'h',"
+            " x'6d696e6861736800', '[\"https://x.no/b\"]', 7, 1);"
+        )
+
+
+def test_a_version_2_file_is_read_before_and_after_its_signatures_are_dropped(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "crawl.db"
+    _version_2_file(path)
+    with CrawlState(path, read_only="ro") as reader:  # readers never migrate
+        page = reader.page("https://x.no/a")
+        assert page is not None and page.content_hash == "h" and page.dead_streak == 1
+    with CrawlState(path) as state:  # the writer migrates: the column goes, the rows stay
+        page = state.page("https://x.no/a")
+        assert page is not None
+        assert (page.doc_id, page.etag, page.content_hash) == ("d1", '"e"', "h")
+        assert page.links == ["https://x.no/b"] and page.last_seen_run == 7
+        assert page.dead_streak == 1
+        run = state.open_run("s")
+        with state.transaction():
+            state.save_page("https://x.no/c", "s", run.id, content_hash="h2")
+        assert state.page("https://x.no/c") is not None
+    with sqlite3.connect(path) as db:
+        assert "signature" not in {row[1] for row in db.execute("PRAGMA table_info(pages)")}
+        assert db.execute("SELECT value FROM meta").fetchone()[0] == "3"
+
+
+def test_a_reader_reads_a_version_1_file_it_may_not_migrate(tmp_path: Path) -> None:
+    path = tmp_path / "crawl.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE pages (url TEXT PRIMARY KEY, source TEXT NOT NULL, doc_id TEXT,"
+            " etag TEXT, last_modified TEXT, body_hash TEXT, content_hash TEXT, signature BLOB,"
+            " is_listing INTEGER NOT NULL DEFAULT 0, links TEXT NOT NULL DEFAULT '[]',"
+            " sitemap_lastmod TEXT, status TEXT NOT NULL DEFAULT 'live', first_seen TEXT,"
+            " last_fetched TEXT, last_changed TEXT, last_seen_run INTEGER);"
+            "INSERT INTO pages (url, source, content_hash) VALUES ('https://x.no/a', 's', 'h');"
+        )
+    with CrawlState(path, read_only="ro") as reader:
+        page = reader.page("https://x.no/a")
+        assert page is not None and page.last_validated is None and page.dead_streak == 0
 
 
 def test_dead_streaks(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import EmptyContent, UnsupportedContent
-from samsok.ingest.extract.dispatch import extract, sniff
+from samsok.ingest.extract import extract, sniff
 
 from tests.ingest.conftest import VAERNES_URL, PdfMaker
 

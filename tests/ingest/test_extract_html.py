@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import EmptyContent
-from samsok.ingest.extract.html import extract_html
+from samsok.ingest.extract import extract_html
 
 from tests.ingest.conftest import FIXTURES, SIO_URL, VAERNES_URL, shared_path
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import PdfBroken, PdfEncrypted, PdfError, PdfNoText
-from samsok.ingest.extract.pdf import extract_pdf
+from samsok.ingest.extract import extract_pdf
 from samsok.ingest.extract.pdf_text import clean_pages, join_hyphenated
 
 from tests.ingest.conftest import EVAL, PdfMaker, shared_path

@@ -13,16 +13,21 @@ The floors sit a little below the measured figures.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import pytest
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import EmptyContent
-from samsok.ingest.extract.html import extract_html
-from samsok.ingest.extract.quality import AebPage, aeb_half, iter_aeb, mean_score, shingle_score
+from samsok.ingest.extract import (
+    AebPage,
+    aeb_half,
+    extract_html,
+    iter_aeb,
+    mean_score,
+    shingle_score,
+)
 
-from tests.ingest.conftest import SHARED
+from tests.paths import shared_data
 
 SUBSET = 40
 F1_FLOOR = 0.95
@@ -34,13 +39,7 @@ CHECK_RECALL_FLOOR = 0.97
 
 def _aeb_root() -> Path:
     """The AEB data; in CI its absence is a failure (the floors must run there)."""
-    root = SHARED / "eval" / "aeb"
-    if not (root / "ground-truth.json").is_file():
-        message = f"{root} is absent (shared evaluation data not mounted)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + "; CI=true, so the extraction floors cannot be skipped")
-        pytest.skip(message)
-    return root
+    return shared_data("eval", "aeb", needs=("ground-truth.json",))
 
 
 def _extract_text(page: AebPage, config: ExtractConfig) -> str:
@@ -50,6 +49,7 @@ def _extract_text(page: AebPage, config: ExtractConfig) -> str:
         return ""
 
 
+@pytest.mark.slow  # a quality floor (~90 pages through the cascade): `make test`, not `check`
 def test_aeb_check_half_meets_the_floors(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR)
     pages = [p for p in iter_aeb(_aeb_root()) if aeb_half(p.page_id) == "check"]
@@ -67,6 +67,7 @@ def test_aeb_halves_are_a_stable_even_split() -> None:
     assert set(halves) == {"tuning", "check"}
 
 
+@pytest.mark.slow  # a quality floor: `make test`, not `make check`
 def test_aeb_subset_meets_the_floor(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR)
     pages = list(iter_aeb(_aeb_root(), limit=SUBSET))

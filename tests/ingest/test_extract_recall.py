@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lxml import html as lxml_html
 from samsok.ingest.config import ExtractConfig
-from samsok.ingest.extract.html import extract_html
+from samsok.ingest.extract import extract_html
 from samsok.ingest.extract.html_recall import merge_recall, rescue_orphans
 
 P1 = "Kommunene i regionen har i flere år samarbeidet om legevakt og jordmortjeneste."

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 from samsok.ingest.config import ExtractConfig
-from samsok.ingest.extract.html import extract_html
+from samsok.ingest.extract import extract_html
 from samsok.ingest.extract.listing import MIN_OWN_PROSE_CHARS
 
 from tests.ingest.conftest import SIO_URL, shared_path

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
+from samsok.ingest.config import CrawlConfig
 from samsok.ingest.crawl.robots import RobotsCache, RobotsRules, RobotsStatus, rules_from_response
+from samsok.ingest.crawl.sitefiles import SiteFiles
+from samsok.ingest.fetch import Fetcher
+
+from tests.ingest.hostile_server import fast_config
 
 UA = "SamsokBot/0.1 (+https://github.com/samsok; kontakt: samsok@example.no)"
 ORIGIN = "https://www.x.no"
@@ -37,8 +44,8 @@ def test_missing_robots_allows_all_and_unreachable_disallows_all() -> None:
     for status in (404, 410, 403):
         rules = rules_from_response(ORIGIN, status, None)
         assert rules.status is RobotsStatus.MISSING and rules.allowed(f"{ORIGIN}/a", UA)
-    for status in (500, 503, 429, None):
-        rules = rules_from_response(ORIGIN, status, None, "timeout" if status is None else "")
+    for answer in (500, 503, 429, None):
+        rules = rules_from_response(ORIGIN, answer, None, "timeout" if answer is None else "")
         assert rules.status is RobotsStatus.UNREACHABLE
         assert not rules.allowed(f"{ORIGIN}/a", UA)
         assert rules.detail
@@ -58,3 +65,30 @@ def test_cache_loads_each_origin_once() -> None:
     assert cache.allowed("https://other.no/privat/b") is False
     assert calls == [ORIGIN, "https://other.no"]
     assert cache.crawl_delay(f"{ORIGIN}/c") == 2.0
+
+
+def _site_files(robots: bytes, **config: object) -> SiteFiles:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"content-type": "text/plain"}, stream=httpx.ByteStream(robots)
+        )
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    settings = fast_config(**config)
+    fetcher = Fetcher(client, settings, sleep=lambda _s: None)
+    return SiteFiles(fetcher, settings, lambda *_args: None, lambda: None)
+
+
+def test_a_robots_txt_over_the_configured_cap_is_not_read() -> None:
+    robots = b"User-agent: *\nDisallow: /privat/\n" + b"# padding\n" * 200
+    assert len(robots) > 1024
+    rules = _site_files(robots, max_robots_bytes=1024).load_robots("https://x.no")
+    assert rules.status is not RobotsStatus.PARSED
+    rules = _site_files(robots).load_robots("https://x.no")  # the default cap (2 MiB) reads it
+    assert rules.status is RobotsStatus.PARSED
+    assert not rules.allowed("https://x.no/privat/side", "SamsokBot")
+
+
+def test_the_robots_cap_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="byte caps"):
+        CrawlConfig(max_robots_bytes=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from samsok.ingest.crawl.sources import Source, SourceKind, load_sources, parse_sources
+from samsok.ingest.crawl import Source, SourceKind, load_sources, parse_sources
 from samsok.ingest.documents import Region
 from samsok.ingest.errors import SourceConfigError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from samsok.ingest.crawl.sources import Source, SourceKind
+from samsok.ingest.crawl import Source, SourceKind
 from samsok.ingest.documents import Region, SkipReason
 from samsok.ingest.urls import (
     align_scheme,

@@ -21,8 +21,7 @@ from samsok.search.evaluation.metrics import (
     recall_at_k,
 )
 
-NORQUAD = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "norquad"
-
+from tests.paths import shared_data
 
 # -- per-query metrics ------------------------------------------------------------------------
 
@@ -147,13 +146,13 @@ def test_load_beir_reports_bad_lines(tmp_path: Path) -> None:
         load_beir(*paths)
 
 
-@pytest.mark.skipif(not NORQUAD.is_dir(), reason="shared NorQuAD data not present")
 def test_load_norquad() -> None:
+    norquad = shared_data("eval", "norquad")
     data = load_beir(
-        NORQUAD / "corpus.jsonl",
-        NORQUAD / "queries_validation.jsonl",
-        NORQUAD / "qrels_validation.tsv",
-        NORQUAD / "answers_validation.jsonl",
+        norquad / "corpus.jsonl",
+        norquad / "queries_validation.jsonl",
+        norquad / "qrels_validation.tsv",
+        norquad / "answers_validation.jsonl",
     )
     assert len(data.corpus) == 755
     assert len(data.queries) == len(data.qrels) == len(data.answers) == 472

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import IngestError
-from samsok.ingest.extract.dispatch import extract
+from samsok.ingest.extract import extract
 from samsok.search.index.near_duplicates import lsh_rows, signature, similarity
 from samsok.search.store.database import IN_BATCH, Store
 
