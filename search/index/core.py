@@ -19,7 +19,6 @@ Two modes (docs/architecture.md, "Concurrency"):
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import os
@@ -28,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -36,24 +35,24 @@ from pathlib import Path
 import faiss
 import numpy as np
 from samsok.ingest.documents import LOCAL_SCHEME, Chunk, Document, Region, doc_id_for_url
-from samsok.search.embedding.embedder import DEFAULT_MODEL, Embedder
+from samsok.search.embedding.embedder import Embedder
 from samsok.search.errors import (
     DocumentNotFound,
     IndexMismatchError,
-    QueryError,
     ReadOnlyIndex,
     StoreMissing,
 )
+from samsok.search.index.config import CALIBRATED_FLOORS, FUSIONS, IndexConfig, RelevanceFloor
 from samsok.search.index.dense import (
-    DenseConfig,
     DenseIndex,
     generation_files,
     readable_by_all,
     remove_files,
 )
-from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
-from samsok.search.index.lexical import LexicalIndex, LexicalQuery
+from samsok.search.index.lexical import LexicalIndex
 from samsok.search.index.near_duplicates import lsh_rows, signature, similarity
+from samsok.search.index.ranking import Ranked, RankedChunk, Ranker
+from samsok.search.index.views import PINNED, ReloadStats, View
 from samsok.search.schemas import (
     DocumentView,
     Hit,
@@ -67,7 +66,6 @@ from samsok.search.store.changes import record_removal, record_upsert
 from samsok.search.store.database import DocumentRow, Filters, Store
 from samsok.search.store.lock import WriterLock
 from samsok.search.store.originals import delete_blob_if_unused, release_original
-from samsok.search.text.analyze import QueryTerm
 
 __all__ = [
     "CALIBRATED_FLOORS",
@@ -91,153 +89,6 @@ class UpsertOutcome(StrEnum):
     UNCHANGED = "unchanged"
     DUPLICATE = "duplicate"
     EMPTY = "empty"
-
-
-FUSIONS = ("zscore", "minmax", "rrf")
-
-
-@dataclass(frozen=True)
-class RelevanceFloor:
-    """Which candidates plausibly match a query, so `total` and the page can say "Ingen treff".
-
-    A document is kept if its best chunk's cosine is >= `dense`, or if it has lexical evidence
-    — one chunk holding >= `min_share` of the query's words — and cosine >= `dense_lexical`.
-    Cosines are model-specific: `CALIBRATED_FLOORS` holds the floor per model id, calibrated
-    by benchmarks/fusion_sweep.py on the tuning sets (docs/retrieval.md).
-    """
-
-    dense: float
-    dense_lexical: float
-    min_share: float
-
-    def __post_init__(self) -> None:
-        if not (-1.0 <= self.dense_lexical <= self.dense <= 1.0):
-            raise ValueError("floor cosines must satisfy -1 <= dense_lexical <= dense <= 1")
-        if not 0.0 <= self.min_share <= 1.0:
-            raise ValueError(f"min_share must be within 0..1, got {self.min_share}")
-
-
-# Keyed by model id without its "@version" suffix.
-CALIBRATED_FLOORS: dict[str, RelevanceFloor] = {
-    DEFAULT_MODEL: RelevanceFloor(dense=0.83, dense_lexical=0.70, min_share=0.34),
-}
-
-
-@dataclass(frozen=True)
-class IndexConfig:
-    """Ranking knobs. Defaults chosen on NorQuAD validation: benchmarks/retrieval.py, with the
-    sweep in docs/retrieval.md.
-
-    Hybrid search takes the best `candidates` chunks of the dense run (FAISS) and of the
-    lexical run (FTS5 BM25), both already filtered, and fuses them chunk by chunk:
-
-    - "zscore": each run's scores standardised over its candidates, then
-      ``dense_weight * z_dense + (1 - dense_weight) * z_lexical``; a chunk missing from a run
-      gets that run's lowest z. The default: it ranked best at every chunk size we tried
-      (+0.0026 nDCG@10 over "minmax" on average, best at dense_weight 0.5).
-    - "minmax": the same with scores rescaled to [0, 1] per run (missing = 0).
-    - "rrf": reciprocal rank fusion with `rrf_k`, weighted the same way; it ignores how far
-      ahead a run's best chunk is and ranked 0.01–0.02 nDCG@10 below the score fusions.
-
-    Documents then rank where their best chunk does (fusing per document first made no
-    difference beyond noise).
-    """
-
-    fusion: str = "zscore"  # one of FUSIONS
-    dense_weight: float = 0.4  # weight of the dense run; lexical gets 1 - dense_weight
-    rrf_k: int = 60
-    candidates: int = 200  # chunks taken from each run before fusion
-    # Estimated Jaccard of 5-word shingles. On the mirror, republished copies of one story
-    # (different lead, chrome and footer) score 0.69 and the closest distinct pages 0.11.
-    near_duplicate_threshold: float = 0.5
-    # Below this many words a text is merged only when identical: too little evidence.
-    near_duplicate_min_words: int = 50
-    # Query-dependent weighting: dense_weight + evidence_gamma * (0.5 - evidence), where
-    # evidence is the share of the query's words in the best lexical chunk (0 … 1): a query
-    # the corpus has the words for leans on the lexical run, one it lacks them for on dense.
-    evidence_gamma: float = 0.3
-    # Relevance floor (hybrid mode), see `RelevanceFloor`. None: the floor
-    # calibrated for the embedding model (`CALIBRATED_FLOORS`), none for other models.
-    relevance_floor: bool = True
-    floor: RelevanceFloor | None = None
-    snippet_chars: int = 300
-    commit_every: int = 50  # documents between FAISS writes during long ingests
-    # How often a reader (the server) asks the store whether a writer published something.
-    refresh_seconds: float = 0.5
-    dense: DenseConfig = field(default_factory=DenseConfig)  # vector index kind and segments
-
-    def __post_init__(self) -> None:
-        if self.fusion not in FUSIONS:
-            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, not {self.fusion!r}")
-        if not 0.0 <= self.dense_weight <= 1.0:
-            raise ValueError(f"dense_weight must be within 0..1, got {self.dense_weight}")
-        if self.rrf_k <= 0 or self.candidates < 1:
-            raise ValueError("rrf_k and candidates must be positive")
-        if not 0.0 <= self.evidence_gamma <= 2.0:
-            raise ValueError(f"evidence_gamma must be within 0..2, got {self.evidence_gamma}")
-
-    def floor_for(self, model_id: str) -> RelevanceFloor | None:
-        if not self.relevance_floor:
-            return None
-        return self.floor or CALIBRATED_FLOORS.get(model_id.split("@", 1)[0])
-
-
-@dataclass(frozen=True)
-class RankedChunk:
-    """One entry of `SearchIndex.ranked_chunks`."""
-
-    chunk_id: int
-    doc_id: str
-    score: float
-    text: str
-
-
-@dataclass(frozen=True)
-class _Ranked:
-    doc_id: str
-    chunk_id: int
-    score: float
-
-
-@dataclass
-class _View:
-    """A consistent pair: one store snapshot and the dense vectors of that same generation."""
-
-    owner: SearchIndex
-    generation: int
-    store: Store
-    dense: DenseIndex
-    lexical: LexicalIndex
-    model_id: str | None  # the model whose vectors `dense` holds (None: nothing indexed yet)
-    # Chunk ids per filter, for a reader's view only (its snapshot never changes): a region
-    # or type filter is one SQL scan per generation, not one per query.
-    allowed: dict[Filters, np.ndarray] = field(default_factory=dict)
-
-
-# The view a read call (and the calls it makes) is pinned to; see `SearchIndex.reading()`.
-_PINNED: contextvars.ContextVar[_View | None] = contextvars.ContextVar("samsok_view", default=None)
-
-
-@dataclass
-class ReloadStats:
-    """How often a reader picked up a new generation, and what that cost."""
-
-    reloads: int = 0
-    seconds_total: float = 0.0
-    seconds_max: float = 0.0
-    built_in_memory: int = 0  # reloads that found no matching FAISS file
-    history: list[float] = field(default_factory=list)
-
-
-@dataclass
-class _Runs:
-    """One query's candidate runs, kept for the relevance floor."""
-
-    fused: list[tuple[int, float]]
-    dense: dict[int, float] = field(default_factory=dict)  # chunk id → cosine
-    lexical: list[tuple[int, float]] = field(default_factory=list)
-    terms: list[QueryTerm] = field(default_factory=list)
-    expansions: tuple[str, ...] = ()
 
 
 class SearchIndex:
@@ -280,7 +131,7 @@ class SearchIndex:
             lexical = lexical or LexicalIndex()
             lexical.load(store)
             store.ensure_lsh(lsh_rows(self.config.near_duplicate_threshold))
-            self._view = _View(self, store.generation, store, DenseIndex(1), lexical, None)
+            self._view = View(self, store.generation, store, DenseIndex(1), lexical, None)
             self._remove_unpublished_files(store.generation)
             self._view.dense = self._open_dense()
             self._view.model_id = embedder.model_id
@@ -290,8 +141,8 @@ class SearchIndex:
 
     # -- the current view -------------------------------------------------------------------
 
-    def _current(self) -> _View:
-        pinned = _PINNED.get()
+    def _current(self) -> View:
+        pinned = PINNED.get()
         return pinned if pinned is not None and pinned.owner is self else self._view
 
     @property
@@ -317,16 +168,16 @@ class SearchIndex:
 
         A reader first checks (at most every `refresh_seconds`) for a newer generation.
         Nested uses keep the outer view, so a comparison or a briefing reads one snapshot."""
-        pinned = _PINNED.get()
+        pinned = PINNED.get()
         if pinned is not None and pinned.owner is self:
             yield
             return
         self._maybe_refresh()
-        token = _PINNED.set(self._view)
+        token = PINNED.set(self._view)
         try:
             yield
         finally:
-            _PINNED.reset(token)
+            PINNED.reset(token)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -553,13 +404,13 @@ class SearchIndex:
         except StoreMissing:
             return None
 
-    def _open_view(self) -> _View:
+    def _open_view(self) -> View:
         try:
             store = Store(self._store_path, read_only=True)
         except StoreMissing as exc:
             log.warning("%s; serving an empty index until a writer creates one", exc)
             empty = Store(Path(":memory:"))
-            return _View(self, 0, empty, DenseIndex(1), LexicalIndex(self._lexical_config), None)
+            return View(self, 0, empty, DenseIndex(1), LexicalIndex(self._lexical_config), None)
         try:
             generation = store.begin_snapshot()
             lexical = LexicalIndex(self._lexical_config)
@@ -571,7 +422,7 @@ class SearchIndex:
         except BaseException:
             store.close()
             raise
-        return _View(self, generation, store, dense, lexical, model_id)
+        return View(self, generation, store, dense, lexical, model_id)
 
     def _reader_dense(
         self, store: Store, generation: int, model_id: str | None, manifest: dict[str, object]
@@ -619,6 +470,16 @@ class SearchIndex:
         ):
             return None
         return dense
+
+    def _ranker(self) -> Ranker:
+        """The ranking over the view this read is pinned to."""
+        return Ranker(
+            self._current(),
+            self.config,
+            self.embedder,
+            self._query_vector,
+            read_only=self.read_only,
+        )
 
     def _query_vector(self, query: str) -> np.ndarray:
         """Embed a query, after checking the model is the one the served vectors came from."""
@@ -789,7 +650,7 @@ class SearchIndex:
         started = time.perf_counter()
         filters = Filters(request.region, request.doc_type, request.date_from, request.date_to)
         need = request.offset + request.limit
-        ranked, expansions = self._rank(request.q, request.mode, filters, need)
+        ranked, expansions = self._ranker().rank(request.q, request.mode, filters, need)
         page = ranked[request.offset : need]
         hits = self._hits(page, request.q)
         return SearchResponse(
@@ -808,175 +669,9 @@ class SearchIndex:
         fused exactly as there, `request.offset` … `offset + limit` of them (several may come
         from one document). For evaluation at chunk level and for debugging a ranking."""
         with self.reading():
-            return self._ranked_chunks(request)
+            return self._ranker().ranked_chunks(request)
 
-    def _ranked_chunks(self, request: SearchRequest) -> list[RankedChunk]:
-        filters = Filters(request.region, request.doc_type, request.date_from, request.date_to)
-        need = request.offset + request.limit
-        allowed = self._allowed(filters)
-        k = max(self.config.candidates, need)
-        run = self._fused_run(request.q, request.mode, filters, allowed, k).fused[
-            request.offset : need
-        ]
-        rows = self.store.chunks([cid for cid, _ in run])
-        return [
-            RankedChunk(cid, rows[cid].doc_id, score, rows[cid].text)
-            for cid, score in run
-            if cid in rows
-        ]
-
-    def _allowed(self, filters: Filters) -> np.ndarray | None:
-        """The chunk ids a filter keeps (None: no filter), cached per reader view."""
-        if not filters.active:
-            return None
-        view = self._current()
-        if not self.read_only:
-            return view.store.filtered_chunk_ids(filters)
-        allowed = view.allowed.get(filters)
-        if allowed is None:
-            allowed = view.store.filtered_chunk_ids(filters)
-            if len(view.allowed) >= 64:  # date ranges vary: keep the newest 64
-                view.allowed.pop(next(iter(view.allowed)), None)
-            view.allowed[filters] = allowed
-        return allowed
-
-    def _rank(
-        self, query: str, mode: SearchMode, filters: Filters, need: int
-    ) -> tuple[list[_Ranked], tuple[str, ...]]:
-        allowed = self._allowed(filters)
-        available = len(allowed) if allowed is not None else self._dense.size
-        k = max(self.config.candidates, need * 4)
-        qvec = self._query_vector(query) if mode != SearchMode.LEXICAL else None
-        # Hybrid only: lexical matches have the query's words; dense-only mode has no lexical
-        # evidence to rescue a paraphrase below the cosine floor (it cost NorQuAD 0.04 nDCG@10).
-        # (Asked only here, so a lexical search never loads the model for its id.)
-        floor = self.config.floor_for(self.embedder.model_id) if mode == SearchMode.HYBRID else None
-        while True:
-            runs = self._fused_run(query, mode, filters, allowed, k, qvec)
-            grouped = self._group(runs.fused)
-            if floor is not None:
-                assert qvec is not None
-                kept = self._above_floor(grouped, runs, qvec, floor)
-                if len(kept) < len(grouped):
-                    # Candidates further down score lower still: the floor ends the list.
-                    return kept, runs.expansions
-            if len(grouped) >= need or k >= available or mode == SearchMode.LEXICAL:
-                return grouped, runs.expansions
-            k *= 4
-
-    def _above_floor(
-        self, grouped: list[_Ranked], runs: _Runs, qvec: np.ndarray, floor: RelevanceFloor
-    ) -> list[_Ranked]:
-        """The documents that plausibly match (see `RelevanceFloor`), in rank order."""
-        cosine: dict[str, float] = {}
-        doc_of = self.store.chunk_doc_ids(runs.dense)
-        for cid, cos in runs.dense.items():
-            doc = doc_of.get(cid)
-            if doc is not None and cos > cosine.get(doc, -2.0):
-                cosine[doc] = cos
-        lexical_docs = self.store.chunk_doc_ids(cid for cid, _ in runs.lexical)
-        by_doc: dict[str, list[int]] = {}
-        for cid, _ in runs.lexical:
-            if cid in lexical_docs:
-                by_doc.setdefault(lexical_docs[cid], []).append(cid)
-        kept = []
-        model_id = self._current().model_id
-        for r in grouped:
-            cos = cosine.get(r.doc_id)
-            if cos is None:  # only the lexical run found it: its own chunks' cosines
-                # From the store (the truth, in this view's snapshot), not FAISS: an IVF base
-                # keeps only fp16 codes and cannot hand back a vector by id.
-                own = by_doc.get(r.doc_id, [r.chunk_id])
-                vectors = self.store.vectors_of_chunks(model_id, own) if model_id else None
-                has = vectors is not None and len(vectors) > 0
-                cos = float((vectors @ qvec).max()) if has else -1.0  # type: ignore[union-attr]
-            if cos >= floor.dense or (
-                cos >= floor.dense_lexical
-                and r.doc_id in by_doc
-                and self._lexical_share(by_doc[r.doc_id], runs.terms) >= floor.min_share
-            ):
-                kept.append(r)
-        return kept
-
-    def _lexical_share(self, chunk_ids: list[int], terms: list[QueryTerm]) -> float:
-        """Largest share of the query's words that one of `chunk_ids` contains."""
-        if not terms:
-            return 0.0
-        best = 0.0
-        for row in self.store.chunks(chunk_ids).values():
-            present = set(self.lexical.index_terms(row.text).split())
-            best = max(best, sum(bool(t.keys & present) for t in terms) / len(terms))
-        return best
-
-    def _fused_run(
-        self,
-        query: str,
-        mode: SearchMode,
-        filters: Filters,
-        allowed: np.ndarray | None,
-        k: int,
-        qvec: np.ndarray | None = None,
-    ) -> _Runs:
-        """Top-k chunks of each run `mode` asks for (filters applied inside both), fused."""
-        dense: list[tuple[int, float]] = []
-        lexical: list[tuple[int, float]] = []
-        expanded = LexicalQuery("")
-        if mode in (SearchMode.HYBRID, SearchMode.DENSE):
-            if qvec is None:
-                qvec = self._query_vector(query)
-            dense = self._dense.search(qvec, k, allowed)
-        if mode in (SearchMode.HYBRID, SearchMode.LEXICAL):
-            expanded, lexical = self._lexical_run(
-                query, filters, k, strict=mode == SearchMode.LEXICAL
-            )
-        terms = self.lexical.analyzer.query_terms(query) if lexical else []
-        runs = _Runs([], dict(dense), lexical, terms, expanded.also)
-        if mode == SearchMode.DENSE:
-            runs.fused = dense
-        elif mode == SearchMode.LEXICAL:
-            runs.fused = lexical
-        else:
-            w = self.config.dense_weight
-            if self.config.evidence_gamma and lexical:
-                share = self._lexical_share([lexical[0][0]], terms)
-                w = min(1.0, max(0.0, w + self.config.evidence_gamma * (0.5 - share)))
-            runs.fused = self._fuse([dense, lexical], [w, 1.0 - w])
-        return runs
-
-    def _lexical_run(
-        self, query: str, filters: Filters, k: int, *, strict: bool
-    ) -> tuple[LexicalQuery, list[tuple[int, float]]]:
-        try:
-            expanded = self.lexical.expand(query)
-        except QueryError:
-            if strict:
-                raise
-            return LexicalQuery(""), []  # e.g. only stopwords: the dense run still answers
-        return expanded, self.store.lexical_search(expanded.match, filters, k)
-
-    def _fuse(
-        self, runs: list[list[tuple[int, float]]], weights: list[float]
-    ) -> list[tuple[int, float]]:
-        if self.config.fusion == "rrf":
-            return rrf(runs, k=self.config.rrf_k, weights=weights)
-        if self.config.fusion == "zscore":
-            return weighted_zscore(runs, weights=weights)
-        return weighted_minmax(runs, weights=weights)
-
-    def _group(self, run: list[tuple[int, float]]) -> list[_Ranked]:
-        """One entry per document: its best chunk, in run order."""
-        doc_of = self.store.chunk_doc_ids(cid for cid, _ in run)
-        seen: set[str] = set()
-        grouped = []
-        for chunk_id, score in run:
-            doc_id = doc_of.get(chunk_id)
-            if doc_id is None or doc_id in seen:
-                continue
-            seen.add(doc_id)
-            grouped.append(_Ranked(doc_id, chunk_id, score))
-        return grouped
-
-    def _hits(self, ranked: Sequence[_Ranked], query: str) -> list[Hit]:
+    def _hits(self, ranked: Sequence[Ranked], query: str) -> list[Hit]:
         docs = self.store.documents([r.doc_id for r in ranked])
         chunks = self.store.chunks([r.chunk_id for r in ranked])
         dups = self.store.duplicates_of([r.doc_id for r in ranked])
@@ -1045,7 +740,7 @@ class SearchIndex:
             raise DocumentNotFound(doc_id)
         model_id = self._current().model_id
         vectors = self.store.vectors_of_chunks(model_id, own) if model_id else None
-        grouped: list[_Ranked] = []
+        grouped: list[Ranked] = []
         if vectors is not None and len(vectors) and vectors.shape[1] == self._dense.dim:
             centroid = vectors.mean(axis=0)
             centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
@@ -1055,7 +750,7 @@ class SearchIndex:
             k = max(self.config.candidates, (limit + 1) * 8)
             grouped = [
                 r
-                for r in self._group(self._dense.search(centroid, k, allowed))
+                for r in self._ranker().group(self._dense.search(centroid, k, allowed))
                 if r.doc_id != primary
             ]
         else:
