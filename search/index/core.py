@@ -34,7 +34,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from samsok.ingest.documents import LOCAL_SCHEME, Chunk, Document, Region, doc_id_for_url
+from samsok.ingest.documents import Chunk, Document, Region
 from samsok.search.embedding.embedder import Embedder
 from samsok.search.errors import (
     DocumentNotFound,
@@ -52,18 +52,18 @@ from samsok.search.index.dense import (
 from samsok.search.index.lexical import LexicalIndex
 from samsok.search.index.near_duplicates import lsh_rows, signature, similarity
 from samsok.search.index.ranking import Ranked, RankedChunk, Ranker
+from samsok.search.index.results import ChunkRef, build_hits, document_view, page_url
 from samsok.search.index.views import PINNED, ReloadStats, View
 from samsok.search.schemas import (
     DocumentView,
     Hit,
     IndexStats,
-    PageView,
     SearchMode,
     SearchRequest,
     SearchResponse,
 )
 from samsok.search.store.changes import record_removal, record_upsert
-from samsok.search.store.database import DocumentRow, Filters, Store
+from samsok.search.store.database import Filters, Store
 from samsok.search.store.lock import WriterLock
 from samsok.search.store.originals import delete_blob_if_unused, release_original
 
@@ -75,6 +75,7 @@ __all__ = [
     "RelevanceFloor",
     "SearchIndex",
     "UpsertOutcome",
+    "page_url",
 ]
 
 log = logging.getLogger(__name__)
@@ -672,52 +673,30 @@ class SearchIndex:
             return self._ranker().ranked_chunks(request)
 
     def _hits(self, ranked: Sequence[Ranked], query: str) -> list[Hit]:
-        docs = self.store.documents([r.doc_id for r in ranked])
-        chunks = self.store.chunks([r.chunk_id for r in ranked])
-        dups = self.store.duplicates_of([r.doc_id for r in ranked])
-        hits = []
-        for r in ranked:
-            doc, chunk = docs.get(r.doc_id), chunks.get(r.chunk_id)
-            if doc is None or chunk is None:
-                continue
-            hits.append(
-                Hit(
-                    doc_id=doc.doc_id,
-                    url=doc.url,
-                    title=doc.title,
-                    region=doc.region,
-                    type=doc.doc_type,
-                    source=doc.source,
-                    published=doc.published,
-                    page=chunk.page,
-                    page_url=page_url(doc.url, chunk.page, doc.content_type),
-                    snippet=self.lexical.snippet(chunk.text, query, self.config.snippet_chars),
-                    score=round(r.score, 6),
-                    chunk_id=chunk.id,
-                    also_published_at=dups.get(doc.doc_id, []),
-                )
+        view = self._current()
+        built = build_hits(
+            view.store,
+            view.lexical,
+            ranked,
+            query,
+            snippet_chars=self.config.snippet_chars,
+            scores=[r.score for r in ranked],
+        )
+        return [hit for hit in built if hit is not None]
+
+    def hits_for(self, picks: Sequence[ChunkRef], query: str) -> list[Hit | None]:
+        """Hits for passages chosen earlier (a briefing's picks), built as `search` builds
+        them, with a fresh snippet for `query` (none: the passage's opening) and score 0.
+        None where the document or passage is gone, or the passage is not that document's."""
+        with self.reading():
+            view = self._current()
+            return build_hits(
+                view.store, view.lexical, picks, query, snippet_chars=self.config.snippet_chars
             )
-        return hits
 
     def document(self, doc_id: str) -> DocumentView:
         with self.reading():
-            return self._document(doc_id)
-
-    def _document(self, doc_id: str) -> DocumentView:
-        row = self.store.document(doc_id)
-        if row is None:
-            raise DocumentNotFound(doc_id)
-        primary = row.duplicate_of or row.doc_id
-        urls = [
-            u
-            for u in [self._url_of(primary), *self.store.duplicates_of([primary]).get(primary, [])]
-            if u and u != row.url
-        ]
-        return _document_view(row, len(self.store.chunks_of(primary)), urls)
-
-    def _url_of(self, doc_id: str) -> str | None:
-        row = self.store.document(doc_id)
-        return row.url if row else None
+            return document_view(self._current().store, doc_id)
 
     def similar(
         self, doc_id: str, *, region: Region | None = None, limit: int = 10
@@ -788,36 +767,3 @@ class SearchIndex:
             "reload_ms_mean": round(stats.seconds_total * 1000 / max(stats.reloads, 1), 1),
             "reloads_built_in_memory": stats.built_in_memory,
         }
-
-
-def page_url(url: str, page: int | None, content_type: str) -> str:
-    """Link straight to the page of a PDF (`#page=N` is understood by browsers' PDF viewers).
-
-    A locally ingested file (`local:` name) has no address of its own: its kept original is
-    served by Samsøk at `/documents/{id}/original`.
-    """
-    if url.startswith(LOCAL_SCHEME):
-        url = f"/documents/{doc_id_for_url(url)}/original"
-    if page and content_type == "application/pdf":
-        return f"{url.split('#', 1)[0]}#page={page}"
-    return url
-
-
-def _document_view(row: DocumentRow, chunk_count: int, also: list[str]) -> DocumentView:
-    return DocumentView(
-        doc_id=row.doc_id,
-        url=row.url,
-        title=row.title,
-        region=row.region,
-        type=row.doc_type,
-        source=row.source,
-        published=row.published,
-        language=row.language,
-        content_type=row.content_type,
-        fetched_at=row.fetched_at,
-        indexed_at=row.indexed_at,
-        chunk_count=chunk_count,
-        also_published_at=also,
-        metadata=row.metadata,
-        pages=[PageView(number=p.number, text=p.text) for p in row.pages],
-    )
