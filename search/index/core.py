@@ -1,59 +1,37 @@
 """`SearchIndex`: the one core object behind the API, the CLI and the web page.
 
 It keeps three things in step — the SQLite store (truth), the FAISS file (dense vectors) and
-the FTS5 table (lexical terms) — and answers queries over them.
+the FTS5 table (lexical terms) — and answers queries over them. Everything outside
+`search.index` uses its public methods; the parts live in their own modules:
 
-Two modes (docs/architecture.md, "Concurrency"):
-
-- Writer (`read_only=False`): holds the data folder's writer lock (`search.lock`) from open to
-  close. `upsert()` / `remove()` change the store in one transaction each and update FAISS in
-  memory; `commit()` writes `faiss-<G>.index` and then commits the store transaction that
-  publishes generation G, so the file for a generation exists before anyone can see it. A
-  missing or stale file is rebuilt from the vectors kept in SQLite on open.
-- Reader (`read_only=True`): writes nothing, ever. It serves from a *view*: one pinned SQLite
-  snapshot plus the FAISS index of that same generation (the file, or built in memory from the
-  snapshot when the writer is mid-batch or was killed). At most every `refresh_seconds` one
-  request thread checks the store's generation and, when it moved, builds the next view while
-  the others go on with the current one; the swap is one assignment.
+- Writer (`read_only=False`, `writer.IndexWriter`): holds the data folder's writer lock from
+  open to close, writes documents and publishes generations (`commit()`).
+- Reader (`read_only=True`, `views.ReaderViews`): writes nothing, ever; serves one pinned
+  store snapshot plus the FAISS index of that same generation, swapped when a writer
+  publishes (docs/architecture.md, "Concurrency").
+- `ranking.Ranker` ranks a query over one view; `results` builds the hits and document views;
+  `bookkeeping.Bookkeeping` answers for the change log, kept originals and stored rows.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
-from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 
-import faiss
 import numpy as np
-from samsok.ingest.documents import Chunk, Document, Region
+from samsok.ingest.documents import Document, Region
 from samsok.search.embedding.embedder import Embedder
-from samsok.search.errors import (
-    DocumentNotFound,
-    IndexMismatchError,
-    ReadOnlyIndex,
-    StoreMissing,
-)
+from samsok.search.errors import IndexMismatchError, ReadOnlyIndex
+from samsok.search.index.bookkeeping import Bookkeeping
 from samsok.search.index.config import CALIBRATED_FLOORS, FUSIONS, IndexConfig, RelevanceFloor
-from samsok.search.index.dense import (
-    DenseIndex,
-    generation_files,
-    readable_by_all,
-    remove_files,
-)
+from samsok.search.index.dense import DenseIndex
 from samsok.search.index.lexical import LexicalIndex
-from samsok.search.index.near_duplicates import lsh_rows, signature, similarity
 from samsok.search.index.ranking import Ranked, RankedChunk, Ranker
 from samsok.search.index.results import ChunkRef, build_hits, document_view, page_url
-from samsok.search.index.views import PINNED, ReloadStats, View
+from samsok.search.index.views import PINNED, ReaderViews, ReloadStats, View
+from samsok.search.index.writer import Chunker, IndexWriter, UpsertOutcome
 from samsok.search.schemas import (
     DocumentView,
     Hit,
@@ -62,14 +40,12 @@ from samsok.search.schemas import (
     SearchRequest,
     SearchResponse,
 )
-from samsok.search.store.changes import record_removal, record_upsert
 from samsok.search.store.database import Filters, Store
-from samsok.search.store.lock import WriterLock
-from samsok.search.store.originals import delete_blob_if_unused, release_original
 
 __all__ = [
     "CALIBRATED_FLOORS",
     "FUSIONS",
+    "Chunker",
     "IndexConfig",
     "RankedChunk",
     "RelevanceFloor",
@@ -78,21 +54,8 @@ __all__ = [
     "page_url",
 ]
 
-log = logging.getLogger(__name__)
 
-MANIFEST_FORMAT = 2
-Chunker = Callable[[Document], list[Chunk]]
-
-
-class UpsertOutcome(StrEnum):
-    NEW = "new"
-    CHANGED = "changed"
-    UNCHANGED = "unchanged"
-    DUPLICATE = "duplicate"
-    EMPTY = "empty"
-
-
-class SearchIndex:
+class SearchIndex(Bookkeeping):
     def __init__(
         self,
         data_dir: Path,
@@ -110,42 +73,40 @@ class SearchIndex:
         self.chunker = chunker
         self.config = config or IndexConfig()
         self.read_only = read_only
-        self._store_path = data_dir / "store.db"
-        self._manifest_path = data_dir / "manifest.json"
-        self._pending = 0
-        self._allow_model_change = allow_model_change
-        self.reload_stats = ReloadStats()
-        self._reload_lock = threading.Lock()
-        self._next_check = 0.0
-        self._probe: Store | None = None
-        self._writer_lock: WriterLock | None = None
-        self._lexical_config = (lexical or LexicalIndex()).config
+        self._readers: ReaderViews | None = None
+        self._writer: IndexWriter | None = None
         if read_only:
-            self._view = self._open_view()
-            self._next_check = time.monotonic() + self.config.refresh_seconds
-            return
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self._writer_lock = WriterLock(data_dir)
-        self._writer_lock.acquire(wait=wait)
-        try:
-            store = Store(self._store_path)
-            lexical = lexical or LexicalIndex()
-            lexical.load(store)
-            store.ensure_lsh(lsh_rows(self.config.near_duplicate_threshold))
-            self._view = View(self, store.generation, store, DenseIndex(1), lexical, None)
-            self._remove_unpublished_files(store.generation)
-            self._view.dense = self._open_dense()
-            self._view.model_id = embedder.model_id
-        except BaseException:
-            self._writer_lock.release()
-            raise
+            lexical_config = (lexical or LexicalIndex()).config
+            self._readers = ReaderViews(self, data_dir, self.config, lexical_config)
+            self.reload_stats = self._readers.stats
+        else:
+            self._writer = IndexWriter(
+                self,
+                data_dir,
+                embedder,
+                chunker,
+                self.config,
+                lexical or LexicalIndex(),
+                allow_model_change=allow_model_change,
+                wait=wait,
+            )
+            self.reload_stats = ReloadStats()
 
     # -- the current view -------------------------------------------------------------------
+
+    @property
+    def _view(self) -> View:
+        """The view served now: the writer's one view, or a reader's latest."""
+        if self._writer is not None:
+            return self._writer.view
+        assert self._readers is not None
+        return self._readers.current
 
     def _current(self) -> View:
         pinned = PINNED.get()
         return pinned if pinned is not None and pinned.owner is self else self._view
 
+    # White-box access for tests and benchmarks about the internals; callers use the methods.
     @property
     def store(self) -> Store:
         return self._current().store
@@ -163,6 +124,12 @@ class SearchIndex:
         """The store generation this index serves (a reader: of its current view)."""
         return self._current().generation
 
+    def _read_store(self) -> Store:
+        return self._current().store
+
+    def _write_store(self) -> Store:
+        return self._require_writer().store
+
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Pin every read inside to one view: one snapshot and its matching vectors.
@@ -173,29 +140,27 @@ class SearchIndex:
         if pinned is not None and pinned.owner is self:
             yield
             return
-        self._maybe_refresh()
+        if self._readers is not None:
+            self._readers.maybe_refresh()
         token = PINNED.set(self._view)
         try:
             yield
         finally:
             PINNED.reset(token)
 
+    def refresh(self) -> None:
+        """A reader: pick up what a writer published now, without waiting for the interval."""
+        if self._readers is not None:
+            self._readers.refresh()
+
     # -- lifecycle ------------------------------------------------------------------------
 
     def close(self) -> None:
         """A writer commits what is pending and releases the lock; a reader writes nothing."""
-        if self.read_only:
-            self._view.store.close()
-            if self._probe is not None:
-                self._probe.close()
-            return
-        try:
-            if self._pending:
-                self.commit()
-        finally:
-            self._view.store.close()
-            if self._writer_lock is not None:
-                self._writer_lock.release()
+        if self._readers is not None:
+            self._readers.close()
+        if self._writer is not None:
+            self._writer.close()
 
     def __enter__(self) -> SearchIndex:
         return self
@@ -203,274 +168,56 @@ class SearchIndex:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _manifest(self) -> dict[str, object] | None:
-        try:
-            return json.loads(self._manifest_path.read_text("utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            log.warning("unreadable manifest %s (%s); ignoring it", self._manifest_path, exc)
-            return None
-
     def faiss_file(self, generation: int) -> Path:
         """The FAISS file of one store generation (written before that generation commits)."""
         return self.data_dir / f"faiss-{generation}.index"
 
-    def _open_dense(self) -> DenseIndex:
-        """Writer open: the FAISS file of the store's generation, checked id for id against
-        the store, or else rebuilt from the vectors SQLite keeps."""
-        manifest = self._manifest()
-        store = self._view.store
-        generation = store.generation
-        has_chunks = store.chunk_count() > 0
-        model_changed = manifest is not None and manifest.get("model") != self.embedder.model_id
-        if model_changed and has_chunks and not self._allow_model_change:
-            raise IndexMismatchError(
-                f"the index in {self.data_dir} was built with model {manifest.get('model')!r}, "
-                f"but the configured model is {self.embedder.model_id!r}; "
-                "run `samsok reindex` to embed it again with the configured model"
-            )
-        if not model_changed:
-            dense = self._load_checked(generation, store, self.embedder.dim)
-            if dense is not None and not dense.needs_rebuild:
-                return dense
-        return self._rebuild_dense()
+    # -- writes ---------------------------------------------------------------------------
 
-    def _load_checked(
-        self, generation: int, store: Store, dim: int | None, reuse: DenseIndex | None = None
-    ) -> DenseIndex | None:
-        """The FAISS files of `generation` if they hold exactly the store's chunk ids, else
-        None (logged)."""
-        try:
-            dense = DenseIndex.load_generation(
-                self.data_dir, generation, dim, self.config.dense, reuse
-            )
-        except (RuntimeError, ValueError, OSError) as exc:
-            log.warning("unreadable FAISS files of generation %d (%s)", generation, exc)
-            return None
-        if dense is None:
-            return None
-        if not np.array_equal(dense.ids(), store.chunk_ids()):
-            log.warning(
-                "generation %d: FAISS holds %d vectors but the store %d chunks",
-                generation,
-                dense.size,
-                store.chunk_count(),
-            )
-            return None
-        return dense
-
-    def _rebuild_dense(self) -> DenseIndex:
-        store = self._view.store
-        ids, vectors = store.chunk_vectors(self.embedder.model_id)
-        dense = DenseIndex.build(self.embedder.dim, ids, vectors, self.config.dense)
-        missing = store.chunk_count_missing_vectors(self.embedder.model_id)
-        if missing:
-            log.warning(
-                "%d chunks have no vector for %s: run `samsok reindex`",
-                missing,
-                self.embedder.model_id,
-            )
-        log.info("rebuilt dense index from the store: %d vectors", dense.size)
-        self._pending = max(self._pending, 1)  # write the rebuilt file on the next commit
-        return dense
-
-    def _refit_lexical(self) -> None:
-        """Refit the decompounder on the grown corpus and rewrite every chunk's terms, in one
-        transaction (a reader sees the old vocabulary and terms, or the new ones)."""
-        store = self._view.store
-        with store.transaction():
-            self._view.lexical.fit(store)
-            for chunk_id, text, _ in store.all_chunks():
-                store.replace_terms(chunk_id, self._view.lexical.index_terms(text))
-
-    def _require_writer(self) -> None:
-        if self.read_only:
+    def _require_writer(self) -> IndexWriter:
+        if self._writer is None:
             raise ReadOnlyIndex(
                 f"the index in {self.data_dir} is open read-only; writes need the writer lock"
             )
+        return self._writer
 
     def commit(self) -> None:
         """Publish what is written: `faiss-<G>.index` first, then the store transaction that
         makes generation G visible, then `manifest.json`; files of older generations go."""
-        self._require_writer()
-        view = self._view
-        store = view.store
-        if view.lexical.needs_refit(store.chunk_count()):
-            self._refit_lexical()
-        # Count, sum and max of the ids, not the id lists: O(1) memory per commit at 1M
-        # chunks. Ids only grow (AUTOINCREMENT), so a chunk replaced behind FAISS's back
-        # changes the sum.
-        if view.dense.fingerprint() != store.chunk_fingerprint():
-            # Only after an item was cut short between its store write and its FAISS update
-            # (e.g. a second Ctrl-C): the store is the truth.
-            log.warning("dense index out of step with the store; rebuilding it from the store")
-            view.dense = self._rebuild_dense()
-        elif view.dense.needs_rebuild:
-            # Crossed the exact/ANN threshold (or outgrew the IVF lists): a new base from the
-            # exact vectors SQLite keeps.
-            view.dense = self._rebuild_dense()
-        previous = generation_files(self.data_dir, view.generation)
-        path: Path | None = None
-        generation = -1
-        try:
-            with store.transaction() as generation:
-                # A delta against the current base, or a new base when the delta grew big.
-                path = view.dense.save_generation(self.data_dir, generation)
-        except BaseException:
-            if path is not None:  # never published: no reader can have seen it
-                path.unlink(missing_ok=True)
-                if path.name.endswith(".index"):
-                    view.dense.base_generation = None  # that base is gone: write one again
-            raise
-        manifest = {
-            "format": MANIFEST_FORMAT,
-            "model": self.embedder.model_id,
-            "dim": self.embedder.dim,
-            "generation": generation,
-            "faiss_file": f"faiss-{view.dense.base_generation}.index",
-            "faiss_delta": path.name if path.name.endswith(".delta") else None,
-            "faiss_kind": view.dense.kind,
-            "vectors": view.dense.size,
-            "faiss_version": faiss.__version__,
-            "index_config": asdict(self.config),
-            "lexical": view.lexical.describe(),
-            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        fd, tmp = tempfile.mkstemp(prefix="manifest.", suffix=".tmp", dir=self.data_dir)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, indent=2, sort_keys=True)
-        readable_by_all(tmp)
-        os.replace(tmp, self._manifest_path)
-        view.generation = generation
-        self._pending = 0
-        self._remove_unpublished_files(generation, previous)
+        self._require_writer().commit()
 
-    def _remove_unpublished_files(self, keep: int, grace: set[str] | None = None) -> None:
-        """Writer only (it holds the lock): drop FAISS files no generation in use needs, and
-        temp files of killed writers. Kept: the files of generation `keep` (a base and maybe
-        a delta) and `grace`, those of the generation published before it, for a reader that
-        read its delta a moment ago. A reader that still serves an older generation has its
-        vectors in memory; one that had not loaded it yet builds them from its snapshot."""
-        remove_files(self.data_dir, generation_files(self.data_dir, keep) | (grace or set()))
+    def upsert(self, doc: Document) -> UpsertOutcome:
+        return self.upsert_many([doc])[0]
 
-    def refresh(self) -> None:
-        """A reader: pick up what a writer published now, without waiting for the interval."""
-        if self.read_only:
-            self._next_check = 0.0
-            self._maybe_refresh()
+    def upsert_many(
+        self, docs: Sequence[Document], *, show_progress: bool = False
+    ) -> list[UpsertOutcome]:
+        """Index documents: chunk, embed what the cache lacks (batched), store, update FAISS."""
+        return self._require_writer().upsert_many(docs, show_progress=show_progress)
 
-    # -- reader views -----------------------------------------------------------------------
+    def cache_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        """Put vectors computed elsewhere (chunk text hash → vector, by this index's model)
+        into the embedding cache, so the next `upsert` of their chunks embeds nothing."""
+        self._require_writer().cache_vectors(vectors)
 
-    def _maybe_refresh(self) -> None:
-        if not self.read_only:
-            return  # the writer is the one changing the store
-        now = time.monotonic()
-        if now < self._next_check:
-            return
-        # One thread checks and reloads; the others go on with the view they have.
-        if not self._reload_lock.acquire(blocking=False):
-            return
-        try:
-            self._next_check = now + self.config.refresh_seconds
-            generation = self._probe_generation()
-            if generation is None or generation == self._view.generation:
-                return
-            started = time.perf_counter()
-            view = self._open_view()
-            self._view = view  # the swap: every request from now on reads the new pair
-            took = time.perf_counter() - started
-            stats = self.reload_stats
-            stats.reloads += 1
-            stats.seconds_total += took
-            stats.seconds_max = max(stats.seconds_max, took)
-            stats.history = [*stats.history[-999:], took]
-            log.info(
-                "serving generation %d (%d vectors) after a %.0f ms reload",
-                view.generation,
-                view.dense.size,
-                took * 1000,
-            )
-        except Exception:
-            # A reload that fails leaves the current, consistent view in place.
-            log.exception("could not load the new index generation; serving the previous one")
-        finally:
-            self._reload_lock.release()
+    def remove(self, doc_id: str, *, reason: str = "") -> bool:
+        """Remove a document from every index; a duplicate of it takes its place."""
+        return self._require_writer().remove(doc_id, reason=reason)
 
-    def _probe_generation(self) -> int | None:
-        try:
-            if self._probe is None:
-                self._probe = Store(self._store_path, read_only=True)
-            return self._probe.generation
-        except StoreMissing:
-            return None
+    def reindex(self, *, show_progress: bool = False) -> int:
+        """Embed every chunk with the configured model and rebuild FAISS and FTS terms."""
+        return self._require_writer().reindex(show_progress=show_progress)
 
-    def _open_view(self) -> View:
-        try:
-            store = Store(self._store_path, read_only=True)
-        except StoreMissing as exc:
-            log.warning("%s; serving an empty index until a writer creates one", exc)
-            empty = Store(Path(":memory:"))
-            return View(self, 0, empty, DenseIndex(1), LexicalIndex(self._lexical_config), None)
-        try:
-            generation = store.begin_snapshot()
-            lexical = LexicalIndex(self._lexical_config)
-            lexical.load(store)
-            manifest = self._manifest() or {}
-            model = manifest.get("model")
-            model_id = str(model) if model else next(iter(store.model_ids()), None)
-            dense = self._reader_dense(store, generation, model_id, manifest)
-        except BaseException:
-            store.close()
-            raise
-        return View(self, generation, store, dense, lexical, model_id)
+    def refit_lexical(self) -> None:
+        """Refit the decompounder on the whole corpus now and rewrite every chunk's terms
+        (a commit does it when the corpus has grown enough)."""
+        self._require_writer().refit_lexical()
 
-    def _reader_dense(
-        self, store: Store, generation: int, model_id: str | None, manifest: dict[str, object]
-    ) -> DenseIndex:
-        dim = manifest.get("dim")
-        if generation_files(self.data_dir, generation):
-            reuse = self._view.dense if hasattr(self, "_view") else None
-            dense = self._load_checked(
-                generation, store, dim if isinstance(dim, int) else None, reuse
-            )
-            if dense is not None:
-                return dense
-        else:
-            log.info(
-                "no FAISS file for generation %d (a writer is between commits, or was "
-                "stopped); using the vectors of the same store snapshot",
-                generation,
-            )
-        self.reload_stats.built_in_memory += 1
-        near = self._catch_up(store, manifest, model_id, dim if isinstance(dim, int) else None)
-        if near is not None:
-            return near
-        ids, vectors = store.chunk_vectors(model_id) if model_id else (np.zeros(0), None)
-        if vectors is None or len(ids) == 0:
-            return DenseIndex(dim if isinstance(dim, int) else 1)
-        return DenseIndex.build(int(vectors.shape[1]), ids, vectors, self.config.dense)
+    def lexical_description(self) -> dict[str, object]:
+        """The lexical analyzer's settings and the corpus size its decompounder was fit on."""
+        return self._current().lexical.describe()
 
-    def _catch_up(
-        self, store: Store, manifest: dict[str, object], model_id: str | None, dim: int | None
-    ) -> DenseIndex | None:
-        """The last published generation's index brought to this snapshot's ids, or None."""
-        published = manifest.get("generation")
-        if not isinstance(published, int) or model_id is None:
-            return None
-        reuse = self._view.dense if hasattr(self, "_view") else None
-        try:
-            dense = DenseIndex.load_generation(
-                self.data_dir, published, dim, self.config.dense, reuse
-            )
-        except (RuntimeError, ValueError, OSError):
-            return None
-        want = store.chunk_ids()
-        if dense is None or not dense.catch_up(
-            want, lambda ids: store.vectors_by_chunk_id(model_id, ids.tolist())
-        ):
-            return None
-        return dense
+    # -- reads ----------------------------------------------------------------------------
 
     def _ranker(self) -> Ranker:
         """The ranking over the view this read is pinned to."""
@@ -492,156 +239,6 @@ class SearchIndex:
                 "run `samsok reindex` to embed it again with the configured model"
             )
         return self.embedder.embed_queries([query])[0]
-
-    # -- writes ---------------------------------------------------------------------------
-
-    def upsert(self, doc: Document) -> UpsertOutcome:
-        return self.upsert_many([doc])[0]
-
-    def upsert_many(
-        self, docs: Sequence[Document], *, show_progress: bool = False
-    ) -> list[UpsertOutcome]:
-        """Index documents: chunk, embed what the cache lacks (batched), store, update FAISS."""
-        self._require_writer()
-        plans: list[tuple[Document, list[Chunk] | None, bytes | None]] = []
-        to_embed: list[Chunk] = []
-        for doc in docs:
-            existing = self.store.document(doc.doc_id)
-            if existing is not None and existing.content_hash == doc.content_hash:
-                plans.append((doc, None, None))
-                continue
-            chunks = self.chunker(doc)
-            sig = signature(doc.text)
-            plans.append((doc, chunks, sig))
-            to_embed.extend(chunks)
-        vectors = self._vectors_for(to_embed, show_progress=show_progress)
-        outcomes = []
-        for doc, chunks, sig in plans:
-            if chunks is None:
-                outcomes.append(UpsertOutcome.UNCHANGED)
-                continue
-            outcomes.append(self._write(doc, chunks, sig, vectors))
-        self._pending += len(docs)
-        if self._pending >= self.config.commit_every:
-            self.commit()
-        return outcomes
-
-    def cache_vectors(self, vectors: dict[str, np.ndarray]) -> None:
-        """Put vectors computed elsewhere (chunk text hash → vector, by this index's model)
-        into the embedding cache, so the next `upsert` of their chunks embeds nothing."""
-        self._require_writer()
-        if vectors:
-            self.store.put_vectors(self.embedder.model_id, vectors)
-
-    def _vectors_for(
-        self, chunks: Sequence[Chunk], *, show_progress: bool
-    ) -> dict[str, np.ndarray]:
-        model_id = self.embedder.model_id
-        hashes = [c.text_hash for c in chunks]
-        vectors = self.store.cached_vectors(model_id, hashes)
-        missing: dict[str, str] = {}
-        for chunk in chunks:
-            if chunk.text_hash not in vectors:
-                missing.setdefault(chunk.text_hash, chunk.embed_text)
-        if missing:
-            embedded = self.embedder.embed_documents(
-                list(missing.values()), show_progress=show_progress
-            )
-            new = dict(zip(missing.keys(), embedded, strict=True))
-            self.store.put_vectors(model_id, new)
-            vectors.update(new)
-        return vectors
-
-    def _find_primary(self, doc: Document, sig: bytes | None) -> str | None:
-        if sig is None:
-            return None
-        threshold = self.config.near_duplicate_threshold
-        if len(doc.text.split()) < self.config.near_duplicate_min_words:
-            threshold = 1.0  # a short text is merged only when it is the same text
-        # Only documents sharing an LSH band (search.store, ingest.dedup.lsh_rows): the
-        # same answer as comparing with every stored signature, without the O(n) scan.
-        for other_id, other_sig in self.store.near_duplicate_candidates(sig, doc.doc_id):
-            if similarity(sig, other_sig) >= threshold:
-                return other_id
-        return None
-
-    def _write(
-        self, doc: Document, chunks: list[Chunk], sig: bytes | None, vectors: dict[str, np.ndarray]
-    ) -> UpsertOutcome:
-        old = self.store.document(doc.doc_id)
-        existed = old is not None
-        primary = self._find_primary(doc, sig) if chunks else None
-        with self.store.transaction():
-            removed = self.store.delete_chunks(doc.doc_id)
-            self.store.put_document(doc, signature=sig, duplicate_of=primary)
-            record_upsert(self.store, old, doc, duplicate_of=primary)
-            new_ids: list[int] = []
-            if primary is None and chunks:
-                terms = [self.lexical.index_terms(c.embed_text) for c in chunks]
-                new_ids = self.store.add_chunks(chunks, terms)
-        self._dense.remove(removed)
-        if new_ids:
-            self._dense.add(
-                np.asarray(new_ids, dtype=np.int64),
-                np.vstack([vectors[c.text_hash] for c in chunks]),
-            )
-        if primary is not None:
-            log.debug("%s is a near-duplicate of %s; stored as also-published-at", doc.url, primary)
-            return UpsertOutcome.DUPLICATE
-        if not chunks:
-            return UpsertOutcome.EMPTY
-        return UpsertOutcome.CHANGED if existed else UpsertOutcome.NEW
-
-    def remove(self, doc_id: str, *, reason: str = "") -> bool:
-        """Remove a document from every index; a duplicate of it takes its place."""
-        self._require_writer()
-        row = self.store.document(doc_id)
-        if row is None:
-            return False
-        successors = self.store.duplicate_ids(doc_id)
-        with self.store.transaction():
-            removed = self.store.delete_document(doc_id)
-            record_removal(self.store, row, reason=reason)
-            unused_original = release_original(self.store, doc_id)
-        if unused_original:
-            delete_blob_if_unused(self.store, self.data_dir, unused_original)
-        self._dense.remove(removed)
-        self._pending += 1
-        if successors:
-            # The story is still published elsewhere: the first other URL takes its place.
-            promoted_id, *others = successors
-            with self.store.transaction():
-                for other in others:
-                    self.store.set_duplicate_of(other, promoted_id)
-            promoted = self.store.document(promoted_id)
-            if promoted is not None:
-                doc = promoted.to_document()
-                chunks = self.chunker(doc)
-                vectors = self._vectors_for(chunks, show_progress=False)
-                self._write(doc, chunks, signature(doc.text), vectors)
-        return True
-
-    def reindex(self, *, show_progress: bool = False) -> int:
-        """Embed every chunk with the configured model and rebuild FAISS and FTS terms."""
-        self._require_writer()
-        self._refit_lexical()
-        rows = self.store.all_chunks()
-        by_hash = {text_hash: text for _, text, text_hash in rows}
-        cached = self.store.cached_vectors(self.embedder.model_id, list(by_hash))
-        missing = {h: t for h, t in by_hash.items() if h not in cached}
-        if missing:
-            embedded = self.embedder.embed_documents(
-                list(missing.values()), show_progress=show_progress
-            )
-            self.store.put_vectors(
-                self.embedder.model_id, dict(zip(missing, embedded, strict=True))
-            )
-        self._view.dense = self._rebuild_dense()
-        self._view.model_id = self.embedder.model_id
-        self.commit()
-        return len(missing)
-
-    # -- reads ----------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> SearchResponse:
         with self.reading():
@@ -701,50 +298,21 @@ class SearchIndex:
     def similar(
         self, doc_id: str, *, region: Region | None = None, limit: int = 10
     ) -> SearchResponse:
-        """More like this: documents nearest to the mean of this document's chunk vectors.
-
-        The vectors come from the store snapshot (not FAISS), so a document the reader can see
-        always has them."""
+        """More like this: documents nearest to the mean of this document's chunk vectors."""
         with self.reading():
-            return self._similar(doc_id, region=region, limit=limit)
-
-    def _similar(self, doc_id: str, *, region: Region | None, limit: int) -> SearchResponse:
-        started = time.perf_counter()
-        row = self.store.document(doc_id)
-        if row is None:
-            raise DocumentNotFound(doc_id)
-        primary = row.duplicate_of or row.doc_id
-        own = [c.id for c in self.store.chunks_of(primary)]
-        if not own:
-            raise DocumentNotFound(doc_id)
-        model_id = self._current().model_id
-        vectors = self.store.vectors_of_chunks(model_id, own) if model_id else None
-        grouped: list[Ranked] = []
-        if vectors is not None and len(vectors) and vectors.shape[1] == self._dense.dim:
-            centroid = vectors.mean(axis=0)
-            centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-            filters = Filters(region=region)
-            allowed = self.store.filtered_chunk_ids(filters)
-            allowed = np.setdiff1d(allowed, np.asarray(own, dtype=np.int64))
-            k = max(self.config.candidates, (limit + 1) * 8)
-            grouped = [
-                r
-                for r in self._ranker().group(self._dense.search(centroid, k, allowed))
-                if r.doc_id != primary
-            ]
-        else:
-            log.warning("%s has no stored vectors for %s: run `samsok reindex`", doc_id, model_id)
-        page = grouped[:limit]
-        title_query = row.title
-        return SearchResponse(
-            query=title_query,
-            mode=SearchMode.DENSE,
-            total=len(grouped),
-            limit=limit,
-            offset=0,
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
-            results=self._hits(page, title_query),
-        )
+            started = time.perf_counter()
+            grouped = self._ranker().similar(doc_id, region=region, limit=limit)
+            row = self._read_store().document(doc_id)
+            title_query = row.title if row is not None else ""
+            return SearchResponse(
+                query=title_query,
+                mode=SearchMode.DENSE,
+                total=len(grouped),
+                limit=limit,
+                offset=0,
+                took_ms=round((time.perf_counter() - started) * 1000, 2),
+                results=self._hits(grouped[:limit], title_query),
+            )
 
     def stats(self) -> IndexStats:
         with self.reading():
@@ -759,9 +327,10 @@ class SearchIndex:
     def serving(self) -> dict[str, object]:
         """What a reader serves and how its reloads went (for /health and the soak test)."""
         stats = self.reload_stats
+        view = self._view
         return {
-            "generation": self._view.generation,
-            "vectors": self._view.dense.size,
+            "generation": view.generation,
+            "vectors": view.dense.size,
             "reloads": stats.reloads,
             "reload_ms_max": round(stats.seconds_max * 1000, 1),
             "reload_ms_mean": round(stats.seconds_total * 1000 / max(stats.reloads, 1), 1),

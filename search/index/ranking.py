@@ -7,12 +7,14 @@ itself holds no state between queries.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from samsok.ingest.documents import Region
 from samsok.search.embedding.embedder import Embedder
-from samsok.search.errors import QueryError
+from samsok.search.errors import DocumentNotFound, QueryError
 from samsok.search.index.config import IndexConfig, RelevanceFloor
 from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
 from samsok.search.index.lexical import LexicalQuery
@@ -22,6 +24,8 @@ from samsok.search.store.database import Filters
 from samsok.search.text.analyze import QueryTerm
 
 __all__ = ["Ranked", "RankedChunk", "Ranker"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -138,10 +142,10 @@ class Ranker:
         """The documents that plausibly match (see `RelevanceFloor`), in rank order."""
         cosine: dict[str, float] = {}
         doc_of = self.store.chunk_doc_ids(runs.dense)
-        for cid, cos in runs.dense.items():
+        for cid, chunk_cos in runs.dense.items():
             doc = doc_of.get(cid)
-            if doc is not None and cos > cosine.get(doc, -2.0):
-                cosine[doc] = cos
+            if doc is not None and chunk_cos > cosine.get(doc, -2.0):
+                cosine[doc] = chunk_cos
         lexical_docs = self.store.chunk_doc_ids(cid for cid, _ in runs.lexical)
         by_doc: dict[str, list[int]] = {}
         for cid, _ in runs.lexical:
@@ -243,3 +247,29 @@ class Ranker:
             seen.add(doc_id)
             grouped.append(Ranked(doc_id, chunk_id, score))
         return grouped
+
+    def similar(self, doc_id: str, *, region: Region | None, limit: int) -> list[Ranked]:
+        """Documents nearest to the mean of `doc_id`'s chunk vectors (its primary's, for a
+        near-duplicate), best first, without the document itself. The vectors come from the
+        store snapshot (not FAISS), so a document the reader can see always has them."""
+        row = self.store.document(doc_id)
+        if row is None:
+            raise DocumentNotFound(doc_id)
+        primary = row.duplicate_of or row.doc_id
+        own = [c.id for c in self.store.chunks_of(primary)]
+        if not own:
+            raise DocumentNotFound(doc_id)
+        model_id = self._current().model_id
+        vectors = self.store.vectors_of_chunks(model_id, own) if model_id else None
+        if vectors is None or not len(vectors) or vectors.shape[1] != self._dense.dim:
+            log.warning("%s has no stored vectors for %s: run `samsok reindex`", doc_id, model_id)
+            return []
+        centroid = vectors.mean(axis=0)
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        filters = Filters(region=region)
+        allowed = self.store.filtered_chunk_ids(filters)
+        allowed = np.setdiff1d(allowed, np.asarray(own, dtype=np.int64))
+        k = max(self.config.candidates, (limit + 1) * 8)
+        return [
+            r for r in self.group(self._dense.search(centroid, k, allowed)) if r.doc_id != primary
+        ]
