@@ -27,6 +27,25 @@ __all__ = ["Ranked", "RankedChunk", "Ranker"]
 
 log = logging.getLogger(__name__)
 
+# Chunks asked of each run per document wanted (offset + limit), when that exceeds
+# `IndexConfig.candidates`: a document often has several chunks near the top. A first guess
+# (not tuned): the loop in `rank` grows the depth when grouping leaves too few, so a low value
+# costs a round, never results.
+CHUNKS_PER_RESULT = 4
+# How the candidate depth grows when grouping left too few documents: geometric, so even a
+# page deep into a large corpus takes a handful of rounds (log base 4 of the corpus size).
+CANDIDATE_GROWTH = 4
+# `similar`: chunks fetched per wanted document (+1 for the document itself). Higher than
+# CHUNKS_PER_RESULT because a centroid search has no second round; a first guess, not tuned.
+SIMILAR_CHUNKS_PER_RESULT = 8
+# Filters a reader view keeps the chunk ids of (oldest dropped first): regions × types are a
+# dozen, date ranges vary per query; 64 arrays of ids stay small next to the FAISS index.
+FILTER_CACHE_SIZE = 64
+# Below any cosine (-1 … 1): "no dense evidence yet" when taking a document's best chunk.
+NO_COSINE = -2.0
+# Guards the centroid's normalisation against a zero vector (mean of opposite vectors).
+NORM_EPSILON = 1e-12
+
 
 @dataclass(frozen=True)
 class RankedChunk:
@@ -107,7 +126,7 @@ class Ranker:
         allowed = view.allowed.get(filters)
         if allowed is None:
             allowed = view.store.filtered_chunk_ids(filters)
-            if len(view.allowed) >= 64:  # date ranges vary: keep the newest 64
+            if len(view.allowed) >= FILTER_CACHE_SIZE:  # keep the newest
                 view.allowed.pop(next(iter(view.allowed)), None)
             view.allowed[filters] = allowed
         return allowed
@@ -117,7 +136,7 @@ class Ranker:
     ) -> tuple[list[Ranked], tuple[str, ...]]:
         allowed = self._allowed(filters)
         available = len(allowed) if allowed is not None else self._dense.size
-        k = max(self.config.candidates, need * 4)
+        k = max(self.config.candidates, need * CHUNKS_PER_RESULT)
         qvec = self._query_vector(query) if mode != SearchMode.LEXICAL else None
         # Hybrid only: lexical matches have the query's words; dense-only mode has no lexical
         # evidence to rescue a paraphrase below the cosine floor (it cost NorQuAD 0.04 nDCG@10).
@@ -134,7 +153,7 @@ class Ranker:
                     return kept, runs.expansions
             if len(grouped) >= need or k >= available or mode == SearchMode.LEXICAL:
                 return grouped, runs.expansions
-            k *= 4
+            k *= CANDIDATE_GROWTH
 
     def _above_floor(
         self, grouped: list[Ranked], runs: _Runs, qvec: np.ndarray, floor: RelevanceFloor
@@ -144,7 +163,7 @@ class Ranker:
         doc_of = self.store.chunk_doc_ids(runs.dense)
         for cid, chunk_cos in runs.dense.items():
             doc = doc_of.get(cid)
-            if doc is not None and chunk_cos > cosine.get(doc, -2.0):
+            if doc is not None and chunk_cos > cosine.get(doc, NO_COSINE):
                 cosine[doc] = chunk_cos
         lexical_docs = self.store.chunk_doc_ids(cid for cid, _ in runs.lexical)
         by_doc: dict[str, list[int]] = {}
@@ -265,11 +284,11 @@ class Ranker:
             log.warning("%s has no stored vectors for %s: run `samsok reindex`", doc_id, model_id)
             return []
         centroid = vectors.mean(axis=0)
-        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        centroid /= max(float(np.linalg.norm(centroid)), NORM_EPSILON)
         filters = Filters(region=region)
         allowed = self.store.filtered_chunk_ids(filters)
         allowed = np.setdiff1d(allowed, np.asarray(own, dtype=np.int64))
-        k = max(self.config.candidates, (limit + 1) * 8)
+        k = max(self.config.candidates, (limit + 1) * SIMILAR_CHUNKS_PER_RESULT)
         return [
             r for r in self.group(self._dense.search(centroid, k, allowed)) if r.doc_id != primary
         ]
