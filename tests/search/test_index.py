@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError
-from samsok.search.index.core import IndexConfig, SearchIndex, UpsertOutcome
+from samsok.search.index import IndexConfig, SearchIndex, UpsertOutcome
 from samsok.search.schemas import SearchMode, SearchRequest
 
 from tests.fakes import HashingEmbedder, page_chunker
