@@ -56,8 +56,8 @@ class IndexingSummary:
 class EventApplier:
     """Applies events to the writer one at a time and counts them in `summary`.
 
-    A source's first crawl opens a change-log baseline (`search.changes`); a local file's bytes
-    (`DocumentFetched.original`) are kept as the document's original, within
+    A source's first crawl opens a change-log baseline (`search.store.changelog`); a local
+    file's bytes (`DocumentFetched.original`) are kept as the document's original, within
     `originals_max_bytes` for all kept originals together. Use as a context manager: baselines
     a crash left open are closed on entry, this run's on exit.
     """

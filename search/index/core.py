@@ -42,6 +42,8 @@ from samsok.search.schemas import (
 )
 from samsok.search.store.database import Filters, Store
 
+# The names callers imported from `core` before it was split keep working from here; new code
+# imports them from `samsok.search.index`.
 __all__ = [
     "CALIBRATED_FLOORS",
     "FUSIONS",
@@ -56,6 +58,9 @@ __all__ = [
 
 
 class SearchIndex(Bookkeeping):
+    """The index of one data folder: a writer (`read_only=False`, takes the writer lock) or a
+    reader. Reads go through `reading()`-pinned views; see the module docstring."""
+
     def __init__(
         self,
         data_dir: Path,
