@@ -8,7 +8,7 @@ from samsok.api.errors import install_error_handlers
 from samsok.api.routes import router
 from samsok.api.settings import Settings
 from samsok.api.web import feeds, pages
-from samsok.search.index.core import SearchIndex
+from samsok.search.index import SearchIndex
 
 __all__ = ["create_app"]
 

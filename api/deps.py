@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from samsok.search.index.core import SearchIndex
+from samsok.search.index import SearchIndex
 
 __all__ = ["Index", "get_index"]
 

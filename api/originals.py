@@ -17,7 +17,7 @@ from samsok.api.web.briefing import http_url
 from samsok.api.web.forms import DocIdPath
 from samsok.ingest.documents import LOCAL_SCHEME, doc_id_for_url
 from samsok.search.errors import DocumentNotFound, OriginalNotKept
-from samsok.search.store.originals import SKIPPED_OVER_CAP, blob_path, original_for
+from samsok.search.store.originals import SKIPPED_OVER_CAP, blob_path
 
 __all__ = ["ORIGINAL_HEADERS", "router", "source_href"]
 
@@ -45,9 +45,9 @@ ORIGINAL_HEADERS = {
 )
 def original(doc_id: DocIdPath, index: Index) -> FileResponse:
     """The original file of a document ingested from a local file (PDF, HTML or text)."""
-    record = original_for(index.store, doc_id)
+    record = index.original(doc_id)
     if record is None:
-        if index.store.document(doc_id) is None:
+        if not index.has_document(doc_id):
             raise DocumentNotFound(doc_id)
         raise OriginalNotKept(doc_id, "only documents ingested from local files have one")
     if record.sha256 is None:

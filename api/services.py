@@ -42,11 +42,10 @@ from samsok.search.distributed import (
     replay_journal,
 )
 from samsok.search.embedding.embedder import EmbedConfig, Embedder, LazyEmbedder
-from samsok.search.index.core import SearchIndex
+from samsok.search.index import SearchIndex
 from samsok.search.index.lexical import LexicalIndex
 from samsok.search.pipeline import IndexingSummary, apply_events
-from samsok.search.store.changes import ChangesResponse, default_since, list_changes
-from samsok.search.store.originals import originals_stats
+from samsok.search.store.changes import ChangesResponse, default_since
 
 __all__ = ["CrawlReport", "ServiceError", "Services", "extract_file", "make_embedder", "open_index"]
 
@@ -248,7 +247,7 @@ class Services:
     def changes(self, since: date | datetime | None, region: Region | None) -> ChangesResponse:
         """`samsok changes`: the same answer as `GET /changes` (reads only, no model)."""
         start = since if since is not None else default_since(self.settings.changes_days)
-        return list_changes(self.index.store, since=start, region=region)
+        return self.index.changes(since=start, region=region)
 
     def _apply(
         self,
@@ -283,7 +282,7 @@ class Services:
         crawls = _last_crawls(self.settings.data_dir / "crawl.db")
         return {
             "index": self.index.stats().model_dump(),
-            "originals": asdict(originals_stats(self.index.store)),
+            "originals": asdict(self.index.originals_stats()),
             "last_crawl_per_source": crawls,
         }
 

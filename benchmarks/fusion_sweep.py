@@ -88,7 +88,7 @@ def refit(index: SearchIndex) -> None:
     """Rewrite FTS terms with the current analyzer (suspended compounds, mined pairs) once:
     folders ingested before the glossary existed have no mined pairs yet."""
     if index.store.get_meta("mined_abbreviations") is None:
-        index._refit_lexical()
+        index.refit_lexical()
         index.commit()
 
 

@@ -23,7 +23,7 @@ down against stemmed bm25s (one query moves the mean by about 0.002).
 one folder per chunking). `--sweep` then scores hybrid for every fusion method, dense weight and
 candidate depth over that one ingest (query vectors computed once).
 
-The defaults in `samsok.search.index.core.IndexConfig` and `samsok.ingest.config.ChunkConfig` come
+The defaults in `samsok.search.index.IndexConfig` and `samsok.ingest.config.ChunkConfig` come
 from these runs; the sweeps and their tables are in docs/retrieval.md.
 """
 
@@ -59,7 +59,7 @@ from samsok.search.evaluation.runner import (
     run_evaluation,
     score_runs,
 )
-from samsok.search.index.core import IndexConfig, SearchIndex
+from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.index.lexical import LexicalConfig, LexicalIndex
 from samsok.search.schemas import SearchMode
 from samsok.search.text.analyze import NorwegianAnalyzer
@@ -91,10 +91,9 @@ def bm25s_baseline(
 ) -> ModeScores:
     """bm25s over the index's chunks; `tokenize` None = bm25s's own tokenizer."""
     corpus_of, qrels = judgements(index, dataset)
-    rows = index.store.all_chunks()
-    texts = [text for _, text, _ in rows]
-    doc_of = index.store.chunk_doc_ids(chunk_id for chunk_id, _, _ in rows)
-    docs = [corpus_of.get(doc_of[chunk_id], doc_of[chunk_id]) for chunk_id, _, _ in rows]
+    rows = list(index.chunk_texts())
+    texts = [row.text for row in rows]
+    docs = [corpus_of.get(row.doc_id, row.doc_id) for row in rows]
     retriever = bm25s.BM25()
     if tokenize is None:
         retriever.index(
@@ -132,10 +131,9 @@ def bm25s_devset(index: SearchIndex, devset: DevSet, tokenize: Tokenize) -> Mode
     qrels = devset_judgements(index, devset)
     queries = {q.id: q.query for q in devset.queries if q.id in qrels}
     dataset = BeirDataset({}, queries, qrels, {})
-    rows = index.store.all_chunks()
-    texts = [text for _, text, _ in rows]
-    doc_of = index.store.chunk_doc_ids(chunk_id for chunk_id, _, _ in rows)
-    docs = [doc_of[chunk_id] for chunk_id, _, _ in rows]
+    rows = list(index.chunk_texts())
+    texts = [row.text for row in rows]
+    docs = [row.doc_id for row in rows]
     retriever = bm25s.BM25()
     retriever.index([tokenize(t) for t in texts], show_progress=False)
     doc_run: dict[str, list[str]] = {}

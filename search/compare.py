@@ -14,7 +14,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 from samsok.ingest.documents import DocType, Region
 from samsok.search.errors import QueryError
-from samsok.search.index.core import SearchIndex
+from samsok.search.index import SearchIndex
 from samsok.search.schemas import Hit, SearchMode, SearchRequest
 
 __all__ = [

@@ -41,7 +41,7 @@ from samsok.ingest.config import ChunkConfig
 from samsok.ingest.crawl import CrawlEvent, DocumentFetched
 from samsok.ingest.documents import Chunk, DocType, Document, Page, Region
 from samsok.search.errors import SearchError
-from samsok.search.index.core import SearchIndex
+from samsok.search.index import SearchIndex
 from samsok.search.pipeline import DEFAULT_ORIGINALS_MAX_BYTES, EventApplier, IndexingSummary
 
 if TYPE_CHECKING:

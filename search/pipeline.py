@@ -19,9 +19,7 @@ from samsok.ingest.crawl import (
     ItemFailed,
     ItemSkipped,
 )
-from samsok.search.index.core import SearchIndex, UpsertOutcome
-from samsok.search.store.changes import begin_baseline, finish_baselines
-from samsok.search.store.originals import keep_original
+from samsok.search.index import SearchIndex, UpsertOutcome
 
 __all__ = ["DEFAULT_ORIGINALS_MAX_BYTES", "EventApplier", "IndexingSummary", "apply_events"]
 
@@ -58,8 +56,8 @@ class IndexingSummary:
 class EventApplier:
     """Applies events to the writer one at a time and counts them in `summary`.
 
-    A source's first crawl opens a change-log baseline (`search.changes`); a local file's bytes
-    (`DocumentFetched.original`) are kept as the document's original, within
+    A source's first crawl opens a change-log baseline (`search.store.changelog`); a local
+    file's bytes (`DocumentFetched.original`) are kept as the document's original, within
     `originals_max_bytes` for all kept originals together. Use as a context manager: baselines
     a crash left open are closed on entry, this run's on exit.
     """
@@ -73,11 +71,11 @@ class EventApplier:
         self._checked: set[str] = set()
 
     def __enter__(self) -> EventApplier:
-        finish_baselines(self.index.store)  # one a crash left open
+        self.index.finish_baselines()  # one a crash left open
         return self
 
     def __exit__(self, *exc: object) -> None:
-        finish_baselines(self.index.store)
+        self.index.finish_baselines()
 
     def apply(self, event: CrawlEvent) -> None:
         index, summary = self.index, self.summary
@@ -85,12 +83,10 @@ class EventApplier:
             source = event.document.source
             if event.original is None and source not in self._checked:
                 self._checked.add(source)
-                begin_baseline(index.store, source)
+                index.begin_baseline(source)
             summary.outcomes[index.upsert(event.document)] += 1
             if event.original is not None:
-                kept = keep_original(
-                    index.store,
-                    index.data_dir,
+                kept = index.keep_original(
                     event.document.doc_id,
                     data=event.original.data,
                     name=event.original.name,

@@ -17,8 +17,7 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel, Field, field_validator
 from samsok.ingest.documents import DocType, Region
 from samsok.search.compare import REGION_LABELS
-from samsok.search.errors import SearchError
-from samsok.search.index.core import SearchIndex, page_url
+from samsok.search.index import SearchIndex
 from samsok.search.schemas import MAX_QUERY_CHARS, Hit
 
 __all__ = [
@@ -164,59 +163,11 @@ def format_date(value: date | None) -> str:
 
 
 def resolve_picks(index: SearchIndex, picks: list[Pick], query: str) -> tuple[list[Hit], list[str]]:
-    """Turn picks back into hits (with a fresh snippet for `query`); unknown picks are listed.
-
-    The index has no "hit for this chunk" verb, so this reads the store and snippet maker the
-    index exposes; the Hit is built the same way `SearchIndex.search` builds one.
-    """
-    with index.reading():  # the store and the documents of one snapshot
-        return _resolve_picks(index, picks, query)
-
-
-def _resolve_picks(
-    index: SearchIndex, picks: list[Pick], query: str
-) -> tuple[list[Hit], list[str]]:
-    hits: list[Hit] = []
-    missing: list[str] = []
-    chunks = index.store.chunks([p.chunk_id for p in picks])
-    for pick in picks:
-        chunk = chunks.get(pick.chunk_id)
-        try:
-            doc = index.document(pick.doc_id)
-        except SearchError:
-            doc = None
-        if doc is None or chunk is None or chunk.doc_id != pick.doc_id:
-            missing.append(str(pick))
-            continue
-        if query:
-            snippet = index.lexical.snippet(chunk.text, query, index.config.snippet_chars)
-        else:
-            snippet = str(escape(_shorten(chunk.text, index.config.snippet_chars)))
-        hits.append(
-            Hit(
-                doc_id=doc.doc_id,
-                url=doc.url,
-                title=doc.title,
-                region=doc.region,
-                type=doc.type,
-                source=doc.source,
-                published=doc.published,
-                page=chunk.page,
-                page_url=page_url(doc.url, chunk.page, doc.content_type),
-                snippet=snippet,
-                score=0.0,
-                chunk_id=chunk.id,
-                also_published_at=doc.also_published_at,
-            )
-        )
+    """Turn picks back into hits (with a fresh snippet for `query`); unknown picks are listed."""
+    found = index.hits_for(picks, query)
+    hits = [hit for hit in found if hit is not None]
+    missing = [str(pick) for pick, hit in zip(picks, found, strict=True) if hit is None]
     return hits, missing
-
-
-def _shorten(text: str, max_chars: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= max_chars:
-        return text
-    return text[:max_chars].rsplit(" ", 1)[0] + " …"
 
 
 def build_briefing(query: str, created: date, hits: list[Hit], missing: list[str]) -> Briefing:

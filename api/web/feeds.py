@@ -32,11 +32,8 @@ from samsok.search.store.changes import (
     ChangeEvent,
     ChangeItem,
     ChangesResponse,
-    change_events,
     default_since,
     entry_id,
-    last_event,
-    list_changes,
     parse_since,
 )
 
@@ -148,7 +145,7 @@ def changes(
     query = _checked(request, since, region)
     assert query.since is not None
     try:
-        return list_changes(index.store, since=query.since, region=query.region)
+        return index.changes(since=query.since, region=query.region)
     except QueryError as exc:
         raise RequestValidationError([_problem("since", str(exc))]) from exc
 
@@ -165,7 +162,7 @@ def changes_page(request: Request, index: Index, since: str | None, region: str 
     result = None
     if not query.errors and query.since is not None:
         try:
-            result = list_changes(index.store, since=query.since, region=query.region)
+            result = index.changes(since=query.since, region=query.region)
         except QueryError:
             query.errors["since"] = "Datoen er fram i tid. Velg en dato til og med i dag."
     form = _PageForm(values=query.values, errors=query.errors)
@@ -173,7 +170,7 @@ def changes_page(request: Request, index: Index, since: str | None, region: str 
     picks: dict[str, str] = {}
     for item in result.items() if result else []:
         if item.kind != "removed":
-            chunks = index.store.chunks_of(item.duplicate_of or item.doc_id)
+            chunks = index.chunks_of(item.duplicate_of or item.doc_id)
             if chunks:
                 picks[item.doc_id] = f"{chunks[0].doc_id}:{chunks[0].id}"
     context = {
@@ -286,7 +283,7 @@ def removed_document_page(request: Request, doc_id: str) -> Response | None:
     """A removed document's page: what it was and why it went (410), so a link from the
     changes list or a feed never ends on a bare "not found"."""
     index = request.app.state.index
-    event = last_event(index.store, doc_id)
+    event = index.last_change(doc_id)
     if event is None or event.kind != "removed":
         return None
     context = {"event": event, "summary": change_summary(event)}
@@ -356,8 +353,7 @@ def _feed_response(
     request: Request, index: Index, region: Region | None, since: str | None
 ) -> Response:
     query = _checked(request, since, None) if since else None
-    events = change_events(
-        index.store,
+    events = index.change_events(
         since=query.since if query else None,
         region=region,
         limit=FEED_ENTRIES,

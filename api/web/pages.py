@@ -50,7 +50,7 @@ from samsok.api.web.forms import (
 from samsok.ingest.documents import DocType, Region
 from samsok.search.compare import REGION_LABELS, REGION_NAMES, compare, other_region
 from samsok.search.errors import DocumentNotFound, QueryError, SearchError
-from samsok.search.index.core import page_url
+from samsok.search.index import page_url
 from samsok.search.schemas import MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, PageView
 
 __all__ = [

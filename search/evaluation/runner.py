@@ -41,7 +41,7 @@ from samsok.search.evaluation.metrics import (
     latency_summary,
     ndcg_at_k,
 )
-from samsok.search.index.core import SearchIndex, UpsertOutcome
+from samsok.search.index import SearchIndex, UpsertOutcome
 from samsok.search.schemas import MAX_QUERY_CHARS, SearchMode, SearchRequest
 from tqdm import tqdm
 
@@ -115,7 +115,7 @@ def ingest_corpus(
     started = time.perf_counter()
     documents = corpus_documents(dataset.corpus)
     wanted = {doc.doc_id for doc in documents.values()}
-    rows = index.store.documents_all()
+    rows = index.document_rows()
     foreign = sum(row.source != EVAL_SOURCE for row in rows)
     if foreign:
         raise ValueError(
@@ -137,7 +137,7 @@ def ingest_corpus(
             bar.update(len(batch))
     index.commit()
     chunks = int(index.stats().chunks)
-    fitted = index.lexical.describe().get("decompounder_fitted_on_chunks")
+    fitted = index.lexical_description().get("decompounder_fitted_on_chunks")
     if chunks and fitted != chunks:
         # Fitted along the way on part of the corpus: fit it on all of it, as a full crawl
         # would end up (no embedding: every vector is in the cache).
@@ -227,12 +227,13 @@ def judgements(
     benchmark's baselines) use it too."""
     documents = corpus_documents(dataset.corpus)
     corpus_of = {doc.doc_id: corpus_id for corpus_id, doc in documents.items()}
-    rows = index.store.documents([doc.doc_id for doc in documents.values()])
+    primary_of = index.primary_of([doc.doc_id for doc in documents.values()])
     canonical: dict[str, str] = {}
     for corpus_id, doc in documents.items():
-        row = rows.get(doc.doc_id)
-        primary = row.duplicate_of if row is not None else None
-        canonical[corpus_id] = corpus_of.get(primary, corpus_id) if primary else corpus_id
+        primary = primary_of.get(doc.doc_id, doc.doc_id)
+        canonical[corpus_id] = (
+            corpus_of.get(primary, corpus_id) if primary != doc.doc_id else corpus_id
+        )
     qrels: dict[str, dict[str, int]] = {}
     for query_id, judgements in dataset.qrels.items():
         merged: dict[str, int] = {}
@@ -318,7 +319,7 @@ def devset_judgements(index: SearchIndex, devset: DevSet) -> dict[str, dict[str,
     """Query id → {stored document id: grade}; URLs map to their stored copy (duplicates), and
     judged URLs the index does not hold are left out (a page the crawl did not index)."""
     stored: dict[str, str] = {}
-    for row in index.store.documents_all():
+    for row in index.document_rows():
         stored[row.url] = row.duplicate_of or row.doc_id
     out: dict[str, dict[str, int]] = {}
     for query in devset.queries:

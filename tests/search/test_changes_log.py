@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from samsok.ingest.documents import DocType, Page, Region
 from samsok.search.errors import QueryError
-from samsok.search.index.core import IndexConfig, SearchIndex
+from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.store.changes import change_events, list_changes, parse_since
 
 from tests.fakes import HashingEmbedder

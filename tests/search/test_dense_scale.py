@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from samsok.ingest.documents import Region
-from samsok.search.index.core import IndexConfig, SearchIndex
+from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.index.dense import DenseConfig, DenseIndex, generation_files
 from samsok.search.schemas import SearchMode, SearchRequest
 
@@ -192,7 +192,7 @@ _CHILD = """
 import sys
 from pathlib import Path
 from samsok.search.index.dense import DenseConfig
-from samsok.search.index.core import IndexConfig, SearchIndex
+from samsok.search.index import IndexConfig, SearchIndex
 from tests.fakes import HashingEmbedder
 from tests.search.test_index import make_doc, page_chunker
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError
-from samsok.search.index.core import IndexConfig, SearchIndex, UpsertOutcome
+from samsok.search.index import IndexConfig, SearchIndex, UpsertOutcome
 from samsok.search.schemas import SearchMode, SearchRequest
 
 from tests.fakes import HashingEmbedder, page_chunker
@@ -182,7 +182,7 @@ def test_stale_faiss_file_is_rebuilt_from_the_store(
         size = idx._dense.size
         # Simulate a crash after a store write but before the FAISS file was written.
         idx.upsert(make_doc("https://x.example/late.html", "Helsekonferansen i Oslo i mai."))
-        idx._pending = 0
+        idx._writer.pending = 0  # type: ignore[union-attr]
         idx.store.close()
     reopened = SearchIndex(data, fake_embedder, page_chunker)
     assert reopened._dense.size == size + 1

@@ -1,0 +1,98 @@
+"""Ranking and writing knobs of `SearchIndex`: `IndexConfig` and the relevance floor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from samsok.search.embedding.embedder import DEFAULT_MODEL
+from samsok.search.index.dense import DenseConfig
+
+__all__ = ["CALIBRATED_FLOORS", "FUSIONS", "IndexConfig", "RelevanceFloor"]
+
+FUSIONS = ("zscore", "minmax", "rrf")
+
+
+@dataclass(frozen=True)
+class RelevanceFloor:
+    """Which candidates plausibly match a query, so `total` and the page can say "Ingen treff".
+
+    A document is kept if its best chunk's cosine is >= `dense`, or if it has lexical evidence
+    — one chunk holding >= `min_share` of the query's words — and cosine >= `dense_lexical`.
+    Cosines are model-specific: `CALIBRATED_FLOORS` holds the floor per model id, calibrated
+    by benchmarks/fusion_sweep.py on the tuning sets (docs/retrieval.md).
+    """
+
+    dense: float
+    dense_lexical: float
+    min_share: float
+
+    def __post_init__(self) -> None:
+        if not (-1.0 <= self.dense_lexical <= self.dense <= 1.0):
+            raise ValueError("floor cosines must satisfy -1 <= dense_lexical <= dense <= 1")
+        if not 0.0 <= self.min_share <= 1.0:
+            raise ValueError(f"min_share must be within 0..1, got {self.min_share}")
+
+
+# Keyed by model id without its "@version" suffix.
+CALIBRATED_FLOORS: dict[str, RelevanceFloor] = {
+    DEFAULT_MODEL: RelevanceFloor(dense=0.83, dense_lexical=0.70, min_share=0.34),
+}
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Ranking knobs. Defaults chosen on NorQuAD validation: benchmarks/retrieval.py, with the
+    sweep in docs/retrieval.md.
+
+    Hybrid search takes the best `candidates` chunks of the dense run (FAISS) and of the
+    lexical run (FTS5 BM25), both already filtered, and fuses them chunk by chunk:
+
+    - "zscore": each run's scores standardised over its candidates, then
+      ``dense_weight * z_dense + (1 - dense_weight) * z_lexical``; a chunk missing from a run
+      gets that run's lowest z. The default: it ranked best at every chunk size we tried
+      (+0.0026 nDCG@10 over "minmax" on average, best at dense_weight 0.5).
+    - "minmax": the same with scores rescaled to [0, 1] per run (missing = 0).
+    - "rrf": reciprocal rank fusion with `rrf_k`, weighted the same way; it ignores how far
+      ahead a run's best chunk is and ranked 0.01–0.02 nDCG@10 below the score fusions.
+
+    Documents then rank where their best chunk does (fusing per document first made no
+    difference beyond noise).
+    """
+
+    fusion: str = "zscore"  # one of FUSIONS
+    dense_weight: float = 0.4  # weight of the dense run; lexical gets 1 - dense_weight
+    rrf_k: int = 60
+    candidates: int = 200  # chunks taken from each run before fusion
+    # Estimated Jaccard of 5-word shingles. On the mirror, republished copies of one story
+    # (different lead, chrome and footer) score 0.69 and the closest distinct pages 0.11.
+    near_duplicate_threshold: float = 0.5
+    # Below this many words a text is merged only when identical: too little evidence.
+    near_duplicate_min_words: int = 50
+    # Query-dependent weighting: dense_weight + evidence_gamma * (0.5 - evidence), where
+    # evidence is the share of the query's words in the best lexical chunk (0 … 1): a query
+    # the corpus has the words for leans on the lexical run, one it lacks them for on dense.
+    evidence_gamma: float = 0.3
+    # Relevance floor (hybrid mode), see `RelevanceFloor`. None: the floor
+    # calibrated for the embedding model (`CALIBRATED_FLOORS`), none for other models.
+    relevance_floor: bool = True
+    floor: RelevanceFloor | None = None
+    snippet_chars: int = 300
+    commit_every: int = 50  # documents between FAISS writes during long ingests
+    # How often a reader (the server) asks the store whether a writer published something.
+    refresh_seconds: float = 0.5
+    dense: DenseConfig = field(default_factory=DenseConfig)  # vector index kind and segments
+
+    def __post_init__(self) -> None:
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, not {self.fusion!r}")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise ValueError(f"dense_weight must be within 0..1, got {self.dense_weight}")
+        if self.rrf_k <= 0 or self.candidates < 1:
+            raise ValueError("rrf_k and candidates must be positive")
+        if not 0.0 <= self.evidence_gamma <= 2.0:
+            raise ValueError(f"evidence_gamma must be within 0..2, got {self.evidence_gamma}")
+
+    def floor_for(self, model_id: str) -> RelevanceFloor | None:
+        if not self.relevance_floor:
+            return None
+        return self.floor or CALIBRATED_FLOORS.get(model_id.split("@", 1)[0])

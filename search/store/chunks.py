@@ -1,0 +1,185 @@
+"""The `chunks` table, its FTS5 twin `chunks_fts`, and the counts over the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+
+import numpy as np
+from samsok.ingest.documents import Chunk
+from samsok.search.store.records import ChunkRow, Filters
+from samsok.search.store.schema import StoreBase
+
+__all__ = ["ChunkTable"]
+
+
+class ChunkTable(StoreBase):
+    """Chunks (whose ids FAISS uses), their analyzer terms, and lexical search over them."""
+
+    # -- chunks ---------------------------------------------------------------------------
+
+    def delete_chunks(self, doc_id: str) -> list[int]:
+        ids = [
+            r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))
+        ]
+        if ids:
+            self._conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
+            self._conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        return ids
+
+    def add_chunks(self, chunks: Sequence[Chunk], terms: Sequence[str]) -> list[int]:
+        """Insert chunks with their analyzer terms; returns the new chunk ids in order."""
+        ids: list[int] = []
+        for chunk, chunk_terms in zip(chunks, terms, strict=True):
+            cur = self._conn.execute(
+                "INSERT INTO chunks(doc_id, ordinal, page, heading, context, text, text_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    chunk.doc_id,
+                    chunk.ordinal,
+                    chunk.page,
+                    chunk.heading,
+                    chunk.context,
+                    chunk.text,
+                    chunk.text_hash,
+                ),
+            )
+            chunk_id = int(cur.lastrowid or 0)
+            self._conn.execute(
+                "INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)", (chunk_id, chunk_terms)
+            )
+            ids.append(chunk_id)
+        return ids
+
+    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkRow]:
+        if not chunk_ids:
+            return {}
+        rows = self._select_in(
+            "SELECT id, doc_id, ordinal, page, heading, text FROM chunks WHERE id IN ({marks})",
+            chunk_ids,
+        )
+        return {
+            r["id"]: ChunkRow(
+                r["id"], r["doc_id"], r["ordinal"], r["page"], r["heading"], r["text"]
+            )
+            for r in rows
+        }
+
+    def chunks_of(self, doc_id: str) -> list[ChunkRow]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, doc_id, ordinal, page, heading, text FROM chunks "
+                "WHERE doc_id = ? ORDER BY ordinal",
+                (doc_id,),
+            ).fetchall()
+        return [
+            ChunkRow(r["id"], r["doc_id"], r["ordinal"], r["page"], r["heading"], r["text"])
+            for r in rows
+        ]
+
+    def chunk_doc_ids(self, chunk_ids: Iterable[int]) -> dict[int, str]:
+        ids = list(chunk_ids)
+        if not ids:
+            return {}
+        rows = self._select_in("SELECT id, doc_id FROM chunks WHERE id IN ({marks})", ids)
+        return {r[0]: r[1] for r in rows}
+
+    def filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
+        where, params = filters.sql()
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT c.id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE {where}",
+                params,
+            ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def lexical_search(self, match: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
+        """FTS5 BM25 over analyzer terms; returns (chunk id, score) best first (higher = better)."""
+        where, params = filters.sql()
+        with self._lock:
+            rows = self._conn.execute(
+                f"""
+                SELECT c.id, bm25(chunks_fts) AS rank
+                FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
+                JOIN documents d ON d.doc_id = c.doc_id
+                WHERE chunks_fts MATCH ? AND {where}
+                ORDER BY rank, c.id LIMIT ?
+                """,
+                [match, *params, limit],
+            ).fetchall()
+        # bm25() is lower-is-better; negate so every run is "higher is better".
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def chunk_texts(self, limit: int | None = None) -> Iterator[str]:
+        """Every chunk's text, or an even sample of about `limit` of them (every k-th id)."""
+        step = 1
+        if limit is not None:
+            step = max(1, -(-self.chunk_count() // max(limit, 1)))
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT text FROM chunks WHERE id % ? = 0", (step,)
+            ).fetchall()
+        for row in rows:
+            yield row[0]
+
+    def all_chunks(self) -> list[tuple[int, str, str]]:
+        """(id, embedded text, text hash) of every chunk; see `Chunk.embed_text`."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, CASE WHEN context = '' THEN text ELSE context || char(10) || text END, "
+                "text_hash FROM chunks ORDER BY id"
+            )
+            return [(r[0], r[1], r[2]) for r in rows]
+
+    def replace_terms(self, chunk_id: int, terms: str) -> None:
+        self._conn.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
+        self._conn.execute("INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)", (chunk_id, terms))
+
+    def chunk_fingerprint(self) -> tuple[int, int, int]:
+        """(count, sum, max) of the chunk ids: a cheap check that FAISS holds the same set."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(MAX(id), 0) FROM chunks"
+            ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def chunk_ids(self) -> np.ndarray:
+        """Every chunk id, ascending (the ids FAISS must hold)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT id FROM chunks ORDER BY id").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    # -- stats ----------------------------------------------------------------------------
+
+    def chunk_count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    def counts(self) -> dict[str, object]:
+        with self._lock:
+            c = self._conn
+            docs = c.execute(
+                "SELECT COUNT(*) FROM documents WHERE duplicate_of IS NULL"
+            ).fetchone()[0]
+            dups = c.execute(
+                "SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL"
+            ).fetchone()[0]
+            chunks = self.chunk_count()
+            groups = {}
+            for column in ("region", "doc_type", "source"):
+                groups[column] = dict(
+                    c.execute(
+                        f"SELECT {column}, COUNT(*) FROM documents WHERE duplicate_of IS NULL "
+                        f"GROUP BY {column} ORDER BY {column}"
+                    ).fetchall()
+                )
+            last = c.execute("SELECT MAX(indexed_at) FROM documents").fetchone()[0]
+        return {
+            "documents": docs,
+            "duplicates": dups,
+            "chunks": chunks,
+            "by_region": groups["region"],
+            "by_type": groups["doc_type"],
+            "by_source": groups["source"],
+            "last_indexed": datetime.fromisoformat(last) if last else None,
+        }
