@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import click
 from pydantic import ValidationError
+from samsok.api.clock import Clock, system_clock
 from samsok.api.console import configure_logging
 from samsok.api.errors import validation_message
 from samsok.api.services import ServiceError, Services
@@ -41,6 +42,7 @@ __all__ = [
     "check_data_dir",
     "check_http_url",
     "cli",
+    "clock_of",
     "embedder_for",
     "exit_if_stopped",
     "open_services",
@@ -86,9 +88,15 @@ class CliDeps:
     use; tests pass a fake (`main(embedder_factory=…)`, or `obj=CliDeps(…)` to CliRunner)."""
 
     embedder_factory: EmbedderFactory = make_embedder
+    clock: Clock = system_clock  # the moment "now", for dates people see (`changes`)
 
 
 _DEPS = "samsok.deps"  # the key of the CliDeps in click's shared `ctx.meta`
+
+
+def clock_of(ctx: click.Context) -> Clock:
+    deps: CliDeps = ctx.meta.get(_DEPS) or CliDeps()
+    return deps.clock
 
 
 def embedder_for(ctx: click.Context, settings: Settings) -> TextEmbedder:

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 import click
-from samsok.api.cli.base import PORTS, REGIONS, cli, exit_if_stopped, open_services
+from samsok.api.cli.base import PORTS, REGIONS, cli, clock_of, exit_if_stopped, open_services
+from samsok.api.clock import local_today
 from samsok.api.console import table
 from samsok.api.settings import Settings
 from samsok.search.compare import REGION_NAMES
@@ -39,10 +40,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.pass_context
 def changes(ctx: click.Context, since: str | None, region: str | None, as_json: bool) -> None:
     """New, changed and removed documents since a date, by region and source, newest first."""
-    from samsok.api.web.feeds import change_summary, read_changes_query
+    from samsok.api.web.changes_query import read_changes_query
+    from samsok.api.web.changes_text import change_summary
 
     settings: Settings = ctx.obj
-    query = read_changes_query(since, region, settings.changes_days)
+    today = local_today(clock_of(ctx))
+    query = read_changes_query(since, region, settings.changes_days, today)
     if query.problems:
         raise click.BadParameter(
             "; ".join(str(p["msg"]) for p in query.problems), param_hint="--since/--region"
