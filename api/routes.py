@@ -66,7 +66,7 @@ def similar(
     doc_id: DocIdPath,
     index: Index,
     region: Region | None = None,
-    limit: LimitQuery = 10,
+    limit: LimitQuery = SearchRequest.model_fields["limit"].default,
 ) -> SearchResponse:
     """More like this: the nearest other documents, optionally only from one region."""
     return index.similar(doc_id, region=region, limit=limit)

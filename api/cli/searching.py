@@ -17,9 +17,11 @@ from samsok.api.services import ServiceError
 from samsok.api.settings import Settings
 from samsok.ingest.documents import Region
 from samsok.search.errors import SearchError
-from samsok.search.schemas import SearchMode, SearchRequest, SearchResponse
+from samsok.search.schemas import MAX_LIMIT, SearchMode, SearchRequest, SearchResponse
 
 __all__ = ["eval_", "extract", "prepare_model", "search", "similar"]
+
+DEFAULT_LIMIT = SearchRequest.model_fields["limit"].default  # the API's: 10 results
 
 
 def _print_response(response: SearchResponse, as_json: bool) -> None:
@@ -46,7 +48,7 @@ def _print_response(response: SearchResponse, as_json: bool) -> None:
 @click.option("--type", "doc_type", type=TYPES)
 @click.option("--date-from", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
 @click.option("--date-to", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
-@click.option("--limit", default=10, show_default=True, type=int)
+@click.option("--limit", default=DEFAULT_LIMIT, show_default=True, type=int)
 @click.option("--offset", default=0, show_default=True, type=int)
 @click.option("--mode", type=MODES, default=SearchMode.HYBRID.value, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
@@ -90,7 +92,9 @@ def _as_date(value: object) -> date | None:
 @cli.command()
 @click.argument("doc_id")
 @click.option("--region", type=REGIONS, help="Only documents from this region.")
-@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option(
+    "--limit", default=DEFAULT_LIMIT, show_default=True, type=click.IntRange(1, MAX_LIMIT)
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def similar(ctx: click.Context, doc_id: str, region: str | None, limit: int, as_json: bool) -> None:

@@ -135,12 +135,16 @@ def render_status(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+BYTES_PER_KB = 1024  # binary units, as `du -h` shows the same folder
+MINUTE_CHARS = len("YYYY-MM-DDTHH:MM")  # an ISO timestamp shown to the minute
+
+
 def _size(n: int) -> str:
     size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
+        if size < BYTES_PER_KB or unit == "GB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
+        size /= BYTES_PER_KB
     return f"{n} B"
 
 
@@ -148,4 +152,4 @@ def _when(value: object) -> str:
     if not value:
         return "-"
     text = str(value)
-    return text[:16].replace("T", " ")
+    return text[:MINUTE_CHARS].replace("T", " ")

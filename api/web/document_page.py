@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from samsok.api.deps import get_index
-from samsok.api.originals import source_href
 from samsok.api.web.changes_text import change_summary
 from samsok.api.web.forms import ParamError, read_int
+from samsok.api.web.links import source_href
 from samsok.api.web.render import document_not_found_page, invalid_page, render, render_view
 from samsok.ingest.documents import Region
 from samsok.search.errors import DocumentNotFound

@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from samsok.api.originals import source_href
 from samsok.api.web.briefing import TYPE_LABELS, format_date, http_url, snippet_markup
 from samsok.api.web.changes_query import changes_link
 from samsok.api.web.changes_text import KIND_LABELS, change_summary, local_time
+from samsok.api.web.links import source_href
 from samsok.ingest.documents import DocType, Region
 from samsok.search.compare import REGION_LABELS, REGION_NAMES, other_region
 
