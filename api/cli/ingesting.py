@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from samsok.api.cli.base import (
     TYPES,
     check_http_url,
     cli,
+    clock_of,
     exit_if_stopped,
     open_services,
     with_ray,
@@ -89,7 +89,9 @@ def crawl(
 def crawler_health(ctx: click.Context) -> None:
     """Exit 0 when `crawl --every` is alive and crawling on schedule (container healthcheck)."""
     settings: Settings = ctx.obj
-    problem = health_problem(settings.data_dir, settings.recrawl_interval, now=time.time())
+    problem = health_problem(
+        settings.data_dir, settings.recrawl_interval, now=clock_of(ctx)().timestamp()
+    )
     if problem:
         raise click.ClickException(problem)
     click.echo("crawler healthy")

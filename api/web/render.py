@@ -142,7 +142,8 @@ def render(
 
 def render_view(request: Request, template: str, view: object, status: int = 200) -> HTMLResponse:
     """A view model (a dataclass whose fields are the template's names) as its page."""
-    assert is_dataclass(view) and not isinstance(view, type)
+    if not is_dataclass(view) or isinstance(view, type):
+        raise TypeError(f"a view model is a dataclass instance, not {type(view).__name__}")
     context = {f.name: getattr(view, f.name) for f in fields(view)}
     return render(request, template, context, status)
 
