@@ -10,8 +10,8 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from samsok.api.web import pages
 from samsok.api.web.forms import describe_error, shown
+from samsok.api.web.render import invalid_page, not_found_page, wants_html
 from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError, SearchError
 from starlette.exceptions import HTTPException
 
@@ -44,17 +44,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError | ValidationError) -> Response:
         # ValidationError: a request model built inside a route (same message either way).
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        if pages.wants_html(request):
+        if wants_html(request):
             # A browser gets the same verdict as a page: e.g. a malformed id in /documents/….
             problems = [_html_problem(e) for e in exc.errors()]
-            return pages.invalid_page(request, problems)
+            return invalid_page(request, problems)
         return _problem(422, validation_message(errors), detail=errors)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
         # No route matched (or the method is wrong): a browser gets a page, not JSON.
-        if exc.status_code == 404 and pages.wants_html(request):
-            return pages.not_found_page(request)
+        if exc.status_code == 404 and wants_html(request):
+            return not_found_page(request)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(DocumentNotFound)

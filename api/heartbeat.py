@@ -25,6 +25,8 @@ HEARTBEAT_FILE = "crawler-heartbeat.json"
 BEAT_SECONDS = 20.0
 # Three missed beats: long enough not to flap when the machine is briefly busy.
 STALE_AFTER_SECONDS = 3 * BEAT_SECONDS
+# A crawl may take as long as the interval it waits: only past two intervals is it overdue.
+LATE_AFTER_INTERVALS = 2
 
 
 @dataclass
@@ -98,7 +100,7 @@ def health_problem(data_dir: Path, recrawl_interval: float, *, now: float) -> st
     if now - state.updated > STALE_AFTER_SECONDS:
         age = now - state.updated
         return f"heartbeat is {age:.0f} s old: crawler pid {state.pid} is gone or stuck"
-    allowed = 2 * recrawl_interval
+    allowed = LATE_AFTER_INTERVALS * recrawl_interval
     if state.last_crawl_finished is None:
         if now - state.started > allowed:
             return f"no crawl has finished in {now - state.started:.0f} s"

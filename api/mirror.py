@@ -35,6 +35,9 @@ _TYPES = {
     ".pdf": "application/pdf",
 }
 
+# How often a server thread checks for shutdown: short, so close() returns quickly.
+SHUTDOWN_POLL_SECONDS = 0.05
+
 
 class MirrorServer:
     """Threaded HTTP servers on 127.0.0.1 (one per mirrored host, OS-assigned ports)."""
@@ -55,9 +58,11 @@ class MirrorServer:
                 server.daemon_threads = True
                 server.handle_error = _quiet_error  # type: ignore[method-assign]
                 self._servers[host] = server
-                # A short poll interval so close() returns quickly.
                 thread = threading.Thread(
-                    target=server.serve_forever, args=(0.05,), name=f"mirror-{host}", daemon=True
+                    target=server.serve_forever,
+                    args=(SHUTDOWN_POLL_SECONDS,),
+                    name=f"mirror-{host}",
+                    daemon=True,
                 )
                 thread.start()
                 self._threads.append(thread)

@@ -13,12 +13,12 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from samsok.api.deps import Index
-from samsok.api.web.briefing import http_url
 from samsok.api.web.forms import DocIdPath
-from samsok.ingest.documents import LOCAL_SCHEME, doc_id_for_url
+from samsok.api.web.links import source_href
 from samsok.search.errors import DocumentNotFound, OriginalNotKept
 from samsok.search.store.originals import SKIPPED_OVER_CAP, blob_path
 
+# source_href (the link rule for a document's source, kept originals included) is re-exported.
 __all__ = ["ORIGINAL_HEADERS", "router", "source_href"]
 
 router = APIRouter()
@@ -74,25 +74,5 @@ def original(doc_id: DocIdPath, index: Index) -> FileResponse:
 
 
 def _ascii(name: str) -> str:
-    return "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in name)
-
-
-def source_href(url: str | None) -> str | None:
-    """Where a document's "open the source" link goes: its web address (http/https only), or
-    Samsøk's own `/documents/{id}/original[#page=N]` for a locally ingested file."""
-    if not url:
-        return None
-    if url.startswith(LOCAL_SCHEME):
-        return f"/documents/{doc_id_for_url(url.split('#', 1)[0])}/original"
-    if url.startswith("/documents/"):
-        head, _, fragment = url.partition("#")
-        parts = head.split("/")
-        if (
-            len(parts) == 4
-            and parts[3] == "original"
-            and parts[2].isalnum()
-            and (not fragment or (fragment.startswith("page=") and fragment[5:].isdigit()))
-        ):
-            return url
-        return None
-    return http_url(url)
+    """The filename's printable ASCII (space to `~`) without quotes or backslashes."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)

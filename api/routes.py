@@ -1,28 +1,27 @@
-"""JSON routes. Thin: turn HTTP parameters into core calls and return the shared models."""
+"""JSON routes. Thin: turn HTTP parameters into core calls and return the shared models.
+
+`/documents/{doc_id}`, `/compare` and `/briefing` answer a browser with their page: each
+computes its data with one view function and renders it by the client's format.
+"""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from samsok.api.deps import Index
-from samsok.api.web import pages
-from samsok.api.web.briefing import (
-    Briefing,
-    BriefingRequest,
-    build_briefing,
-    markdown_filename,
-    render_markdown,
-    resolve_picks,
-)
+from samsok.api.deps import Index, today
+from samsok.api.web.briefing import Briefing, BriefingRequest
+from samsok.api.web.briefing_view import assemble_briefing, briefing_page, markdown_response
+from samsok.api.web.document_page import document_page
 from samsok.api.web.forms import DocIdPath, LimitQuery
+from samsok.api.web.pages import COMPARE_SIZE, compare_page
+from samsok.api.web.render import HTML_TOO, invalid_page, wants_html
 from samsok.ingest.documents import Region
 from samsok.search.compare import CompareResponse, compare
 from samsok.search.schemas import DocumentView, IndexStats, SearchRequest, SearchResponse
 
-__all__ = ["router"]
+__all__ = ["BRIEFING_FORMATS", "router"]
 
 router = APIRouter()
 
@@ -35,9 +34,6 @@ def search(params: Annotated[SearchRequest, Query()], index: Index) -> SearchRes
     return index.search(params)
 
 
-HTML_TOO: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/html": {}}, "description": "JSON, or the page for Accept: text/html"}
-}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No document with this id"}}
 
 
@@ -54,8 +50,8 @@ def document(
 
     Browsers (Accept preferring text/html) get the document page instead of JSON.
     """
-    if pages.wants_html(request):
-        return pages.document_page(request, doc_id)
+    if wants_html(request):
+        return document_page(request, doc_id)
     response.headers["Vary"] = "Accept"
     return index.document(doc_id)
 
@@ -70,7 +66,7 @@ def similar(
     doc_id: DocIdPath,
     index: Index,
     region: Region | None = None,
-    limit: LimitQuery = 10,
+    limit: LimitQuery = SearchRequest.model_fields["limit"].default,
 ) -> SearchResponse:
     """More like this: the nearest other documents, optionally only from one region."""
     return index.similar(doc_id, region=region, limit=limit)
@@ -102,15 +98,15 @@ def compare_regions(
 
     Browsers (Accept preferring text/html) get the comparison page.
     """
-    if pages.wants_html(request):
-        return pages.compare_page(request)
+    if wants_html(request):
+        return compare_page(request)
     response.headers["Vary"] = "Accept"
     given = {
         "q": q or "",
         "type": doc_type,
         "date_from": date_from,
         "date_to": date_to,
-        "limit": limit or pages.COMPARE_SIZE,
+        "limit": limit or COMPARE_SIZE,
         "mode": mode,
     }
     search_request = SearchRequest.model_validate({k: v for k, v in given.items() if v is not None})
@@ -144,24 +140,17 @@ def briefing(
     ] = None,
 ) -> Briefing | Response:
     """A conference briefing of picked results, as JSON, a Markdown download or a printable page."""
-    chosen = format or ("html" if pages.wants_html(request) else "json")
+    chosen = format or ("html" if wants_html(request) else "json")
     if chosen not in BRIEFING_FORMATS:
         reason = f"format must be one of {', '.join(BRIEFING_FORMATS)}"
-        if pages.wants_html(request):
-            return pages.invalid_page(request, [("format", reason)])
+        if wants_html(request):
+            return invalid_page(request, [("format", reason)])
         return JSONResponse({"error": reason}, 422)
     if chosen == "html":
-        return pages.briefing_page(request)
+        return briefing_page(request)
     wanted = BriefingRequest.model_validate({"q": q, "picks": pick or []})
-    hits, missing = resolve_picks(index, wanted.picks, wanted.q)
-    result = build_briefing(wanted.q, date.today(), hits, missing)
-    if chosen == "md":
-        return Response(
-            render_markdown(result),
-            media_type="text/markdown; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{markdown_filename(result)}"'},
-        )
-    return result
+    result = assemble_briefing(index, wanted, today(request))
+    return markdown_response(result) if chosen == "md" else result
 
 
 @router.get("/stats", response_model=IndexStats, tags=["service"])

@@ -1,25 +1,26 @@
 """Wiring: build the core objects from `Settings` and run the jobs the CLI and compose call.
 
-The only module that knows how ingest, search and the HTTP app fit together.
+The only module that knows how ingest, search and the HTTP app fit together: `Services` runs
+the jobs; `wiring` opens the embedder and the index; `reports` holds what the jobs report.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
 import httpx
 from samsok.api import console
-from samsok.api.console import table
+from samsok.api.reports import CrawlReport, ServiceError, extract_file, last_crawls
 from samsok.api.settings import Settings
 from samsok.api.signals import Stop
+from samsok.api.wiring import EmbedderFactory, load_model, make_embedder, open_index
 from samsok.ingest.config import LOOPBACK_NETWORKS
 from samsok.ingest.crawl import (
     Crawler,
@@ -41,50 +42,24 @@ from samsok.search.distributed import (
     document_chunker,
     replay_journal,
 )
-from samsok.search.embedding.embedder import EmbedConfig, Embedder, LazyEmbedder
+from samsok.search.embedding.protocol import TextEmbedder
 from samsok.search.index import SearchIndex
-from samsok.search.index.lexical import LexicalIndex
 from samsok.search.pipeline import IndexingSummary, apply_events
 from samsok.search.store.changes import ChangesResponse, default_since
 
-__all__ = ["CrawlReport", "ServiceError", "Services", "extract_file", "make_embedder", "open_index"]
+# CrawlReport, ServiceError, extract_file and open_index are re-exported: callers import them
+# from here.
+__all__ = [
+    "CrawlReport",
+    "EmbedderFactory",
+    "ServiceError",
+    "Services",
+    "extract_file",
+    "make_embedder",
+    "open_index",
+]
 
 log = logging.getLogger(__name__)
-
-
-class ServiceError(Exception):
-    """A job cannot run as asked (unknown source, no mirror, …); the message says why."""
-
-
-@dataclass
-class CrawlReport:
-    crawl: CrawlSummary
-    indexing: IndexingSummary
-
-    def render(self) -> str:
-        """The summary table printed at the end of every crawl."""
-        c, i = self.crawl, self.indexing.as_dict()
-        rate = c.requests / c.seconds if c.seconds > 0 else 0.0
-        lines = [
-            f"Crawl: {c.requests} requests in {c.seconds:.1f} s ({rate:.1f}/s)",
-            table(
-                [
-                    ("new", c.new, i["new"]),
-                    ("changed", c.changed, i["changed"]),
-                    ("unchanged", c.unchanged, i["unchanged"]),
-                    ("removed", c.removed, i["removed"]),
-                    ("near-duplicates", None, i["duplicates"]),
-                    ("fetched", c.fetched, None),
-                    ("not modified", c.not_modified, None),
-                ],
-                header=("", "crawl", "index"),
-            ),
-        ]
-        for label, counts in (("skipped", c.skipped), ("failed", c.failed)):
-            if counts:
-                listed = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-                lines.append(f"{label}: {listed}")
-        return "\n".join(lines)
 
 
 class Services:
@@ -99,23 +74,26 @@ class Services:
         self,
         settings: Settings,
         *,
-        embedder: Embedder | None = None,
+        embedder: TextEmbedder | None = None,
+        embedder_factory: EmbedderFactory = make_embedder,
         wait: bool = True,
         stop: Stop | None = None,
         worker_embedder: Callable[[], EmbedderLike] | None = None,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._embedder_factory = embedder_factory
         # How Ray workers make their embedder (default: load the configured model).
-        self._worker_embedder = worker_embedder or partial(_load_model, settings.embed_config())
+        self._worker_embedder = worker_embedder or partial(load_model, settings.embed_config())
         self.wait = wait
         self.stop = stop or Stop()
         self._index: SearchIndex | None = None
 
     @property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> TextEmbedder:
+        """The given embedder, else the factory's (the model loads on first use only)."""
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings)
+            self._embedder = self._embedder_factory(self.settings)
         return self._embedder
 
     @property
@@ -279,7 +257,7 @@ class Services:
 
     def status(self) -> dict[str, object]:
         """Reads only: works on a read-only data folder and never loads the model."""
-        crawls = _last_crawls(self.settings.data_dir / "crawl.db")
+        crawls = last_crawls(self.settings.data_dir / "crawl.db")
         return {
             "index": self.index.stats().model_dump(),
             "originals": asdict(self.index.originals_stats()),
@@ -302,77 +280,3 @@ class Services:
             self.close()  # e.g. `demo` after its crawl: let other writers in
         app = create_app(self.settings, self.index)
         uvicorn.run(app, host=host, port=port, log_level=self.settings.log_level.lower())
-
-
-def _last_crawls(path: Path) -> list[dict[str, object]]:
-    """The crawl log's latest runs, read without writing (no crawl.db yet: no crawls)."""
-    if not path.is_file():
-        return []
-    # "immutable" when SQLite cannot make the WAL's -shm file in a read-only folder.
-    for mode in ("ro", "immutable"):
-        state = CrawlState(path, read_only=mode)
-        try:
-            return state.last_crawls()
-        except sqlite3.OperationalError as exc:
-            error = exc
-        finally:
-            state.close()
-    log.warning("cannot read %s: %s", path, error)
-    return []
-
-
-def _load_model(config: EmbedConfig) -> Embedder:
-    from transformers.utils import logging as transformers_logging
-
-    # Its per-load "Loading weights" bar is noise on every CLI command.
-    transformers_logging.disable_progress_bar()
-    return Embedder(config)
-
-
-def make_embedder(settings: Settings) -> Embedder:
-    """The configured embedder; its model is loaded on first use only."""
-    return LazyEmbedder(settings.embed_config(), _load_model)  # type: ignore[return-value]
-
-
-def open_index(
-    settings: Settings,
-    *,
-    embedder: Embedder | None = None,
-    allow_model_change: bool = False,
-    read_only: bool = False,
-    wait: bool = True,
-) -> SearchIndex:
-    """Open the index in the data folder with the configured (or a given) embedder: a reader,
-    or the writer (taking the writer lock; `wait=False` fails at once if it is held)."""
-    if embedder is None:
-        embedder = make_embedder(settings)
-    chunker = document_chunker(settings.chunk_config(), embedder)
-    return SearchIndex(
-        settings.data_dir,
-        embedder,
-        chunker,
-        settings.index_config(),
-        LexicalIndex(settings.lexical_config()),
-        allow_model_change=allow_model_change,
-        read_only=read_only,
-        wait=wait,
-    )
-
-
-def extract_file(path: Path, *, url: str | None, config: object) -> dict[str, object]:
-    """`samsok extract`: what extraction gets out of one local file, as plain JSON data."""
-    from samsok.ingest.local import extract_local_file
-
-    try:
-        page = extract_local_file(path, url=url, config=config)  # type: ignore[arg-type]
-    except ExtractionError as exc:
-        raise ServiceError(f"{path}: {exc} [{exc.reason}]") from exc
-    return {
-        "url": page.url,
-        "title": page.title,
-        "published": page.published.isoformat() if page.published else None,
-        "language": page.language,
-        "content_type": page.content_type,
-        "text": "\n\n".join(p.text for p in page.pages),
-        "pages": [{"number": p.number, "text": p.text} for p in page.pages],
-    }

@@ -21,6 +21,9 @@ __all__ = ["STOP", "Stop"]
 
 log = logging.getLogger(__name__)
 
+# The shell's convention for "killed by signal N": exit status 128 + N.
+SIGNAL_EXIT_BASE = 128
+
 
 class Stop:
     def __init__(self) -> None:
@@ -44,7 +47,7 @@ class Stop:
 
     @property
     def exit_code(self) -> int:
-        return 128 + (self.signum or signal.SIGINT)
+        return SIGNAL_EXIT_BASE + (self.signum or signal.SIGINT)
 
     def wait(self, seconds: float) -> bool:
         """Sleep up to `seconds`; True as soon as a stop was asked for."""

@@ -3,12 +3,9 @@ real process (to see exactly what reaches the terminal): `python -m tests.fake_c
 
 from __future__ import annotations
 
-import functools
-
-from samsok.api import cli, services
+from samsok.api import cli
 
 from tests.fakes import HashingEmbedder
 
 if __name__ == "__main__":
-    cli.Services = functools.partial(services.Services, embedder=HashingEmbedder())  # type: ignore[misc]
-    cli.main()
+    cli.main(embedder_factory=lambda settings: HashingEmbedder())

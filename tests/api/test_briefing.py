@@ -27,8 +27,9 @@ from samsok.search.index.core import SearchIndex
 from samsok.search.schemas import Hit, SearchRequest
 
 from tests.api.conftest import PDF_URL, XSS_TITLE
+from tests.api.conftest import TODAY as FIXED_TODAY
 
-TODAY = date.today().isoformat()
+TODAY = FIXED_TODAY.isoformat()  # the app fixture's clock
 
 
 def make_hit(**changes: object) -> Hit:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
-from samsok.api.cli import cli
+from samsok.api.cli import CliDeps, cli
 from samsok.api.heartbeat import HEARTBEAT_FILE, STALE_AFTER_SECONDS, Heartbeat, health_problem
 
 INTERVAL = 3600.0
@@ -68,3 +69,17 @@ def test_cli_crawler_health_exit_codes(tmp_path: Path) -> None:
     Heartbeat(tmp_path).crawl_started()
     result = runner.invoke(cli, ["--data-dir", str(tmp_path), "crawler-health"])
     assert result.exit_code == 0, result.output
+
+
+def test_cli_crawler_health_reads_the_injected_clock(tmp_path: Path) -> None:
+    beat_time = Clock()
+    Heartbeat(tmp_path, clock=beat_time).crawl_started()
+    args = ["--data-dir", str(tmp_path), "crawler-health"]
+
+    def at(seconds: float) -> CliDeps:
+        return CliDeps(clock=lambda: datetime.fromtimestamp(seconds, UTC))
+
+    fresh = CliRunner().invoke(cli, args, obj=at(beat_time.now + 1))
+    assert fresh.exit_code == 0, fresh.output
+    later = CliRunner().invoke(cli, args, obj=at(beat_time.now + STALE_AFTER_SECONDS + 1))
+    assert later.exit_code == 1 and "gone or stuck" in later.output

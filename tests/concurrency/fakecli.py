@@ -13,6 +13,7 @@ Test hooks (environment):
 from __future__ import annotations
 
 import faulthandler
+import inspect
 import os
 import signal
 import time
@@ -45,14 +46,17 @@ class SlowHashingEmbedder(HashingEmbedder):
 def main() -> None:
     faulthandler.register(signal.SIGUSR1)  # a hung test process can be asked for its stacks
     delay = float(os.environ.get("SAMSOK_TEST_EMBED_DELAY", "0") or 0)
-    services.make_embedder = lambda settings: (  # type: ignore[assignment]
-        SlowHashingEmbedder(delay) if delay else fake_embedder()
-    )
-    # An older checkout (SAMSOK_TEST_CLI_PYTHONPATH, see helpers.cli_env) builds its model in
-    # `open_index` directly: patch that too, so the same tests can show the old behaviour.
-    services.Embedder = lambda config: (  # type: ignore[attr-defined, assignment, misc]
-        SlowHashingEmbedder(delay) if delay else fake_embedder()
-    )
+
+    def factory(settings: object) -> HashingEmbedder:
+        return SlowHashingEmbedder(delay) if delay else fake_embedder()
+
+    # An older checkout (SAMSOK_TEST_CLI_PYTHONPATH, see helpers.cli_env) has no factory to
+    # inject: it makes its model in `services.make_embedder` or in `open_index` (through
+    # `services.Embedder`), so patch those there, and the same tests show the old behaviour.
+    injectable = "embedder_factory" in inspect.signature(cli.main).parameters
+    if not injectable:
+        services.make_embedder = factory  # type: ignore[assignment]
+        services.Embedder = factory  # type: ignore[attr-defined, misc]
     run_as = os.environ.get("SAMSOK_TEST_RUN_AS")
     if run_as:
         # What `search`, `similar` and `status` import lazily, loaded while still readable.
@@ -65,7 +69,10 @@ def main() -> None:
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
-    cli.main()
+    if injectable:
+        cli.main(embedder_factory=factory)
+    else:
+        cli.main()
 
 
 if __name__ == "__main__":
