@@ -8,8 +8,7 @@ from samsok.api.clock import Clock, system_clock
 from samsok.api.errors import install_error_handlers
 from samsok.api.routes import router
 from samsok.api.settings import Settings
-from samsok.api.web import feeds, pages
-from samsok.api.web.render import build_templates, static_files, static_version
+from samsok.api.web import build_templates, feeds_router, pages_router, static_files, static_version
 from samsok.search.index import SearchIndex
 
 __all__ = ["create_app"]
@@ -32,8 +31,8 @@ def create_app(settings: Settings, index: SearchIndex, *, clock: Clock = system_
     app.state.templates = build_templates(static_version())
     install_error_handlers(app)
     app.include_router(router)
-    app.include_router(feeds.router)
+    app.include_router(feeds_router)
     app.include_router(originals.router)
-    app.include_router(pages.router)
+    app.include_router(pages_router)
     app.mount("/static", static_files(), name="static")
     return app

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from samsok.search.store.changes import LOCAL_TZ
+from samsok.search.store import LOCAL_TZ
 
 __all__ = ["Clock", "local_today", "system_clock"]
 

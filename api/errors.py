@@ -10,8 +10,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from samsok.api.web.forms import describe_error, shown
-from samsok.api.web.render import invalid_page, not_found_page, wants_html
+from samsok.api.web import describe_error, invalid_page, not_found_page, shown, wants_html
 from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError, SearchError
 from starlette.exceptions import HTTPException
 

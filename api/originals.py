@@ -13,10 +13,9 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from samsok.api.deps import Index
-from samsok.api.web.forms import DocIdPath
-from samsok.api.web.links import source_href
+from samsok.api.web import DocIdPath, source_href
 from samsok.search.errors import DocumentNotFound, OriginalNotKept
-from samsok.search.store.originals import SKIPPED_OVER_CAP, blob_path
+from samsok.search.store import SKIPPED_OVER_CAP, blob_path
 
 # source_href (the link rule for a document's source, kept originals included) is re-exported.
 __all__ = ["ORIGINAL_HEADERS", "router", "source_href"]

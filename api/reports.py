@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from samsok.api.console import table
-from samsok.ingest.crawl.crawler import CrawlSummary
-from samsok.ingest.crawl.state import CrawlState
+from samsok.ingest.crawl import CrawlState, CrawlSummary
 from samsok.ingest.errors import ExtractionError
 from samsok.search.pipeline import IndexingSummary
 

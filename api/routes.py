@@ -11,12 +11,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from samsok.api.deps import Index, today
-from samsok.api.web.briefing import Briefing, BriefingRequest
-from samsok.api.web.briefing_view import assemble_briefing, briefing_page, markdown_response
-from samsok.api.web.document_page import document_page
-from samsok.api.web.forms import DocIdPath, LimitQuery
-from samsok.api.web.pages import COMPARE_SIZE, compare_page
-from samsok.api.web.render import HTML_TOO, invalid_page, wants_html
+from samsok.api.web import (
+    COMPARE_SIZE,
+    HTML_TOO,
+    Briefing,
+    BriefingRequest,
+    DocIdPath,
+    LimitQuery,
+    assemble_briefing,
+    briefing_page,
+    compare_page,
+    document_page,
+    invalid_page,
+    markdown_response,
+    wants_html,
+)
 from samsok.ingest.documents import Region
 from samsok.search.compare import CompareResponse, compare
 from samsok.search.schemas import DocumentView, IndexStats, SearchRequest, SearchResponse

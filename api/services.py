@@ -26,13 +26,12 @@ from samsok.ingest.crawl import (
     Crawler,
     CrawlEvent,
     CrawlState,
-    CrawlSummary,
     DocumentRemoved,
     Source,
     load_sources,
 )
 from samsok.ingest.documents import DocType, Region
-from samsok.ingest.errors import ExtractionError, SourceConfigError
+from samsok.ingest.errors import SourceConfigError
 from samsok.ingest.fetch import RewritingTransport
 from samsok.ingest.local import iter_files, read_paths
 from samsok.search.distributed import (
@@ -42,10 +41,10 @@ from samsok.search.distributed import (
     document_chunker,
     replay_journal,
 )
-from samsok.search.embedding.protocol import TextEmbedder
+from samsok.search.embedding import TextEmbedder
 from samsok.search.index import SearchIndex
 from samsok.search.pipeline import IndexingSummary, apply_events
-from samsok.search.store.changes import ChangesResponse, default_since
+from samsok.search.store import ChangesResponse, default_since
 
 # CrawlReport, ServiceError, extract_file and open_index are re-exported: callers import them
 # from here.

@@ -14,10 +14,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from samsok.corpus import MIRROR_DIR, SOURCES_FILE
 from samsok.ingest.config import ChunkConfig, CrawlConfig, ExtractConfig
-from samsok.search.embedding.embedder import EmbedConfig
-from samsok.search.index import IndexConfig
-from samsok.search.index.dense import DenseConfig
-from samsok.search.index.lexical import LexicalConfig
+from samsok.search.embedding import EmbedConfig
+from samsok.search.index import DenseConfig, IndexConfig, LexicalConfig
 from samsok.search.pipeline import DEFAULT_ORIGINALS_MAX_BYTES
 
 __all__ = ["Settings"]

@@ -8,10 +8,8 @@ from typing import cast
 
 from samsok.api.settings import Settings
 from samsok.search.distributed import document_chunker
-from samsok.search.embedding.embedder import EmbedConfig, Embedder, LazyEmbedder
-from samsok.search.embedding.protocol import TextEmbedder
-from samsok.search.index import SearchIndex
-from samsok.search.index.lexical import LexicalIndex
+from samsok.search.embedding import EmbedConfig, Embedder, LazyEmbedder, TextEmbedder
+from samsok.search.index import LexicalIndex, SearchIndex
 
 __all__ = ["EmbedderFactory", "load_model", "make_embedder", "open_index"]
 

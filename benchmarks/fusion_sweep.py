@@ -33,14 +33,12 @@ from typing import Any
 import numpy as np
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
-from samsok.search.embedding.embedder import Embedder
+from samsok.search.embedding import Embedder
 from samsok.search.evaluation.devset import load_devset
 from samsok.search.evaluation.metrics import load_beir, ndcg_at_k, recall_at_k
 from samsok.search.evaluation.runner import judgements
-from samsok.search.index.core import SearchIndex
-from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
-from samsok.search.index.lexical import LexicalIndex
-from samsok.search.store.database import Filters
+from samsok.search.index import LexicalIndex, SearchIndex, rrf, weighted_minmax, weighted_zscore
+from samsok.search.store import Filters
 
 ROOT = Path(__file__).resolve().parents[1]
 NORQUAD = ROOT.parent / "shared" / "eval" / "norquad"

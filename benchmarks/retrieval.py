@@ -46,7 +46,7 @@ import numpy as np
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
-from samsok.search.embedding.embedder import Embedder
+from samsok.search.embedding import Embedder
 from samsok.search.evaluation.devset import DevSet, load_devset
 from samsok.search.evaluation.metrics import BeirDataset, documents_from_chunks, load_beir
 from samsok.search.evaluation.runner import (
@@ -59,8 +59,7 @@ from samsok.search.evaluation.runner import (
     run_evaluation,
     score_runs,
 )
-from samsok.search.index import IndexConfig, SearchIndex
-from samsok.search.index.lexical import LexicalConfig, LexicalIndex
+from samsok.search.index import IndexConfig, LexicalConfig, LexicalIndex, SearchIndex
 from samsok.search.schemas import SearchMode
 from samsok.search.text.analyze import NorwegianAnalyzer
 

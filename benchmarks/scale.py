@@ -39,8 +39,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 from samsok.ingest.documents import DocType, Document, Page, Region
-from samsok.search.index.core import IndexConfig, SearchIndex
-from samsok.search.index.dense import DenseConfig, DenseIndex
+from samsok.search.index import DenseConfig, DenseIndex, IndexConfig, SearchIndex
 from samsok.search.schemas import SearchMode, SearchRequest
 
 ROOT = Path(__file__).resolve().parent.parent

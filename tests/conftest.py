@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from samsok.search.embedding.embedder import Embedder
+    from samsok.search.embedding import Embedder
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +18,7 @@ def embedder(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     The conversion lives in pytest's cache folder (``.pytest_cache/d/samsok-models``) so
     repeated local runs reuse it; with the cache plugin off it goes to a session temp folder.
     """
-    from samsok.search.embedding.embedder import EmbedConfig, Embedder
+    from samsok.search.embedding import EmbedConfig, Embedder
 
     cache = getattr(request.config, "cache", None)
     models = Path(cache.mkdir("samsok-models")) if cache else tmp_path_factory.mktemp("models")

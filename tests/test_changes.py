@@ -18,7 +18,7 @@ from samsok.api.cli import cli
 from samsok.api.services import Services
 from samsok.api.settings import Settings
 from samsok.ingest.documents import Region, doc_id_for_url
-from samsok.search.store.changes import LOCAL_TZ
+from samsok.search.store import LOCAL_TZ
 
 from tests.fakes import HashingEmbedder
 from tests.mirror_edits import ADDED, CHANGED, PDF, REMOVED, SITE, edit_mirror

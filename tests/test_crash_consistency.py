@@ -15,8 +15,8 @@ import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
-from samsok.search.embedding.embedder import Embedder
-from samsok.search.index.core import SearchIndex
+from samsok.search.embedding import Embedder
+from samsok.search.index import SearchIndex
 
 from tests.concurrency.helpers import documents_in
 from tests.paths import PROJECT_ROOT

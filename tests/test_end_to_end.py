@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.search.embedding.embedder import Embedder
+from samsok.search.embedding import Embedder
 from samsok.search.schemas import SearchRequest
 
 from tests.paths import PROJECT_ROOT, shared_data

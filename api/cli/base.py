@@ -26,7 +26,7 @@ from samsok.api.signals import STOP
 from samsok.api.wiring import EmbedderFactory, make_embedder
 from samsok.ingest.documents import DocType, Region
 from samsok.ingest.errors import IngestError
-from samsok.search.embedding.protocol import TextEmbedder
+from samsok.search.embedding import TextEmbedder
 from samsok.search.errors import SearchError
 from samsok.search.schemas import SearchMode
 

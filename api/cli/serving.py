@@ -11,7 +11,7 @@ from samsok.api.clock import local_today
 from samsok.api.console import table
 from samsok.api.settings import Settings
 from samsok.search.compare import REGION_NAMES
-from samsok.search.store.changes import LOCAL_TZ
+from samsok.search.store import LOCAL_TZ
 
 __all__ = ["changes", "render_status", "serve", "status"]
 
@@ -40,8 +40,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.pass_context
 def changes(ctx: click.Context, since: str | None, region: str | None, as_json: bool) -> None:
     """New, changed and removed documents since a date, by region and source, newest first."""
-    from samsok.api.web.changes_query import read_changes_query
-    from samsok.api.web.changes_text import change_summary
+    from samsok.api.web import change_summary, read_changes_query
 
     settings: Settings = ctx.obj
     today = local_today(clock_of(ctx))

@@ -28,8 +28,18 @@ from samsok.api.web.changes_text import KIND_LABELS, change_summary
 from samsok.api.web.document_page import DocumentPage, document_page, document_view
 from samsok.api.web.feeds import ChangesPage, changes_view
 from samsok.api.web.feeds import router as feeds_router
-from samsok.api.web.forms import DocIdPath, LimitQuery, SearchForm, link, read_form
+from samsok.api.web.forms import (
+    DocIdPath,
+    LimitQuery,
+    SearchForm,
+    describe_error,
+    link,
+    read_form,
+    shown,
+)
+from samsok.api.web.links import source_href
 from samsok.api.web.pages import (
+    COMPARE_SIZE,
     ComparePage,
     SearchPage,
     SimilarPage,
@@ -40,6 +50,7 @@ from samsok.api.web.pages import (
 )
 from samsok.api.web.pages import router as pages_router
 from samsok.api.web.render import (
+    HTML_TOO,
     SECURITY_HEADERS,
     build_templates,
     invalid_page,
@@ -52,6 +63,8 @@ from samsok.api.web.render import (
 )
 
 __all__ = [
+    "COMPARE_SIZE",
+    "HTML_TOO",
     "KIND_LABELS",
     "SECURITY_HEADERS",
     "Briefing",
@@ -78,6 +91,7 @@ __all__ = [
     "changes_view",
     "compare_page",
     "compare_view",
+    "describe_error",
     "document_page",
     "document_view",
     "feeds_router",
@@ -92,7 +106,9 @@ __all__ = [
     "render_markdown",
     "render_view",
     "search_view",
+    "shown",
     "similar_view",
+    "source_href",
     "static_files",
     "static_version",
     "wants_html",

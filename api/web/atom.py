@@ -11,7 +11,7 @@ from samsok.api.web.changes_text import KIND_LABELS, change_summary
 from samsok.api.web.forms import link
 from samsok.ingest.documents import Region
 from samsok.search.compare import REGION_LABELS, REGION_NAMES
-from samsok.search.store.changes import ChangeEvent, entry_id
+from samsok.search.store import ChangeEvent, entry_id
 
 __all__ = ["ATOM_NS", "FEED_ENTRIES", "atom_feed"]
 

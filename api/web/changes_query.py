@@ -11,7 +11,7 @@ from samsok.api.deps import today
 from samsok.api.web.forms import link
 from samsok.ingest.documents import Region
 from samsok.search.compare import REGION_LABELS
-from samsok.search.store.changes import default_since, parse_since
+from samsok.search.store import default_since, parse_since
 
 __all__ = ["EARLIEST_YEAR", "ChangesQuery", "changes_link", "problem", "read_changes_query"]
 

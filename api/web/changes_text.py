@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from samsok.search.store.changes import LOCAL_TZ, ChangeEvent, ChangeItem
+from samsok.search.store import LOCAL_TZ, ChangeEvent, ChangeItem
 
 __all__ = ["KIND_LABELS", "change_summary", "local_time", "since_label"]
 

@@ -26,7 +26,7 @@ from samsok.api.web.render import HTML_TOO, render_view, wants_html
 from samsok.ingest.documents import Region
 from samsok.search.errors import QueryError
 from samsok.search.index import SearchIndex
-from samsok.search.store.changes import ChangesResponse
+from samsok.search.store import ChangesResponse
 
 __all__ = ["ChangesPage", "changes_view", "router"]
 

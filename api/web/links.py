@@ -6,7 +6,7 @@ from __future__ import annotations
 from samsok.api.web.briefing import http_url
 from samsok.ingest.documents import LOCAL_SCHEME, doc_id_for_url
 
-__all__ = ["http_url", "source_href"]
+__all__ = ["source_href"]
 
 
 def source_href(url: str | None) -> str | None:

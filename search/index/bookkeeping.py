@@ -14,20 +14,20 @@ from datetime import date, datetime
 from pathlib import Path
 
 from samsok.ingest.documents import Region
-from samsok.search.store.changes import (
+from samsok.search.store import (
     ChangeEvent,
     ChangesResponse,
+    ChunkRow,
+    DocumentRow,
+    OriginalRecord,
+    OriginalsStats,
+    Store,
     begin_baseline,
     change_events,
     finish_baselines,
+    keep_original,
     last_event,
     list_changes,
-)
-from samsok.search.store.database import ChunkRow, DocumentRow, Store
-from samsok.search.store.originals import (
-    OriginalRecord,
-    OriginalsStats,
-    keep_original,
     original_for,
     originals_stats,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from samsok.search.embedding.embedder import DEFAULT_MODEL
+from samsok.search.embedding import DEFAULT_MODEL
 from samsok.search.index.dense import DenseConfig
 
 __all__ = ["CALIBRATED_FLOORS", "FUSIONS", "IndexConfig", "RelevanceFloor"]

@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 from samsok.ingest.documents import Document, Region
-from samsok.search.embedding.embedder import Embedder
+from samsok.search.embedding import Embedder
 from samsok.search.errors import IndexMismatchError, ReadOnlyIndex
 from samsok.search.index.bookkeeping import Bookkeeping
-from samsok.search.index.config import CALIBRATED_FLOORS, FUSIONS, IndexConfig, RelevanceFloor
+from samsok.search.index.config import IndexConfig
 from samsok.search.index.dense import DenseIndex
 from samsok.search.index.lexical import LexicalIndex
 from samsok.search.index.ranking import Ranked, RankedChunk, Ranker
-from samsok.search.index.results import ChunkRef, build_hits, document_view, page_url
+from samsok.search.index.results import ChunkRef, build_hits, document_view
 from samsok.search.index.views import PINNED, ReaderViews, ReloadStats, View
 from samsok.search.index.writer import Chunker, IndexWriter, UpsertOutcome
 from samsok.search.schemas import (
@@ -40,21 +40,11 @@ from samsok.search.schemas import (
     SearchRequest,
     SearchResponse,
 )
-from samsok.search.store.database import Filters, Store
+from samsok.search.store import Filters, Store
 
 # The names callers imported from `core` before it was split keep working from here; new code
 # imports them from `samsok.search.index`.
-__all__ = [
-    "CALIBRATED_FLOORS",
-    "FUSIONS",
-    "Chunker",
-    "IndexConfig",
-    "RankedChunk",
-    "RelevanceFloor",
-    "SearchIndex",
-    "UpsertOutcome",
-    "page_url",
-]
+__all__ = ["SearchIndex"]
 
 
 class SearchIndex(Bookkeeping):

@@ -32,15 +32,11 @@ import faiss
 import numpy as np
 from samsok.search.index.dense_files import (
     BASE_FILE,
-    DELTA_FILE,
     Delta,
     atomic_write,
     base_name,
     delta_name,
-    generation_files,
     read_delta,
-    readable_by_all,
-    remove_files,
     write_delta,
 )
 from samsok.search.index.faiss_base import (
@@ -55,15 +51,7 @@ from samsok.search.index.faiss_base import (
     train_ivf,
 )
 
-__all__ = [
-    "BASE_FILE",
-    "DELTA_FILE",
-    "DenseConfig",
-    "DenseIndex",
-    "generation_files",
-    "readable_by_all",
-    "remove_files",
-]
+__all__ = ["DenseIndex"]
 
 # A filter keeping less than this share of the chunks scans at most 1/share more IVF lists:
 # a floor so an (almost) empty filter cannot ask for millions of probes (min(…, nlist) caps it).

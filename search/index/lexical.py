@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from samsok.search.errors import QueryError
 from samsok.search.index.snippets import make_snippet
-from samsok.search.store.database import Store
+from samsok.search.store import Store
 from samsok.search.text.analyze import (
     AnalyzerConfig,
     Decompounder,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from samsok.search.index.dense import readable_by_all
+from samsok.search.index.dense_files import readable_by_all
 
 __all__ = ["MANIFEST_FORMAT", "MANIFEST_NAME", "Manifest", "library_versions"]
 

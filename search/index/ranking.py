@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from samsok.ingest.documents import Region
-from samsok.search.embedding.embedder import Embedder
+from samsok.search.embedding import Embedder
 from samsok.search.errors import DocumentNotFound, QueryError
 from samsok.search.index.config import IndexConfig, RelevanceFloor
 from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
 from samsok.search.index.lexical import LexicalQuery
 from samsok.search.index.views import View
 from samsok.search.schemas import SearchMode, SearchRequest
-from samsok.search.store.database import Filters
+from samsok.search.store import Filters
 from samsok.search.text.analyze import QueryTerm
 
 __all__ = ["Ranked", "RankedChunk", "Ranker"]

@@ -11,7 +11,7 @@ from samsok.ingest.documents import LOCAL_SCHEME, doc_id_for_url
 from samsok.search.errors import DocumentNotFound
 from samsok.search.index.lexical import LexicalIndex
 from samsok.search.schemas import DocumentView, Hit, PageView
-from samsok.search.store.database import DocumentRow, Store
+from samsok.search.store import DocumentRow, Store
 
 __all__ = ["ChunkRef", "build_hits", "document_view", "page_url", "shorten", "snippet_for"]
 

@@ -19,18 +19,25 @@ from pathlib import Path
 
 import numpy as np
 from samsok.ingest.documents import Chunk, Document
-from samsok.search.embedding.embedder import Embedder
+from samsok.search.embedding import Embedder
 from samsok.search.errors import IndexMismatchError
 from samsok.search.index.config import IndexConfig
-from samsok.search.index.dense import DenseIndex, generation_files, remove_files
+from samsok.search.index.dense import DenseIndex
+from samsok.search.index.dense_files import generation_files, remove_files
 from samsok.search.index.lexical import LexicalIndex
 from samsok.search.index.manifest import Manifest, library_versions
-from samsok.search.index.near_duplicates import lsh_rows, signature, similarity
 from samsok.search.index.views import View, load_checked
-from samsok.search.store.changes import record_removal, record_upsert
-from samsok.search.store.database import Store
-from samsok.search.store.lock import WriterLock
-from samsok.search.store.originals import delete_blob_if_unused, release_original
+from samsok.search.store import (
+    Store,
+    WriterLock,
+    delete_blob_if_unused,
+    lsh_rows,
+    record_removal,
+    record_upsert,
+    release_original,
+    signature,
+    similarity,
+)
 
 __all__ = ["Chunker", "IndexWriter", "UpsertOutcome"]
 

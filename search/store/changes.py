@@ -12,18 +12,11 @@ from pydantic import BaseModel, Field
 from samsok.ingest.documents import DocType, Region
 from samsok.search.errors import QueryError
 from samsok.search.store.changelog import (
-    CHANGES_SCHEMA,
     KIND_ORDER,
     LOCAL_TZ,
     ChangeEvent,
     Kind,
-    begin_baseline,
     change_events,
-    entry_id,
-    finish_baselines,
-    last_event,
-    record_removal,
-    record_upsert,
     since_instant,
 )
 
@@ -31,24 +24,13 @@ if TYPE_CHECKING:
     from samsok.search.store.schema import StoreBase as Store
 
 __all__ = [
-    "CHANGES_SCHEMA",
-    "LOCAL_TZ",
     "BaselineNote",
-    "ChangeEvent",
     "ChangeGroup",
     "ChangeItem",
     "ChangesResponse",
-    "begin_baseline",
-    "change_events",
     "default_since",
-    "entry_id",
-    "finish_baselines",
-    "last_event",
     "list_changes",
     "parse_since",
-    "record_removal",
-    "record_upsert",
-    "since_instant",
 ]
 
 

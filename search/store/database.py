@@ -9,11 +9,9 @@ cache); the change log (`changes`) and kept originals (`originals`) own their ow
 from __future__ import annotations
 
 from samsok.search.store.documents import DocumentTable
-from samsok.search.store.records import ChunkRow, DocumentRow, Filters
-from samsok.search.store.schema import IN_BATCH, SCHEMA_VERSION
 from samsok.search.store.vectors import VectorCache
 
-__all__ = ["IN_BATCH", "SCHEMA_VERSION", "ChunkRow", "DocumentRow", "Filters", "Store"]
+__all__ = ["Store"]
 
 
 class Store(DocumentTable, VectorCache):

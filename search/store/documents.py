@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterator, Sequence
 
 from samsok.ingest.documents import Document
-from samsok.search.index.near_duplicates import band_keys
 from samsok.search.store.chunks import ChunkTable
+from samsok.search.store.near_duplicates import band_keys
 from samsok.search.store.records import DocumentRow, now_iso, row_to_document
 
 __all__ = ["DocumentTable"]

@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from samsok.search.errors import IndexMismatchError, ReadOnlyIndex, StoreMissing
-from samsok.search.index.near_duplicates import lsh_rows
 from samsok.search.store.changelog import CHANGES_SCHEMA
+from samsok.search.store.near_duplicates import lsh_rows
 from samsok.search.store.originals import ORIGINALS_SCHEMA
 
 __all__ = ["BUSY_TIMEOUT_MS", "IN_BATCH", "SCHEMA", "SCHEMA_VERSION", "StoreBase"]

@@ -21,8 +21,8 @@ from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
 from samsok.ingest.documents import DocType, Document, Page, Region
-from samsok.search.index.core import IndexConfig, SearchIndex
-from samsok.search.store.changes import LOCAL_TZ
+from samsok.search.index import IndexConfig, SearchIndex
+from samsok.search.store import LOCAL_TZ
 
 from tests.fakes import HashingEmbedder
 

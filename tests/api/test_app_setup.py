@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from samsok.api.app import create_app
 from samsok.api.cli import CliDeps, cli
 from samsok.api.settings import Settings
-from samsok.api.web.render import static_version
-from samsok.search.index.core import SearchIndex
+from samsok.api.web import static_version
+from samsok.search.index import SearchIndex
 from samsok.search.store.changes import since_instant
 
 from tests.api.conftest import NOW, TODAY, fixed_clock

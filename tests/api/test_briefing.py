@@ -9,21 +9,17 @@ import pytest
 from fastapi.testclient import TestClient
 from markupsafe import Markup
 from pydantic import ValidationError
+from samsok.api.web import Briefing, BriefingRequest, Pick, build_briefing, render_markdown
 from samsok.api.web.briefing import (
-    Briefing,
-    BriefingRequest,
-    Pick,
-    build_briefing,
     http_url,
     markdown_filename,
     md_escape,
     md_link,
-    render_markdown,
     snippet_markup,
     snippet_text,
 )
 from samsok.ingest.documents import DocType, Region, doc_id_for_url
-from samsok.search.index.core import SearchIndex
+from samsok.search.index import SearchIndex
 from samsok.search.schemas import Hit, SearchRequest
 
 from tests.api.conftest import PDF_URL, XSS_TITLE

@@ -13,8 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from samsok.api.cli import CliDeps, cli
 from samsok.api.settings import Settings
-from samsok.search.embedding.embedder import Embedder
-from samsok.search.embedding.protocol import TextEmbedder
+from samsok.search.embedding import Embedder, TextEmbedder
 from samsok.search.schemas import SearchResponse
 
 from tests.fakes import HashingEmbedder

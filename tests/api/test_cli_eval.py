@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from samsok.api.cli import CliDeps, cli
-from samsok.search.embedding.embedder import Embedder
+from samsok.search.embedding import Embedder
 
 from tests.fakes import HashingEmbedder
 

@@ -7,7 +7,7 @@ import re
 from fastapi.testclient import TestClient
 from samsok.ingest.documents import DocType, Region
 from samsok.search.compare import compare
-from samsok.search.index.core import SearchIndex
+from samsok.search.index import SearchIndex
 from samsok.search.schemas import SearchMode, SearchRequest
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from samsok.search.index.dense import DenseIndex
+from samsok.search.index import DenseIndex
 
 from tests.paths import PROJECT_ROOT
 

@@ -21,9 +21,9 @@ import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
 from samsok.ingest.crawl import CrawlState
-from samsok.search.embedding.embedder import EmbedConfig, LazyEmbedder
+from samsok.search.embedding import EmbedConfig, LazyEmbedder
 from samsok.search.schemas import SearchMode, SearchRequest
-from samsok.search.store.lock import WriterLock
+from samsok.search.store import WriterLock
 
 from tests.concurrency.conftest import make_pages
 from tests.concurrency.helpers import (

@@ -14,7 +14,7 @@ import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
 from samsok.ingest.documents import Region
-from samsok.search.embedding.embedder import Embedder
+from samsok.search.embedding import Embedder
 
 from tests.concurrency.conftest import make_pages
 from tests.concurrency.helpers import assert_disk_consistent, cli_env, free_port

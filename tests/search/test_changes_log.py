@@ -11,7 +11,7 @@ import pytest
 from samsok.ingest.documents import DocType, Page, Region
 from samsok.search.errors import QueryError
 from samsok.search.index import IndexConfig, SearchIndex
-from samsok.search.store.changes import change_events, list_changes, parse_since
+from samsok.search.store import change_events, list_changes, parse_since
 
 from tests.fakes import HashingEmbedder
 from tests.search.test_index import make_doc, page_chunker

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from samsok.ingest.documents import Region
-from samsok.search.index import IndexConfig, SearchIndex
-from samsok.search.index.dense import DenseConfig, DenseIndex, generation_files
+from samsok.search.index import DenseConfig, DenseIndex, IndexConfig, SearchIndex
+from samsok.search.index.dense_files import generation_files
 from samsok.search.schemas import SearchMode, SearchRequest
 
 from tests.fakes import HashingEmbedder

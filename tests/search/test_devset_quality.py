@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
-from samsok.search.embedding.embedder import Embedder
+from samsok.search.embedding import Embedder
 from samsok.search.evaluation.devset import DevSet, load_devset
 from samsok.search.evaluation.runner import (
     OFF_TOPIC_MAX,
@@ -21,7 +21,7 @@ from samsok.search.evaluation.runner import (
     off_topic_rate,
     run_devset,
 )
-from samsok.search.index.core import SearchIndex
+from samsok.search.index import SearchIndex
 from samsok.search.schemas import SearchRequest
 
 from tests.paths import PROJECT_ROOT

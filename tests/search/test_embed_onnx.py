@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from samsok.search.embedding import onnx_runtime as embed_onnx
-from samsok.search.embedding.embedder import EmbedConfig, Embedder
+import samsok.search.embedding.onnx_runtime as embed_onnx
+from samsok.search.embedding import EmbedConfig, Embedder
 from samsok.search.embedding.onnx_runtime import EXPORT_RECORD, export_folder, read_export_record
 from samsok.search.errors import ModelLoadError
 

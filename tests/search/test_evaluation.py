@@ -20,7 +20,7 @@ from samsok.search.evaluation.runner import (
     parse_modes,
     run_evaluation,
 )
-from samsok.search.index.core import IndexConfig, SearchIndex
+from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.schemas import SearchMode, SearchRequest
 
 from tests.fakes import HashingEmbedder

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
+from samsok.search.index import rrf, weighted_minmax, weighted_zscore
 
 LEXICAL = [("a", 12.0), ("b", 8.0), ("c", 4.0)]
 DENSE = [("b", 0.9), ("d", 0.7), ("a", 0.5)]

@@ -9,8 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from samsok.search.errors import GlossaryError
-from samsok.search.index.core import IndexConfig, RelevanceFloor, SearchIndex
-from samsok.search.index.lexical import LexicalConfig, LexicalIndex
+from samsok.search.index import (
+    IndexConfig,
+    LexicalConfig,
+    LexicalIndex,
+    RelevanceFloor,
+    SearchIndex,
+)
 from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.text.analyze import NorwegianAnalyzer
 from samsok.search.text.glossary import (

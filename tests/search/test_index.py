@@ -167,7 +167,7 @@ def test_remove_deletes_from_both_indexes(index: SearchIndex) -> None:
 
 
 def index_filters():
-    from samsok.search.store.database import Filters
+    from samsok.search.store import Filters
 
     return Filters()
 
@@ -284,7 +284,7 @@ def test_similar_prefers_the_other_documents_on_the_same_topic(index: SearchInde
 
 
 def test_a_store_in_another_layout_is_refused(tmp_path: Path) -> None:
-    from samsok.search.store.database import Store
+    from samsok.search.store import Store
 
     store = Store(tmp_path / "store.db")
     store.set_meta("schema_version", "0")

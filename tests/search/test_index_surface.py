@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from samsok.search.errors import ReadOnlyIndex
-from samsok.search.index import ChunkRef, IndexConfig, SearchIndex
-from samsok.search.index.manifest import MANIFEST_FORMAT, Manifest
+from samsok.search.index import ChunkRef, IndexConfig, Manifest, SearchIndex
+from samsok.search.index.manifest import MANIFEST_FORMAT
 from samsok.search.schemas import SearchRequest
 
 from tests.fakes import HashingEmbedder, page_chunker

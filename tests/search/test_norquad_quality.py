@@ -15,10 +15,10 @@ from functools import partial
 import pytest
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
-from samsok.search.embedding.embedder import Embedder
+from samsok.search.embedding import Embedder
 from samsok.search.evaluation.metrics import load_beir
 from samsok.search.evaluation.runner import ModeScores, run_evaluation
-from samsok.search.index.core import IndexConfig, SearchIndex
+from samsok.search.index import IndexConfig, SearchIndex
 
 from tests.paths import shared_data
 

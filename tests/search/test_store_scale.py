@@ -9,8 +9,7 @@ import pytest
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import IngestError
 from samsok.ingest.extract import extract
-from samsok.search.index.near_duplicates import lsh_rows, signature, similarity
-from samsok.search.store.database import IN_BATCH, Store
+from samsok.search.store import IN_BATCH, Store, lsh_rows, signature, similarity
 
 from tests.fakes import page_chunker
 from tests.search.test_index import make_doc

@@ -2,10 +2,11 @@
 
 The same press release is often published by the project site, the municipality and the
 local paper with small edits. The crawler does not drop such pages (each URL is a real
-source); it stores a signature per document so the index can keep one copy with all URLs.
+source); the index writer signs each document once, finds candidates through the LSH bands
+stored beside the documents (`lsh_rows`, `band_keys`) and keeps one copy with all URLs.
 
-`similarity(a, b)` estimates the Jaccard similarity of the two texts' 5-word shingle sets;
-0.8 and above is a near-duplicate in practice (`NEAR_DUPLICATE`).
+`similarity(a, b)` estimates the Jaccard similarity of the two texts' 5-word shingle sets. The
+one threshold is `IndexConfig.near_duplicate_threshold` (0.5, measured on the mirror).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from datasketch import LeanMinHash, MinHash
 
 __all__ = [
-    "NEAR_DUPLICATE",
     "NUM_PERM",
     "SHINGLE_WORDS",
     "Signature",
@@ -35,8 +35,7 @@ __all__ = [
 
 NUM_PERM = 128
 SHINGLE_WORDS = 5
-NEAR_DUPLICATE = 0.8
-_SEED = 1  # fixed: signatures stored in crawl.db must stay comparable across runs
+_SEED = 1  # fixed: signatures stored in store.db must stay comparable across runs
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 #: A signature is stored and passed as bytes: b"<scheme>\0" + NUM_PERM uint64 (little endian).
