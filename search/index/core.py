@@ -36,7 +36,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 from samsok.ingest.documents import LOCAL_SCHEME, Chunk, Document, Region, doc_id_for_url
-from samsok.search.embedding.embedder import DEFAULT_MODEL, Embedder
+from samsok.search.embedding.embedder import Embedder
 from samsok.search.errors import (
     DocumentNotFound,
     IndexMismatchError,
@@ -54,6 +54,7 @@ from samsok.search.index.dense import (
 from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
 from samsok.search.index.lexical import LexicalIndex, LexicalQuery
 from samsok.search.index.near_duplicates import lsh_rows, signature, similarity
+from samsok.search.index.relevance import CALIBRATED_FLOORS, RelevanceFloor, plausible
 from samsok.search.schemas import (
     DocumentView,
     Hit,
@@ -94,33 +95,6 @@ class UpsertOutcome(StrEnum):
 
 
 FUSIONS = ("zscore", "minmax", "rrf")
-
-
-@dataclass(frozen=True)
-class RelevanceFloor:
-    """Which candidates plausibly match a query, so `total` and the page can say "Ingen treff".
-
-    A document is kept if its best chunk's cosine is >= `dense`, or if it has lexical evidence
-    — one chunk holding >= `min_share` of the query's words — and cosine >= `dense_lexical`.
-    Cosines are model-specific: `CALIBRATED_FLOORS` holds the floor per model id, calibrated
-    by benchmarks/fusion_sweep.py on the tuning sets (docs/retrieval.md).
-    """
-
-    dense: float
-    dense_lexical: float
-    min_share: float
-
-    def __post_init__(self) -> None:
-        if not (-1.0 <= self.dense_lexical <= self.dense <= 1.0):
-            raise ValueError("floor cosines must satisfy -1 <= dense_lexical <= dense <= 1")
-        if not 0.0 <= self.min_share <= 1.0:
-            raise ValueError(f"min_share must be within 0..1, got {self.min_share}")
-
-
-# Keyed by model id without its "@version" suffix.
-CALIBRATED_FLOORS: dict[str, RelevanceFloor] = {
-    DEFAULT_MODEL: RelevanceFloor(dense=0.83, dense_lexical=0.70, min_share=0.34),
-}
 
 
 @dataclass(frozen=True)
@@ -867,36 +841,19 @@ class SearchIndex:
     def _above_floor(
         self, grouped: list[_Ranked], runs: _Runs, qvec: np.ndarray, floor: RelevanceFloor
     ) -> list[_Ranked]:
-        """The documents that plausibly match (see `RelevanceFloor`), in rank order."""
-        cosine: dict[str, float] = {}
-        doc_of = self.store.chunk_doc_ids(runs.dense)
-        for cid, cos in runs.dense.items():
-            doc = doc_of.get(cid)
-            if doc is not None and cos > cosine.get(doc, -2.0):
-                cosine[doc] = cos
-        lexical_docs = self.store.chunk_doc_ids(cid for cid, _ in runs.lexical)
-        by_doc: dict[str, list[int]] = {}
-        for cid, _ in runs.lexical:
-            if cid in lexical_docs:
-                by_doc.setdefault(lexical_docs[cid], []).append(cid)
-        kept = []
-        model_id = self._current().model_id
-        for r in grouped:
-            cos = cosine.get(r.doc_id)
-            if cos is None:  # only the lexical run found it: its own chunks' cosines
-                # From the store (the truth, in this view's snapshot), not FAISS: an IVF base
-                # keeps only fp16 codes and cannot hand back a vector by id.
-                own = by_doc.get(r.doc_id, [r.chunk_id])
-                vectors = self.store.vectors_of_chunks(model_id, own) if model_id else None
-                has = vectors is not None and len(vectors) > 0
-                cos = float((vectors @ qvec).max()) if has else -1.0  # type: ignore[union-attr]
-            if cos >= floor.dense or (
-                cos >= floor.dense_lexical
-                and r.doc_id in by_doc
-                and self._lexical_share(by_doc[r.doc_id], runs.terms) >= floor.min_share
-            ):
-                kept.append(r)
-        return kept
+        """The documents that plausibly match (`search.index.relevance`), in rank order."""
+        view = self._current()
+        return plausible(
+            grouped,
+            runs.dense,
+            runs.lexical,
+            runs.terms,
+            qvec,
+            floor,
+            view.store,
+            view.lexical,
+            view.model_id,
+        )
 
     def _lexical_share(self, chunk_ids: list[int], terms: list[QueryTerm]) -> float:
         """Largest share of the query's words that one of `chunk_ids` contains."""

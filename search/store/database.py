@@ -500,6 +500,30 @@ class Store:
         # bm25() is lower-is-better; negate so every run is "higher is better".
         return [(int(r[0]), -float(r[1])) for r in rows]
 
+    def lexical_count(self, match: str) -> int:
+        """How many chunks an FTS5 MATCH expression finds (a term's document frequency)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)
+            ).fetchone()
+        return int(row[0])
+
+    def lexical_subset(self, match: str, chunk_ids: Sequence[int]) -> set[int]:
+        """Those of `chunk_ids` that an FTS5 MATCH expression finds."""
+        if not chunk_ids:
+            return set()
+        found: set[int] = set()
+        for start in range(0, len(chunk_ids), 500):  # under SQLite's bound-parameter limit
+            part = list(chunk_ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN ({marks})",
+                    [match, *part],
+                ).fetchall()
+            found.update(int(r[0]) for r in rows)
+        return found
+
     def chunk_texts(self, limit: int | None = None) -> Iterator[str]:
         """Every chunk's text, or an even sample of about `limit` of them (every k-th id)."""
         step = 1
