@@ -61,6 +61,7 @@ class System:
     config: IndexConfig | None = None
     expand: bool = True
     bm25s: Bm25sTokens | None = None
+    floor: bool = True  # False: the config without its relevance floor
 
 
 # The old default and the simple baselines run without the glossary and without the floor:
@@ -68,6 +69,8 @@ class System:
 _PLAIN = IndexConfig(fusion="zscore", dense_weight=0.5, evidence_gamma=0.0, relevance_floor=False)
 SYSTEMS: tuple[System, ...] = (
     System("hybrid"),
+    # The same ranking without the floor: what the floor costs in recall.
+    System("hybrid, no floor", floor=False),
     System("dense", SearchMode.DENSE),
     System("lexical", SearchMode.LEXICAL),
     System("before: z-score 0.5 plain", config=_PLAIN, expand=False),
@@ -118,6 +121,8 @@ def _score(
     system: System, sets: EvalSets, embedder: Embedder, chunker: Chunker, product: IndexConfig
 ) -> dict[str, float | None]:
     config = system.config or product
+    if not system.floor:
+        config = replace(config, relevance_floor=False)
 
     def open_index(folder: Path) -> SearchIndex:
         # Readers: an evaluation writes nothing, and may run beside the writer that ingested.

@@ -78,7 +78,7 @@ class RelevanceFloor:
 # Keyed by model id without its "@version" suffix (backends of one model share it).
 CALIBRATED_FLOORS: dict[str, RelevanceFloor] = {
     DEFAULT_MODEL: RelevanceFloor(
-        dense=0.88, dense_known=0.83, min_coverage=0.5, dense_lexical=0.70, min_evidence=0.3
+        dense=0.87, dense_known=0.82, min_coverage=0.6, dense_lexical=0.70, min_evidence=0.2
     ),
 }
 
