@@ -23,6 +23,11 @@ down against stemmed bm25s (one query moves the mean by about 0.002).
 one folder per chunking). `--sweep` then scores hybrid for every fusion method, dense weight and
 candidate depth over that one ingest (query vectors computed once).
 
+`--dev-folder D --mirror-folder M` (with `--keep N`) instead prints every set side by side
+through `samsok.search.evaluation.report.side_by_side`, the same table `samsok eval
+--baselines` prints: NorQuAD, the paraphrase development set's tuning part, the held-out
+off-topic queries and, with `--locked`, the locked third (once, at the end; docs/retrieval.md).
+
 The defaults in `samsok.search.index.core.IndexConfig` and `samsok.ingest.config.ChunkConfig` come
 from these runs; the sweeps and their tables are in docs/retrieval.md.
 """
