@@ -233,11 +233,11 @@ def main() -> None:
             devsets=devsets,
             mirror_folder=args.mirror_folder,
         )
-        rows = side_by_side(sets, QueryCache(embedder), chunker, config)  # type: ignore[arg-type]
+        table = side_by_side(sets, QueryCache(embedder), chunker, config)  # type: ignore[arg-type]
         if args.json:
-            print(json.dumps({r.system: r.figures for r in rows}, indent=2))
+            print(json.dumps({r.system: r.figures for r in table}, indent=2))
         else:
-            print("\n".join(format_rows(rows)))
+            print("\n".join(format_rows(table)))
         return
 
     with tempfile.TemporaryDirectory(prefix="samsok-bench-") as tmp:
