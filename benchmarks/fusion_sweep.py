@@ -24,7 +24,7 @@ import logging
 import pickle
 import statistics
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from itertools import product
 from pathlib import Path
@@ -37,13 +37,30 @@ from samsok.search.embedding import Embedder
 from samsok.search.evaluation.devset import load_devset
 from samsok.search.evaluation.metrics import load_beir, ndcg_at_k, recall_at_k
 from samsok.search.evaluation.runner import judgements
-from samsok.search.index import LexicalIndex, SearchIndex, rrf, weighted_minmax, weighted_zscore
+from samsok.search.index import (
+    IndexConfig,
+    LexicalIndex,
+    SearchIndex,
+    chunk_evidence,
+    query_evidence,
+    rrf,
+    weighted_minmax,
+    weighted_zscore,
+)
 from samsok.search.store import Filters
 
 ROOT = Path(__file__).resolve().parents[1]
-NORQUAD = ROOT.parent / "shared" / "eval" / "norquad"
+# ../shared/eval beside the checkout, or beside a parent of it (a git worktree).
+NORQUAD = (
+    next(
+        (p / "shared" / "eval" for p in ROOT.parents if (p / "shared").is_dir()),
+        ROOT.parent / "shared" / "eval",
+    )
+    / "norquad"
+)
 TUNING = ROOT / "tests" / "data" / "devset_tuning.json"
 DEPTH = 200  # candidates per run, as IndexConfig.candidates
+CACHE_VERSION = 2  # bump when QueryData changes
 
 
 @dataclass
@@ -56,6 +73,10 @@ class QueryData:
     share: dict[int, float]  # lexical chunk → share of query words it contains
     evidence: float  # share of the best lexical chunk
     dense: list[tuple[int, float]]  # the dense run: top DEPTH chunks
+    # The relevance floor's lexical signals (`samsok.search.index.relevance`): IDF-weighted
+    # share of the query's words the corpus has, and per lexical chunk the share it holds.
+    coverage: float = 0.0
+    idf_share: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -95,7 +116,7 @@ def collect(
 ) -> tuple[Corpus, list[QueryData]]:
     """Runs of every query, cached beside the index (keyed by queries and store generation)."""
     key = hashlib.sha256(
-        json.dumps([queries, index.store.generation], sort_keys=True).encode()
+        json.dumps([queries, index.store.generation, CACHE_VERSION], sort_keys=True).encode()
     ).hexdigest()[:16]
     cache = index.data_dir / f"sweep-{key}.pickle"
     if cache.exists():
@@ -133,7 +154,13 @@ def _collect(
         evidence = share[lex[0][0]] if lex else 0.0
         order = np.argsort(-cos)[:DEPTH]
         dense = [(int(ids[i]), float(cos[i])) for i in order]
-        out.append(QueryData(qid, rel, cos, lex, lex_plain, share, evidence, dense))
+        signals = query_evidence(terms, index.store, index.lexical)
+        idf_share = chunk_evidence(signals, index.store, [cid for cid, _ in lex])
+        out.append(
+            QueryData(
+                qid, rel, cos, lex, lex_plain, share, evidence, dense, signals.coverage, idf_share
+            )
+        )
     return corpus, out
 
 
@@ -298,10 +325,20 @@ def main() -> None:
         )
     chosen = rows[0][0]
     print("chosen:", _name(chosen))
-    floor = calibrate(
-        chosen, [(n_corpus, n_data), (d_corpus, d_data), (m_corpus, m_data)], (o_corpus, o_data)
+    # The floor is calibrated for the product's fusion (IndexConfig's defaults).
+    product = Setting(
+        IndexConfig.fusion, IndexConfig.dense_weight, IndexConfig.evidence_gamma, True
     )
-    print("floor:", floor)
+    floor = calibrate(
+        product, [(n_corpus, n_data), (d_corpus, d_data), (m_corpus, m_data)], (o_corpus, o_data)
+    )
+    print(
+        f"floor for {_name(product)}: off-topic pass {floor.get('off_topic_pass')}, recall cost "
+        f"(sum over sets) {floor.get('recall_loss_sum')}, off-topic results "
+        f"{floor.get('off_topic_results')}; tied plateau:"
+    )
+    for p in floor.get("plateau", []):
+        print("  ", p)
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -334,7 +371,8 @@ def _name(s: Setting) -> str:
 
 def doc_features(corpus: Corpus, q: QueryData) -> tuple[dict[str, float], dict[str, float]]:
     """Per document: best cosine among the dense candidates (else among its lexical chunks,
-    as `SearchIndex._above_floor` does) and best share of query words in a lexical chunk."""
+    as `relevance.plausible` does) and best IDF-weighted share of query words in a lexical
+    chunk."""
     cos: dict[str, float] = {}
     for cid, v in q.dense:
         d = corpus.doc_of[cid]
@@ -343,11 +381,20 @@ def doc_features(corpus: Corpus, q: QueryData) -> tuple[dict[str, float], dict[s
     lex_cos: dict[str, float] = {}
     for cid, _ in q.lex:
         d = corpus.doc_of[cid]
-        share[d] = max(share.get(d, 0.0), q.share[cid])
+        share[d] = max(share.get(d, 0.0), q.idf_share.get(cid, 0.0))
         lex_cos[d] = max(lex_cos.get(d, -2.0), float(q.cos[corpus.pos[cid]]))
     for d, v in lex_cos.items():
         cos.setdefault(d, v)
     return cos, share
+
+
+FLOOR_GRID = {
+    "dense": (0.84, 0.85, 0.86, 0.87, 0.88, 0.90, 1.01),
+    "dense_known": (0.76, 0.78, 0.80, 0.81, 0.82, 0.83, 0.84),
+    "min_coverage": (0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+    "dense_lexical": (0.70, 0.74, 0.78),
+    "min_evidence": (0.1, 0.2, 0.3, 0.4, 0.5),
+}
 
 
 def calibrate(
@@ -355,64 +402,57 @@ def calibrate(
     sets: list[tuple[Corpus, list[QueryData]]],
     off: tuple[Corpus, list[QueryData]],
 ) -> dict[str, Any]:
-    """Thresholds (t_hi, t_lo, min share): a document counts if cos ≥ t_hi, or it has lexical
-    evidence (share of query words ≥ min share) and cos ≥ t_lo. Chosen for the highest
-    off-topic pass rate (≤ 3 results) with recall@10 within 0.005 on every set; ties → the
-    most permissive floor."""
+    """The `RelevanceFloor` (search/index/relevance.py) with the most tuning off-topic queries
+    at <= 3 results, among those costing recall@10 <= 0.005 on every set (against the same
+    fusion without a floor). Ties: the smaller recall cost, then fewer off-topic results in
+    all; the whole tied plateau is returned, so the choice within it can be stated."""
     prepared = []
     for corpus, qs in sets:
         rows = []
         for q in qs:
-            docs = fused_docs(corpus, q, s)[:10]
+            docs = fused_docs(corpus, q, s)
             cos, share = doc_features(corpus, q)
-            rows.append((q, docs, cos, share))
+            c = np.array([cos.get(d, 0.0) for d in docs])
+            e = np.array([share.get(d, 0.0) for d in docs])
+            rel = np.array([q.rel.get(d, 0) > 0 for d in docs], dtype=bool)
+            rows.append((c, e, q.coverage, rel, max(1, sum(g > 0 for g in q.rel.values()))))
         prepared.append(rows)
     off_rows = []
     for q in off[1]:
         docs = fused_docs(off[0], q, s)
         cos, share = doc_features(off[0], q)
-        off_rows.append((docs, cos, share))
-    best: tuple[Any, ...] | None = None
-    for t_hi, t_lo, m in product(
-        np.arange(0.80, 0.91, 0.01), np.arange(0.70, 0.86, 0.01), (0.34, 0.5, 0.67, 1.0)
-    ):
-        if t_lo > t_hi:
+        c = np.array([cos.get(d, 0.0) for d in docs])
+        e = np.array([share.get(d, 0.0) for d in docs])
+        off_rows.append((c, e, q.coverage))
+
+    def keep(c: np.ndarray, e: np.ndarray, cov: float, p: tuple[float, ...]) -> np.ndarray:
+        dense, known, min_cov, lo, m = p
+        return (c >= (known if cov >= min_cov else dense)) | ((c >= lo) & (e >= m))
+
+    scored = []
+    for p in product(*FLOOR_GRID.values()):
+        if not (p[3] <= p[1] <= p[0]):
             continue
-
-        def ok(
-            cos: dict[str, float],
-            share: dict[str, float],
-            d: str,
-            t_hi: float = t_hi,
-            t_lo: float = t_lo,
-            m: float = m,
-        ) -> bool:
-            c = cos.get(d, 0.0)
-            return c >= t_hi or (share.get(d, 0.0) >= m and c >= t_lo)
-
         losses = []
         for rows in prepared:
-            before = after = 0.0
-            for q, docs, cos, share in rows:
-                before += recall_at_k(docs, q.rel, 10)
-                after += recall_at_k([d for d in docs if ok(cos, share, d)], q.rel, 10)
-            losses.append((before - after) / max(1, len(rows)))
+            lost = 0.0
+            for c, e, cov, rel, n in rows:
+                lost += (rel[:10].sum() - rel[keep(c, e, cov, p)][:10].sum()) / n
+            losses.append(lost / max(1, len(rows)))
         if max(losses) > 0.005:
             continue
-        passed = sum(
-            sum(ok(cos, share, d) for d in docs) <= 3 for docs, cos, share in off_rows
-        ) / max(1, len(off_rows))
-        key = (passed, -t_hi, -t_lo, -m)
-        if best is None or key > best[0]:
-            best = (key, float(t_hi), float(t_lo), m, losses)
-    if best is None:
+        counts = [int(keep(c, e, cov, p).sum()) for c, e, cov in off_rows]
+        passed = sum(n <= 3 for n in counts) / max(1, len(counts))
+        scored.append(((passed, -round(sum(losses), 6), -sum(counts)), p, losses))
+    if not scored:
         return {}
+    best = max(key for key, _, _ in scored)
+    plateau = [dict(zip(FLOOR_GRID, p, strict=True)) for key, p, _ in scored if key == best]
     return {
-        "t_hi": round(best[1], 2),
-        "t_lo": round(best[2], 2),
-        "min_share": best[3],
-        "off_topic_pass": best[0][0],
-        "recall_loss": best[4],
+        "off_topic_pass": best[0],
+        "recall_loss_sum": -best[1],
+        "off_topic_results": -best[2],
+        "plateau": plateau,
     }
 
 

@@ -23,7 +23,12 @@ down against stemmed bm25s (one query moves the mean by about 0.002).
 one folder per chunking). `--sweep` then scores hybrid for every fusion method, dense weight and
 candidate depth over that one ingest (query vectors computed once).
 
-The defaults in `samsok.search.index.IndexConfig` and `samsok.ingest.config.ChunkConfig` come
+`--dev-folder D --mirror-folder M` (with `--keep N`) instead prints every set side by side
+through `samsok.search.evaluation.report.side_by_side`, the same table `samsok eval
+--baselines` prints: NorQuAD, the paraphrase development set's tuning part, the held-out
+off-topic queries and, with `--locked`, the locked third (once, at the end; docs/retrieval.md).
+
+The defaults in `samsok.search.index.core.IndexConfig` and `samsok.ingest.config.ChunkConfig` come
 from these runs; the sweeps and their tables are in docs/retrieval.md.
 """
 
@@ -33,44 +38,38 @@ import argparse
 import json
 import logging
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from functools import partial
 from itertools import product
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import numpy as np
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
 from samsok.search.embedding import Embedder
-from samsok.search.evaluation.devset import DevSet, load_devset
-from samsok.search.evaluation.metrics import BeirDataset, documents_from_chunks, load_beir
-from samsok.search.evaluation.runner import (
-    ModeScores,
-    devset_judgements,
-    ingest_corpus,
-    judgements,
-    off_topic_rate,
-    run_devset,
-    run_evaluation,
-    score_runs,
-)
-from samsok.search.index import IndexConfig, LexicalConfig, LexicalIndex, SearchIndex
+from samsok.search.evaluation.baselines import Bm25sTokens, bm25s_scores
+from samsok.search.evaluation.devset import load_devset
+from samsok.search.evaluation.metrics import BeirDataset, load_beir
+from samsok.search.evaluation.report import EvalSets, format_rows, side_by_side
+from samsok.search.evaluation.runner import ModeScores, ingest_corpus, judgements, run_evaluation
+from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.schemas import SearchMode
-from samsok.search.text.analyze import NorwegianAnalyzer
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "norquad"
+# ../shared/eval beside the checkout, or beside a parent of it (a git worktree).
+DEFAULT_DATA = (
+    next(
+        (p / "shared" / "eval" for p in ROOT.parents if (p / "shared").is_dir()),
+        ROOT.parent / "shared" / "eval",
+    )
+    / "norquad"
+)
 DEV_TUNING = ROOT / "tests" / "data" / "devset_tuning.json"
 DEV_LOCKED = ROOT / "tests" / "data" / "locked" / "devset_locked.json"
-TOP_CHUNKS = 100  # chunks a baseline retrieves per query (documents from their best chunk)
-ANSWER_K = 5
-
-Tokenize = Callable[[str], list[str]]
+OFF_HELDOUT = ROOT / "tests" / "data" / "offtopic_heldout.json"
 
 
 def load_norquad(folder: Path) -> BeirDataset:
@@ -85,140 +84,10 @@ def load_norquad(folder: Path) -> BeirDataset:
 # -- bm25s baselines ------------------------------------------------------------------------------
 
 
-def bm25s_baseline(
-    index: SearchIndex, dataset: BeirDataset, tokenize: Tokenize | None
-) -> ModeScores:
-    """bm25s over the index's chunks; `tokenize` None = bm25s's own tokenizer."""
+def bm25s_baseline(index: SearchIndex, dataset: BeirDataset, tokens: Bm25sTokens) -> ModeScores:
+    """bm25s over the index's chunks (`samsok.search.evaluation.baselines`)."""
     corpus_of, qrels = judgements(index, dataset)
-    rows = list(index.chunk_texts())
-    texts = [row.text for row in rows]
-    docs = [corpus_of.get(row.doc_id, row.doc_id) for row in rows]
-    retriever = bm25s.BM25()
-    if tokenize is None:
-        retriever.index(
-            bm25s.tokenize(texts, stopwords=None, show_progress=False), show_progress=False
-        )
-    else:
-        retriever.index([tokenize(t) for t in texts], show_progress=False)
-
-    def query_tokens(text: str) -> list[str]:
-        if tokenize is None:
-            return bm25s.tokenize(text, stopwords=None, show_progress=False, return_ids=False)[0]
-        return tokenize(text)
-
-    judged = [q for q, rel in qrels.items() if any(r > 0 for r in rel.values())]
-    doc_run: dict[str, list[str]] = {}
-    chunk_run: dict[str, list[str]] = {}
-    seconds: list[float] = []
-    for query_id in judged:
-        started = time.perf_counter()
-        known = [t for t in query_tokens(dataset.queries[query_id]) if t in retriever.vocab_dict]
-        ranked: list[int] = []
-        if known:
-            ids, scores = retriever.retrieve(
-                [known], k=min(TOP_CHUNKS, len(texts)), show_progress=False, n_threads=1
-            )
-            ranked = [int(i) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
-        seconds.append(time.perf_counter() - started)
-        doc_run[query_id] = documents_from_chunks(ranked, docs.__getitem__)
-        chunk_run[query_id] = [texts[i] for i in ranked[:ANSWER_K]]
-    return score_runs(dataset, judged, qrels, doc_run, chunk_run, seconds)
-
-
-def bm25s_devset(index: SearchIndex, devset: DevSet, tokenize: Tokenize) -> ModeScores:
-    """The stemmed bm25s baseline over the index's chunks for the development set."""
-    qrels = devset_judgements(index, devset)
-    queries = {q.id: q.query for q in devset.queries if q.id in qrels}
-    dataset = BeirDataset({}, queries, qrels, {})
-    rows = list(index.chunk_texts())
-    texts = [row.text for row in rows]
-    docs = [row.doc_id for row in rows]
-    retriever = bm25s.BM25()
-    retriever.index([tokenize(t) for t in texts], show_progress=False)
-    doc_run: dict[str, list[str]] = {}
-    for query_id, text in queries.items():
-        known = [t for t in tokenize(text) if t in retriever.vocab_dict]
-        ranked: list[int] = []
-        if known:
-            ids, scores = retriever.retrieve(
-                [known], k=min(TOP_CHUNKS, len(texts)), show_progress=False, n_threads=1
-            )
-            ranked = [int(i) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
-        doc_run[query_id] = documents_from_chunks(ranked, docs.__getitem__)
-    return score_runs(dataset, list(queries), qrels, doc_run, {}, [0.0] * len(queries))
-
-
-# Systems compared side by side: (name, index config, query expansion, mode).
-BEFORE = IndexConfig(fusion="zscore", dense_weight=0.5, relevance_floor=False)
-SYSTEMS: tuple[tuple[str, IndexConfig | None, bool, SearchMode], ...] = (
-    ("hybrid", None, True, SearchMode.HYBRID),
-    ("dense", None, True, SearchMode.DENSE),
-    ("lexical", None, True, SearchMode.LEXICAL),
-    ("before: z 0.5 plain", BEFORE, False, SearchMode.HYBRID),
-    ("min-max 0.5 plain", replace(BEFORE, fusion="minmax"), False, SearchMode.HYBRID),
-    ("RRF k=60 plain", replace(BEFORE, fusion="rrf"), False, SearchMode.HYBRID),
-    ("lexical plain", BEFORE, False, SearchMode.LEXICAL),
-)
-
-
-def side_by_side(
-    embedder: Embedder,
-    chunker: Any,
-    norquad: tuple[Path, BeirDataset],
-    dev_folder: Path,
-    mirror_folder: Path | None,
-    devsets: dict[str, DevSet],
-    product: IndexConfig,
-) -> dict[str, dict[str, float]]:
-    """System → {column: figure}: NorQuAD nDCG@10 / R@10, each dev set's nDCG@10 and R@10
-    (plus its abbreviation and Nynorsk subsets), and the off-topic pass rate on the mirror."""
-    cached = QueryCache(embedder)
-    table: dict[str, dict[str, float]] = {}
-    for name, config, expand, mode in SYSTEMS:
-        cfg = config or product
-        row: dict[str, float] = {}
-
-        def open_index(folder: Path, cfg: IndexConfig = cfg, expand: bool = expand) -> SearchIndex:
-            lexical = LexicalIndex(LexicalConfig(expand=expand))
-            return SearchIndex(folder, cached, chunker, cfg, lexical)  # type: ignore[arg-type]
-
-        with open_index(norquad[0]) as index:
-            s = run_evaluation(norquad[1], [mode], index=index, ingest=False)[mode.value]
-        row["norquad nDCG"], row["norquad R@10"] = s.ndcg_at_10, s.recall_at_10
-        with open_index(dev_folder) as index:
-            for set_name, devset in devsets.items():
-                s = run_devset(index, devset, [mode])[mode.value]
-                row[f"{set_name} nDCG"], row[f"{set_name} R@10"] = s.ndcg_at_10, s.recall_at_10
-                for tag in ("abbr", "nn"):
-                    s = run_devset(index, devset, [mode], tag=tag)[mode.value]
-                    row[f"{set_name} {tag}"] = s.ndcg_at_10
-        if mirror_folder is not None and mode != SearchMode.LEXICAL:
-            with open_index(mirror_folder) as index:
-                for set_name, devset in devsets.items():
-                    row[f"{set_name} off-topic"] = off_topic_rate(index, devset, mode)
-        table[name] = row
-    analyzer = NorwegianAnalyzer()
-    row = {}
-    with SearchIndex(norquad[0], cached, chunker, product) as index:  # type: ignore[arg-type]
-        s = bm25s_baseline(index, norquad[1], analyzer.index_terms)
-        row["norquad nDCG"], row["norquad R@10"] = s.ndcg_at_10, s.recall_at_10
-    with SearchIndex(dev_folder, cached, chunker, product) as index:  # type: ignore[arg-type]
-        for set_name, devset in devsets.items():
-            s = bm25s_devset(index, devset, analyzer.index_terms)
-            row[f"{set_name} nDCG"], row[f"{set_name} R@10"] = s.ndcg_at_10, s.recall_at_10
-            for tag in ("abbr", "nn"):
-                sub = DevSet(devset.tagged(tag), ())
-                row[f"{set_name} {tag}"] = bm25s_devset(index, sub, analyzer.index_terms).ndcg_at_10
-    table["bm25s stemmed"] = row
-    return table
-
-
-def print_side_by_side(table: dict[str, dict[str, float]]) -> None:
-    columns = list(dict.fromkeys(c for row in table.values() for c in row))
-    print(f"{'system':<22}" + "".join(f"{c:>18}" for c in columns))
-    for name, row in table.items():
-        cells = "".join(f"{row[c]:>18.4f}" if c in row else f"{'-':>18}" for c in columns)
-        print(f"{name:<22}{cells}")
+    return bm25s_scores(index, dataset, qrels, tokens, corpus_of)
 
 
 # -- query vectors once, for sweeps ---------------------------------------------------------------
@@ -355,22 +224,20 @@ def main() -> None:
             parser.error("--dev-folder needs --keep (the NorQuAD folder)")
         with SearchIndex(args.keep, embedder, chunker, config) as index:
             ingest_corpus(index, dataset)  # idempotent: embeds nothing when up to date
-        devsets = {"dev tuning": load_devset(DEV_TUNING)}
+        devsets = {"dev tuning": load_devset(DEV_TUNING), "held-out": load_devset(OFF_HELDOUT)}
         if args.locked:
             devsets["dev LOCKED"] = load_devset(DEV_LOCKED)
-        table = side_by_side(
-            embedder,
-            chunker,
-            (args.keep, dataset),
-            args.dev_folder,
-            args.mirror_folder,
-            devsets,
-            config,
+        sets = EvalSets(
+            beir={"NorQuAD": (args.keep, dataset)},
+            dev_folder=args.dev_folder,
+            devsets=devsets,
+            mirror_folder=args.mirror_folder,
         )
+        table = side_by_side(sets, QueryCache(embedder), chunker, config)  # type: ignore[arg-type]
         if args.json:
-            print(json.dumps(table, indent=2))
+            print(json.dumps({r.system: r.figures for r in table}, indent=2))
         else:
-            print_side_by_side(table)
+            print("\n".join(format_rows(table)))
         return
 
     with tempfile.TemporaryDirectory(prefix="samsok-bench-") as tmp:
@@ -380,9 +247,8 @@ def main() -> None:
             rows: dict[str, ModeScores] = dict(
                 run_evaluation(dataset, list(SearchMode), index=index, ingest=False)
             )
-            plain = bm25s_baseline(index, dataset, None)
-            analyzer = NorwegianAnalyzer()
-            stemmed = bm25s_baseline(index, dataset, analyzer.index_terms)
+            plain = bm25s_baseline(index, dataset, Bm25sTokens.PLAIN)
+            stemmed = bm25s_baseline(index, dataset, Bm25sTokens.STEMMED)
         rows["bm25s plain"] = plain
         rows["bm25s stemmed"] = stemmed
         if args.sweep and not args.json:

@@ -148,9 +148,22 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option(
     "--baselines",
     is_flag=True,
-    help="Also score the simple baselines in the same run: min-max and RRF fusion at weight "
-    "0.5, without query expansion or relevance floor (rows 'minmax-0.5', 'rrf').",
+    help="Also print every set side by side with the simple baselines in the same run (min-max "
+    "and RRF at weight 0.5 without glossary or floor, bm25s over the same chunks).",
 )
+@click.option(
+    "--devset",
+    "devsets",
+    type=_EXISTING_FILE,
+    multiple=True,
+    help="A development set of the paraphrase kind (JSON, docs/retrieval.md), scored in "
+    "--dev-folder; its off-topic queries in --mirror-folder. Repeatable.",
+)
+@click.option(
+    "--locked", type=_EXISTING_FILE, help="The locked third: report it (once, at the end)"
+)
+@click.option("--dev-folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--mirror-folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help='Print {"<mode>": {"ndcg@10": …}, …}.')
 @click.pass_context
 def eval_(
@@ -162,6 +175,10 @@ def eval_(
     modes: tuple[str, ...],
     keep: Path | None,
     baselines: bool,
+    devsets: tuple[Path, ...],
+    locked: Path | None,
+    dev_folder: Path | None,
+    mirror_folder: Path | None,
     as_json: bool,
 ) -> None:
     """Score retrieval on a BEIR-layout set: nDCG@10, Recall@1/5/10, MRR@10 (documents),
@@ -172,9 +189,11 @@ def eval_(
 
     from samsok.api.services import open_index
     from samsok.search.evaluation.metrics import load_beir
+    from samsok.search.evaluation.report import eval_report, format_rows
     from samsok.search.evaluation.runner import ingest_corpus, parse_modes, run_evaluation
 
     settings: Settings = ctx.obj
+    table = []
     try:
         dataset = load_beir(corpus, queries, qrels, answers)
     except (OSError, ValueError) as exc:
@@ -199,17 +218,23 @@ def eval_(
             results = run_evaluation(
                 dataset, parse_modes(modes), index=index, ingest=False, progress=True
             )
-            if baselines:
-                plain = {"dense_weight": 0.5, "relevance_floor": False, "query_expansion": False}
-                for name, fusion in (("minmax-0.5", "minmax"), ("rrf", "rrf")):
-                    base = eval_settings.model_copy(update={**plain, "fusion": fusion})
-                    with open_index(base, embedder=index.embedder) as other:
-                        scored = run_evaluation(dataset, ["hybrid"], index=other, ingest=False)
-                    results[name] = scored["hybrid"]
+            if baselines or devsets or locked:
+                table = eval_report(
+                    index,
+                    eval_settings.index_config(),
+                    folder,
+                    dataset,
+                    devsets,
+                    locked,
+                    dev_folder,
+                    mirror_folder,
+                )
         except (SearchError, ValueError) as exc:
             raise click.ClickException(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps({m: s.as_dict() for m, s in results.items()}, indent=2))
+        out = {m: s.as_dict() for m, s in results.items()}
+        side = {"side_by_side": {row.system: row.figures for row in table}} if table else {}
+        click.echo(json.dumps({**out, **side}, indent=2))
         return
     judged = next(iter(results.values())).queries
     click.echo(f"{judged} judged queries, {report.documents} passages, {report.chunks} chunks")
@@ -226,6 +251,8 @@ def eval_(
         )
         if s.unsearchable:
             click.echo(f"         ({s.unsearchable} queries had no searchable word)")
+    if table:
+        click.echo("\n".join(format_rows(table)))
 
 
 @cli.command("prepare-model")

@@ -6,13 +6,19 @@ Callers import from here; the modules behind it are `core` (the `SearchIndex` ob
 """
 
 from samsok.search.index.bookkeeping import ChunkText
-from samsok.search.index.config import CALIBRATED_FLOORS, FUSIONS, IndexConfig, RelevanceFloor
+from samsok.search.index.config import FUSIONS, IndexConfig
 from samsok.search.index.core import SearchIndex
 from samsok.search.index.dense import DenseConfig, DenseIndex
 from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
 from samsok.search.index.lexical import LexicalConfig, LexicalIndex
 from samsok.search.index.manifest import Manifest
 from samsok.search.index.ranking import RankedChunk
+from samsok.search.index.relevance import (
+    CALIBRATED_FLOORS,
+    RelevanceFloor,
+    chunk_evidence,
+    query_evidence,
+)
 from samsok.search.index.results import ChunkRef, page_url
 from samsok.search.index.views import ReloadStats
 from samsok.search.index.writer import Chunker, UpsertOutcome
@@ -34,7 +40,9 @@ __all__ = [
     "ReloadStats",
     "SearchIndex",
     "UpsertOutcome",
+    "chunk_evidence",
     "page_url",
+    "query_evidence",
     "rrf",
     "weighted_minmax",
     "weighted_zscore",

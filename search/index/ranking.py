@@ -15,9 +15,10 @@ import numpy as np
 from samsok.ingest.documents import Region
 from samsok.search.embedding import Embedder
 from samsok.search.errors import DocumentNotFound, QueryError
-from samsok.search.index.config import IndexConfig, RelevanceFloor
+from samsok.search.index.config import IndexConfig
 from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
 from samsok.search.index.lexical import LexicalQuery
+from samsok.search.index.relevance import RelevanceFloor, plausible
 from samsok.search.index.views import View
 from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.store import Filters
@@ -41,8 +42,6 @@ SIMILAR_CHUNKS_PER_RESULT = 8
 # Filters a reader view keeps the chunk ids of (oldest dropped first): regions × types are a
 # dozen, date ranges vary per query; 64 arrays of ids stay small next to the FAISS index.
 FILTER_CACHE_SIZE = 64
-# Below any cosine (-1 … 1): "no dense evidence yet" when taking a document's best chunk.
-NO_COSINE = -2.0
 # Guards the centroid's normalisation against a zero vector (mean of opposite vectors).
 NORM_EPSILON = 1e-12
 
@@ -158,36 +157,18 @@ class Ranker:
     def _above_floor(
         self, grouped: list[Ranked], runs: _Runs, qvec: np.ndarray, floor: RelevanceFloor
     ) -> list[Ranked]:
-        """The documents that plausibly match (see `RelevanceFloor`), in rank order."""
-        cosine: dict[str, float] = {}
-        doc_of = self.store.chunk_doc_ids(runs.dense)
-        for cid, chunk_cos in runs.dense.items():
-            doc = doc_of.get(cid)
-            if doc is not None and chunk_cos > cosine.get(doc, NO_COSINE):
-                cosine[doc] = chunk_cos
-        lexical_docs = self.store.chunk_doc_ids(cid for cid, _ in runs.lexical)
-        by_doc: dict[str, list[int]] = {}
-        for cid, _ in runs.lexical:
-            if cid in lexical_docs:
-                by_doc.setdefault(lexical_docs[cid], []).append(cid)
-        kept = []
-        model_id = self._current().model_id
-        for r in grouped:
-            cos = cosine.get(r.doc_id)
-            if cos is None:  # only the lexical run found it: its own chunks' cosines
-                # From the store (the truth, in this view's snapshot), not FAISS: an IVF base
-                # keeps only fp16 codes and cannot hand back a vector by id.
-                own = by_doc.get(r.doc_id, [r.chunk_id])
-                vectors = self.store.vectors_of_chunks(model_id, own) if model_id else None
-                has = vectors is not None and len(vectors) > 0
-                cos = float((vectors @ qvec).max()) if has else -1.0  # type: ignore[union-attr]
-            if cos >= floor.dense or (
-                cos >= floor.dense_lexical
-                and r.doc_id in by_doc
-                and self._lexical_share(by_doc[r.doc_id], runs.terms) >= floor.min_share
-            ):
-                kept.append(r)
-        return kept
+        """The documents that plausibly match (`search.index.relevance`), in rank order."""
+        return plausible(
+            grouped,
+            runs.dense,
+            runs.lexical,
+            runs.terms,
+            qvec,
+            floor,
+            self.store,
+            self.lexical,
+            self._view.model_id,
+        )
 
     def _lexical_share(self, chunk_ids: list[int], terms: list[QueryTerm]) -> float:
         """Largest share of the query's words that one of `chunk_ids` contains."""

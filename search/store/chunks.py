@@ -8,7 +8,7 @@ from datetime import datetime
 import numpy as np
 from samsok.ingest.documents import Chunk
 from samsok.search.store.records import ChunkRow, Filters
-from samsok.search.store.schema import StoreBase
+from samsok.search.store.schema import IN_BATCH, StoreBase
 
 __all__ = ["ChunkTable"]
 
@@ -109,6 +109,28 @@ class ChunkTable(StoreBase):
             ).fetchall()
         # bm25() is lower-is-better; negate so every run is "higher is better".
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def lexical_count(self, match: str) -> int:
+        """How many chunks an FTS5 MATCH expression finds (a term's document frequency)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)
+            ).fetchone()
+        return int(row[0])
+
+    def lexical_subset(self, match: str, chunk_ids: Sequence[int]) -> set[int]:
+        """Those of `chunk_ids` that an FTS5 MATCH expression finds."""
+        found: set[int] = set()
+        for start in range(0, len(chunk_ids), IN_BATCH):
+            part = list(chunk_ids[start : start + IN_BATCH])
+            marks = ",".join("?" * len(part))
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN ({marks})",
+                    [match, *part],
+                ).fetchall()
+            found.update(int(r[0]) for r in rows)
+        return found
 
     def chunk_texts(self, limit: int | None = None) -> Iterator[str]:
         """Every chunk's text, or an even sample of about `limit` of them (every k-th id)."""

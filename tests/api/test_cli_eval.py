@@ -170,3 +170,50 @@ def test_eval_reports_a_malformed_file(runner: CliRunner, beir: list[str], tmp_p
     result = runner.invoke(cli, args)
     assert result.exit_code == 1
     assert "expected 3 columns" in result.output
+
+
+@pytest.mark.slow
+def test_eval_side_by_side_reports_every_set_with_the_baselines(
+    runner: CliRunner, beir: list[str], tmp_path: Path
+) -> None:
+    """--baselines with development sets: one table, every system, every set's columns."""
+    keep = tmp_path / "kept"
+    first = runner.invoke(cli, [*beir, "--mode", "lexical", "--keep", str(keep)])
+    assert first.exit_code == 0, first.output
+    # A paraphrase-style set over the same passages (stored under eval:<id> URLs), plus
+    # off-topic queries; the kept folder serves as both the dev and the mirror index here.
+    dev = tmp_path / "dev.json"
+    dev.write_text(
+        json.dumps(
+            {
+                "queries": [
+                    {"id": "d1", "query": "når kan gravide treffe jordmora", "tags": ["nn"],
+                     "relevant": {"eval:jordmor": 2}},
+                    {"id": "d2", "query": "KAD plasser", "tags": ["abbr"],
+                     "relevant": {"eval:kad": 2}},
+                ],
+                "off_topic": [{"id": "o1", "query": "fotballresultater Rosenborg"}],
+            }
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    args = [*beir, "--mode", "hybrid", "--keep", str(keep), "--baselines", "--devset", str(dev)]
+    args += ["--dev-folder", str(keep), "--mirror-folder", str(keep)]
+    result = runner.invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    side = json.loads(result.stdout)["side_by_side"]
+    assert list(side) == [
+        "hybrid", "hybrid, no floor", "dense", "lexical", "before: z-score 0.5 plain",
+        "min-max 0.5 plain", "RRF k=60 plain", "lexical plain", "bm25s stemmed",
+    ]  # fmt: skip
+    columns = {"eval set nDCG@10", "eval set R@10", "dev nDCG@10", "dev R@10", "dev abbr"}
+    assert columns | {"dev nn", "dev off-topic ≤3"} == set(side["hybrid"])
+    assert side["hybrid"]["eval set nDCG@10"] == pytest.approx(1.0)
+    assert side["bm25s stemmed"]["dev off-topic ≤3"] is None  # no notion of "no match"
+    assert 0.0 <= side["min-max 0.5 plain"]["dev nDCG@10"] <= 1.0
+    table = runner.invoke(cli, args)
+    assert table.exit_code == 0, table.output
+    assert "| system | eval set nDCG@10 |" in table.stdout
+    assert "| bm25s stemmed |" in table.stdout
+    missing = runner.invoke(cli, [*beir, "--keep", str(keep), "--devset", str(dev)])
+    assert missing.exit_code == 1 and "--dev-folder" in missing.output

@@ -29,6 +29,7 @@ from tests.paths import PROJECT_ROOT
 pytestmark = pytest.mark.slow
 
 TUNING = PROJECT_ROOT / "tests" / "data" / "devset_tuning.json"
+HELD_OUT = PROJECT_ROOT / "tests" / "data" / "offtopic_heldout.json"
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +73,12 @@ def test_abbreviation_and_nynorsk_queries_find_their_pages(
 
 
 def test_off_topic_queries_get_no_or_few_results(mirror: SearchIndex, devset: DevSet) -> None:
-    # Measured 0.41 (7 of 17); the 0.80 is not reached (docs/retrieval.md), so
-    # this is a regression floor, not the target.
-    assert off_topic_rate(mirror, devset) >= 0.35
+    # The target: >= 80 % of off-topic queries with at most 3 results (measured 15 of
+    # 17 on the tuning queries the floor was chosen on, docs/retrieval.md).
+    assert off_topic_rate(mirror, devset) >= 0.80
+    # Queries written after the floor was chosen (sport, tax, weather, recipes, cars, and
+    # near-domain ones): a regression floor a little under what docs/retrieval.md measures.
+    assert off_topic_rate(mirror, load_devset(HELD_OUT)) >= 0.60
     response = mirror.search(SearchRequest(q="fotballresultater Rosenborg"))
     assert response.total <= OFF_TOPIC_MAX and len(response.results) <= OFF_TOPIC_MAX
 

@@ -207,7 +207,10 @@ def test_response_carries_the_expansions(index: SearchIndex) -> None:
 
 def test_floor_cuts_off_topic_queries(tmp_path: Path) -> None:
     """With a floor, a query whose words no page has returns (and counts) at most a handful."""
-    config = IndexConfig(floor=RelevanceFloor(dense=0.9, dense_lexical=0.2, min_share=0.5))
+    floor = RelevanceFloor(
+        dense=0.9, dense_known=0.9, min_coverage=1.0, dense_lexical=0.2, min_evidence=0.5
+    )
+    config = IndexConfig(floor=floor)
     with SearchIndex(tmp_path / "f", HashingEmbedder(), page_chunker, config) as idx:
         idx.upsert_many([make_doc(url, text) for url, text in PAGES.items()])
         off = idx.search(SearchRequest(q="fotballresultater Rosenborg"))

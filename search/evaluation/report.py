@@ -1,0 +1,216 @@
+"""Every evaluation set side by side with the simple baselines, in one run (issue 9).
+
+`side_by_side` scores each system of `SYSTEMS` (the product's hybrid, its single runs, the
+old default and the simple baselines: min-max and RRF fusion without glossary or floor, and
+bm25s over the same chunks) on every set it is given, through the real `SearchIndex.search`
+path, and returns one `ReportRow` per system. `samsok eval` and `benchmarks/retrieval.py`
+both print it (`format_rows`).
+
+The sets (docs/retrieval.md):
+
+- a BEIR-layout set (NorQuAD validation) in its own data folder: nDCG@10, R@10;
+- development sets of the paraphrase kind (`devset.py`) in a folder holding the crawled
+  mirror plus the NorQuAD passages as distractors: nDCG@10, R@10 and the abbreviation
+  ("abbr") and Nynorsk ("nn") subsets;
+- off-topic queries (each development set's; a file may hold only those) against the
+  mirror alone: the share that returns at most `OFF_TOPIC_MAX` documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from samsok.ingest.documents import Chunk, Document
+from samsok.search.embedding import Embedder
+from samsok.search.evaluation.baselines import Bm25sTokens, bm25s_scores
+from samsok.search.evaluation.devset import DevSet, load_devset
+from samsok.search.evaluation.metrics import BeirDataset
+from samsok.search.evaluation.runner import (
+    devset_judgements,
+    judgements,
+    off_topic_rate,
+    run_devset,
+    run_evaluation,
+)
+from samsok.search.index import IndexConfig, LexicalConfig, LexicalIndex, SearchIndex
+from samsok.search.schemas import SearchMode
+
+Chunker = Callable[[Document], list[Chunk]]
+
+__all__ = [
+    "SYSTEMS",
+    "EvalSets",
+    "ReportRow",
+    "System",
+    "eval_report",
+    "format_rows",
+    "side_by_side",
+]
+
+
+@dataclass(frozen=True)
+class System:
+    """One ranking compared: a mode with an index config (None: the product's), with or
+    without query expansion; or (`bm25s`) a bm25s baseline over the same chunks."""
+
+    name: str
+    mode: SearchMode = SearchMode.HYBRID
+    config: IndexConfig | None = None
+    expand: bool = True
+    bm25s: Bm25sTokens | None = None
+    floor: bool = True  # False: the config without its relevance floor
+
+
+# The old default and the simple baselines run without the glossary and without the floor:
+# what issue 9 compared against.
+_PLAIN = IndexConfig(fusion="zscore", dense_weight=0.5, evidence_gamma=0.0, relevance_floor=False)
+SYSTEMS: tuple[System, ...] = (
+    System("hybrid"),
+    # The same ranking without the floor: what the floor costs in recall.
+    System("hybrid, no floor", floor=False),
+    System("dense", SearchMode.DENSE),
+    System("lexical", SearchMode.LEXICAL),
+    System("before: z-score 0.5 plain", config=_PLAIN, expand=False),
+    System("min-max 0.5 plain", config=replace(_PLAIN, fusion="minmax"), expand=False),
+    System("RRF k=60 plain", config=replace(_PLAIN, fusion="rrf"), expand=False),
+    System("lexical plain", SearchMode.LEXICAL, _PLAIN, expand=False),
+    System("bm25s stemmed", bm25s=Bm25sTokens.STEMMED),
+)
+
+
+@dataclass(frozen=True)
+class EvalSets:
+    """What to score, and the data folders that hold each set's corpus (already ingested)."""
+
+    beir: dict[str, tuple[Path, BeirDataset]] = field(default_factory=dict)  # name → (folder, set)
+    dev_folder: Path | None = None  # the mirror plus distractors, for `devsets`
+    devsets: dict[str, DevSet] = field(default_factory=dict)
+    mirror_folder: Path | None = None  # the mirror alone, for the sets' off-topic queries
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One system's figures, column name → value (None: the system has no such figure)."""
+
+    system: str
+    figures: dict[str, float | None]
+
+
+def side_by_side(
+    sets: EvalSets,
+    embedder: Embedder,
+    chunker: Chunker,
+    product: IndexConfig,
+    systems: Sequence[System] = SYSTEMS,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> list[ReportRow]:
+    """Score every system on every set (see the module docstring); rows in `systems` order."""
+    rows = []
+    for system in systems:
+        if progress is not None:
+            progress(system.name)
+        rows.append(ReportRow(system.name, _score(system, sets, embedder, chunker, product)))
+    return rows
+
+
+def _score(
+    system: System, sets: EvalSets, embedder: Embedder, chunker: Chunker, product: IndexConfig
+) -> dict[str, float | None]:
+    config = system.config or product
+    if not system.floor:
+        config = replace(config, relevance_floor=False)
+
+    def open_index(folder: Path) -> SearchIndex:
+        # Readers: an evaluation writes nothing, and may run beside the writer that ingested.
+        lexical = LexicalIndex(LexicalConfig(expand=system.expand))
+        return SearchIndex(folder, embedder, chunker, config, lexical, read_only=True)
+
+    out: dict[str, float | None] = {}
+    for name, (folder, dataset) in sets.beir.items():
+        with open_index(folder) as index:
+            if system.bm25s is not None:
+                corpus_of, qrels = judgements(index, dataset)
+                s = bm25s_scores(index, dataset, qrels, system.bm25s, corpus_of)
+            else:
+                s = run_evaluation(dataset, [system.mode], index=index, ingest=False)[
+                    system.mode.value
+                ]
+        out[f"{name} nDCG@10"], out[f"{name} R@10"] = s.ndcg_at_10, s.recall_at_10
+    if sets.dev_folder is not None and sets.devsets:
+        with open_index(sets.dev_folder) as index:
+            for name, devset in sets.devsets.items():
+                if not devset.queries:  # an off-topic-only set
+                    continue
+                out[f"{name} nDCG@10"], out[f"{name} R@10"] = _dev(index, devset, system)
+                for tag in ("abbr", "nn"):
+                    out[f"{name} {tag}"] = _dev(index, DevSet(devset.tagged(tag), ()), system)[0]
+    off_sets = {n: d for n, d in sets.devsets.items() if d.off_topic}
+    if sets.mirror_folder is not None and off_sets:
+        # Lexical search returns only matches (there is nothing to floor) and bm25s has no
+        # notion of "no match": only ranked modes with a floor are comparable here.
+        ranked = system.bm25s is None and system.mode != SearchMode.LEXICAL
+        with open_index(sets.mirror_folder) as index:
+            for name, devset in off_sets.items():
+                key = f"{name} off-topic ≤3"
+                out[key] = off_topic_rate(index, devset, system.mode) if ranked else None
+    return out
+
+
+def _dev(index: SearchIndex, devset: DevSet, system: System) -> tuple[float, float]:
+    if not devset.queries:
+        return 0.0, 0.0
+    if system.bm25s is not None:
+        qrels = devset_judgements(index, devset)
+        queries = {q.id: q.query for q in devset.queries if q.id in qrels}
+        s = bm25s_scores(index, BeirDataset({}, queries, qrels, {}), qrels, system.bm25s)
+    else:
+        s = run_devset(index, devset, [system.mode])[system.mode.value]
+    return s.ndcg_at_10, s.recall_at_10
+
+
+def eval_report(
+    index: SearchIndex,
+    config: IndexConfig,
+    folder: Path,
+    dataset: BeirDataset,
+    devsets: Sequence[Path] = (),
+    locked: Path | None = None,
+    dev_folder: Path | None = None,
+    mirror_folder: Path | None = None,
+) -> list[ReportRow]:
+    """`samsok eval`'s side-by-side table: `dataset` (ingested in `folder` by `index`, the
+    writer), each development set file (named by its file name) and the locked third
+    (named "LOCKED"), with `index`'s embedder, chunker and ranking config."""
+    if (devsets or locked) and dev_folder is None:
+        raise ValueError("development sets need --dev-folder (the mirror plus the passages)")
+    named = {path.stem: load_devset(path) for path in devsets}
+    if locked is not None:
+        named["LOCKED"] = load_devset(locked)
+    index.commit()  # the readers below see everything the writer ingested
+    sets = EvalSets(
+        beir={"eval set": (folder, dataset)},
+        dev_folder=dev_folder,
+        devsets=named,
+        mirror_folder=mirror_folder,
+    )
+    return side_by_side(sets, index.embedder, index.chunker, config)
+
+
+def format_rows(rows: Sequence[ReportRow]) -> list[str]:
+    """A Markdown table: one row per system, one column per figure."""
+    columns = list(dict.fromkeys(c for row in rows for c in row.figures))
+    lines = [
+        "| system | " + " | ".join(columns) + " |",
+        "| --- |" + " ---: |" * len(columns),
+    ]
+    for row in rows:
+        cells = [_cell(row.figures.get(c)) for c in columns]
+        lines.append(f"| {row.system} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _cell(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"

@@ -1,0 +1,231 @@
+"""Which ranked documents plausibly match a query: the relevance floor (issue 9).
+
+Dense retrieval ranks every chunk, so without a floor `total` is the whole index and a query
+about something the corpus does not hold ("skatteoppgjøret 2024") still gets pages of
+results. With e5-small, cosines alone cannot tell: on the mirror, off-topic queries' best
+documents score 0.82–0.87, paraphrased staff queries' relevant ones 0.83 and up. What does
+tell is whether the *corpus knows the query's words*: an off-topic query's rare words occur
+in no chunk at all, while a paraphrase shares at least some of its words with the corpus,
+if not with its target. So the floor looks at two lexical signals besides the cosine:
+
+- **coverage** (per query): the IDF-weighted share of the query's words that occur in some
+  chunk of the index. A word counts with its Nynorsk/Bokmål variants and glossary forms
+  (each word's own expansion, `LexicalIndex.expand`), so "KAD" is known when the corpus
+  says "kommunale akutte døgnplasser". A word no chunk holds gets the highest IDF: the
+  query's information the corpus lacks weighs most.
+- **evidence** (per document): the IDF-weighted share of the query's words that one of the
+  document's lexical-run chunks contains — a rare word shared counts, a common one
+  ("kommunal", "søke") hardly.
+
+A document is kept when its best chunk's cosine is >= `RelevanceFloor.dense` (a close
+semantic match whatever the words: typos, synonyms the corpus lacks), or >= `dense_known`
+while the query's coverage is >= `min_coverage`, or >= `dense_lexical` with evidence >=
+`min_evidence`. Thresholds are per model (`CALIBRATED_FLOORS`), chosen on the tuning sets by
+`benchmarks/fusion_sweep.py` (docs/retrieval.md).
+
+IDF is BM25's, ``log(1 + (N - df + 0.5) / (df + 0.5))`` over chunks; document frequencies
+come from the FTS5 index (one count per query word, cached per store generation).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+import numpy as np
+from samsok.search.embedding import DEFAULT_MODEL
+from samsok.search.errors import QueryError
+from samsok.search.index.lexical import LexicalIndex
+from samsok.search.store import Store
+from samsok.search.text.analyze import QueryTerm
+
+__all__ = [
+    "CALIBRATED_FLOORS",
+    "QueryEvidence",
+    "RelevanceFloor",
+    "chunk_evidence",
+    "plausible",
+    "query_evidence",
+]
+
+
+@dataclass(frozen=True)
+class RelevanceFloor:
+    """Which candidates plausibly match a query, so `total` and the page can say "Ingen treff"
+    (see the module docstring). Cosines are model-specific: `CALIBRATED_FLOORS` holds the
+    floor per model id."""
+
+    dense: float  # best-chunk cosine that counts on its own
+    dense_known: float  # … that counts when the corpus knows the query's words
+    min_coverage: float  # IDF-weighted share of the query's words found in the corpus
+    dense_lexical: float  # … that counts with lexical evidence
+    min_evidence: float  # IDF-weighted share of the query's words in one chunk
+
+    def __post_init__(self) -> None:
+        if not (-1.0 <= self.dense_lexical <= self.dense <= 1.01):
+            raise ValueError("floor cosines must satisfy -1 <= dense_lexical <= dense <= 1.01")
+        if not (-1.0 <= self.dense_known <= self.dense):
+            raise ValueError("floor cosines must satisfy -1 <= dense_known <= dense")
+        for name in ("min_coverage", "min_evidence"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be within 0..1, got {getattr(self, name)}")
+
+
+# Keyed by model id without its "@version" suffix (backends of one model share it).
+CALIBRATED_FLOORS: dict[str, RelevanceFloor] = {
+    DEFAULT_MODEL: RelevanceFloor(
+        dense=0.87, dense_known=0.82, min_coverage=0.6, dense_lexical=0.70, min_evidence=0.2
+    ),
+}
+
+
+@dataclass(frozen=True)
+class QueryEvidence:
+    """Per query word: its FTS5 clause (with its own expansions) and its IDF weight."""
+
+    clauses: tuple[str, ...]
+    weights: tuple[float, ...]
+    coverage: float  # IDF-weighted share of the words some chunk holds
+
+
+def idf(df: int, n: int) -> float:
+    """BM25's IDF (never negative) of a term in `df` of `n` chunks."""
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def query_evidence(
+    terms: Sequence[QueryTerm], store: Store, lexical: LexicalIndex
+) -> QueryEvidence:
+    """Each query word's clause, IDF and whether the corpus has it (see the module docstring)."""
+    counts = _counts(store)
+    n = max(1, counts.chunks)
+    clauses: list[str] = []
+    weights: list[float] = []
+    known = 0.0
+    for term in terms:
+        try:
+            clause = lexical.expand(term.text).match
+        except QueryError:  # nothing searchable in this word alone
+            continue
+        df = counts.get(clause)
+        w = idf(df, n)
+        clauses.append(clause)
+        weights.append(w)
+        known += w if df > 0 else 0.0
+    total = sum(weights)
+    return QueryEvidence(tuple(clauses), tuple(weights), known / total if total else 0.0)
+
+
+def chunk_evidence(
+    evidence: QueryEvidence, store: Store, chunk_ids: Sequence[int]
+) -> dict[int, float]:
+    """Chunk id → IDF-weighted share of the query's words the chunk contains."""
+    total = sum(evidence.weights)
+    out = dict.fromkeys(chunk_ids, 0.0)
+    if not total or not chunk_ids:
+        return out
+    for clause, w in zip(evidence.clauses, evidence.weights, strict=True):
+        for cid in store.lexical_subset(clause, chunk_ids):
+            out[cid] += w / total
+    return out
+
+
+class _Ranked(Protocol):
+    @property
+    def doc_id(self) -> str: ...
+
+    @property
+    def chunk_id(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Ranked)
+
+
+def plausible(
+    grouped: Sequence[R],
+    dense: Mapping[int, float],
+    lexical_run: Iterable[tuple[int, float]],
+    terms: Sequence[QueryTerm],
+    qvec: np.ndarray,
+    floor: RelevanceFloor,
+    store: Store,
+    lexical: LexicalIndex,
+    model_id: str | None,
+) -> list[R]:
+    """The documents of `grouped` (best chunk per document, in rank order) that pass `floor`.
+
+    `dense`: chunk id → cosine of the dense run's candidates; `lexical_run`: the lexical
+    run's (chunk id, score). A document only the lexical run found gets the best cosine of
+    its lexical chunks, from the store (an IVF base cannot hand back a vector by id)."""
+    cosine: dict[str, float] = {}
+    doc_of = store.chunk_doc_ids(dense)
+    for cid, cos in dense.items():
+        doc = doc_of.get(cid)
+        if doc is not None and cos > cosine.get(doc, -2.0):
+            cosine[doc] = cos
+    lexical_ids = [cid for cid, _ in lexical_run]
+    lexical_docs = store.chunk_doc_ids(lexical_ids)
+    by_doc: dict[str, list[int]] = {}
+    for cid in lexical_ids:
+        if cid in lexical_docs:
+            by_doc.setdefault(lexical_docs[cid], []).append(cid)
+    evidence = query_evidence(terms, store, lexical) if terms else QueryEvidence((), (), 0.0)
+    share = chunk_evidence(evidence, store, [c for c in lexical_ids if c in lexical_docs])
+    dense_floor = floor.dense_known if evidence.coverage >= floor.min_coverage else floor.dense
+    kept = []
+    for r in grouped:
+        known = cosine.get(r.doc_id)
+        if known is None:
+            own = by_doc.get(r.doc_id, [r.chunk_id])
+            vectors = store.vectors_of_chunks(model_id, own) if model_id else None
+            has = vectors is not None and len(vectors) > 0
+            cos = float((vectors @ qvec).max()) if has else -1.0  # type: ignore[union-attr]
+        else:
+            cos = known
+        if cos >= dense_floor or (
+            cos >= floor.dense_lexical
+            and max((share.get(c, 0.0) for c in by_doc.get(r.doc_id, ())), default=0.0)
+            >= floor.min_evidence
+        ):
+            kept.append(r)
+    return kept
+
+
+class _Counts:
+    """Document frequencies of clauses in one store generation (bounded cache)."""
+
+    MAX = 50_000
+
+    def __init__(self, store: Store, generation: int) -> None:
+        self.store = store
+        self.generation = generation
+        self.chunks = store.chunk_count()
+        self._df: dict[str, int] = {}
+
+    def get(self, clause: str) -> int:
+        df = self._df.get(clause)
+        if df is None:
+            df = self.store.lexical_count(clause)
+            if len(self._df) >= self.MAX:
+                self._df.clear()
+            self._df[clause] = df
+        return df
+
+
+_CACHE: weakref.WeakKeyDictionary[Store, _Counts] = weakref.WeakKeyDictionary()
+_CACHE_LOCK = threading.Lock()
+
+
+def _counts(store: Store) -> _Counts:
+    """The store's counts cache; a writer's store moves on, so it is keyed by generation."""
+    generation = store.generation
+    with _CACHE_LOCK:
+        counts = _CACHE.get(store)
+        if counts is None or counts.generation != generation:
+            counts = _Counts(store, generation)
+            _CACHE[store] = counts
+        return counts

@@ -1,0 +1,119 @@
+"""The relevance floor (`search.index.relevance`): coverage and IDF-weighted evidence decide
+which documents a query plausibly matches; "Ingen treff" for words the corpus lacks.
+
+The hashing embedder makes cosines meaningless here, so the floors below switch the cosine
+branches fully on or off and test the lexical signals; the calibrated floor with the real model
+is checked on the mirror in tests/search/test_devset_quality.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from samsok.search.index import (
+    CALIBRATED_FLOORS,
+    IndexConfig,
+    RelevanceFloor,
+    SearchIndex,
+    chunk_evidence,
+    query_evidence,
+)
+from samsok.search.index.relevance import idf
+from samsok.search.schemas import SearchMode, SearchRequest
+
+from tests.fakes import HashingEmbedder
+from tests.search.test_index import make_doc, page_chunker
+
+PAGES = {
+    "https://x.no/kad": "Seks kommunale akutte døgnplasser ved sjukehuset åpner i mars.",
+    "https://x.no/legevakt": "Legevakten i kommunen har åpent hele natten.",
+    "https://x.no/jordmor": "Jordmor i kommunen har kontordag hver tirsdag.",
+    "https://x.no/rus": "Kommunen gir oppfølging til folk med rusproblemer.",
+    "https://x.no/sykehjem": "Kommunen bygger nytt sykehjem med tretti plasser.",
+}
+
+# Cosines never decide alone; any cosine counts once the corpus knows the query's words.
+KNOWN_WORDS = RelevanceFloor(
+    dense=1.01, dense_known=-1.0, min_coverage=0.5, dense_lexical=-1.0, min_evidence=0.99
+)
+# Only lexical evidence: a document needs a chunk with >= 40 % of the query's IDF mass.
+EVIDENCE = RelevanceFloor(
+    dense=1.01, dense_known=1.01, min_coverage=1.0, dense_lexical=-1.0, min_evidence=0.4
+)
+
+
+def _index(tmp_path: Path, floor: RelevanceFloor) -> SearchIndex:
+    index = SearchIndex(tmp_path / "d", HashingEmbedder(), page_chunker, IndexConfig(floor=floor))
+    index.upsert_many([make_doc(url, text) for url, text in PAGES.items()])
+    index.reindex()  # fit the decompounder, as after a crawl
+    return index
+
+
+@pytest.fixture
+def known(tmp_path: Path) -> Iterator[SearchIndex]:
+    with _index(tmp_path, KNOWN_WORDS) as index:
+        yield index
+
+
+def test_words_the_corpus_lacks_get_no_results(known: SearchIndex) -> None:
+    response = known.search(SearchRequest(q="fotballresultater Rosenborg"))
+    assert response.total == 0 and response.results == []
+    # Unfloored modes are unchanged: dense ranks everything.
+    assert known.search(SearchRequest(q="fotballresultater", mode=SearchMode.DENSE)).total == 5
+
+
+def test_known_words_keep_what_the_cosine_branch_allows(known: SearchIndex) -> None:
+    response = known.search(SearchRequest(q="legevakt om natten"))
+    assert response.total == len(PAGES)  # dense_known = -1: every candidate
+    assert response.results[0].url == "https://x.no/legevakt"
+
+
+def test_coverage_counts_glossary_and_nynorsk_forms(known: SearchIndex) -> None:
+    view = known._current()
+    # "KAD" is nowhere in the corpus, but its glossary form is: the word is known.
+    kad = query_evidence(view.lexical.analyzer.query_terms("KAD"), view.store, view.lexical)
+    assert kad.coverage == pytest.approx(1.0)
+    absent = query_evidence(
+        view.lexical.analyzer.query_terms("eiendomsskatt"), view.store, view.lexical
+    )
+    assert absent.coverage == 0.0
+    # A known common word and an unknown rare word: the unknown one weighs more.
+    mixed = query_evidence(
+        view.lexical.analyzer.query_terms("kommunen eiendomsskatt"), view.store, view.lexical
+    )
+    assert mixed.weights[0] < mixed.weights[1]
+    assert 0.0 < mixed.coverage < 0.5
+
+
+def test_rare_shared_words_count_more_than_common_ones(tmp_path: Path) -> None:
+    with _index(tmp_path, EVIDENCE) as index:
+        # "kommunen" is on every page, "jordmor" on one: only that page has the evidence.
+        response = index.search(SearchRequest(q="jordmor i kommunen"))
+        assert [hit.url for hit in response.results] == ["https://x.no/jordmor"]
+        assert response.total == 1
+        # A common word alone is no evidence for the query's unknown rare word.
+        assert index.search(SearchRequest(q="kommunen eiendomsskatt")).total == 0
+        view = index._current()
+        ev = query_evidence(
+            view.lexical.analyzer.query_terms("jordmor kommunen"), view.store, view.lexical
+        )
+        ids = [c.id for c in view.store.chunks_of(view.store.documents_all()[0].doc_id)]
+        shares = chunk_evidence(ev, view.store, ids)
+        assert all(0.0 <= s <= 1.0 for s in shares.values())
+
+
+def test_idf_is_positive_and_falls_with_frequency() -> None:
+    assert idf(0, 100) > idf(1, 100) > idf(50, 100) > idf(100, 100) > 0.0
+
+
+def test_floor_validates_its_thresholds() -> None:
+    with pytest.raises(ValueError, match="cosines"):
+        RelevanceFloor(
+            dense=0.8, dense_known=0.9, min_coverage=0.5, dense_lexical=0.7, min_evidence=0.2
+        )
+    with pytest.raises(ValueError, match="min_evidence"):
+        RelevanceFloor(
+            dense=0.9, dense_known=0.8, min_coverage=0.5, dense_lexical=0.7, min_evidence=1.5
+        )
+    assert CALIBRATED_FLOORS  # the default model has a calibrated floor
