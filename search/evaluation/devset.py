@@ -1,4 +1,5 @@
-"""The paraphrase development set: staff-style queries over the mirror, with judgements.
+"""The paraphrase development set: staff-style queries over the mirror, with judgements, and
+scoring it through a `SearchIndex` (`run_devset`, `off_topic_rate`).
 
 Files (JSON, see docs/retrieval.md): ``{"queries": [{"id", "query", "tags", "relevant":
 {url: grade}}], "off_topic": [{"id", "query"}]}``; grade 2 = answers the query, 1 = relevant
@@ -12,13 +13,28 @@ target: the share of the query's searchable stems found in the target's title.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
-from samsok.search.evaluation.metrics import EvalDataError
+from samsok.search.evaluation.metrics import BeirDataset, EvalDataError
+from samsok.search.evaluation.runner import ModeScores, parse_modes, run_mode
+from samsok.search.index import SearchIndex
+from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.text.analyze import NorwegianAnalyzer
 
-__all__ = ["DevQuery", "DevSet", "OffTopicQuery", "keyword_overlap", "load_devset"]
+__all__ = [
+    "OFF_TOPIC_MAX",
+    "DevQuery",
+    "DevSet",
+    "OffTopicQuery",
+    "devset_judgements",
+    "keyword_overlap",
+    "load_devset",
+    "off_topic_rate",
+    "run_devset",
+]
 
 
 @dataclass(frozen=True)
@@ -79,3 +95,57 @@ def keyword_overlap(query: str, title: str, analyzer: NorwegianAnalyzer) -> floa
     for token in analyzer.analyze_tokens(title):
         target |= token.keys
     return len(stems & target) / len(stems)
+
+
+# -- scoring it through a SearchIndex ------------------------------------------------------------
+
+
+def devset_judgements(index: SearchIndex, devset: DevSet) -> dict[str, dict[str, int]]:
+    """Query id → {stored document id: grade}; URLs map to their stored copy (duplicates), and
+    judged URLs the index does not hold are left out (a page the crawl did not index)."""
+    stored: dict[str, str] = {}
+    for row in index.document_rows():
+        stored[row.url] = row.duplicate_of or row.doc_id
+    out: dict[str, dict[str, int]] = {}
+    for query in devset.queries:
+        rel: dict[str, int] = {}
+        for url, grade in query.relevant.items():
+            if url in stored:
+                rel[stored[url]] = max(grade, rel.get(stored[url], 0))
+        if rel:
+            out[query.id] = rel
+    return out
+
+
+def run_devset(
+    index: SearchIndex,
+    devset: DevSet,
+    modes: Sequence[SearchMode | str],
+    *,
+    tag: str | None = None,
+) -> dict[str, ModeScores]:
+    """Mode value → scores of the development set's queries (only those tagged `tag`)."""
+    qrels = devset_judgements(index, devset)
+    texts = {q.id: q.query for q in devset.queries if tag is None or tag in q.tags}
+    judged = [q for q in qrels if q in texts]
+    dataset = BeirDataset({}, texts, qrels, {})
+    results: dict[str, ModeScores] = {}
+    for mode in parse_modes(str(m) for m in modes):
+        results[mode.value] = run_mode(index, dataset, judged, mode, {}, qrels, False)
+    return results
+
+
+OFF_TOPIC_MAX: Final = 3  # an off-topic query passes with "Ingen treff" or at most this many
+
+
+def off_topic_rate(
+    index: SearchIndex, devset: DevSet, mode: SearchMode = SearchMode.HYBRID
+) -> float:
+    """Share of the off-topic queries that return at most `OFF_TOPIC_MAX` documents in all."""
+    if not devset.off_topic:
+        return 0.0
+    passed = sum(
+        index.search(SearchRequest(q=q.query, mode=mode)).total <= OFF_TOPIC_MAX
+        for q in devset.off_topic
+    )
+    return passed / len(devset.off_topic)

@@ -25,15 +25,15 @@ from pathlib import Path
 from samsok.ingest.documents import Chunk, Document
 from samsok.search.embedding import Embedder
 from samsok.search.evaluation.baselines import Bm25sTokens, bm25s_scores
-from samsok.search.evaluation.devset import DevSet, load_devset
-from samsok.search.evaluation.metrics import BeirDataset
-from samsok.search.evaluation.runner import (
+from samsok.search.evaluation.devset import (
+    DevSet,
     devset_judgements,
-    judgements,
+    load_devset,
     off_topic_rate,
     run_devset,
-    run_evaluation,
 )
+from samsok.search.evaluation.metrics import BeirDataset
+from samsok.search.evaluation.runner import judgements, run_evaluation
 from samsok.search.index import IndexConfig, LexicalConfig, LexicalIndex, SearchIndex
 from samsok.search.schemas import SearchMode
 

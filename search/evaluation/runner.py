@@ -32,7 +32,6 @@ from typing import Final
 
 from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.errors import QueryError
-from samsok.search.evaluation.devset import DevSet
 from samsok.search.evaluation.metrics import (
     BeirDataset,
     BeirDocument,
@@ -50,14 +49,12 @@ __all__ = [
     "IngestReport",
     "ModeScores",
     "corpus_documents",
-    "devset_judgements",
     "eval_url",
     "ingest_corpus",
     "judgements",
-    "off_topic_rate",
     "parse_modes",
-    "run_devset",
     "run_evaluation",
+    "run_mode",
     "score_runs",
 ]
 
@@ -214,7 +211,7 @@ def run_evaluation(
     corpus_of, qrels = judgements(index, dataset)
     results: dict[str, ModeScores] = {}
     for mode in parse_modes(str(m) for m in modes):
-        results[mode.value] = _run_mode(index, dataset, judged, mode, corpus_of, qrels, progress)
+        results[mode.value] = run_mode(index, dataset, judged, mode, corpus_of, qrels, progress)
     return results
 
 
@@ -244,7 +241,7 @@ def judgements(
     return corpus_of, qrels
 
 
-def _run_mode(
+def run_mode(
     index: SearchIndex,
     dataset: BeirDataset,
     judged: Sequence[str],
@@ -310,57 +307,3 @@ def score_runs(
         unsearchable=0,
         ndcg_per_query={q: ndcg_at_k(doc_run.get(q, ()), relevant[q], DOC_K) for q in judged},
     )
-
-
-# -- the paraphrase development set (search.devset) ------------------------------------------------
-
-
-def devset_judgements(index: SearchIndex, devset: DevSet) -> dict[str, dict[str, int]]:
-    """Query id → {stored document id: grade}; URLs map to their stored copy (duplicates), and
-    judged URLs the index does not hold are left out (a page the crawl did not index)."""
-    stored: dict[str, str] = {}
-    for row in index.document_rows():
-        stored[row.url] = row.duplicate_of or row.doc_id
-    out: dict[str, dict[str, int]] = {}
-    for query in devset.queries:
-        rel: dict[str, int] = {}
-        for url, grade in query.relevant.items():
-            if url in stored:
-                rel[stored[url]] = max(grade, rel.get(stored[url], 0))
-        if rel:
-            out[query.id] = rel
-    return out
-
-
-def run_devset(
-    index: SearchIndex,
-    devset: DevSet,
-    modes: Sequence[SearchMode | str],
-    *,
-    tag: str | None = None,
-) -> dict[str, ModeScores]:
-    """Mode value → scores of the development set's queries (only those tagged `tag`)."""
-    qrels = devset_judgements(index, devset)
-    texts = {q.id: q.query for q in devset.queries if tag is None or tag in q.tags}
-    judged = [q for q in qrels if q in texts]
-    dataset = BeirDataset({}, texts, qrels, {})
-    results: dict[str, ModeScores] = {}
-    for mode in parse_modes(str(m) for m in modes):
-        results[mode.value] = _run_mode(index, dataset, judged, mode, {}, qrels, False)
-    return results
-
-
-OFF_TOPIC_MAX: Final = 3  # an off-topic query passes with "Ingen treff" or at most this many
-
-
-def off_topic_rate(
-    index: SearchIndex, devset: DevSet, mode: SearchMode = SearchMode.HYBRID
-) -> float:
-    """Share of the off-topic queries that return at most `OFF_TOPIC_MAX` documents in all."""
-    if not devset.off_topic:
-        return 0.0
-    passed = sum(
-        index.search(SearchRequest(q=q.query, mode=mode)).total <= OFF_TOPIC_MAX
-        for q in devset.off_topic
-    )
-    return passed / len(devset.off_topic)

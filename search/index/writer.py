@@ -36,7 +36,6 @@ from samsok.search.store import (
     record_upsert,
     release_original,
     signature,
-    similarity,
 )
 
 __all__ = ["Chunker", "IndexWriter", "UpsertOutcome"]
@@ -280,12 +279,7 @@ class IndexWriter:
         threshold = self.config.near_duplicate_threshold
         if len(doc.text.split()) < self.config.near_duplicate_min_words:
             threshold = 1.0  # a short text is merged only when it is the same text
-        # Only documents sharing an LSH band (search.store, ingest.dedup.lsh_rows): the
-        # same answer as comparing with every stored signature, without the O(n) scan.
-        for other_id, other_sig in self.store.near_duplicate_candidates(sig, doc.doc_id):
-            if similarity(sig, other_sig) >= threshold:
-                return other_id
-        return None
+        return self.store.near_duplicate_of(sig, doc.doc_id, threshold)
 
     def _write(
         self, doc: Document, chunks: list[Chunk], sig: bytes | None, vectors: dict[str, np.ndarray]

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from samsok.ingest.documents import Document
 from samsok.search.store.chunks import ChunkTable
-from samsok.search.store.near_duplicates import band_keys
+from samsok.search.store.near_duplicates import band_keys, similarity
 from samsok.search.store.records import DocumentRow, now_iso, row_to_document
 
 __all__ = ["DocumentTable"]
@@ -84,6 +84,15 @@ class DocumentTable(ChunkTable):
             "INSERT INTO minhash_bands(band, key, doc_id) VALUES (?, ?, ?)",
             [(band, key, doc_id) for band, key in enumerate(band_keys(signature, self.lsh_rows))],
         )
+
+    def near_duplicate_of(self, signature: bytes, doc_id: str, threshold: float) -> str | None:
+        """The first primary document whose estimated Jaccard with `signature` reaches
+        `threshold`, if any. Only documents sharing an LSH band are compared: the same answer
+        as comparing with every stored signature, without the O(n) scan."""
+        for other_id, other_sig in self.near_duplicate_candidates(signature, doc_id):
+            if similarity(signature, other_sig) >= threshold:
+                return other_id
+        return None
 
     def near_duplicate_candidates(
         self, signature: bytes, exclude_doc_id: str | None = None
