@@ -35,7 +35,6 @@ from samsok.ingest.errors import SourceConfigError
 from samsok.ingest.fetch import RewritingTransport
 from samsok.ingest.local import iter_files, read_paths
 from samsok.search.distributed import (
-    EmbedderLike,
     RayEmbedPool,
     apply_events_distributed,
     document_chunker,
@@ -77,7 +76,7 @@ class Services:
         embedder_factory: EmbedderFactory = make_embedder,
         wait: bool = True,
         stop: Stop | None = None,
-        worker_embedder: Callable[[], EmbedderLike] | None = None,
+        worker_embedder: Callable[[], TextEmbedder] | None = None,
     ) -> None:
         self.settings = settings
         self._embedder = embedder

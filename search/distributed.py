@@ -40,6 +40,7 @@ from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
 from samsok.ingest.crawl import CrawlEvent, DocumentFetched
 from samsok.ingest.documents import Chunk, DocType, Document, Page, Region
+from samsok.search.embedding import TextEmbedder
 from samsok.search.errors import SearchError
 from samsok.search.index import SearchIndex
 from samsok.search.pipeline import DEFAULT_ORIGINALS_MAX_BYTES, EventApplier, IndexingSummary
@@ -51,7 +52,6 @@ __all__ = [
     "JOURNAL_FILE",
     "DistributedError",
     "EmbedPool",
-    "EmbedderLike",
     "Journal",
     "RayEmbedPool",
     "apply_events_distributed",
@@ -161,19 +161,11 @@ class Prepared:
     vectors: dict[str, np.ndarray]
 
 
-class EmbedderLike(Protocol):
-    model_id: str
-
-    def embed_documents(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray: ...
-
-    def count_tokens(self, text: str) -> int: ...
-
-
-ChunkerFactory = Callable[[EmbedderLike], Callable[[Document], list[Chunk]]]
+ChunkerFactory = Callable[[TextEmbedder], Callable[[Document], list[Chunk]]]
 
 
 def document_chunker(
-    config: ChunkConfig, embedder: EmbedderLike
+    config: ChunkConfig, embedder: TextEmbedder
 ) -> Callable[[Document], list[Chunk]]:
     """The chunker the index uses: chunks bounded by the model's own token count."""
     return partial(chunk_document, config=config, count_tokens=embedder.count_tokens)
@@ -193,7 +185,7 @@ class _EmbedWorker:
     """Chunk → embed, with the model loaded once per worker (a Ray actor)."""
 
     def __init__(
-        self, make_embedder: Callable[[], EmbedderLike], make_chunker: ChunkerFactory
+        self, make_embedder: Callable[[], TextEmbedder], make_chunker: ChunkerFactory
     ) -> None:
         self._embedder = make_embedder()
         self._chunker = make_chunker(self._embedder)
@@ -213,7 +205,7 @@ class RayEmbedPool:
     def __init__(
         self,
         address: str | None,
-        make_embedder: Callable[[], EmbedderLike],
+        make_embedder: Callable[[], TextEmbedder],
         make_chunker: ChunkerFactory,
         *,
         workers: int | None = None,

@@ -197,7 +197,9 @@ class Embedder:
     def _load_onnx(self, location: str) -> tuple[dict[str, str], int]:
         config = self.config
         folder = _local_folder(location, config.local_files_only)
-        variant = "onnx-int8" if config.backend == "onnx-int8" else "onnx"
+        variant: Literal["onnx", "onnx-int8"] = (
+            "onnx-int8" if config.backend == "onnx-int8" else "onnx"
+        )
         target = ensure_export(folder, export_folder(config.cache_dir, folder, variant), variant)
         self._onnx = OnnxModel(
             target, num_threads=config.num_threads, max_seq_length=config.max_seq_length

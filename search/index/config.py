@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from samsok.search.index.dense import DenseConfig
 from samsok.search.index.relevance import CALIBRATED_FLOORS, RelevanceFloor
 
-__all__ = ["FUSIONS", "IndexConfig"]
+__all__ = ["FUSIONS", "Fusion", "IndexConfig"]
 
-FUSIONS = ("zscore", "minmax", "rrf")
+Fusion = Literal["zscore", "minmax", "rrf"]
+FUSIONS: tuple[Fusion, ...] = get_args(Fusion)
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class IndexConfig:
     difference beyond noise).
     """
 
-    fusion: str = "zscore"  # one of FUSIONS
+    fusion: Fusion = "zscore"
     # Weight of the dense run; lexical gets 1 - dense_weight. Chosen with the ONNX int8
     # model as the best worse-of-two (NorQuAD, paraphrase dev set) among settings that meet
     # the targets on both tuning sets (docs/retrieval.md).

@@ -238,11 +238,11 @@ class IndexWriter:
             to_embed.extend(doc_chunks)
         vectors = self._vectors_for(to_embed, show_progress=show_progress)
         outcomes = []
-        for doc, chunks, sig in plans:
+        for doc, chunks, planned_sig in plans:
             if chunks is None:
                 outcomes.append(UpsertOutcome.UNCHANGED)
                 continue
-            outcomes.append(self._write(doc, chunks, sig, vectors))
+            outcomes.append(self._write(doc, chunks, planned_sig, vectors))
         self.pending += len(docs)
         if self.pending >= self.config.commit_every:
             self.commit()
