@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,17 +19,17 @@ __all__ = ["install_error_handlers", "validation_message"]
 
 def validation_message(errors: list[dict]) -> str:  # type: ignore[type-arg]
     """One readable sentence per problem: `limit: Input should be less than or equal to 100`."""
-    parts = []
-    for error in errors:
-        location = [str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body")]
-        field = ".".join(location) or "request"
-        parts.append(f"{field}: {error.get('msg', 'invalid value')}")
-    return "; ".join(parts)
+    return "; ".join(f"{_field(e)}: {e.get('msg', 'invalid value')}" for e in errors)
+
+
+def _field(error: Mapping[str, Any]) -> str:
+    """The parameter an error is about (`limit`, `filters.region`), or `request`."""
+    location = [str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body")]
+    return ".".join(location) or "request"
 
 
 def _html_problem(error: Mapping[str, Any]) -> tuple[str, str]:
-    location = [str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body")]
-    name = ".".join(location) or "request"
+    name = _field(error)
     return shown(name), describe_error(name, error.get("input", ""), error)
 
 
@@ -56,18 +56,22 @@ def install_error_handlers(app: FastAPI) -> None:
             return not_found_page(request)
         return await http_exception_handler(request, exc)
 
-    @app.exception_handler(DocumentNotFound)
-    async def _not_found(request: Request, exc: DocumentNotFound) -> JSONResponse:
-        return _problem(404, str(exc))
+    # The core's errors by status; Starlette picks the handler of the closest class in the MRO,
+    # so SearchError answers for every search error without a status of its own.
+    for error_type, status in _STATUS_OF.items():
+        app.add_exception_handler(error_type, _status_handler(status))
 
-    @app.exception_handler(QueryError)
-    async def _bad_query(request: Request, exc: QueryError) -> JSONResponse:
-        return _problem(422, str(exc))
 
-    @app.exception_handler(IndexMismatchError)
-    async def _mismatch(request: Request, exc: IndexMismatchError) -> JSONResponse:
-        return _problem(503, str(exc))
+_STATUS_OF: dict[type[SearchError], int] = {
+    DocumentNotFound: 404,
+    QueryError: 422,
+    IndexMismatchError: 503,
+    SearchError: 500,
+}
 
-    @app.exception_handler(SearchError)
-    async def _search_error(request: Request, exc: SearchError) -> JSONResponse:
-        return _problem(500, str(exc))
+
+def _status_handler(status: int) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def _handle(request: Request, exc: Exception) -> Response:
+        return _problem(status, str(exc))
+
+    return _handle

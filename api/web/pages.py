@@ -13,6 +13,7 @@ FastAPI rejects before a page runs (a malformed document id) gets the same kind 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,17 @@ def _blocking(form: SearchForm) -> bool:
     return bool(form.errors.keys() - {"pick"})
 
 
+def _form_page(
+    request: Request, form: SearchForm, template: str, view: Callable[[SearchIndex], object]
+) -> HTMLResponse:
+    """A form's page: its view, the "unavailable" page when the index fails, 422 when invalid."""
+    try:
+        shown_view = view(get_index(request))
+    except SearchError:
+        return unavailable_page(request, form)
+    return render_view(request, template, shown_view, INVALID if _blocking(form) else 200)
+
+
 def _query_text(request: Request) -> str:
     return " ".join(request.query_params.get("q", "").split())[:MAX_QUERY_CHARS]
 
@@ -125,11 +137,7 @@ def search_view(index: SearchIndex, form: SearchForm) -> SearchPage:
 @router.get("/", response_class=HTMLResponse)
 def search_page(request: Request) -> HTMLResponse:
     form = _form(request, limit=PAGE_SIZE)
-    try:
-        view = search_view(get_index(request), form)
-    except SearchError:
-        return unavailable_page(request, form)
-    return render_view(request, "search.html", view, INVALID if _blocking(form) else 200)
+    return _form_page(request, form, "search.html", lambda index: search_view(index, form))
 
 
 # -- compare ----------------------------------------------------------------------------------
@@ -191,11 +199,7 @@ def compare_view(index: SearchIndex, form: SearchForm, limit: int) -> ComparePag
 def compare_page(request: Request) -> HTMLResponse:
     """`/compare` for a browser (routes.py declares the route and answers JSON clients)."""
     form, limit = compare_form(request)
-    try:
-        view = compare_view(get_index(request), form, limit)
-    except SearchError:
-        return unavailable_page(request, form)
-    return render_view(request, "compare.html", view, INVALID if _blocking(form) else 200)
+    return _form_page(request, form, "compare.html", lambda index: compare_view(index, form, limit))
 
 
 # -- similar ----------------------------------------------------------------------------------

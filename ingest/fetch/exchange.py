@@ -270,14 +270,7 @@ class Exchanger:
         cap = max_bytes or self._config.max_bytes
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > cap:
-            return FetchResult(
-                Outcome.SKIPPED,
-                url,
-                url,
-                status,
-                SkipReason.TOO_LARGE,
-                f"Content-Length {length} > {cap}",
-            ), None
+            return _too_large(url, status, f"Content-Length {length} > {cap}"), None
 
         def cap_for(media: str | None) -> int:
             if max_bytes is None and media in HTML_TYPES:
@@ -298,15 +291,8 @@ class Exchanger:
             if not reader.read(response.iter_raw(), deadline.expired):
                 return self._too_slow(url, deadline), None
         except BodyTooLarge:
-            return FetchResult(
-                Outcome.SKIPPED,
-                url,
-                url,
-                status,
-                SkipReason.TOO_LARGE,
-                f"more than {reader.limit} bytes (decompressed)",
-                bytes_read=len(body),
-            ), None
+            detail = f"more than {reader.limit} bytes (decompressed)"
+            return _too_large(url, status, detail, bytes_read=len(body)), None
         except httpx.TimeoutException as exc:
             if deadline.expired():
                 return self._too_slow(url, deadline), None
@@ -345,3 +331,10 @@ class Exchanger:
             validators=validators,
             bytes_read=len(body),
         ), None
+
+
+def _too_large(url: str, status: int, detail: str, bytes_read: int = 0) -> FetchResult:
+    """A body over its cap, whether announced (Content-Length) or found while reading."""
+    return FetchResult(
+        Outcome.SKIPPED, url, url, status, SkipReason.TOO_LARGE, detail, bytes_read=bytes_read
+    )

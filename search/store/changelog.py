@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Literal
@@ -154,6 +155,19 @@ def record_upsert(
         detail["pages_changed"] = sorted(
             n for n in before.keys() & after.keys() if before[n] != after[n]
         )
+    _insert(store, kind, doc, detail)
+
+
+def record_removal(store: Store, row: DocumentRow, *, reason: str = "") -> None:
+    """Log a removal with the document's last known metadata."""
+    detail = {"reason": reason} if reason else {}
+    _insert(store, "removed", row, detail)
+
+
+def _insert(
+    store: Store, kind: Kind, doc: Document | DocumentRow, detail: Mapping[str, object]
+) -> None:
+    """One log row: the event and the document's metadata as it is (or was last) stored."""
     store.execute(
         "INSERT INTO changes(at, kind, doc_id, url, source, region, doc_type, title, published,"
         " content_type, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -168,27 +182,6 @@ def record_upsert(
             doc.title,
             doc.published.isoformat() if doc.published else None,
             doc.content_type,
-            json.dumps(detail, ensure_ascii=False, sort_keys=True),
-        ),
-    )
-
-
-def record_removal(store: Store, row: DocumentRow, *, reason: str = "") -> None:
-    """Log a removal with the document's last known metadata."""
-    detail = {"reason": reason} if reason else {}
-    store.execute(
-        "INSERT INTO changes(at, kind, doc_id, url, source, region, doc_type, title, published,"
-        " content_type, detail) VALUES (?, 'removed', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            _now(),
-            row.doc_id,
-            row.url,
-            row.source,
-            row.region.value,
-            row.doc_type.value,
-            row.title,
-            row.published.isoformat() if row.published else None,
-            row.content_type,
             json.dumps(detail, ensure_ascii=False, sort_keys=True),
         ),
     )
