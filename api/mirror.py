@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["MirrorServer", "serve_mirror"]
+__all__ = ["MirrorServer", "send_reply", "serve_mirror"]
 
 logger = logging.getLogger(__name__)
 
@@ -180,15 +180,33 @@ class _MirrorHandler(BaseHTTPRequestHandler):
         body: bool,
         headers: dict[str, str] | None = None,
     ) -> None:
-        self.send_response(status)
-        if content_type:
-            self.send_header("Content-Type", content_type)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if body and data:
-            self.wfile.write(data)
+        send_reply(self, status, data, content_type, headers, body=body)
+
+
+def send_reply(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    data: bytes,
+    content_type: str | None,
+    headers: dict[str, str] | None = None,
+    *,
+    body: bool = True,
+) -> None:
+    """One complete response; Content-Length from `data` unless `headers` name their own.
+
+    `body=False` answers a HEAD request: the same headers, no bytes. (Shared with the tests'
+    hostile server, which announces lengths it does not keep.)
+    """
+    handler.send_response(status)
+    if content_type:
+        handler.send_header("Content-Type", content_type)
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    if "Content-Length" not in (headers or {}):
+        handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    if body and data:
+        handler.wfile.write(data)
 
 
 def _quiet_error(request: Any, client_address: Any) -> None:

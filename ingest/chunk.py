@@ -296,19 +296,13 @@ def chunk_document(
                 if len(_WORD_CHAR.findall(body)) < config.min_chunk_chars:
                     continue
                 chunks.append(
-                    Chunk(
-                        doc_id=doc.doc_id,
+                    Chunk.of(
+                        doc,
                         ordinal=len(chunks),
                         text=body,
-                        context=packer.context,
-                        url=doc.url,
-                        source=doc.source,
-                        region=doc.region,
-                        doc_type=doc.doc_type,
-                        title=doc.title,
-                        published=doc.published,
                         page=page.number,
                         heading=heading,
+                        context=packer.context,
                     )
                 )
     return chunks

@@ -138,6 +138,33 @@ class Chunk:
     heading: str | None = None
     context: str = ""  # "Title — Heading": embedded and indexed with the text, not shown
 
+    @classmethod
+    def of(
+        cls,
+        doc: Document,
+        *,
+        ordinal: int,
+        text: str,
+        page: int | None,
+        heading: str | None = None,
+        context: str = "",
+    ) -> Chunk:
+        """A passage of `doc`, carrying the document's metadata (the one place that copies it)."""
+        return cls(
+            doc_id=doc.doc_id,
+            ordinal=ordinal,
+            text=text,
+            url=doc.url,
+            source=doc.source,
+            region=doc.region,
+            doc_type=doc.doc_type,
+            title=doc.title,
+            published=doc.published,
+            page=page,
+            heading=heading,
+            context=context,
+        )
+
     @property
     def embed_text(self) -> str:
         """What the model embeds and the lexical index sees: context line, then the text."""

@@ -60,17 +60,6 @@ class HashingEmbedder:
 def page_chunker(doc: Document) -> list[Chunk]:
     """One chunk per page: enough structure for index tests, independent of ingest.chunk."""
     return [
-        Chunk(
-            doc_id=doc.doc_id,
-            ordinal=i,
-            text=page.text,
-            url=doc.url,
-            source=doc.source,
-            region=doc.region,
-            doc_type=doc.doc_type,
-            title=doc.title,
-            published=doc.published,
-            page=page.number,
-        )
+        Chunk.of(doc, ordinal=i, text=page.text, page=page.number)
         for i, page in enumerate(p for p in doc.pages if p.text.strip())
     ]

@@ -31,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+from samsok.api.mirror import send_reply
 from samsok.ingest.documents import ExtractedPage, Page
 from samsok.ingest.errors import EmptyContent
 
@@ -231,15 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type: str | None = "text/html; charset=utf-8",
         headers: dict[str, str] | None = None,
     ) -> None:
-        self.send_response(status)
-        if content_type:
-            self.send_header("Content-Type", content_type)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if "Content-Length" not in (headers or {}):
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_reply(self, status, body, content_type, headers)
 
     def _static(
         self,
