@@ -47,7 +47,7 @@ from samsok.ingest.extract.html_meta import canonical_url, extract_links, extrac
 from samsok.ingest.extract.html_prepare import prepare_for_extraction
 from samsok.ingest.extract.html_recall import merge_recall, rescue_orphans, side_texts
 from samsok.ingest.extract.language import detect_language
-from samsok.ingest.extract.listing import detect_listing
+from samsok.ingest.extract.listing import ListingVerdict, detect_listing
 
 __all__ = ["extract_html", "looks_like_html"]
 
@@ -187,7 +187,42 @@ def _page_text(blocks: list[str]) -> list[Page]:
     return [Page(number=None, text=text)] if text else []
 
 
-def _checked(page: ExtractedPage) -> ExtractedPage:
+def _page(
+    tree: _Element | None,
+    url: str,
+    content_type: str,
+    title: str,
+    blocks: list[str],
+    verdict: ListingVerdict,
+    config: ExtractConfig,
+    metadata: dict[str, str],
+    *,
+    extractor: str,
+    title_source: str,
+) -> ExtractedPage:
+    """The page from its final blocks (date, language, links from `tree` if HTML).
+
+    Raises `EmptyContent` (carrying the page) when no text is left.
+    """
+    published, date_source = DateFinder(config).find(tree, url, blocks, verdict.has_teasers)
+    metadata.update(
+        extractor=extractor,
+        title_source=title_source,
+        date_source=date_source,
+        listing_signals=verdict.describe(),
+    )
+    page = ExtractedPage(
+        url=url,
+        content_type=content_type,
+        title=title,
+        pages=_page_text(blocks),
+        published=published,
+        language=_language(blocks, title, config),
+        links=extract_links(tree, url) if tree is not None else [],
+        canonical_url=canonical_url(tree, url) if tree is not None else None,
+        is_listing=verdict.is_listing,
+        metadata=metadata,
+    )
     if not page.pages:
         raise EmptyContent("no text in the page", url=page.url, page=page)
     return page
@@ -205,24 +240,17 @@ def _extract_plain(
     if blocks and blocks[0].split("\n")[0].strip() == title:
         rest = blocks[0].split("\n")[1:]
         blocks = (["\n".join(rest)] if rest else []) + blocks[1:]
-    published, date_source = DateFinder(config).find(None, url, blocks, verdict.has_teasers)
-    metadata.update(
+    return _page(
+        None,
+        url,
+        TEXT_CONTENT_TYPE,
+        title,
+        blocks,
+        verdict,
+        config,
+        metadata,
         extractor="plain-text",
         title_source="first-line",
-        date_source=date_source,
-        listing_signals=verdict.describe(),
-    )
-    return _checked(
-        ExtractedPage(
-            url=url,
-            content_type=TEXT_CONTENT_TYPE,
-            title=title,
-            pages=_page_text(blocks),
-            published=published,
-            language=_language(blocks, title, config),
-            is_listing=verdict.is_listing,
-            metadata=metadata,
-        )
     )
 
 
@@ -254,24 +282,15 @@ def extract_html(
     verdict = detect_listing(tree, blocks)
     if verdict.own_blocks is not None:  # own prose above a teaser list: the prose only
         blocks = list(verdict.own_blocks)
-    published, date_source = DateFinder(config).find(tree, url, blocks, verdict.has_teasers)
-    metadata.update(
+    return _page(
+        tree,
+        url,
+        HTML_CONTENT_TYPE,
+        title,
+        blocks,
+        verdict,
+        config,
+        metadata,
         extractor=stage,
         title_source=title_source,
-        date_source=date_source,
-        listing_signals=verdict.describe(),
-    )
-    return _checked(
-        ExtractedPage(
-            url=url,
-            content_type=HTML_CONTENT_TYPE,
-            title=title,
-            pages=_page_text(blocks),
-            published=published,
-            language=_language(blocks, title, config),
-            links=extract_links(tree, url),
-            canonical_url=canonical_url(tree, url),
-            is_listing=verdict.is_listing,
-            metadata=metadata,
-        )
     )
