@@ -25,6 +25,7 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from eval_data import SHARED_EVAL
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import EmptyContent, PdfError
 from samsok.ingest.extract import (
@@ -39,11 +40,7 @@ from samsok.ingest.extract import (
     shingle_score,
 )
 
-# ../shared/eval beside the checkout, or beside a parent of it (a git worktree).
-DEFAULT_EVAL = next(
-    (p / "shared" / "eval" for p in Path(__file__).resolve().parents if (p / "shared").is_dir()),
-    Path(__file__).resolve().parents[2] / "shared" / "eval",
-)
+DEFAULT_EVAL = SHARED_EVAL
 
 
 def _ours(config: ExtractConfig, stages: Counter[str]) -> Callable[[AebPage], str]:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from eval_data import SHARED_EVAL
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.search.embedding import Embedder
@@ -50,14 +51,7 @@ from samsok.search.index import (
 from samsok.search.store import Filters
 
 ROOT = Path(__file__).resolve().parents[1]
-# ../shared/eval beside the checkout, or beside a parent of it (a git worktree).
-NORQUAD = (
-    next(
-        (p / "shared" / "eval" for p in ROOT.parents if (p / "shared").is_dir()),
-        ROOT.parent / "shared" / "eval",
-    )
-    / "norquad"
-)
+NORQUAD = SHARED_EVAL / "norquad"
 TUNING = ROOT / "tests" / "data" / "devset_tuning.json"
 DEPTH = 200  # candidates per run, as IndexConfig.candidates
 CACHE_VERSION = 2  # bump when QueryData changes

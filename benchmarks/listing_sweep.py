@@ -24,16 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import samsok.ingest.extract.html as html_extractor
 import samsok.ingest.extract.listing as listing
+from eval_data import SHARED_EVAL
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import EmptyContent
 from samsok.ingest.extract import extract_html, iter_aeb
 
 ROOT = Path(__file__).resolve().parent.parent
-# ../shared/eval beside the checkout, or beside a parent of it (a git worktree).
-DEFAULT_EVAL = next(
-    (p / "shared" / "eval" for p in ROOT.parents if (p / "shared").is_dir()),
-    ROOT.parent / "shared" / "eval",
-)
+DEFAULT_EVAL = SHARED_EVAL
 #: The grid per constant: the default and values on both sides of it.
 GRID: dict[str, tuple[float, ...]] = {
     "MIN_TEASER_SHARE": (0.2, 0.3, 0.4, 0.5, 0.6),

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from eval_data import SHARED_EVAL
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
@@ -59,14 +60,7 @@ from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.schemas import SearchMode
 
 ROOT = Path(__file__).resolve().parents[1]
-# ../shared/eval beside the checkout, or beside a parent of it (a git worktree).
-DEFAULT_DATA = (
-    next(
-        (p / "shared" / "eval" for p in ROOT.parents if (p / "shared").is_dir()),
-        ROOT.parent / "shared" / "eval",
-    )
-    / "norquad"
-)
+DEFAULT_DATA = SHARED_EVAL / "norquad"
 DEV_TUNING = ROOT / "tests" / "data" / "devset_tuning.json"
 DEV_LOCKED = ROOT / "tests" / "data" / "locked" / "devset_locked.json"
 OFF_HELDOUT = ROOT / "tests" / "data" / "offtopic_heldout.json"

@@ -1,0 +1,19 @@
+"""Where the benchmarks find ../shared/eval: one rule for all of them (tests have theirs in
+tests/paths.py, which also decides what a missing file means in CI).
+
+Imported as `from eval_data import SHARED_EVAL`: benchmarks run as scripts, so this folder is
+on `sys.path`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# ../shared/eval beside the checkout, or beside a parent of it (a git worktree sits deeper);
+# the nearest one wins, and without one the (absent) path beside the checkout.
+SHARED_EVAL = next(
+    (p / "shared" / "eval" for p in ROOT.parents if (p / "shared").is_dir()),
+    ROOT.parent / "shared" / "eval",
+)
