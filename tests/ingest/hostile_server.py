@@ -549,6 +549,37 @@ def stub_extract(body: bytes, url: str, content_type: str | None, config: Any) -
 # -- helpers for the crawler tests -------------------------------------------------------------
 
 
+def run_crawl(
+    client: Any, state: Any, *sources: Any, now: Any = None, **config: Any
+) -> tuple[list[Any], Any]:
+    """Crawl `sources` with `fast_config(**config)` and the stub extractor (and `now` as the
+    crawler's wall clock, if given): the events and the crawler, for its counters."""
+    from samsok.ingest.crawl import Crawler
+
+    clock = {"now": now} if now is not None else {}
+    crawler = Crawler(fast_config(**config), client, state, extract=stub_extract, **clock)
+    return list(crawler.crawl(sources)), crawler
+
+
+def crawl_events(client: Any, state: Any, *sources: Any, **config: Any) -> list[Any]:
+    """`run_crawl`'s events only."""
+    return run_crawl(client, state, *sources, **config)[0]
+
+
+def fetched(events: list[Any]) -> set[str]:
+    """The URLs of the documents a crawl fetched."""
+    from samsok.ingest.crawl import DocumentFetched
+
+    return {e.document.url for e in events if isinstance(e, DocumentFetched)}
+
+
+def removed(events: list[Any]) -> set[str]:
+    """The URLs a crawl removed (tombstoned)."""
+    from samsok.ingest.crawl import DocumentRemoved
+
+    return {e.url for e in events if isinstance(e, DocumentRemoved)}
+
+
 def fast_config(**overrides: Any) -> Any:
     """CrawlConfig with test-sized delays, timeouts and caps (the defaults are for real sites).
 

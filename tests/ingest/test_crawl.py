@@ -27,13 +27,7 @@ from tests.ingest.hostile_server import (
     make_source,
     stub_extract,
 )
-
-
-def crawl(
-    client: httpx.Client, state: CrawlState, *sources: object, **config: object
-) -> tuple[list[CrawlEvent], Crawler]:
-    crawler = Crawler(fast_config(**config), client, state, extract=stub_extract)
-    return list(crawler.crawl(sources)), crawler  # type: ignore[arg-type]
+from tests.ingest.hostile_server import run_crawl as crawl
 
 
 def docs(events: list[CrawlEvent]) -> dict[str, DocumentFetched]:

@@ -12,32 +12,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from samsok.ingest.crawl import (
-    Crawler,
-    CrawlEvent,
     CrawlState,
-    DocumentFetched,
     DocumentRemoved,
     Source,
     SourceKind,
 )
 from samsok.ingest.documents import Region, doc_id_for_url
 
-from tests.ingest.hostile_server import HostileServer, fast_config, stub_extract
-
-
-def crawl(
-    client: httpx.Client, state: CrawlState, *sources: Source, **config: object
-) -> list[CrawlEvent]:
-    crawler = Crawler(fast_config(**config), client, state, extract=stub_extract)
-    return list(crawler.crawl(sources))
-
-
-def fetched(events: list[CrawlEvent]) -> set[str]:
-    return {e.document.url for e in events if isinstance(e, DocumentFetched)}
-
-
-def removed(events: list[CrawlEvent]) -> set[str]:
-    return {e.url for e in events if isinstance(e, DocumentRemoved)}
+from tests.ingest.hostile_server import HostileServer, fetched, removed
+from tests.ingest.hostile_server import crawl_events as crawl
 
 
 def live(state: CrawlState, urls: set[str]) -> set[str]:

@@ -21,7 +21,7 @@ from samsok.ingest.crawl import (
 )
 from samsok.ingest.documents import doc_id_for_url
 
-from tests.ingest.hostile_server import HostileServer, fast_config, make_source, stub_extract
+from tests.ingest.hostile_server import HostileServer, make_source, run_crawl
 
 
 class WallClock:
@@ -38,8 +38,7 @@ class WallClock:
 def crawl(
     client: httpx.Client, state: CrawlState, source: Any, clock: WallClock, **config: Any
 ) -> tuple[list[CrawlEvent], Crawler]:
-    crawler = Crawler(fast_config(**config), client, state, extract=stub_extract, now=clock)
-    return list(crawler.crawl([source])), crawler
+    return run_crawl(client, state, source, now=clock, **config)
 
 
 def test_unchanged_lastmod_is_trusted_only_for_revalidate_after_days(

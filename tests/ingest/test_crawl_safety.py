@@ -21,10 +21,7 @@ import pytest
 from samsok.api.settings import Settings
 from samsok.ingest.config import CrawlConfig
 from samsok.ingest.crawl import (
-    Crawler,
-    CrawlEvent,
     CrawlState,
-    DocumentFetched,
     DocumentRemoved,
     ItemSkipped,
     Source,
@@ -36,18 +33,8 @@ from samsok.ingest.documents import Region
 from samsok.ingest.errors import SourceConfigError, UnsupportedScheme
 from samsok.ingest.fetch import AddressPolicy
 
-from tests.ingest.hostile_server import HostileServer, fast_config, make_source, stub_extract
-
-
-def crawl(
-    client: httpx.Client, state: CrawlState, *sources: Source, **config: Any
-) -> list[CrawlEvent]:
-    crawler = Crawler(fast_config(**config), client, state, extract=stub_extract)
-    return list(crawler.crawl(sources))
-
-
-def fetched(events: list[CrawlEvent]) -> set[str]:
-    return {e.document.url for e in events if isinstance(e, DocumentFetched)}
+from tests.ingest.hostile_server import HostileServer, fetched, make_source, run_crawl
+from tests.ingest.hostile_server import crawl_events as crawl
 
 
 def log(state: CrawlState, url: str) -> list[tuple[str, str]]:
@@ -334,8 +321,7 @@ def test_non_http_links_and_redirects_are_never_requested(
     anchors = "".join(f'<a href="{href}">lenke</a>' for href in links)
     server.state.overrides["/site/"] = f"<html><body><p>Forside.</p>{anchors}</body></html>"
     server.state.redirects["/site/to-file"] = "file:///etc/passwd"
-    crawler = Crawler(fast_config(), client, state, extract=stub_extract)
-    list(crawler.crawl([make_source(server, "/site/")]))
+    _, crawler = run_crawl(client, state, make_source(server, "/site/"))
     assert crawler.summary.skipped.get("unsupported_scheme") == 4
     assert log(state, server.url("/site/to-file")) == [("failed", "bad_redirect")]
     assert {hit.path for hit in server.state.requests} == {"/robots.txt", "/site/", "/site/to-file"}

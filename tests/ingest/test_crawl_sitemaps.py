@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gzip
 import tracemalloc
-from typing import Any
 
 import httpx
-from samsok.ingest.crawl import Crawler, CrawlEvent, CrawlState, DocumentFetched, DocumentRemoved
+from samsok.ingest.crawl import CrawlState, DocumentFetched, DocumentRemoved
 from samsok.ingest.crawl.sitemap import harvest_sitemaps, parse_sitemap
 
-from tests.ingest.hostile_server import HostileServer, fast_config, make_source, stub_extract
+from tests.ingest.hostile_server import HostileServer, make_source
+from tests.ingest.hostile_server import run_crawl as crawl
 
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 XML = {"Content-Type": "application/xml"}
@@ -26,13 +26,6 @@ def urlset(*locs: str, lastmod: str = "2024-05-01") -> bytes:
 def index(*locs: str) -> bytes:
     entries = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
     return f'<?xml version="1.0"?><sitemapindex {NS}>{entries}</sitemapindex>'.encode()
-
-
-def crawl(
-    client: httpx.Client, state: CrawlState, source: Any, **config: Any
-) -> tuple[list[CrawlEvent], Crawler]:
-    crawler = Crawler(fast_config(**config), client, state, extract=stub_extract)
-    return list(crawler.crawl([source])), crawler
 
 
 def robots_with(server: HostileServer, *sitemaps: str) -> None:
