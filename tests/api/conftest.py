@@ -196,26 +196,20 @@ FIXTURE_DOCUMENTS: list[Document] = [
         date(2019, 4, 8),
         "meraker.kommune.no",
     ),
-    # Hostile: markup in the title and text, script URLs as address and duplicate address.
-    _doc(
-        "javascript:alert(1)",
-        XSS_TITLE,
-        Region.ORKDAL,
-        DocType.NEWS,
-        "<img src=x onerror=alert(2)> Velferdsteknologi og trygghet for eldre i Orkdal: "
-        "<b>teksten</b> inneholder markup som aldri skal tolkes.",
-        date(2020, 6, 1),
-        "<i>kilde</i>",
-    ),
-    _doc(
-        "javascript:alert(3)",
-        XSS_TITLE,
-        Region.ORKDAL,
-        DocType.NEWS,
-        "<img src=x onerror=alert(2)> Velferdsteknologi og trygghet for eldre i Orkdal: "
-        "<b>teksten</b> inneholder markup som aldri skal tolkes.",
-        date(2020, 6, 1),
-        "<i>kilde</i>",
+    # Hostile: markup in the title and text, script URLs as address and duplicate address
+    # (the same document at two script URLs).
+    *(
+        _doc(
+            f"javascript:alert({n})",
+            XSS_TITLE,
+            Region.ORKDAL,
+            DocType.NEWS,
+            "<img src=x onerror=alert(2)> Velferdsteknologi og trygghet for eldre i Orkdal: "
+            "<b>teksten</b> inneholder markup som aldri skal tolkes.",
+            date(2020, 6, 1),
+            "<i>kilde</i>",
+        )
+        for n in (1, 3)
     ),
 ]
 

@@ -9,7 +9,6 @@ import httpx
 import pytest
 from samsok.api.mirror import serve_mirror
 from samsok.ingest.crawl import (
-    Crawler,
     CrawlState,
     DocumentFetched,
     DocumentUnchanged,
@@ -19,7 +18,7 @@ from samsok.ingest.crawl import (
 from samsok.ingest.documents import Region
 from samsok.ingest.fetch import RewritingTransport
 
-from tests.ingest.hostile_server import fast_config, make_pdf, stub_extract
+from tests.ingest.hostile_server import crawl_events, make_pdf
 
 HOST = "www.example.no"
 ROOT_MIRROR = Path(__file__).resolve().parents[2] / "corpus" / "mirror"
@@ -96,12 +95,8 @@ def test_crawl_through_rewriting_transport_keeps_real_urls(
     with serve_mirror(mirror_root, [HOST]) as mirror, CrawlState(tmp_path / "c.db") as state:
         transport = RewritingTransport(httpx.HTTPTransport(), mirror.host_map, strict=True)
         with httpx.Client(transport=transport) as client:
-            first = list(
-                Crawler(fast_config(), client, state, extract=stub_extract).crawl([source])
-            )
-            second = list(
-                Crawler(fast_config(), client, state, extract=stub_extract).crawl([source])
-            )
+            first = crawl_events(client, state, source)
+            second = crawl_events(client, state, source)
     documents = {e.document.url: e.document for e in first if isinstance(e, DocumentFetched)}
     assert set(documents) == {
         f"https://{HOST}/",

@@ -18,6 +18,8 @@ from samsok.search.index import DenseIndex
 from tests.paths import PROJECT_ROOT
 
 __all__ = [
+    "FAKE_CLI",
+    "REAL_CLI",
     "assert_disk_consistent",
     "cli",
     "cli_env",
@@ -45,13 +47,21 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+FAKE_CLI = "tests.concurrency.fakecli"  # the CLI with the hashing embedder
+REAL_CLI = "samsok.api.cli"
+
+
 def cli(
-    data_dir: Path, *args: str, env: dict[str, str] | None = None, **popen: object
+    data_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    module: str = FAKE_CLI,
+    **popen: object,
 ) -> subprocess.Popen[str]:
-    """`samsok ARGS` (with the hashing embedder) in a subprocess."""
+    """`samsok ARGS` in a subprocess (by default with the hashing embedder)."""
     streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.concurrency.fakecli", *args],
+        [sys.executable, "-m", module, *args],
         cwd=PROJECT_ROOT,
         env=env or cli_env(data_dir),
         text=True,
@@ -66,28 +76,36 @@ def free_port() -> int:
 
 
 def start_server(
-    data_dir: Path, env: dict[str, str] | None = None, log: Path | None = None
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+    *,
+    module: str = FAKE_CLI,
+    seconds: float = 60,
 ) -> tuple[subprocess.Popen[str], str]:
-    """`samsok serve` on a free port, its log going to `log` (default: beside the data folder;
-    a pipe nobody reads would fill up with access lines and block the server)."""
+    """`samsok serve` on a free port, healthy within `seconds`, its log going to `log` (default:
+    beside the data folder; a pipe nobody reads would fill up with access lines and block the
+    server)."""
     port = free_port()
     log = log or data_dir.parent / f"serve-{port}.log"
     with log.open("w") as sink:
-        proc = cli(data_dir, "serve", "--port", str(port), env=env, stdout=sink, stderr=sink)
+        proc = cli(
+            data_dir, "serve", "--port", str(port), env=env, module=module, stdout=sink, stderr=sink
+        )
     proc.log = log  # type: ignore[attr-defined]
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"server exited: {log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{base}/health", timeout=5).status_code == 200:
                 return proc, base
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
     proc.kill()
-    raise AssertionError("server did not start in 60 s")
+    raise AssertionError(f"server did not start in {seconds:g} s: {log.read_text()[-2000:]}")
 
 
 def stop(proc: subprocess.Popen[str], sig: int, timeout: float = 30) -> tuple[int, str, str]:

@@ -33,10 +33,12 @@ from pathlib import Path
 import httpx
 
 from tests.concurrency.helpers import (
+    FAKE_CLI,
+    REAL_CLI,
     assert_disk_consistent,
     cli_env,
     data_hashes,
-    free_port,
+    start_server,
     stop,
 )
 from tests.paths import PROJECT_ROOT
@@ -274,7 +276,7 @@ def run_soak(
     report = SoakReport()
     data = workdir / "data"
     mirror = Mirror(workdir / "mirror", rng)
-    module = "samsok.api.cli" if real_model else "tests.concurrency.fakecli"
+    module = REAL_CLI if real_model else FAKE_CLI
     env = cli_env(
         data,
         SAMSOK_MIRROR_DIR=str(mirror.root),
@@ -300,29 +302,16 @@ def run_soak(
         return err
 
     finish(writer(), "initial crawl")
-    port = free_port()
-    server_log = workdir / "serve.log"
-    with server_log.open("w") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", module, "serve", "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            env={**env, "SAMSOK_LOG_LEVEL": "INFO"},
-            stdout=sink,
-            stderr=sink,
-            text=True,
+    try:
+        server, base = start_server(
+            data,
+            {**env, "SAMSOK_LOG_LEVEL": "INFO"},
+            workdir / "serve.log",
+            module=module,
+            seconds=180,
         )
-    server.log = server_log  # type: ignore[attr-defined]
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SoakFailure(f"server did not start: {server_log.read_text()[-2000:]}")
-        time.sleep(0.2)
+    except AssertionError as exc:
+        raise SoakFailure(f"server did not start: {exc}") from exc
 
     crowd = Clients(base, report, [*QUERIES, *mirror.present], clients)
     crowd.vocabulary = [*QUERIES]

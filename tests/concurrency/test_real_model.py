@@ -17,7 +17,7 @@ from samsok.ingest.documents import Region
 from samsok.search.embedding import Embedder
 
 from tests.concurrency.conftest import make_pages
-from tests.concurrency.helpers import assert_disk_consistent, cli_env, free_port
+from tests.concurrency.helpers import REAL_CLI, assert_disk_consistent, cli_env, start_server
 from tests.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -33,28 +33,9 @@ def test_real_server_picks_up_a_real_ingest(tmp_path: Path, embedder: Embedder) 
     finally:
         services.close()
     env = cli_env(data, SAMSOK_MODEL_CACHE_DIR=str(embedder.config.cache_dir))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
-    with log.open("w") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "samsok.api.cli", "serve", "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=sink,
-            stderr=sink,
-            text=True,
-        )
+    server, base = start_server(data, env, log, module=REAL_CLI, seconds=120)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
-            time.sleep(0.2)
         # The first dense query loads the model in the server (not at start).
         assert httpx.get(f"{base}/search", params={"q": "jordmor"}, timeout=120).status_code == 200
         words = make_pages(tmp_path / "second", 3, seed=12)
