@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from samsok.ingest.crawl.events import (
+    CrawlEvent,
     DocumentFetched,
     DocumentRemoved,
     DocumentUnchanged,
@@ -121,6 +122,11 @@ class Interpreter:
                 repr(exc),
             )
         links = page_links(extracted, run.source) if in_prefix(final, run.source) else []
+
+        def page_step(event: CrawlEvent, outcome: str, reason: str, page: dict[str, Any]) -> Step:
+            """A step that saves `page` for the fetched URL and follows its links."""
+            return Step(event, outcome, reason, page=page, page_url=final, links=links)
+
         now = self._now().isoformat(timespec="seconds")
         common: dict[str, Any] = {
             **validators,
@@ -134,13 +140,8 @@ class Interpreter:
             run.source.kind is SourceKind.PROJECT_SITE and depth == 0 and is_start
         ):
             page = {**common, "is_listing": True, "content_hash": None, "doc_id": None}
-            return Step(
-                ItemSkipped(url, SkipReason.LISTING),
-                "skipped",
-                SkipReason.LISTING,
-                page=page,
-                page_url=final,
-                links=links,
+            return page_step(
+                ItemSkipped(url, SkipReason.LISTING), "skipped", SkipReason.LISTING, page
             )
         document = self._document(extracted, run.source, final)
         content_hash = document.content_hash
@@ -152,13 +153,11 @@ class Interpreter:
         }
         twin = self._emitted_twin(document.doc_id, content_hash, final, run.id)
         if twin is not None:
-            return Step(
+            return page_step(
                 ItemSkipped(url, SkipReason.DUPLICATE, f"same document as {twin}"),
                 "skipped",
                 SkipReason.DUPLICATE,
-                page=page,
-                page_url=final,
-                links=links,
+                page,
             )
         if (
             stored
@@ -166,27 +165,15 @@ class Interpreter:
             and stored.doc_id == document.doc_id
             and stored.status == "live"
         ):
-            return Step(
-                DocumentUnchanged(final, document.doc_id),
-                "ok",
-                SkipReason.UNCHANGED,
-                page=page,
-                page_url=final,
-                links=links,
+            return page_step(
+                DocumentUnchanged(final, document.doc_id), "ok", SkipReason.UNCHANGED, page
             )
         new = not any(
             p.content_hash and p.status == "live"
             for p in self._state.pages_for_doc(document.doc_id)
         )
         page.update(last_changed=now)
-        return Step(
-            DocumentFetched(document, new),
-            "ok",
-            "new" if new else "changed",
-            page=page,
-            page_url=final,
-            links=links,
-        )
+        return page_step(DocumentFetched(document, new), "ok", "new" if new else "changed", page)
 
     def _failed(self, run: CrawlRun, url: str, result: FetchResult) -> Step:
         if result.reason in TRANSIENT or result.reason.startswith("http_5"):
