@@ -16,6 +16,7 @@ from samsok.ingest.crawl import (
     DocumentUnchanged,
     ItemFailed,
     ItemSkipped,
+    Source,
     SourceKind,
 )
 from samsok.ingest.documents import doc_id_for_url
@@ -28,6 +29,15 @@ from tests.ingest.hostile_server import (
     stub_extract,
 )
 from tests.ingest.hostile_server import run_crawl as crawl
+
+
+@pytest.fixture
+def source(server: HostileServer, client: httpx.Client, state: CrawlState) -> Source:
+    """`/site/` crawled once, the server's counts reset: where a recrawl test starts."""
+    site = make_source(server, "/site/")
+    crawl(client, state, site)
+    server.state.reset_counts()
+    return site
 
 
 def docs(events: list[CrawlEvent]) -> dict[str, DocumentFetched]:
@@ -79,11 +89,8 @@ def test_first_crawl_of_a_site(
 
 
 def test_unchanged_recrawl_makes_only_conditional_requests(
-    server: HostileServer, client: httpx.Client, state: CrawlState
+    server: HostileServer, client: httpx.Client, state: CrawlState, source: Source
 ) -> None:
-    source = make_source(server, "/site/")
-    crawl(client, state, source)
-    server.state.reset_counts()
     events, crawler = crawl(client, state, source)
     assert not any(isinstance(e, DocumentFetched | DocumentRemoved) for e in events)
     unchanged = {e.url for e in events if isinstance(e, DocumentUnchanged)}
@@ -96,11 +103,8 @@ def test_unchanged_recrawl_makes_only_conditional_requests(
 
 
 def test_changed_and_removed_pages(
-    server: HostileServer, client: httpx.Client, state: CrawlState
+    server: HostileServer, client: httpx.Client, state: CrawlState, source: Source
 ) -> None:
-    source = make_source(server, "/site/")
-    crawl(client, state, source)
-    server.state.reset_counts()
     server.state.overrides["/site/a"] = "<html><title>Artikkel A</title><p>Ny tekst.</p></html>"
     server.state.gone["/site/b"] = 410
     # /site/c no longer links to /site/d: d vanishes from links (and there is no sitemap).
@@ -123,11 +127,8 @@ def test_changed_and_removed_pages(
 
 
 def test_robots_unreachable_disallows_all_and_removes_nothing(
-    server: HostileServer, client: httpx.Client, state: CrawlState
+    server: HostileServer, client: httpx.Client, state: CrawlState, source: Source
 ) -> None:
-    source = make_source(server, "/site/")
-    crawl(client, state, source)
-    server.state.reset_counts()
     server.state.robots_status = 503
     events, _ = crawl(client, state, source)
     assert {h.path for h in server.state.requests} == {"/robots.txt"}
