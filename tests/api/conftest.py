@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -262,6 +263,20 @@ def browser(app: FastAPI) -> Iterator[TestClient]:
     """A client that asks for HTML the way browsers do (content negotiation)."""
     with TestClient(app, headers={"Accept": BROWSER_ACCEPT}) as test_client:
         yield test_client
+
+
+#: What every search hit shows (the JSON API and `samsok search --json` alike).
+HIT_KEYS = frozenset(
+    {"doc_id", "url", "title", "region", "type", "published", "page", "snippet", "score"}
+)
+
+
+def html_of(response: httpx.Response, status: int = 200) -> str:
+    """The body of an HTML page answered with `status` (checked, with the start of the body on
+    a wrong status)."""
+    assert response.status_code == status, response.text[:300]
+    assert response.headers["content-type"].startswith("text/html")
+    return response.text
 
 
 def doc_id(url: str) -> str:

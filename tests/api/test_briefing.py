@@ -22,7 +22,7 @@ from samsok.ingest.documents import DocType, Region, doc_id_for_url
 from samsok.search.index import SearchIndex
 from samsok.search.schemas import Hit, SearchRequest
 
-from tests.api.conftest import PDF_URL, XSS_TITLE
+from tests.api.conftest import PDF_URL, XSS_TITLE, html_of
 from tests.api.conftest import TODAY as FIXED_TODAY
 
 TODAY = FIXED_TODAY.isoformat()  # the app fixture's clock
@@ -199,9 +199,7 @@ def test_briefing_page(browser: TestClient, fixture_index: SearchIndex) -> None:
     response = browser.get(
         "/briefing", params={"q": "velferdsteknologi", "pick": picks, "region": "orkdal"}
     )
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    html = response.text
+    html = html_of(response)
     assert html.count('class="briefing-item ') == 2
     assert "«velferdsteknologi»" in html
     md_link_ = re.search(r'href="(/briefing\?[^"]*format=md)"', html)

@@ -16,6 +16,7 @@ from samsok.api.settings import Settings
 from samsok.search.embedding import Embedder, TextEmbedder
 from samsok.search.schemas import SearchResponse
 
+from tests.api.conftest import HIT_KEYS
 from tests.fakes import HashingEmbedder
 from tests.paths import PROJECT_ROOT
 
@@ -79,17 +80,7 @@ def test_search_json_has_the_api_shape(runner: FakeCli, ingested: dict) -> None:
     assert {"total", "results"} <= set(body)
     assert len(body["results"]) == 3
     first = body["results"][0]
-    assert set(first) >= {
-        "doc_id",
-        "url",
-        "title",
-        "region",
-        "type",
-        "published",
-        "page",
-        "snippet",
-        "score",
-    }
+    assert first.keys() >= HIT_KEYS
     assert first["region"] == "vaernes"
 
 

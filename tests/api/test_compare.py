@@ -10,6 +10,8 @@ from samsok.search.compare import compare
 from samsok.search.index import SearchIndex
 from samsok.search.schemas import SearchMode, SearchRequest
 
+from tests.api.conftest import html_of
+
 
 def test_compare_answers_once_per_region(fixture_index: SearchIndex) -> None:
     result = compare(fixture_index, SearchRequest(q="legevakt", limit=3))
@@ -70,9 +72,7 @@ def test_compare_json_rejects_bad_input(client: TestClient) -> None:
 
 def test_compare_page_shows_both_columns(browser: TestClient) -> None:
     response = browser.get("/compare", params={"q": "legevakt"})
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    html = response.text
+    html = html_of(response)
     assert 'id="kolonne-orkdal">Orkdalsregionen</h2>' in html
     assert 'id="kolonne-vaernes">Værnesregionen</h2>' in html
     assert "Resultater for «legevakt»" in html
