@@ -186,22 +186,20 @@ class _Backend:
             self.count_tokens: Callable[[str], int] = lambda text: len(
                 tokenizer("passage: " + text, truncation=False)["input_ids"]
             )
-            self.docs: Callable[[list[str]], np.ndarray] = lambda texts: model.encode(
-                texts,
-                prompt="passage: ",
-                batch_size=32,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-            self.queries: Callable[[list[str]], np.ndarray] = lambda texts: model.encode(
-                texts,
-                prompt="query: ",
-                batch_size=32,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+
+            def encoder(prompt: str) -> Callable[[list[str]], np.ndarray]:
+                """E5's prefix (`passage: ` or `query: `), normalised vectors, as Embedder."""
+                return lambda texts: model.encode(
+                    texts,
+                    prompt=prompt,
+                    batch_size=32,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+
+            self.docs: Callable[[list[str]], np.ndarray] = encoder("passage: ")
+            self.queries: Callable[[list[str]], np.ndarray] = encoder("query: ")
         else:
             from samsok.search.embedding import EmbedConfig, Embedder
 
