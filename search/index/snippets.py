@@ -57,7 +57,9 @@ def _active_keys(terms: Sequence[QueryTerm], tokens: list[AnalyzedToken]) -> lis
 
 
 def _words(text: str, terms: Sequence[QueryTerm], analyzer: NorwegianAnalyzer) -> list[_Word]:
-    tokens = analyzer.analyze_tokens(text)
+    # Only words that can match are analysed (stemmed, decompounded): a snippet is made for
+    # every hit of every search, and most words of a chunk are no query word.
+    tokens = analyzer.candidate_tokens(text, (key for term in terms for key in term.keys))
     active = _active_keys(terms, tokens)
     out: list[_Word] = []
     t = 0

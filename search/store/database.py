@@ -487,6 +487,22 @@ class Store:
         """FTS5 BM25 over analyzer terms; returns (chunk id, score) best first (higher = better)."""
         where, params = filters.sql()
         with self._lock:
+            if not filters.active:
+                # FTS5 ranks and cuts first; only the top `limit` rows are joined (joining
+                # every match before the sort took 3/4 of the time at 100k chunks). Exactly
+                # the full query's answer when none of them is a duplicate's chunk.
+                rows = self._conn.execute(
+                    f"""
+                    SELECT c.id, f.rank FROM (
+                        SELECT rowid, bm25(chunks_fts) AS rank FROM chunks_fts
+                        WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?
+                    ) f JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.doc_id = c.doc_id
+                    WHERE {where} ORDER BY f.rank, c.id
+                    """,
+                    [match, limit, *params],
+                ).fetchall()
+                if len(rows) == limit:
+                    return [(int(r[0]), -float(r[1])) for r in rows]
             rows = self._conn.execute(
                 f"""
                 SELECT c.id, bm25(chunks_fts) AS rank

@@ -11,6 +11,7 @@ from samsok.ingest.errors import IngestError
 from samsok.ingest.extract.dispatch import extract
 from samsok.search.index.near_duplicates import lsh_rows, signature, similarity
 from samsok.search.store.database import IN_BATCH, Store
+from samsok.search.store.records import Filters
 
 from tests.fakes import page_chunker
 from tests.search.test_index import make_doc
@@ -96,3 +97,41 @@ def test_in_lists_longer_than_sqlite_allows_are_batched(tmp_path: Path) -> None:
     missing = store.vectors_of_chunks("none", ids)
     assert len(np.atleast_2d(missing)) <= 1
     store.close()
+
+
+def _full_lexical_query(store: Store, match: str, limit: int) -> list[tuple[int, float]]:
+    """The lexical query without the top-k shortcut: join every match, then sort."""
+    rows = store._conn.execute(
+        "SELECT c.id, bm25(chunks_fts) AS rank FROM chunks_fts "
+        "JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id "
+        "WHERE chunks_fts MATCH ? AND d.duplicate_of IS NULL ORDER BY rank, c.id LIMIT ?",
+        (match, limit),
+    ).fetchall()
+    return [(int(r[0]), -float(r[1])) for r in rows]
+
+
+def test_unfiltered_lexical_search_cuts_before_joining_with_the_same_answer(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "store.db")
+    words = ["legevakt", "sykehjem", "jordmor", "tjeneste", "kommune", "avtale"]
+    rng = np.random.default_rng(4)
+    for i in range(120):
+        text = " ".join(words[j] for j in rng.integers(0, len(words), 12))
+        doc = make_doc(f"https://x.example/{i}", f"{text} sak {i}")
+        chunks = page_chunker(doc)
+        with store.transaction():
+            store.put_document(doc, signature=None, duplicate_of=None)
+            store.add_chunks(chunks, [c.text for c in chunks])
+    # Documents whose chunks the fast path meets but must drop: marked duplicates of another.
+    with store.transaction():
+        store._conn.execute(
+            "UPDATE documents SET duplicate_of = (SELECT MIN(doc_id) FROM documents) "
+            "WHERE url IN ('https://x.example/3', 'https://x.example/50')"
+        )
+    no_filter = Filters(None, None, None, None)
+    for match in ['"legevakt"', '"jordmor" OR "avtale"', '"sak"', '"50"', '"3" OR "sak"']:
+        for limit in (1, 5, 40, 200):
+            got = store.lexical_search(match, no_filter, limit)
+            assert got == _full_lexical_query(store, match, limit), (match, limit)
+    assert store.lexical_search('"50"', no_filter, 10) == []  # only a duplicate has it
