@@ -457,11 +457,11 @@ class OnnxModel:
     def count_tokens(self, text: str) -> int:
         return len(self.counter.encode(text).ids)
 
-    def _truncate(self, encoding: Any) -> list[int]:
-        """The ids cut to ``max_seq_length`` as Hugging Face truncation does for one
+    def _truncate(self, encoding: Any, max_tokens: int) -> list[int]:
+        """The ids cut to ``max_tokens`` as Hugging Face truncation does for one
         sequence: the text's tokens are cut, the special tokens around them are kept."""
         ids: list[int] = encoding.ids
-        if len(ids) <= self.max_seq_length:
+        if len(ids) <= max_tokens:
             return ids
         special = encoding.special_tokens_mask
         head = 0
@@ -470,16 +470,24 @@ class OnnxModel:
         tail = len(ids)
         while tail > head and special[tail - 1]:
             tail -= 1
-        budget = max(0, self.max_seq_length - head - (len(ids) - tail))
+        budget = max(0, max_tokens - head - (len(ids) - tail))
         return ids[: head + budget] + ids[tail:]
 
-    def encode(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int, max_tokens: int | None = None
+    ) -> np.ndarray:
         """L2-normalised float32 vectors for already-prompted ``texts``, in input order;
-        batched by token length so each batch pads little."""
+        batched by token length so each batch pads little. ``max_tokens`` cuts shorter than
+        ``max_seq_length`` (queries: the model's cost grows with every token)."""
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = [self._truncate(e) for e in self.counter.encode_batch(list(texts))]
+        limit = min(max_tokens or self.max_seq_length, self.max_seq_length)
+        if len(texts) == 1:  # one query: no batch tokenizer call (a thread pool hand-off)
+            found = [self.counter.encode(texts[0])]
+        else:
+            found = self.counter.encode_batch(list(texts))
+        encodings = [self._truncate(e, limit) for e in found]
         lengths = [len(ids) for ids in encodings]
         for batch in length_buckets(lengths, batch_size):
             width = max(lengths[i] for i in batch)
