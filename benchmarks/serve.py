@@ -128,6 +128,14 @@ class Server:
     single: dict[str, list[float]] = field(default_factory=lambda: {"hybrid": [], "lexical": []})
     crowd: list[float] = field(default_factory=list)
     rates: list[float] = field(default_factory=list)
+    # server CPU seconds (all its threads) and requests, per phase
+    cpu: dict[str, list[float]] = field(default_factory=lambda: {"hybrid": [], "crowd": []})
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used (user + system, all threads)."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def cli(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "samsok.api.cli", *args]
@@ -258,11 +266,16 @@ def main() -> None:
             for s in servers:
                 for mode in ("hybrid", "lexical"):
                     texts = queries(1000 * r + len(mode), args.single)
+                    cpu = s.cpu_seconds()
                     s.single[mode] += asyncio.run(_one_client(s, mode, texts))
+                    if mode == "hybrid":
+                        s.cpu["hybrid"].append((s.cpu_seconds() - cpu) / len(texts))
             for s in servers:
+                cpu = s.cpu_seconds()
                 latencies, rate = asyncio.run(
                     _crowd(s, queries(1000 * r + 77, args.requests), args.clients)
                 )
+                s.cpu["crowd"].append((s.cpu_seconds() - cpu) / args.requests)
                 s.crowd += latencies
                 s.rates.append(rate)
             print(f"round {r + 1} done; load average {load_average()}", file=sys.stderr)
@@ -301,6 +314,17 @@ def report(servers: list[Server], args: argparse.Namespace, load_end: str) -> No
             f"{s.backend:<12} {crawl} {s.start_s:7.1f} {hyb[0]:8.1f} {hyb[1]:8.1f} "
             f"{lex[0]:8.1f} {lex[1]:8.1f} {statistics.median(s.rates):7.1f} "
             f"{crowd[0]:7.1f} {crowd[1]:7.1f}"
+        )
+    print(
+        "\nserver CPU per search (all its threads; what bounds a quiet 2-core machine: "
+        "2000 / ms = searches/s at full use)"
+    )
+    for s in servers:
+        one = 1000 * statistics.median(s.cpu["hybrid"])
+        crowd_ms = 1000 * statistics.median(s.cpu["crowd"])
+        print(
+            f"{s.backend:<12} one client hybrid {one:6.1f} ms; {args.clients} clients "
+            f"{crowd_ms:6.1f} ms -> at most {2000 / crowd_ms:5.0f} searches/s on 2 idle cores"
         )
     for other in others:
         print(f"\nratios {other.backend} / {now.backend} (higher: {now.backend} is faster)")
