@@ -39,9 +39,6 @@ SCHEMA_VERSION = 1
 # Ids per `IN (…)` list: SQLite caps bound parameters per statement (999 before 3.32), and
 # one statement per few hundred ids costs nothing next to the rows it returns.
 IN_BATCH = 500
-# How many FTS5 matches per wanted row a filtered lexical search ranks before filtering: the
-# type and date filters of the scale benchmark keep 10-15 % of the chunks.
-_FILTERED_DEPTH = 16
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
@@ -490,25 +487,27 @@ class Store:
         """FTS5 BM25 over analyzer terms; returns (chunk id, score) best first (higher = better)."""
         where, params = filters.sql()
         with self._lock:
-            # FTS5 ranks and cuts first; only its top `depth` rows are joined and filtered
-            # (joining every match before the sort took 3/4 of the time at 100k chunks). A
-            # filter keeps a share of them, so it reads deeper. Exact when `limit` rows pass,
-            # or when FTS5 had no more matches (`n` < depth); otherwise the full query below.
-            depth = limit * (_FILTERED_DEPTH if filters.active else 1)
-            rows = self._conn.execute(
-                f"""
-                SELECT c.id, f.rank, f.n FROM (
-                    SELECT rowid, rank, count(*) OVER () AS n FROM (
-                        SELECT rowid, bm25(chunks_fts) AS rank FROM chunks_fts
-                        WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?
-                    )
-                ) f JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.doc_id = c.doc_id
-                WHERE {where} ORDER BY f.rank, c.id LIMIT ?
-                """,
-                [match, depth, *params, limit],
-            ).fetchall()
-            if len(rows) == limit or (rows and int(rows[0][2]) < depth):
-                return [(int(r[0]), -float(r[1])) for r in rows]
+            if not filters.active:
+                # FTS5 ranks and cuts first; only its top `limit` rows are joined (joining
+                # every match before the sort took 3/4 of the time at 100k chunks). Exact
+                # when `limit` rows pass (none was a duplicate's chunk) or when FTS5 had no
+                # more matches (`n` < limit); otherwise the full query below. With a filter
+                # this lost: ranking 16x deeper and filtering cost 10-15 % more CPU at 100k
+                # chunks than the full query (benchmarks/scale.py).
+                rows = self._conn.execute(
+                    f"""
+                    SELECT c.id, f.rank, f.n FROM (
+                        SELECT rowid, rank, count(*) OVER () AS n FROM (
+                            SELECT rowid, bm25(chunks_fts) AS rank FROM chunks_fts
+                            WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?
+                        )
+                    ) f JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.doc_id = c.doc_id
+                    WHERE {where} ORDER BY f.rank, c.id
+                    """,
+                    [match, limit, *params],
+                ).fetchall()
+                if len(rows) == limit or (rows and int(rows[0][2]) < limit):
+                    return [(int(r[0]), -float(r[1])) for r in rows]
             rows = self._conn.execute(
                 f"""
                 SELECT c.id, bm25(chunks_fts) AS rank
