@@ -55,12 +55,20 @@ test: install browser lint typecheck
 wheel-check: install
 	scripts/wheel-check $(BIN)/python
 
+# Every benchmark prints its figures beside today's (or the replaced) path, with ratios. The
+# model-using ones share one model cache (converted once, ONNX exports made once). The 1M
+# build stops after SCALE_BUDGET seconds and measures the index as far as it got.
+BENCH_MODELS ?= data/models
+SCALE_BUDGET ?= 5400
 bench: install
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/embedding.py
+	$(BIN)/python benchmarks/query_embedding.py --cache $(BENCH_MODELS)
+	$(BIN)/python benchmarks/serve.py --cache $(BENCH_MODELS)
 	$(BIN)/python benchmarks/crawl.py
 	$(BIN)/python benchmarks/extraction.py
-	$(BIN)/python benchmarks/scale.py --chunks 20000
+	$(BIN)/python benchmarks/scale.py --chunks 100000
+	$(BIN)/python benchmarks/scale.py --chunks 1000000 --build-budget $(SCALE_BUDGET)
 	$(BIN)/python benchmarks/scale.py --vectors-only --chunks 1000000
 
 clean:

@@ -40,7 +40,10 @@ import faiss
 import numpy as np
 from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.index import DenseConfig, DenseIndex, IndexConfig, SearchIndex
+from samsok.search.index.snippets import make_snippet
 from samsok.search.schemas import SearchMode, SearchRequest
+from samsok.search.store import Filters
+from samsok.search.text.analyze import AnalyzedToken, NorwegianAnalyzer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the one-chunk-per-page test chunker lives with the tests
@@ -134,26 +137,50 @@ def disk(data: Path, pattern: str = "*") -> int:
     return sum(p.stat().st_size for p in data.glob(pattern) if p.is_file())
 
 
-def build(data: Path, n_chunks: int, config: IndexConfig, embedder: SyntheticEmbedder) -> float:
+def build(
+    data: Path,
+    n_chunks: int,
+    config: IndexConfig,
+    embedder: SyntheticEmbedder,
+    budget_s: float | None = None,
+) -> tuple[float, int]:
+    """Build (or continue building) the index up to `n_chunks`; stop early once `budget_s`
+    seconds have passed. Returns (seconds spent, chunks added). Documents are numbered;
+    a resumed build goes on from the documents already stored, each document's text seeded
+    by its number, so a resumed build makes the same documents a fresh one would."""
     pool = sentences()
-    rng = np.random.default_rng(11)
     docs = n_chunks // CHUNKS_PER_DOC
     started = time.perf_counter()
     with SearchIndex(data, embedder, page_chunker, config) as index:
+        counts = index.store.counts()
+        first = int(counts["documents"]) + int(counts["duplicates"])  # type: ignore[call-overload]
+        have = index.store.chunk_count()
+        last_t, last_n = started, have
         batch = 500
-        for start in range(0, docs, batch):
+        for start in range(first, docs, batch):
             index.upsert_many(
-                [make_doc(i, pool, rng) for i in range(start, min(docs, start + batch))]
+                [
+                    make_doc(i, pool, np.random.default_rng([11, i]))
+                    for i in range(start, min(docs, start + batch))
+                ]
             )
-            if (start // batch) % 4 == 3:
+            if (start // batch) % 4 == 3 or start + batch >= docs:
                 index.commit()
+                now, count = time.perf_counter(), index.store.chunk_count()
                 print(
-                    f"  {index.store.chunk_count():>9} chunks"
-                    f"  {time.perf_counter() - started:7.1f} s",
+                    f"  {count:>9} chunks  {now - started:7.1f} s"
+                    f"  {(count - last_n) / max(now - last_t, 1e-9):7.0f} chunks/s since last"
+                    f"  load {os.getloadavg()[0]:.1f}",
                     file=sys.stderr,
                     flush=True,
                 )
-    return time.perf_counter() - started
+                last_t, last_n = now, count
+                if budget_s is not None and now - started > budget_s:
+                    print(f"  build budget of {budget_s:.0f} s spent", file=sys.stderr)
+                    break
+        index.commit()
+        added = index.store.chunk_count() - have
+    return time.perf_counter() - started, added
 
 
 def timed_searches(
@@ -165,6 +192,64 @@ def timed_searches(
         index.search(SearchRequest(q=q, mode=mode, limit=10, **filt))
         times.append(time.perf_counter() - t)
     return times
+
+
+def timed_pair(
+    a: SearchIndex, b: SearchIndex, queries: list[str], mode: SearchMode, filt: dict
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Each query on `a` then on `b`: wall and CPU times of both under the same load. CPU
+    time (the process's; a search runs on one thread) is what a quiet machine's wall time
+    would be, whatever the other jobs on the shared cores do."""
+    wall_a: list[float] = []
+    wall_b: list[float] = []
+    cpu_a: list[float] = []
+    cpu_b: list[float] = []
+    for q in queries:
+        for index, wall, cpu in ((a, wall_a, cpu_a), (b, wall_b, cpu_b)):
+            t, c = time.perf_counter(), time.process_time()
+            index.search(SearchRequest(q=q, mode=mode, limit=10, **filt))
+            wall.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+    return wall_a, wall_b, cpu_a, cpu_b
+
+
+class _WholeTextAnalysis:
+    """An analyzer whose `candidate_tokens` analyses every word (snippets as at the start)."""
+
+    def __init__(self, analyzer: NorwegianAnalyzer) -> None:
+        self._analyzer = analyzer
+
+    def candidate_tokens(self, text: str, needles: object) -> list[AnalyzedToken]:
+        return self._analyzer.analyze_tokens(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._analyzer, name)
+
+
+def as_at_start(index: SearchIndex) -> None:
+    """Give a read-only index the lexical query and snippets of the session's start."""
+    store, lexical = index.store, index.lexical
+
+    def lexical_search(match: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
+        where, params = filters.sql()
+        rows = store._conn.execute(
+            f"""
+            SELECT c.id, bm25(chunks_fts) AS rank
+            FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
+            JOIN documents d ON d.doc_id = c.doc_id
+            WHERE chunks_fts MATCH ? AND {where}
+            ORDER BY rank, c.id LIMIT ?
+            """,
+            [match, *params, limit],
+        ).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def snippet(text: str, query: str, max_chars: int) -> str:
+        whole = _WholeTextAnalysis(lexical.analyzer)
+        return make_snippet(text, query, whole, max_chars=max_chars)  # type: ignore[arg-type]
+
+    store.lexical_search = lexical_search  # type: ignore[method-assign]
+    lexical.snippet = snippet  # type: ignore[method-assign]
 
 
 def vectors_only(n: int, n_queries: int, clusters: int, data: Path) -> None:
@@ -268,6 +353,15 @@ def main() -> None:
     parser.add_argument(
         "--vectors-only", action="store_true", help="FAISS figures only (no store, no text)"
     )
+    parser.add_argument(
+        "--resume", action="store_true", help="go on building an index in --data up to --chunks"
+    )
+    parser.add_argument(
+        "--build-budget",
+        type=float,
+        default=None,
+        help="stop building after this many seconds and measure the index as far as it got",
+    )
     args = parser.parse_args()
     faiss.omp_set_num_threads(1)  # per query, as the API serves it on 2 shared cores
     data = args.data or Path(tempfile.mkdtemp(prefix="samsok-scale-"))
@@ -280,18 +374,23 @@ def main() -> None:
     n = args.chunks
     config = IndexConfig()
     embedder = SyntheticEmbedder(args.clusters)
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str, str]] = []
 
-    def row(name: str, today: float | None, now: float, unit: str) -> None:
+    def row(
+        name: str, today: float | None, now: float, unit: str, start: float | None = None
+    ) -> None:
         ratio = f"{today / now:6.2f}×" if today and now else "    –"
+        ratio_start = f"{start / now:6.2f}×" if start and now else "    –"
         before = f"{today:10.3f}" if today is not None else "         –"
-        rows.append((name, before, f"{now:10.3f}", f"{unit:8} {ratio}"))
+        at_start = f"{start:10.3f}" if start is not None else "         –"
+        rows.append((name, before, at_start, f"{now:10.3f}", f"{unit:8} {ratio} {ratio_start}"))
 
-    if not (data / "store.db").exists():
-        build_s = build(data, n, config, embedder)
-        print(f"built {n} chunks in {build_s:.1f} s", file=sys.stderr)
+    if not (data / "store.db").exists() or args.resume:
+        build_s, added = build(data, n, config, embedder, args.build_budget)
+        print(f"built {added} chunks in {build_s:.1f} s", file=sys.stderr)
         row("build (upsert+commit), s", None, build_s, "s")
-        row("build, ms per chunk", None, build_s * 1000 / n, "ms")
+        if added:
+            row("build, ms per chunk", None, build_s * 1000 / added, "ms")
     gc.collect()
     manifest = json.loads((data / "manifest.json").read_text())
     chunks = int(manifest["vectors"])
@@ -361,12 +460,24 @@ def main() -> None:
         rss_reader / chunks,
         "B",
     )
+    # The code at the start of the speed session (same served FAISS index): FTS5 joined every
+    # match before sorting, and snippets analysed every word of each hit.
+    start_index = SearchIndex(data, embedder, page_chunker, config, read_only=True)
+    as_at_start(start_index)
     for mode in (SearchMode.DENSE, SearchMode.LEXICAL, SearchMode.HYBRID):
         for fname, filt in filters.items():
-            p50, p95 = percentiles(timed_searches(reader, texts, mode, filt))
+            # interleaved query by query, so the shared machine's load hits both alike
+            now_t, start_t, now_cpu, start_cpu = timed_pair(reader, start_index, texts, mode, filt)
+            p50, p95 = percentiles(now_t)
+            s50, s95 = percentiles(start_t)
             before = today_times.get((mode.value, fname))
-            row(f"{mode.value} p50 ({fname}), ms", before[0] if before else None, p50, "ms")
-            row(f"{mode.value} p95 ({fname}), ms", before[1] if before else None, p95, "ms")
+            row(f"{mode.value} p50 ({fname}), ms", before[0] if before else None, p50, "ms", s50)
+            row(f"{mode.value} p95 ({fname}), ms", before[1] if before else None, p95, "ms", s95)
+            c50, c95 = percentiles(now_cpu)
+            sc50, sc95 = percentiles(start_cpu)
+            row(f"{mode.value} CPU p50 ({fname}), ms", None, c50, "ms", sc50)
+            row(f"{mode.value} CPU p95 ({fname}), ms", None, c95, "ms", sc95)
+    start_index.close()
 
     # recall@10 of the served index against exact search over the stored vectors
     if args.skip_today:
@@ -387,7 +498,7 @@ def main() -> None:
     with SearchIndex(data, embedder, page_chunker, config) as writer:
         docs = [
             make_doc(i, pool, np.random.default_rng(i), version=int(time.time()))
-            for i in range(0, n // CHUNKS_PER_DOC, max(1, n // CHUNKS_PER_DOC // 100))
+            for i in range(0, chunks // CHUNKS_PER_DOC, max(1, chunks // CHUNKS_PER_DOC // 100))
         ][:100]
         t = time.perf_counter()
         writer.upsert_many(docs)
@@ -404,9 +515,14 @@ def main() -> None:
         f"\nscale benchmark: {chunks} chunks, {manifest.get('faiss_kind')}"
         f" index, {len(texts)} queries, data {data}"
     )
-    print(f"{'figure':40} {'today':>10} {'now':>10}  unit     today/now")
-    for name, before, now, unit in rows:
-        print(f"{name:40} {before} {now}  {unit}")
+    print(
+        "today = the exact flat index (and whole-file commits); start = the code at the start "
+        "of the speed session (served index; FTS5 join-then-sort; every word of a hit analysed)"
+    )
+    print(f"{'figure':40} {'today':>10} {'start':>10} {'now':>10}  unit     today/now start/now")
+    for name, today_s, at_start, now_s, unit in rows:
+        print(f"{name:40} {today_s} {at_start} {now_s}  {unit}")
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.data is None:
         shutil.rmtree(data, ignore_errors=True)
     print(

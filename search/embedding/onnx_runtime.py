@@ -21,7 +21,6 @@ so a read-only cache keeps working once exported.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -33,28 +32,35 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
 
-import numpy as np
-from samsok.search.embedding.batching import length_buckets
 from samsok.search.embedding.convert import (
     file_sha256,
     install_folder,
     read_provenance,
     record_complete,
 )
+from samsok.search.embedding.onnx_model import (
+    _FORMAT,
+    _MODEL_FILE,
+    _TOKENIZER_FILE,
+    EXPORT_RECORD,
+    OnnxModel,
+    read_export_record,
+)
+from samsok.search.embedding.onnx_quantize import (
+    QuantizerNoise,
+    matmuls_after_activation,
+    quiet_quantizer,
+)
 from samsok.search.errors import ModelLoadError
 
 __all__ = [
     "EXPORTER_VERSION",
-    "EXPORT_RECORD",
-    "OnnxModel",
     "OnnxVariant",
     "ensure_export",
     "export_folder",
-    "read_export_record",
 ]
 
 logger = logging.getLogger(__name__)
@@ -62,10 +68,6 @@ logger = logging.getLogger(__name__)
 OnnxVariant = Literal["onnx", "onnx-int8"]
 
 EXPORTER_VERSION: Final = 2  # bump whenever the export for the same source changes
-EXPORT_RECORD: Final = "samsok_onnx_export.json"
-_FORMAT: Final = "samsok-onnx-export"
-_MODEL_FILE: Final = "model.onnx"
-_TOKENIZER_FILE: Final = "tokenizer.json"
 _OPSET: Final = 17
 # Agreement with the torch model that an export must reach before it is cached. int8 weights
 # and activations cost some precision; below these the export is broken, not just rounded.
@@ -89,15 +91,6 @@ def export_folder(cache_dir: Path, model_folder: Path, variant: OnnxVariant) -> 
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model_folder.name).strip("-.") or "model"
     tag = hashlib.sha256(str(model_folder.resolve()).encode("utf-8")).hexdigest()[:8]
     return Path(cache_dir) / "onnx" / f"{slug}-{tag}.{variant}"
-
-
-def read_export_record(folder: Path) -> dict[str, Any] | None:
-    """The export record of ``folder``, or None if it has none (or an unreadable one)."""
-    try:
-        record = json.loads((Path(folder) / EXPORT_RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) and record.get("format") == _FORMAT else None
 
 
 def ensure_export(source: Path, target: Path, variant: OnnxVariant) -> Path:
@@ -170,7 +163,7 @@ def _exporter_code_sha256() -> str:
     """Hash of the code that makes the export, so an edited exporter never reuses an export
     made by the old code; run-time code (`OnnxModel`) is left out, as it does not change
     the files."""
-    parts = (_export, _check_modules, _after_activation, _QuantizerNoise)
+    parts = (_export, _check_modules, matmuls_after_activation, QuantizerNoise)
     code = "".join(inspect.getsource(f) for f in parts)
     return hashlib.sha256(f"{code}{_OPSET}{_MIN_COSINE}".encode()).hexdigest()
 
@@ -285,8 +278,8 @@ def _export(source: Path, staging: Path, variant: OnnxVariant) -> dict[str, Any]
         # fp32: its input has outliers that one dynamic int8 scale per call flattens
         # (quantised too, mean cosine to torch on NorQuAD passages is 0.9967 and dense
         # nDCG@10 drops by 0.008; kept fp32, 0.9990).
-        keep_fp32 = _after_activation(fp32)
-        with _quiet_quantizer():
+        keep_fp32 = matmuls_after_activation(fp32)
+        with quiet_quantizer():
             quantize_dynamic(
                 str(fp32),
                 str(staging / _MODEL_FILE),
@@ -333,47 +326,6 @@ def _export(source: Path, staging: Path, variant: OnnxVariant) -> dict[str, Any]
     }
 
 
-_ACTIVATIONS: Final = {"Gelu", "FastGelu", "BiasGelu", "Relu", "Erf", "Tanh", "Sigmoid"}
-_ELEMENTWISE: Final = {"Mul", "Add", "Div"}  # how an activation is spelt out (erf GELU)
-
-
-def _after_activation(path: Path) -> list[str]:
-    """Names of the MatMul nodes whose input is an activation's output (the second matrix
-    of each feed-forward block), found in the graph rather than by layer names."""
-    import onnx
-
-    graph = onnx.load(str(path), load_external_data=False).graph
-    producer = {out: node for node in graph.node for out in node.output}
-
-    def activation(name: str, depth: int) -> bool:
-        node = producer.get(name)
-        if node is None or depth > 4:
-            return False
-        if node.op_type in _ACTIVATIONS:
-            return True
-        return node.op_type in _ELEMENTWISE and any(activation(i, depth + 1) for i in node.input)
-
-    return [n.name for n in graph.node if n.op_type == "MatMul" and activation(n.input[0], 0)]
-
-
-class _QuantizerNoise(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "/onnxruntime/quantization/" not in record.pathname.replace("\\", "/")
-
-
-@contextlib.contextmanager
-def _quiet_quantizer() -> Iterator[None]:
-    """The quantizer logs a line per tensor (and a pre-processing hint) through the root
-    logger at INFO/WARNING; drop those records only, for the duration of the call."""
-    noise = _QuantizerNoise()
-    root = logging.getLogger()
-    root.addFilter(noise)
-    try:
-        yield
-    finally:
-        root.removeFilter(noise)
-
-
 def _check_modules(model: Any, source: Path) -> Any:
     """The folder's encoder, if its pipeline is one the export reproduces exactly:
     Transformer → Pooling(mean, prompt included) → optional Normalize."""
@@ -403,93 +355,3 @@ def _check_modules(model: Any, source: Path) -> Any:
             f"{source}: no encoder found to export; set SAMSOK_EMBED_BACKEND=torch"
         )
     return encoder
-
-
-# -- run time (onnxruntime + tokenizers only) ---------------------------------------------------
-
-
-class OnnxModel:
-    """An exported model: tokenizer + InferenceSession. ``encode`` is thread-safe."""
-
-    def __init__(
-        self,
-        folder: Path,
-        *,
-        num_threads: int | None = None,
-        max_seq_length: int | None = None,
-        _record: dict[str, Any] | None = None,
-    ) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        folder = Path(folder)
-        record = _record if _record is not None else read_export_record(folder)
-        if record is None:
-            raise ModelLoadError(f"{folder} is not a Samsøk ONNX export")
-        self.record = record
-        self.dim = int(record["dim"])
-        self.pad_id = int(record.get("pad_id") or 0)
-        self.native_max_seq_length = int(record["max_seq_length"])
-        self.max_seq_length = max_seq_length or self.native_max_seq_length
-        self.prompts: dict[str, str] = dict(record.get("prompts") or {})
-        # One tokenizer for counting and for the model (a 250k-token vocabulary costs ~280 MB
-        # per copy), never reconfigured after this, so threads can share it: it does not
-        # truncate, `_truncate` does.
-        self.counter = Tokenizer.from_file(str(folder / _TOKENIZER_FILE))
-        self.counter.no_truncation()
-        self.counter.no_padding()
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = num_threads or 0  # 0: one per physical core
-        options.inter_op_num_threads = 1  # a BERT graph is a chain: no parallel branches
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        # No busy-waiting between calls: on 2 shared cores, idle spinning threads would take
-        # CPU from the rest of the server (search, SQLite, ingest) and from torch.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            self._session = ort.InferenceSession(
-                str(folder / _MODEL_FILE), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own (non-public) exception types
-            raise ModelLoadError(f"ONNX model in {folder} could not be loaded: {exc}") from exc
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.counter.encode(text).ids)
-
-    def _truncate(self, encoding: Any) -> list[int]:
-        """The ids cut to ``max_seq_length`` as Hugging Face truncation does for one
-        sequence: the text's tokens are cut, the special tokens around them are kept."""
-        ids: list[int] = encoding.ids
-        if len(ids) <= self.max_seq_length:
-            return ids
-        special = encoding.special_tokens_mask
-        head = 0
-        while head < len(ids) and special[head]:
-            head += 1
-        tail = len(ids)
-        while tail > head and special[tail - 1]:
-            tail -= 1
-        budget = max(0, self.max_seq_length - head - (len(ids) - tail))
-        return ids[: head + budget] + ids[tail:]
-
-    def encode(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray:
-        """L2-normalised float32 vectors for already-prompted ``texts``, in input order;
-        batched by token length so each batch pads little."""
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        encodings = [self._truncate(e) for e in self.counter.encode_batch(list(texts))]
-        lengths = [len(ids) for ids in encodings]
-        for batch in length_buckets(lengths, batch_size):
-            width = max(lengths[i] for i in batch)
-            ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                ids[row, : lengths[i]] = encodings[i]
-                mask[row, : lengths[i]] = 1
-            (vectors,) = self._session.run(
-                ["sentence_embedding"], {"input_ids": ids, "attention_mask": mask}
-            )
-            out[batch] = vectors
-        return out

@@ -27,6 +27,7 @@ from samsok.search.errors import IndexMismatchError, ReadOnlyIndex
 from samsok.search.index.bookkeeping import Bookkeeping
 from samsok.search.index.config import IndexConfig
 from samsok.search.index.dense import DenseIndex
+from samsok.search.index.faiss_base import one_thread_per_query
 from samsok.search.index.lexical import LexicalIndex
 from samsok.search.index.ranking import Ranked, RankedChunk, Ranker
 from samsok.search.index.results import ChunkRef, build_hits, document_view
@@ -71,6 +72,7 @@ class SearchIndex(Bookkeeping):
         self._readers: ReaderViews | None = None
         self._writer: IndexWriter | None = None
         if read_only:
+            one_thread_per_query()
             lexical_config = (lexical or LexicalIndex()).config
             self._readers = ReaderViews(self, data_dir, self.config, lexical_config)
             self.reload_stats = self._readers.stats

@@ -24,6 +24,8 @@ __all__ = ["make_snippet"]
 
 ELLIPSIS = "…"
 _WORD = re.compile(r"\S+")
+_SPACES = re.compile(r"\s+")
+_NO_TERMS: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,22 +59,28 @@ def _active_keys(terms: Sequence[QueryTerm], tokens: list[AnalyzedToken]) -> lis
 
 
 def _words(text: str, terms: Sequence[QueryTerm], analyzer: NorwegianAnalyzer) -> list[_Word]:
-    tokens = analyzer.analyze_tokens(text)
+    # Only words that can match are analysed (stemmed, decompounded): a snippet is made for
+    # every hit of every search, and most words of a chunk are no query word.
+    tokens = analyzer.candidate_tokens(text, (key for term in terms for key in term.keys))
     active = _active_keys(terms, tokens)
     out: list[_Word] = []
-    t = 0
+    t, n = 0, len(tokens)
     for match in _WORD.finditer(text):
+        end = match.end()
+        if t >= n or tokens[t].start >= end:  # most words: no candidate token inside
+            out.append(_Word(match.start(), end, _NO_TERMS, ()))
+            continue
         matched: set[int] = set()
         marks: list[tuple[int, int]] = []
         # Tokens never contain whitespace, so each lies inside exactly one word.
-        while t < len(tokens) and tokens[t].start < match.end():
+        while t < n and tokens[t].start < end:
             token = tokens[t]
             hits = {i for i, keys in enumerate(active) if token.keys & keys}
             if hits:
                 matched |= hits
                 marks.append((token.start, token.end))
             t += 1
-        out.append(_Word(match.start(), match.end(), frozenset(matched), tuple(marks)))
+        out.append(_Word(match.start(), end, frozenset(matched), tuple(marks)))
     return out
 
 
@@ -112,14 +120,18 @@ def _expand(words: list[_Word], i: int, j: int, budget: int) -> tuple[int, int]:
     return i, j
 
 
-def _render(text: str, word: _Word) -> str:
+def _render(text: str, words: Sequence[_Word]) -> str:
+    """The words escaped, single spaces between them, marks around matching tokens. Escaped
+    a stretch at a time: words are the text's non-space runs, so what lies between two
+    marks is the text with its whitespace runs made single spaces."""
     parts: list[str] = []
-    pos = word.start
-    for start, end in word.marks:
-        parts.append(html.escape(text[pos:start]))
-        parts.append(f"<mark>{html.escape(text[start:end])}</mark>")
-        pos = end
-    parts.append(html.escape(text[pos : word.end]))
+    pos = words[0].start
+    for word in words:
+        for start, end in word.marks:
+            parts.append(html.escape(_SPACES.sub(" ", text[pos:start])))
+            parts.append(f"<mark>{html.escape(text[start:end])}</mark>")
+            pos = end
+    parts.append(html.escape(_SPACES.sub(" ", text[pos : words[-1].end])))
     return "".join(parts)
 
 
@@ -139,7 +151,7 @@ def make_snippet(
     words = _words(text, terms, analyzer)
     if not words:
         return ""
-    total = sum(w.size for w in words) + len(words) - 1
+    total = sum(w.end - w.start for w in words) + len(words) - 1
     if total <= max_chars:
         i, j = 0, len(words)
     else:
@@ -151,5 +163,5 @@ def make_snippet(
         if i == j:  # a single word longer than the budget (a URL, say): cut it
             cut = text[words[i].start : words[i].start + budget + 1]
             return html.escape(cut) + ELLIPSIS
-    body = " ".join(_render(text, w) for w in words[i:j])
+    body = _render(text, words[i:j])
     return (ELLIPSIS if i > 0 else "") + body + (ELLIPSIS if j < len(words) else "")

@@ -20,6 +20,7 @@ the same decompounder: refit it → rewrite the FTS terms.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -182,6 +183,32 @@ class NorwegianAnalyzer:
         """Every word with its span and all stems it can match by (for highlighting)."""
         out: list[AnalyzedToken] = []
         for token in self._normalizer.tokens(text):
+            joined, pieces = self._token_forms(token)
+            keys = {joined} if joined else set()
+            for whole, parts in pieces:
+                keys.add(whole)
+                keys.update(parts)
+            out.append(AnalyzedToken(token.start, token.end, frozenset(keys)))
+        return out
+
+    def candidate_tokens(self, text: str, needles: Iterable[str]) -> list[AnalyzedToken]:
+        """`analyze_tokens` restricted to the words that can produce one of `needles`.
+
+        Every index term of a word is a substring of the word's folded pieces written
+        together: a stem is a prefix of its piece (the Snowball Norwegian stemmer only removes
+        or shortens endings), a compound part is a substring of its piece, and the hyphen-
+        joined stem a prefix of the joined pieces. So a word whose folded form contains none
+        of `needles` cannot have one of them among its terms, and is skipped before stemming
+        and decompounding, which is most of the cost of highlighting a long chunk.
+        """
+        wanted = sorted({n for n in needles if n}, key=len, reverse=True)
+        if not wanted:
+            return []
+        pattern = re.compile("|".join(re.escape(n) for n in wanted))
+        out: list[AnalyzedToken] = []
+        for token in self._normalizer.tokens(text):
+            if pattern.search(token.joined) is None:
+                continue
             joined, pieces = self._token_forms(token)
             keys = {joined} if joined else set()
             for whole, parts in pieces:

@@ -219,6 +219,21 @@ def test_length_buckets_do_not_change_vectors(tiny: Path, cache: Path) -> None:
     np.testing.assert_allclose(together, alone, atol=1e-5)  # order restored, padding masked
 
 
+def test_queries_are_cut_at_query_max_tokens_documents_are_not(tiny: Path, cache: Path) -> None:
+    long = WORDS * 3  # 93 words, one token each
+    short = Embedder(_config(tiny, cache, "onnx", query_max_tokens=16, query_cache_size=0))
+    full = Embedder(_config(tiny, cache, "onnx", query_max_tokens=128, query_cache_size=0))
+    # 16 tokens = [CLS] "query" ":" + 12 words + [SEP]
+    cut = short.embed_queries([" ".join(long)])
+    np.testing.assert_allclose(cut, full.embed_queries([" ".join(long[:12])]), atol=1e-5)
+    assert float((cut * full.embed_queries([" ".join(long)])).sum()) < 0.999
+    np.testing.assert_allclose(  # documents keep the model's whole length
+        short.embed_documents([" ".join(long)]), full.embed_documents([" ".join(long)]), atol=1e-5
+    )
+    with pytest.raises(ValueError, match="query_max_tokens"):
+        Embedder(_config(tiny, cache, "onnx", query_max_tokens=4))
+
+
 def test_query_cache_and_batcher_in_the_embedder(tiny: Path, cache: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import pytest
 from samsok.search.index.snippets import make_snippet
@@ -102,3 +103,35 @@ def test_accepts_query_terms_and_empty_text(analyzer: NorwegianAnalyzer) -> None
     assert make_snippet("", "legevakt", analyzer) == ""
     with pytest.raises(ValueError):
         make_snippet("tekst", "legevakt", analyzer, max_chars=2)
+
+
+def _mirror_texts() -> list[str]:
+    root = Path(__file__).resolve().parents[2] / "corpus" / "mirror"
+    texts = []
+    for page in sorted(root.rglob("*.htm*")):
+        raw = page.read_text("utf-8", errors="replace")
+        raw = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", raw, flags=re.S)
+        texts.append(re.sub(r"\s+", " ", html.unescape(raw)))
+    return texts
+
+
+def test_only_candidate_words_are_analysed_and_none_that_matches_is_skipped() -> None:
+    """Snippets analyse only words whose folded form contains a query key; on real Norwegian
+    text (corpus-trained compounds, hyphens, Nynorsk) no skipped word has a query key."""
+    texts = _mirror_texts()
+    analyzer = NorwegianAnalyzer(AnalyzerConfig(), Decompounder.fit(texts))
+    vocabulary = sorted({w for t in texts for w in re.findall(r"[^\W\d_]{4,}", t)})
+    assert len(vocabulary) > 1000
+    queries = [" ".join(vocabulary[i::397][:3]) for i in range(0, 397, 7)]
+    queries += ["legevaktsamarbeid", "KAD-senger helsetjenester", "kommunane jordmor"]
+    checked = skipped = 0
+    for text in texts[::3]:
+        tokens = analyzer.analyze_tokens(text)
+        for query in queries:
+            needles = {k for term in analyzer.query_terms(query) for k in term.keys}
+            candidates = analyzer.candidate_tokens(text, needles)
+            matching = [t for t in tokens if t.keys & needles]
+            assert [t for t in candidates if t.keys & needles] == matching, query
+            checked += len(matching)
+            skipped += len(tokens) - len(candidates)
+    assert checked > 100 and skipped > 10 * checked  # real matches, and most words skipped

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 from samsok.ingest.config import ExtractConfig
+from samsok.ingest.documents import DocType, Region
 from samsok.ingest.errors import IngestError
 from samsok.ingest.extract import extract
-from samsok.search.store import IN_BATCH, Store, lsh_rows, signature, similarity
+from samsok.search.store import IN_BATCH, Filters, Store, lsh_rows, signature, similarity
 
 from tests.fakes import page_chunker
 from tests.search.test_index import make_doc
@@ -95,3 +97,54 @@ def test_in_lists_longer_than_sqlite_allows_are_batched(tmp_path: Path) -> None:
     missing = store.vectors_of_chunks("none", ids)
     assert len(np.atleast_2d(missing)) <= 1
     store.close()
+
+
+def _full_lexical_query(
+    store: Store, match: str, filters: Filters, limit: int
+) -> list[tuple[int, float]]:
+    """The lexical query without the top-k shortcut: join every match, filter, then sort."""
+    where, params = filters.sql()
+    rows = store._conn.execute(
+        "SELECT c.id, bm25(chunks_fts) AS rank FROM chunks_fts "
+        "JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id "
+        f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank, c.id LIMIT ?",
+        [match, *params, limit],
+    ).fetchall()
+    return [(int(r[0]), -float(r[1])) for r in rows]
+
+
+def test_lexical_search_cuts_before_joining_with_the_same_answer(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.db")
+    words = ["legevakt", "sykehjem", "jordmor", "tjeneste", "kommune", "avtale"]
+    rng = np.random.default_rng(4)
+    for i in range(400):
+        text = " ".join(words[j] for j in rng.integers(0, len(words), 12))
+        doc = make_doc(
+            f"https://x.example/{i}",
+            f"{text} sak {i}",
+            region=Region.ORKDAL if i % 3 else Region.VAERNES,
+            doc_type=DocType.REPORT if i % 17 == 0 else DocType.NEWS,
+            published=date(2010, 1, 1) + timedelta(days=9 * i),
+        )
+        chunks = page_chunker(doc)
+        with store.transaction():
+            store.put_document(doc, signature=None, duplicate_of=None)
+            store.add_chunks(chunks, [c.text for c in chunks])
+    # Documents whose chunks the fast path meets but must drop: marked duplicates of another.
+    with store.transaction():
+        store._conn.execute(
+            "UPDATE documents SET duplicate_of = (SELECT MIN(doc_id) FROM documents) "
+            "WHERE url IN ('https://x.example/3', 'https://x.example/50')"
+        )
+    filters = [
+        Filters(None, None, None, None),
+        Filters(Region.VAERNES, None, None, None),
+        Filters(None, DocType.REPORT, None, None),  # 6 %: deeper than the first cut
+        Filters(None, None, date(2012, 1, 1), date(2012, 3, 1)),
+    ]
+    for f in filters:
+        for match in ['"legevakt"', '"jordmor" OR "avtale"', '"sak"', '"50"', '"3" OR "sak"']:
+            for limit in (1, 5, 40, 200):
+                got = store.lexical_search(match, f, limit)
+                assert got == _full_lexical_query(store, match, f, limit), (f, match, limit)
+    assert store.lexical_search('"50"', filters[0], 10) == []  # only a duplicate has it
