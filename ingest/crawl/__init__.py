@@ -1,7 +1,6 @@
 """Crawling: sources, frontier, robots.txt, sitemaps, crawl state and the events a crawl yields.
 
-Callers outside this package import from here, never from its modules
-(tests/test_architecture.py checks it).
+A closed package: import from here (docs/architecture.md).
 """
 
 from samsok.ingest.crawl.crawler import Crawler

@@ -82,24 +82,18 @@ def unchanged(stored: PageState, why: str, outcome: str, page: dict[str, Any]) -
     )
 
 
+@dataclass(eq=False)  # identity, as a service object
 class Gate:
-    def __init__(
-        self,
-        config: CrawlConfig,
-        state: CrawlState,
-        robots: RobotsCache,
-        now: Callable[[], datetime],
-    ) -> None:
-        self._config = config
-        self._state = state
-        self._robots = robots
-        self._now = now
+    config: CrawlConfig
+    state: CrawlState
+    robots: RobotsCache
+    now: Callable[[], datetime]
 
     def check(
         self, run: CrawlRun, url: str, depth: int, mode: str, lastmod: str | None
     ) -> Step | None:
         """The step that ends `url` without a request, or None to fetch it."""
-        source, config = run.source, self._config
+        source, config = run.source, self.config
         reason = scope_check(url, source, pdf_leeway=mode == "pdf")
         if reason is not None:
             return Step(ItemSkipped(url, reason), "skipped", reason)
@@ -112,21 +106,21 @@ class Gate:
             run.counts["truncated"] = True
             return skip(url, SkipReason.MAX_PAGES, f"{max_pages} pages fetched")
         if "?" in url and (
-            self._state.variant_count(run.id, path_key(url)) >= config.max_query_variants
+            self.state.variant_count(run.id, path_key(url)) >= config.max_query_variants
         ):
             return skip(
                 url,
                 SkipReason.QUERY_VARIANTS,
                 f"{config.max_query_variants} query variants of {path_key(url)}",
             )
-        if config.obey_robots and not self._robots.allowed(url):
-            rules = self._robots.rules_for(url)
+        if config.obey_robots and not self.robots.allowed(url):
+            rules = self.robots.rules_for(url)
             if rules.status is RobotsStatus.UNREACHABLE:
                 run.counts["incomplete"] = True
             if rules.skipped == SkipReason.PRIVATE_ADDRESS:  # the page would be refused too
                 return skip(url, SkipReason.PRIVATE_ADDRESS, rules.detail)
             return skip(url, SkipReason.ROBOTS, rules.detail or "disallowed by robots.txt")
-        stored = self._state.page(url)
+        stored = self.state.page(url)
         if stored is None:
             return None
         dead_after = config.known_dead_after_crawls
@@ -153,11 +147,11 @@ class Gate:
     def _recent(self, stored: PageState) -> bool:
         """Did a request confirm the stored state less than `revalidate_after_days` ago?"""
         checked = stored.checked
-        limit = timedelta(days=self._config.revalidate_after_days)
-        return checked is not None and self._now() - checked < limit
+        limit = timedelta(days=self.config.revalidate_after_days)
+        return checked is not None and self.now() - checked < limit
 
     def validators(self, url: str) -> Validators | None:
-        page = self._state.page(url)
+        page = self.state.page(url)
         # Only for pages whose outcome we can repeat without a body (a document or a listing).
         if page is None or page.status != "live" or not (page.content_hash or page.is_listing):
             return None
@@ -168,12 +162,12 @@ class Gate:
         reason = scope_check(url, run.source, pdf_leeway=True)
         if reason is not None:
             return str(reason), f"redirect to {url}"
-        if self._config.obey_robots and not self._robots.allowed(url):
-            refused = self._robots.rules_for(url).skipped == SkipReason.PRIVATE_ADDRESS
+        if self.config.obey_robots and not self.robots.allowed(url):
+            refused = self.robots.rules_for(url).skipped == SkipReason.PRIVATE_ADDRESS
             return str(
                 SkipReason.PRIVATE_ADDRESS if refused else SkipReason.ROBOTS
             ), f"redirect to {url}"
-        item = self._state.frontier_item(run.id, url)
+        item = self.state.frontier_item(run.id, url)
         if item is not None and item.state == "done":
             return str(SkipReason.DUPLICATE), f"redirect to {url}, already crawled"
         return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -62,18 +62,12 @@ def doc_alive_elsewhere(state: CrawlState, doc_id: str, url: str, run_id: int) -
     )
 
 
+@dataclass(eq=False)  # identity, as a service object
 class Interpreter:
-    def __init__(
-        self,
-        state: CrawlState,
-        extract: ExtractFn,
-        extract_config: Any,
-        now: Callable[[], datetime],
-    ) -> None:
-        self._state = state
-        self._extract = extract
-        self._extract_config = extract_config
-        self._now = now
+    state: CrawlState
+    extract: ExtractFn
+    extract_config: Any
+    now: Callable[[], datetime]
 
     def step(self, run: CrawlRun, url: str, depth: int, result: FetchResult) -> Step:
         final = result.final_url
@@ -85,7 +79,7 @@ class Interpreter:
             return skip(url, result.reason, result.detail)
         if result.outcome is Outcome.FAILED:
             return self._failed(run, url, result)
-        stored = self._state.page(final)
+        stored = self.state.page(final)
         validators = {
             "etag": result.validators.etag,
             "last_modified": result.validators.last_modified,
@@ -105,7 +99,7 @@ class Interpreter:
         ):
             return unchanged(stored, "same body", "ok", {**validators})
         try:
-            extracted = self._extract(result.body, final, result.content_type, self._extract_config)
+            extracted = self.extract(result.body, final, result.content_type, self.extract_config)
         except ExtractionError as exc:
             step = skip(url, str(exc.reason), str(exc))
             partial = getattr(exc, "page", None)  # EmptyContent keeps the links of a bare page
@@ -127,7 +121,7 @@ class Interpreter:
             """A step that saves `page` for the fetched URL and follows its links."""
             return Step(event, outcome, reason, page=page, page_url=final, links=links)
 
-        now = self._now().isoformat(timespec="seconds")
+        now = self.now().isoformat(timespec="seconds")
         common: dict[str, Any] = {
             **validators,
             "body_hash": body_hash,
@@ -169,8 +163,7 @@ class Interpreter:
                 DocumentUnchanged(final, document.doc_id), "ok", SkipReason.UNCHANGED, page
             )
         new = not any(
-            p.content_hash and p.status == "live"
-            for p in self._state.pages_for_doc(document.doc_id)
+            p.content_hash and p.status == "live" for p in self.state.pages_for_doc(document.doc_id)
         )
         page.update(last_changed=now)
         return page_step(DocumentFetched(document, new), "ok", "new" if new else "changed", page)
@@ -180,10 +173,10 @@ class Interpreter:
             run.counts["incomplete"] = True
         if result.status_code in (404, 410):
             for candidate in dict.fromkeys((result.final_url, url)):
-                known = self._state.page(candidate)
+                known = self.state.page(candidate)
                 if known and known.status == "live" and known.doc_id and known.content_hash:
                     gone = {"status": "gone"}
-                    if doc_alive_elsewhere(self._state, known.doc_id, candidate, run.id):
+                    if doc_alive_elsewhere(self.state, known.doc_id, candidate, run.id):
                         return Step(
                             None,
                             "removed",
@@ -215,7 +208,7 @@ class Interpreter:
             if url_host(candidate) == url_host(final):
                 canonical = candidate
         document = extracted.to_document(
-            source=source.name, region=source.region, fetched_at=self._now()
+            source=source.name, region=source.region, fetched_at=self.now()
         )
         metadata = {**document.metadata, "source_kind": str(source.kind)}
         if canonical != final:
@@ -223,7 +216,7 @@ class Interpreter:
         return replace(document, url=canonical, metadata=metadata)
 
     def _emitted_twin(self, doc_id: str, content_hash: str, url: str, run_id: int) -> str | None:
-        for page in self._state.pages_for_doc(doc_id):
+        for page in self.state.pages_for_doc(doc_id):
             if (
                 page.url != url
                 and page.last_seen_run == run_id

@@ -1,9 +1,7 @@
 """Extraction: a fetched body (HTML or PDF) to an `ExtractedPage` of main text and metadata.
 
-`extract` is the entry point (it sniffs the real type and dispatches); `extract_html` and
-`extract_pdf` are the two extractors; `quality` scores an extraction against a gold text.
-Callers outside this package import from here, never from its modules
-(tests/test_architecture.py checks it).
+`extract` sniffs the real type and dispatches. A closed package: import from here
+(docs/architecture.md).
 """
 
 from samsok.ingest.extract.dispatch import ContentKind, extract, sniff

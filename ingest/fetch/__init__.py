@@ -1,7 +1,6 @@
 """Fetching: one URL politely and defensively (deadlines, caps, politeness, address guard).
 
-Callers outside this package import from here, never from its modules
-(tests/test_architecture.py checks it).
+A closed package: import from here (docs/architecture.md).
 """
 
 from samsok.ingest.fetch.bodies import (
