@@ -13,6 +13,7 @@ import re
 from datetime import date
 from urllib.parse import quote, urlsplit
 
+from babel.dates import format_date as babel_format_date
 from markupsafe import Markup, escape
 from pydantic import BaseModel, Field, field_validator
 from samsok.ingest.documents import DocType, Region
@@ -43,20 +44,6 @@ TYPE_LABELS: dict[DocType, str] = {
     DocType.REPORT: "Rapport",
     DocType.PAGE: "Nettside",
 }
-_MONTHS = [
-    "januar",
-    "februar",
-    "mars",
-    "april",
-    "mai",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "desember",
-]
 _PICK = re.compile(r"^([0-9a-f]{1,64}):([0-9]{1,12})$")
 _MARK = re.compile(r"(</?mark>)")
 _EMPTY_MARK = re.compile(r"<mark>\s*</mark>")
@@ -159,7 +146,8 @@ def snippet_markup(snippet_html: str) -> Markup:
 
 
 def format_date(value: date | None) -> str:
-    return f"{value.day}. {_MONTHS[value.month - 1]} {value.year}" if value else "udatert"
+    """'3. desember 2026' (Norwegian Bokmål month names), or 'udatert'."""
+    return babel_format_date(value, "d. MMMM y", locale="nb") if value else "udatert"
 
 
 def resolve_picks(index: SearchIndex, picks: list[Pick], query: str) -> tuple[list[Hit], list[str]]:

@@ -29,7 +29,7 @@ from urllib.parse import urljoin
 import httpx
 from samsok.ingest.config import CrawlConfig
 from samsok.ingest.fetch.bodies import PAGE_TYPES
-from samsok.ingest.fetch.exchange import Exchanger
+from samsok.ingest.fetch.exchange import Ask, Exchanger
 from samsok.ingest.fetch.politeness import HostSlots, backoff
 from samsok.ingest.fetch.results import (
     FetchResult,
@@ -87,7 +87,7 @@ class Fetcher:
         attempts = 0
         while True:
             stored = validators(current) if validators else None
-            result, location = self._with_retries(current, stored, accept, max_bytes)
+            result, location = self._with_retries(current, Ask(stored, accept, max_bytes))
             attempts += result.attempts
             if location is None:
                 break
@@ -145,16 +145,14 @@ class Fetcher:
     def _with_retries(
         self,
         url: str,
-        stored: Validators | None,
-        accept: frozenset[str] | None,
-        max_bytes: int | None,
+        ask: Ask,
     ) -> tuple[FetchResult, str | None]:
         last: Transient | None = None
         tries = 1 + max(0, self._config.retries)
         for attempt in range(tries):
             slot = self._slots.turn(url)
             try:
-                result, location = self._exchanger.get(url, stored, accept, max_bytes)
+                result, location = self._exchanger.get(url, ask)
                 return replace(result, attempts=attempt + 1), location
             except Transient as exc:
                 last = exc

@@ -27,7 +27,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import httpx
@@ -39,7 +39,7 @@ from samsok.ingest.fetch.netguard import AddressPolicy, ConnectGuard
 from samsok.ingest.fetch.politeness import parse_retry_after
 from samsok.ingest.fetch.results import FetchResult, Outcome, Transient, Validators
 
-__all__ = ["Deadline", "DeadlineExceeded", "Exchanger"]
+__all__ = ["Ask", "Deadline", "DeadlineExceeded", "Exchanger"]
 
 T = TypeVar("T")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -122,6 +122,19 @@ def _shutdown(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
+@dataclass(frozen=True)
+class Ask:
+    """What one request asks for, the same on every retry of it.
+
+    `stored`: validators to revalidate; `accept`: media types taken (None: any);
+    `max_bytes`: the body cap (None: the configured one, tighter for HTML).
+    """
+
+    stored: Validators | None
+    accept: frozenset[str] | None
+    max_bytes: int | None
+
+
 class Exchanger:
     """Sends single GETs through `client` (redirects are not followed here)."""
 
@@ -148,16 +161,14 @@ class Exchanger:
     def get(
         self,
         url: str,
-        stored: Validators | None,
-        accept: frozenset[str] | None,
-        max_bytes: int | None,
+        ask: Ask,
     ) -> tuple[FetchResult, str | None]:
         """(result, Location of a redirect or None); raises Transient for a retryable failure."""
         headers = {"User-Agent": self._config.user_agent, **_HEADERS}
-        if stored and stored.etag:
-            headers["If-None-Match"] = stored.etag
-        if stored and stored.last_modified:
-            headers["If-Modified-Since"] = stored.last_modified
+        if ask.stored and ask.stored.etag:
+            headers["If-None-Match"] = ask.stored.etag
+        if ask.stored and ask.stored.last_modified:
+            headers["If-Modified-Since"] = ask.stored.last_modified
         deadline = Deadline(self._config.total_timeout, self._clock)
 
         def trace(name: str, info: dict[str, Any]) -> None:
@@ -174,9 +185,7 @@ class Exchanger:
             ), None
         self.requests += 1
         try:
-            return deadline.run(
-                lambda: self._send(request, url, stored, accept, max_bytes, deadline)
-            )
+            return deadline.run(lambda: self._send(request, url, ask, deadline))
         except DeadlineExceeded:
             return self._too_slow(url, deadline), None
 
@@ -196,9 +205,7 @@ class Exchanger:
         self,
         request: httpx.Request,
         url: str,
-        stored: Validators | None,
-        accept: frozenset[str] | None,
-        max_bytes: int | None,
+        ask: Ask,
         deadline: Deadline,
     ) -> tuple[FetchResult, str | None]:
         try:
@@ -227,7 +234,7 @@ class Exchanger:
         try:
             deadline.status = response.status_code
             deadline.watch(response.extensions.get("network_stream"))
-            return self._response(url, response, stored, accept, max_bytes, deadline)
+            return self._response(url, response, ask, deadline)
         finally:
             response.close()
 
@@ -235,9 +242,7 @@ class Exchanger:
         self,
         url: str,
         response: httpx.Response,
-        stored: Validators | None,
-        accept: frozenset[str] | None,
-        max_bytes: int | None,
+        ask: Ask,
         deadline: Deadline,
     ) -> tuple[FetchResult, str | None]:
         status = response.status_code
@@ -245,13 +250,13 @@ class Exchanger:
         if status in _REDIRECTS:
             location = response.headers.get("location", "")
             return FetchResult(Outcome.FAILED, url, url, status, "redirect"), location
-        if status == 304 and stored:
+        if status == 304 and ask.stored:
             return FetchResult(
                 Outcome.NOT_MODIFIED,
                 url,
                 url,
                 status,
-                validators=replace(stored, **validators.present()),
+                validators=replace(ask.stored, **validators.present()),
             ), None
         if status == 429 or (500 <= status < 600 and status != 501):
             retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -267,19 +272,22 @@ class Exchanger:
                 Outcome.FAILED, url, url, status, f"http_{status}", response.reason_phrase
             ), None
         declared = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        cap = max_bytes or self._config.max_bytes
+        cap = ask.max_bytes or self._config.max_bytes
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > cap:
             return _too_large(url, status, f"Content-Length {length} > {cap}"), None
 
         def cap_for(media: str | None) -> int:
-            if max_bytes is None and media in HTML_TYPES:
+            if ask.max_bytes is None and media in HTML_TYPES:
                 return min(self._config.max_html_bytes, cap)
             return cap
 
         try:
             reader = BodyReader(
-                response.headers.get("content-encoding", ""), declared, accept=accept, cap=cap_for
+                response.headers.get("content-encoding", ""),
+                declared,
+                accept=ask.accept,
+                cap=cap_for,
             )
         except ValueError as exc:
             return FetchResult(
@@ -310,7 +318,7 @@ class Exchanger:
                 Outcome.FAILED, url, url, status, "bad_content_encoding", str(exc)
             ), None
         media = reader.media
-        if accept is not None and media not in accept:
+        if ask.accept is not None and media not in ask.accept:
             return FetchResult(
                 Outcome.SKIPPED,
                 url,
