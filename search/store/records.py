@@ -9,7 +9,14 @@ from datetime import UTC, date, datetime
 
 from samsok.ingest.documents import DocType, Document, Page, Region
 
-__all__ = ["ChunkRow", "DocumentRow", "Filters", "now_iso", "row_to_document"]
+__all__ = [
+    "ChunkRow",
+    "DocumentRow",
+    "Filters",
+    "identity_params",
+    "now_iso",
+    "row_to_document",
+]
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,20 @@ class ChunkRow:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def identity_params(doc: Document | DocumentRow) -> tuple[str | None, ...]:
+    """doc_id, url, source, region, doc_type, title, published: the leading columns of both the
+    documents and the changes table, encoded the same way (enums by value, the date as ISO)."""
+    return (
+        doc.doc_id,
+        doc.url,
+        doc.source,
+        doc.region.value,
+        doc.doc_type.value,
+        doc.title,
+        doc.published.isoformat() if doc.published else None,
+    )
 
 
 def row_to_document(row: sqlite3.Row) -> DocumentRow:
