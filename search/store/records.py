@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
 from samsok.ingest.documents import DocType, Document, Page, Region
@@ -72,19 +72,8 @@ class DocumentRow:
     duplicate_of: str | None
 
     def to_document(self) -> Document:
-        return Document(
-            url=self.url,
-            source=self.source,
-            region=self.region,
-            doc_type=self.doc_type,
-            title=self.title,
-            pages=self.pages,
-            published=self.published,
-            language=self.language,
-            content_type=self.content_type,
-            fetched_at=self.fetched_at,
-            metadata=self.metadata,
-        )
+        # A row stores every Document field under the same name (and more: ids, hashes).
+        return Document(**{f.name: getattr(self, f.name) for f in fields(Document)})
 
 
 @dataclass(frozen=True)
