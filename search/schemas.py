@@ -85,9 +85,8 @@ class _PublicUrls(BaseModel):
         return [public_url(v) for v in value]
 
 
-class Hit(_PublicUrls):
-    """One result: a document, represented by its best-matching chunk."""
-
+class _DocumentHead(_PublicUrls):
+    # The fields a hit and a document page both lead with, in their JSON order.
     doc_id: str
     url: str
     title: str
@@ -95,6 +94,11 @@ class Hit(_PublicUrls):
     type: DocType
     source: str
     published: date | None
+
+
+class Hit(_DocumentHead):
+    """One result: a document, represented by its best-matching chunk."""
+
     page: int | None = Field(description="PDF page of the best chunk (1-based), else null")
     page_url: str = Field(description="Link to the source, straight to the page for PDFs")
     snippet: str = Field(description="HTML-escaped passage with <mark> around query terms")
@@ -125,14 +129,7 @@ class PageView(BaseModel):
     text: str
 
 
-class DocumentView(_PublicUrls):
-    doc_id: str
-    url: str
-    title: str
-    region: Region
-    type: DocType
-    source: str
-    published: date | None
+class DocumentView(_DocumentHead):
     language: str | None
     content_type: str
     fetched_at: datetime | None

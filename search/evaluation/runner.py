@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Final
 
 from samsok.ingest.documents import DocType, Document, Page, Region
@@ -294,16 +294,12 @@ def score_runs(
         else None
     )
     latency = latency_summary(seconds)
+    # ModeScores carries every RetrievalScores metric under the same name, plus its own.
     return ModeScores(
-        ndcg_at_10=scores.ndcg_at_10,
-        recall_at_1=scores.recall_at_1,
-        recall_at_5=scores.recall_at_5,
-        recall_at_10=scores.recall_at_10,
-        mrr_at_10=scores.mrr_at_10,
+        **asdict(scores),
         answer_at_5=answer_at_5,
         latency_ms_p50=latency.p50_ms,
         latency_ms_p95=latency.p95_ms,
-        queries=scores.queries,
         unsearchable=0,
         ndcg_per_query={q: ndcg_at_k(doc_run.get(q, ()), relevant[q], DOC_K) for q in judged},
     )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from samsok.ingest.documents import DocType, Document, Region
+from samsok.search.store.records import identity_params
 
 if TYPE_CHECKING:
     from samsok.search.store.records import DocumentRow
@@ -174,13 +175,7 @@ def _insert(
         (
             _now(),
             kind,
-            doc.doc_id,
-            doc.url,
-            doc.source,
-            doc.region.value,
-            doc.doc_type.value,
-            doc.title,
-            doc.published.isoformat() if doc.published else None,
+            *identity_params(doc),
             doc.content_type,
             json.dumps(detail, ensure_ascii=False, sort_keys=True),
         ),

@@ -66,12 +66,11 @@ class ChunkTable(StoreBase):
         }
 
     def chunks_of(self, doc_id: str) -> list[ChunkRow]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, doc_id, ordinal, page, heading, text FROM chunks "
-                "WHERE doc_id = ? ORDER BY ordinal",
-                (doc_id,),
-            ).fetchall()
+        rows = self.query(
+            "SELECT id, doc_id, ordinal, page, heading, text FROM chunks "
+            "WHERE doc_id = ? ORDER BY ordinal",
+            (doc_id,),
+        )
         return [
             ChunkRow(r["id"], r["doc_id"], r["ordinal"], r["page"], r["heading"], r["text"])
             for r in rows

@@ -8,7 +8,12 @@ from collections.abc import Iterator, Sequence
 from samsok.ingest.documents import Document
 from samsok.search.store.chunks import ChunkTable
 from samsok.search.store.near_duplicates import band_keys, similarity
-from samsok.search.store.records import DocumentRow, now_iso, row_to_document
+from samsok.search.store.records import (
+    DocumentRow,
+    identity_params,
+    now_iso,
+    row_to_document,
+)
 
 __all__ = ["DocumentTable"]
 
@@ -142,13 +147,7 @@ class DocumentTable(ChunkTable):
                 signature = excluded.signature, duplicate_of = excluded.duplicate_of
             """,
             (
-                doc.doc_id,
-                doc.url,
-                doc.source,
-                doc.region.value,
-                doc.doc_type.value,
-                doc.title,
-                doc.published.isoformat() if doc.published else None,
+                *identity_params(doc),
                 doc.language,
                 doc.content_type,
                 doc.content_hash,

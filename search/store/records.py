@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
 from samsok.ingest.documents import DocType, Document, Page, Region
 
-__all__ = ["ChunkRow", "DocumentRow", "Filters", "now_iso", "row_to_document"]
+__all__ = [
+    "ChunkRow",
+    "DocumentRow",
+    "Filters",
+    "identity_params",
+    "now_iso",
+    "row_to_document",
+]
 
 
 @dataclass(frozen=True)
@@ -65,19 +72,8 @@ class DocumentRow:
     duplicate_of: str | None
 
     def to_document(self) -> Document:
-        return Document(
-            url=self.url,
-            source=self.source,
-            region=self.region,
-            doc_type=self.doc_type,
-            title=self.title,
-            pages=self.pages,
-            published=self.published,
-            language=self.language,
-            content_type=self.content_type,
-            fetched_at=self.fetched_at,
-            metadata=self.metadata,
-        )
+        # A row stores every Document field under the same name (and more: ids, hashes).
+        return Document(**{f.name: getattr(self, f.name) for f in fields(Document)})
 
 
 @dataclass(frozen=True)
@@ -92,6 +88,20 @@ class ChunkRow:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def identity_params(doc: Document | DocumentRow) -> tuple[str | None, ...]:
+    """doc_id, url, source, region, doc_type, title, published: the leading columns of both the
+    documents and the changes table, encoded the same way (enums by value, the date as ISO)."""
+    return (
+        doc.doc_id,
+        doc.url,
+        doc.source,
+        doc.region.value,
+        doc.doc_type.value,
+        doc.title,
+        doc.published.isoformat() if doc.published else None,
+    )
 
 
 def row_to_document(row: sqlite3.Row) -> DocumentRow:

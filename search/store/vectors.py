@@ -3,6 +3,7 @@ vectors read through it — the exact vectors every FAISS file is rebuilt from."
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 
 import numpy as np
@@ -55,17 +56,12 @@ class VectorCache(StoreBase):
 
     def chunk_vectors(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
         """(ids, vectors) of every chunk that has a vector for this model."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT c.id, e.vector FROM chunks c JOIN embeddings e "
-                "ON e.text_hash = c.text_hash AND e.model_id = ? ORDER BY c.id",
-                (model_id,),
-            ).fetchall()
-        if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
-        return ids, vectors
+        rows = self.query(
+            "SELECT c.id, e.vector FROM chunks c JOIN embeddings e "
+            "ON e.text_hash = c.text_hash AND e.model_id = ? ORDER BY c.id",
+            (model_id,),
+        )
+        return _ids_and_vectors(rows)
 
     def vectors_of_chunks(self, model_id: str, chunk_ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of these chunks (those that have one for this model)."""
@@ -91,24 +87,27 @@ class VectorCache(StoreBase):
             chunk_ids,
             [model_id],
         )
-        if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        return ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        return _ids_and_vectors(rows)
 
     def model_ids(self) -> list[str]:
         """Models that have vectors in the embedding cache, most vectors first."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT model_id FROM embeddings GROUP BY model_id ORDER BY COUNT(*) DESC"
-            ).fetchall()
+        rows = self.query(
+            "SELECT model_id FROM embeddings GROUP BY model_id ORDER BY COUNT(*) DESC"
+        )
         return [r[0] for r in rows]
 
     def chunk_count_missing_vectors(self, model_id: str) -> int:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT COUNT(*) FROM chunks c LEFT JOIN embeddings e "
-                "ON e.text_hash = c.text_hash AND e.model_id = ? WHERE e.vector IS NULL",
-                (model_id,),
-            ).fetchone()
-        return int(row[0])
+        rows = self.query(
+            "SELECT COUNT(*) FROM chunks c LEFT JOIN embeddings e "
+            "ON e.text_hash = c.text_hash AND e.model_id = ? WHERE e.vector IS NULL",
+            (model_id,),
+        )
+        return int(rows[0][0])
+
+
+def _ids_and_vectors(rows: list[sqlite3.Row]) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of (chunk id, vector blob) rows; empty arrays for no rows."""
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    return ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])

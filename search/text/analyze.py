@@ -141,6 +141,15 @@ class NorwegianAnalyzer:
         joined = self._stem(token.joined) if len(token.pieces) > 1 else None
         return joined, pieces
 
+    def _analyzed(self, token: RawToken) -> AnalyzedToken:
+        """`token`'s span with every term it is indexed under (joined stem, stems, parts)."""
+        joined, pieces = self._token_forms(token)
+        keys = {joined} if joined else set()
+        for whole, parts in pieces:
+            keys.add(whole)
+            keys.update(parts)
+        return AnalyzedToken(token.start, token.end, frozenset(keys))
+
     # -- public -----------------------------------------------------------------------------
 
     def index_terms(self, text: str) -> list[str]:
@@ -181,15 +190,7 @@ class NorwegianAnalyzer:
 
     def analyze_tokens(self, text: str) -> list[AnalyzedToken]:
         """Every word with its span and all stems it can match by (for highlighting)."""
-        out: list[AnalyzedToken] = []
-        for token in self._normalizer.tokens(text):
-            joined, pieces = self._token_forms(token)
-            keys = {joined} if joined else set()
-            for whole, parts in pieces:
-                keys.add(whole)
-                keys.update(parts)
-            out.append(AnalyzedToken(token.start, token.end, frozenset(keys)))
-        return out
+        return [self._analyzed(token) for token in self._normalizer.tokens(text)]
 
     def candidate_tokens(self, text: str, needles: Iterable[str]) -> list[AnalyzedToken]:
         """`analyze_tokens` restricted to the words that can produce one of `needles`.
@@ -209,12 +210,7 @@ class NorwegianAnalyzer:
         for token in self._normalizer.tokens(text):
             if pattern.search(token.joined) is None:
                 continue
-            joined, pieces = self._token_forms(token)
-            keys = {joined} if joined else set()
-            for whole, parts in pieces:
-                keys.add(whole)
-                keys.update(parts)
-            out.append(AnalyzedToken(token.start, token.end, frozenset(keys)))
+            out.append(self._analyzed(token))
         return out
 
 

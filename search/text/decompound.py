@@ -130,15 +130,6 @@ class Decompounder:
         names = {w for w, c in capitalised.items() if c >= cfg.name_share * counts[w]}
         return cls(counts, cfg, names)
 
-    @classmethod
-    def from_counts(
-        cls,
-        counts: Mapping[str, int],
-        config: DecompounderConfig | None = None,
-        names: Iterable[str] = (),
-    ) -> Decompounder:
-        return cls(counts, config, names)
-
     @property
     def names(self) -> frozenset[str]:
         """Words never split because the corpus writes them as names."""

@@ -53,7 +53,7 @@ VOCABULARY = Counter(
 
 @pytest.fixture(scope="module")
 def decompounder() -> Decompounder:
-    return Decompounder.from_counts(VOCABULARY)
+    return Decompounder(VOCABULARY)
 
 
 @pytest.fixture(scope="module")
@@ -175,8 +175,8 @@ def test_decompounder_leaves_alone(decompounder: Decompounder, word: str) -> Non
 
 def test_min_part_len_is_respected() -> None:
     counts = {"kad": 20, "senger": 20}
-    assert Decompounder.from_counts(counts).split("kadsenger") == ("kad", "senger")
-    strict = Decompounder.from_counts(counts, DecompounderConfig(min_part_len=4))
+    assert Decompounder(counts).split("kadsenger") == ("kad", "senger")
+    strict = Decompounder(counts, DecompounderConfig(min_part_len=4))
     assert strict.split("kadsenger") == ()
 
 
@@ -199,7 +199,7 @@ def test_fit_never_splits_names() -> None:
     assert decompounder.split("legevaktsamarbeid") == ("legevakt", "samarbeid")
     assert Decompounder.from_json(decompounder.to_json()).names == decompounder.names
     # Without the capitalisation evidence the name would be split.
-    assert Decompounder.from_counts(decompounder.counts).split("sveinung") == ("svein", "ung")
+    assert Decompounder(decompounder.counts).split("sveinung") == ("svein", "ung")
 
 
 def test_decompounder_json_round_trip(decompounder: Decompounder, tmp_path: Path) -> None:
@@ -210,7 +210,7 @@ def test_decompounder_json_round_trip(decompounder: Decompounder, tmp_path: Path
     assert loaded.counts == decompounder.counts
     for word in ("jordmortjeneste", "samhandlingsreformen", "sykehus"):
         assert loaded.split(word) == decompounder.split(word)
-    custom = Decompounder.from_counts(VOCABULARY, DecompounderConfig(min_part_len=4))
+    custom = Decompounder(VOCABULARY, DecompounderConfig(min_part_len=4))
     assert Decompounder.from_json(custom.to_json()).config.min_part_len == 4
     assert not list(tmp_path.glob("*.tmp"))
 

@@ -16,7 +16,7 @@ FILLER = "Dette avsnittet handler om noe helt annet enn saken. "
 @pytest.fixture(scope="module")
 def analyzer() -> NorwegianAnalyzer:
     counts = {"jordmor": 10, "tjeneste": 20, "tjenesten": 10, "legevakt": 10, "samarbeid": 20}
-    return NorwegianAnalyzer(AnalyzerConfig(), Decompounder.from_counts(counts))
+    return NorwegianAnalyzer(AnalyzerConfig(), Decompounder(counts))
 
 
 def visible(snippet: str) -> str:
