@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sample_queries import QUERIES
 
 SENTENCES = [
     "Kommunen tilbyr hjemmesykepleie til innbyggere som trenger helsehjelp i eget hjem.",
@@ -55,14 +56,6 @@ SENTENCES = [
     "Fastlegen kan henvise til fysioterapi, ergoterapi eller rehabilitering i institusjon.",
     "Ved øyeblikkelig hjelp døgnopphold (ØHD) vurderes pasienten av lege innen {n} timer.",
     "Kvalitetsindikatorene viser at {n} prosent av brukarane er nøgde med tenesta.",
-]
-QUERIES = [
-    "hvordan søke sykehjemsplass",
-    "kva kostar korttidsopphald",
-    "legevakt Værnes telefonnummer",
-    "rehabilitering etter sykehusopphold",
-    "trygghetsalarm for eldre",
-    "samarbeidsavtale helseforetak kommune",
 ]
 CHUNK_TOKENS = 128  # SAMSOK_CHUNK_MAX_TOKENS default
 THREADS = 8

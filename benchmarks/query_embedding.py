@@ -29,14 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sample_queries import QUERIES as SAMPLE_QUERIES
 
 QUERIES = [
-    "hvordan søke sykehjemsplass",
-    "kva kostar korttidsopphald",
-    "legevakt Værnes telefonnummer",
-    "rehabilitering etter sykehusopphold",
-    "trygghetsalarm for eldre",
-    "samarbeidsavtale helseforetak kommune",
+    *SAMPLE_QUERIES,
     "hvem har ansvar for utskrivningsklare pasienter fra St. Olavs",
     "ØHD-plasser i Orkdal",
 ]

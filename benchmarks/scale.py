@@ -42,7 +42,6 @@ from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.index import DenseConfig, DenseIndex, IndexConfig, SearchIndex
 from samsok.search.index.snippets import make_snippet
 from samsok.search.schemas import SearchMode, SearchRequest
-from samsok.search.store import Filters
 from samsok.search.text.analyze import AnalyzedToken, NorwegianAnalyzer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,25 +229,12 @@ def as_at_start(index: SearchIndex) -> None:
     """Give a read-only index the lexical query and snippets of the session's start."""
     store, lexical = index.store, index.lexical
 
-    def lexical_search(match: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
-        where, params = filters.sql()
-        rows = store._conn.execute(
-            f"""
-            SELECT c.id, bm25(chunks_fts) AS rank
-            FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
-            JOIN documents d ON d.doc_id = c.doc_id
-            WHERE chunks_fts MATCH ? AND {where}
-            ORDER BY rank, c.id LIMIT ?
-            """,
-            [match, *params, limit],
-        ).fetchall()
-        return [(int(r[0]), -float(r[1])) for r in rows]
-
     def snippet(text: str, query: str, max_chars: int) -> str:
         whole = _WholeTextAnalysis(lexical.analyzer)
         return make_snippet(text, query, whole, max_chars=max_chars)  # type: ignore[arg-type]
 
-    store.lexical_search = lexical_search  # type: ignore[method-assign]
+    # The store's full query (its only one then; today its fallback when a cut is not exact).
+    store.lexical_search = store._lexical_search_joined  # type: ignore[method-assign]
     lexical.snippet = snippet  # type: ignore[method-assign]
 
 

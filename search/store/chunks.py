@@ -100,7 +100,7 @@ class ChunkTable(StoreBase):
                 # FTS5 ranks and cuts first; only its top `limit` rows are joined (joining
                 # every match before the sort took 3/4 of the time at 100k chunks). Exact
                 # when `limit` rows pass (none was a duplicate's chunk) or when FTS5 had no
-                # more matches (`n` < limit); otherwise the full query below. With a filter
+                # more matches (`n` < limit); otherwise the full query. With a filter
                 # this lost: ranking 16x deeper and filtering cost 10-15 % more CPU at 100k
                 # chunks than the full query (benchmarks/scale.py).
                 rows = self._conn.execute(
@@ -117,6 +117,16 @@ class ChunkTable(StoreBase):
                 ).fetchall()
                 if len(rows) == limit or (rows and int(rows[0][2]) < limit):
                     return [(int(r[0]), -float(r[1])) for r in rows]
+            return self._lexical_search_joined(match, filters, limit)
+
+    def _lexical_search_joined(
+        self, match: str, filters: Filters, limit: int
+    ) -> list[tuple[int, float]]:
+        """`lexical_search` by the full query: every match joined, filtered, then ranked and
+        cut. Exact for any filter; also the only path before the rank-first query (what
+        benchmarks/scale.py times as the session's start)."""
+        where, params = filters.sql()
+        with self._lock:
             rows = self._conn.execute(
                 f"""
                 SELECT c.id, bm25(chunks_fts) AS rank

@@ -97,11 +97,10 @@ def test_compare_page_notes_a_region_without_match(browser: TestClient) -> None:
 
 
 def test_compare_page_explains_bad_dates(browser: TestClient) -> None:
-    response = browser.get("/compare", params={"q": "legevakt", "date_to": "2020-13-01"})
-    assert response.status_code == 422
-    assert "«2020-13-01» er ikke en gyldig dato" in response.text
-    assert 'value="legevakt"' in response.text
-    assert 'id="region"' not in response.text  # no region filter: both are always shown
+    html = html_of(browser.get("/compare", params={"q": "legevakt", "date_to": "2020-13-01"}), 422)
+    assert "«2020-13-01» er ikke en gyldig dato" in html
+    assert 'value="legevakt"' in html
+    assert 'id="region"' not in html  # no region filter: both are always shown
 
 
 def test_compare_page_without_query_explains_itself(browser: TestClient) -> None:

@@ -13,7 +13,6 @@ from samsok.ingest.crawl import (
     DocumentFetched,
     DocumentUnchanged,
     Source,
-    SourceKind,
 )
 from samsok.ingest.documents import Region
 from samsok.ingest.fetch import RewritingTransport
@@ -84,14 +83,7 @@ def test_unknown_host_folder(mirror_root: Path) -> None:
 def test_crawl_through_rewriting_transport_keeps_real_urls(
     mirror_root: Path, tmp_path: Path
 ) -> None:
-    source = Source(
-        name="example",
-        title="Example",
-        region=Region.VAERNES,
-        kind=SourceKind.PROJECT_SITE,
-        start_urls=(f"https://{HOST}/",),
-        allowed=(f"https://{HOST}/",),
-    )
+    source = Source.adhoc(f"https://{HOST}/", Region.VAERNES)
     with serve_mirror(mirror_root, [HOST]) as mirror, CrawlState(tmp_path / "c.db") as state:
         transport = RewritingTransport(httpx.HTTPTransport(), mirror.host_map, strict=True)
         with httpx.Client(transport=transport) as client:

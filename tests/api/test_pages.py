@@ -103,9 +103,8 @@ def test_region_type_and_date_filters(browser: TestClient) -> None:
 
 
 def test_norwegian_date_format_is_accepted(browser: TestClient) -> None:
-    response = browser.get("/", params={"q": "legevakt", "date_from": "01.01.2020"})
-    assert response.status_code == 200
-    assert 'value="01.01.2020"' in response.text  # one form, whatever was typed
+    html = html_of(browser.get("/", params={"q": "legevakt", "date_from": "01.01.2020"}))
+    assert 'value="01.01.2020"' in html  # one form, whatever was typed
 
 
 def test_paging(browser: TestClient) -> None:
@@ -125,10 +124,9 @@ def test_page_beyond_the_last(browser: TestClient) -> None:
 
 
 def test_empty_state(browser: TestClient) -> None:
-    response = browser.get("/", params={"q": "velferdsteknologi", "date_from": "2031-01-01"})
-    assert response.status_code == 200
-    assert "Ingen treff for «velferdsteknologi»" in response.text
-    assert "Fjern filtrene" in response.text
+    html = html_of(browser.get("/", params={"q": "velferdsteknologi", "date_from": "2031-01-01"}))
+    assert "Ingen treff for «velferdsteknologi»" in html
+    assert "Fjern filtrene" in html
     lexical = browser.get("/", params={"q": "qwxzyv", "mode": "lexical"}).text
     assert "Ingen treff for «qwxzyv»" in lexical
 
@@ -159,9 +157,8 @@ def test_bad_input_is_explained_in_norwegian(
     browser: TestClient, params: dict[str, str], field: str, message: str
 ) -> None:
     query = {"q": "legevakt", **params}
-    response = browser.get("/", params=query)
-    assert response.status_code == 422  # what the JSON API answers for the same mistake
-    html = response.text
+    # 422: what the JSON API answers for the same mistake
+    html = html_of(browser.get("/", params=query), 422)
     assert message in html
     assert "Søket kunne ikke utføres" in html
     assert 'class="hit"' not in html  # no results under a rejected form
@@ -174,10 +171,9 @@ def test_bad_input_is_explained_in_norwegian(
 
 
 def test_bad_picks_are_dropped_with_a_note(browser: TestClient) -> None:
-    response = browser.get("/", params={"q": "legevakt", "pick": ["nonsense", "<b>"]})
-    assert response.status_code == 200
-    assert "ugyldige og er fjernet" in response.text
-    assert "Treff" in response.text
+    html = html_of(browser.get("/", params={"q": "legevakt", "pick": ["nonsense", "<b>"]}))
+    assert "ugyldige og er fjernet" in html
+    assert "Treff" in html
 
 
 # -- compare, document, similar ---------------------------------------------------------------
@@ -208,9 +204,7 @@ def test_document_page_negotiated(browser: TestClient, client: TestClient) -> No
 
 
 def test_document_not_found(browser: TestClient, client: TestClient) -> None:
-    page = browser.get("/documents/0123456789abcdef")
-    assert page.status_code == 404
-    assert "Fant ikke dokumentet" in page.text
+    assert "Fant ikke dokumentet" in html_of(browser.get("/documents/0123456789abcdef"), 404)
     assert client.get("/documents/0123456789abcdef").status_code == 404
     malformed = browser.get("/similar/nothex")  # the JSON API's doc id rule: a 422
     assert malformed.status_code == 422 and "doc_id" in malformed.text

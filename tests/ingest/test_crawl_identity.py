@@ -8,6 +8,7 @@ sections of one server built from `state.overrides`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -56,6 +57,14 @@ def sections(server: HostileServer) -> HostileServer:
     return server
 
 
+def section_sources(sections: HostileServer) -> tuple[Source, Source]:
+    """Ad hoc sources of /aktuelt/ and /helse/: two scopes of one site (in two regions)."""
+    return (
+        Source.adhoc(sections.url("/aktuelt/"), Region.ORKDAL),
+        Source.adhoc(sections.url("/helse/"), Region.VAERNES),
+    )
+
+
 def test_adhoc_source_identity_is_its_scope() -> None:
     a = Source.adhoc("http://127.0.0.1:8001/", "orkdal")
     b = Source.adhoc("http://127.0.0.1:8002/", "vaernes")
@@ -88,10 +97,8 @@ def test_two_sections_of_one_site_keep_both(
     sections: HostileServer, client: httpx.Client, state: CrawlState
 ) -> None:
     u = sections.url
-    aktuelt = Source.adhoc(u("/aktuelt/"), Region.ORKDAL)
-    helse = Source.adhoc(u("/helse/"), Region.ORKDAL)
-    first = crawl(client, state, aktuelt)
-    second = crawl(client, state, helse)
+    aktuelt, helse = section_sources(sections)
+    first, second = crawl(client, state, aktuelt), crawl(client, state, helse)
     assert fetched(first) == {u("/aktuelt/"), u("/aktuelt/1"), u("/aktuelt/2")}
     assert fetched(second) == {u("/helse/"), u("/helse/1")}
     assert removed(second) == set()
@@ -102,8 +109,7 @@ def test_complete_recrawl_of_one_scope_removes_only_its_own_vanished_pages(
     sections: HostileServer, client: httpx.Client, state: CrawlState
 ) -> None:
     u = sections.url
-    aktuelt = Source.adhoc(u("/aktuelt/"), Region.ORKDAL)
-    helse = Source.adhoc(u("/helse/"), Region.VAERNES)
+    aktuelt, helse = section_sources(sections)
     crawl(client, state, aktuelt)
     crawl(client, state, helse)
     sections.state.overrides["/aktuelt/"] = page("Aktuelt", "/aktuelt/1")  # /aktuelt/2 unlinked
@@ -165,13 +171,6 @@ def test_toml_source_tombstones_only_inside_its_scope(
         allowed=(u("/aktuelt/"), u("/helse/")),
     )
     crawl(client, state, both)
-    narrowed = Source(
-        name="kommune",
-        title="Kommune",
-        region=Region.ORKDAL,
-        kind=SourceKind.PROJECT_SITE,
-        start_urls=(u("/aktuelt/"),),
-        allowed=(u("/aktuelt/"),),
-    )
+    narrowed = replace(both, start_urls=(u("/aktuelt/"),), allowed=(u("/aktuelt/"),))
     assert removed(crawl(client, state, narrowed)) == set()
     assert live(state, {u("/helse/"), u("/helse/1")}) == {u("/helse/"), u("/helse/1")}

@@ -34,14 +34,7 @@ def _child(base: str, db: str, events_path: str, mode: str, n: int) -> None:
             os.kill(os.getpid(), signal.SIGKILL)  # mid-fetch, after n events were committed
         return stub_extract(*args)  # type: ignore[arg-type]
 
-    source = Source(
-        name="site",
-        title="site",
-        region=Region.ORKDAL,
-        kind=SourceKind.MUNICIPALITY_NEWS,
-        start_urls=(f"{base}/site/",),
-        allowed=(f"{base}/site/",),
-    )
+    source = Source.adhoc(f"{base}/site/", Region.ORKDAL, kind=SourceKind.MUNICIPALITY_NEWS)
     with httpx.Client() as client, open(events_path, "a", encoding="utf-8") as out:
         crawler = Crawler(fast_config(), client, CrawlState(db), extract=extract)
         for event in crawler.crawl([source]):

@@ -3,18 +3,15 @@ net change per document over a period."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from samsok.ingest.documents import DocType, Page, Region
 from samsok.search.errors import QueryError
-from samsok.search.index import IndexConfig, SearchIndex
+from samsok.search.index import SearchIndex
 from samsok.search.store import change_events, list_changes, parse_since
 
-from tests.fakes import HashingEmbedder
-from tests.search.test_index import make_doc, page_chunker
+from tests.search.test_index import make_doc
 
 PDF_URL = "https://www.stjordal.kommune.no/rapporter/dms.pdf"
 
@@ -29,13 +26,6 @@ def pdf(title: str, *texts: str):
     )
     doc.content_type = "application/pdf"
     return doc
-
-
-@pytest.fixture
-def index(tmp_path: Path) -> Iterator[SearchIndex]:
-    idx = SearchIndex(tmp_path / "data", HashingEmbedder(), page_chunker, IndexConfig())
-    yield idx
-    idx.close()
 
 
 def test_what_changed_in_a_pdf(index: SearchIndex) -> None:

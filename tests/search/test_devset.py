@@ -52,11 +52,15 @@ def test_keyword_overlap_flags_a_copy() -> None:
     assert keyword_overlap("seks senger drevet av kommunene", title, analyzer) < 0.4
 
 
-def test_malformed_file_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"queries": [{"id": "x", "query": "q", "relevant": {}}]}', "query 1 is malformed"),
+        ("{", "cannot read"),
+    ],
+)
+def test_malformed_file_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.json"
-    path.write_text('{"queries": [{"id": "x", "query": "q", "relevant": {}}]}', "utf-8")
-    with pytest.raises(EvalDataError, match="query 1 is malformed"):
-        load_devset(path)
-    path.write_text("{", "utf-8")
-    with pytest.raises(EvalDataError, match="cannot read"):
+    path.write_text(text, "utf-8")
+    with pytest.raises(EvalDataError, match=message):
         load_devset(path)

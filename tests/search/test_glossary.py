@@ -60,19 +60,21 @@ def test_builtin_glossary_covers_the_core_abbreviations() -> None:
     assert glossary.word_variants["kva"] == "hva"
 
 
-def test_glossary_file_errors_are_clear(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[group]]\nforms = [\n", "not valid TOML"),
+        ('[[group]]\nforms = ["KAD"]\n', "group 1 needs `forms`"),
+        ("[variants]\nkva = 3\n", "variants"),
+        (None, "cannot read"),  # no file at all
+    ],
+)
+def test_glossary_file_errors_are_clear(tmp_path: Path, text: str | None, message: str) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text("[[group]]\nforms = [\n", "utf-8")
-    with pytest.raises(GlossaryError, match="not valid TOML"):
+    if text is not None:
+        bad.write_text(text, "utf-8")
+    with pytest.raises(GlossaryError, match=message):
         load_glossary(bad)
-    bad.write_text('[[group]]\nforms = ["KAD"]\n', "utf-8")
-    with pytest.raises(GlossaryError, match="group 1 needs `forms`"):
-        load_glossary(bad)
-    bad.write_text("[variants]\nkva = 3\n", "utf-8")
-    with pytest.raises(GlossaryError, match="variants"):
-        load_glossary(bad)
-    with pytest.raises(GlossaryError, match="cannot read"):
-        load_glossary(tmp_path / "missing.toml")
 
 
 def test_custom_glossary_parses_groups_and_notes(tmp_path: Path) -> None:

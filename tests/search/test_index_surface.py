@@ -4,14 +4,13 @@ methods callers use instead of reaching into the store."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 from samsok.search.errors import ReadOnlyIndex
-from samsok.search.index import ChunkRef, IndexConfig, Manifest, SearchIndex
+from samsok.search.index import ChunkRef, Manifest, SearchIndex
 from samsok.search.index.manifest import MANIFEST_FORMAT
 from samsok.search.schemas import SearchRequest
 
@@ -23,13 +22,6 @@ from tests.search.test_index import TOPICS, fill
 class _Pick:
     doc_id: str
     chunk_id: int
-
-
-@pytest.fixture
-def index(tmp_path: Path) -> Iterator[SearchIndex]:
-    idx = SearchIndex(tmp_path / "data", HashingEmbedder(), page_chunker, IndexConfig())
-    yield idx
-    idx.close()
 
 
 def test_hits_for_builds_the_same_hit_as_search(index: SearchIndex) -> None:
