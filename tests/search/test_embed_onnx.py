@@ -312,7 +312,11 @@ def test_real_model_onnx_matches_torch_on_norwegian(
     onnx = Embedder(EmbedConfig(cache_dir=cache, backend=backend))  # type: ignore[arg-type]
     assert onnx.model_id != reference.model_id
     docs = (onnx.embed_documents(SENTENCES) * reference.embed_documents(SENTENCES)).sum(1)
-    queries = (onnx.embed_queries(SENTENCES) * reference.embed_queries(SENTENCES)).sum(1)
+    # ONNX backends cut queries at `query_max_tokens` (the torch path does not): compare the
+    # queries within the cut; the cut itself has its own test above.
+    short = [s for s in SENTENCES if onnx.count_tokens(s) < onnx.config.query_max_tokens - 4]
+    assert len(short) >= 10
+    queries = (onnx.embed_queries(short) * reference.embed_queries(short)).sum(1)
     assert docs.min() >= floor, docs
     assert queries.min() >= floor, queries
     for text in SENTENCES:  # the chunker's counts must not move with the backend
