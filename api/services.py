@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 from samsok.api import console
-from samsok.api.reports import CrawlReport, ServiceError, extract_file, last_crawls
+from samsok.api.reports import CrawlReport, ServiceError, last_crawls
 from samsok.api.settings import Settings
 from samsok.api.signals import Stop
 from samsok.api.wiring import EmbedderFactory, load_model, make_embedder, open_index
@@ -45,17 +45,7 @@ from samsok.search.index import SearchIndex
 from samsok.search.pipeline import IndexingSummary, apply_events
 from samsok.search.store import ChangesResponse, default_since
 
-# CrawlReport, ServiceError, extract_file and open_index are re-exported: callers import them
-# from here.
-__all__ = [
-    "CrawlReport",
-    "EmbedderFactory",
-    "ServiceError",
-    "Services",
-    "extract_file",
-    "make_embedder",
-    "open_index",
-]
+__all__ = ["Services"]
 
 log = logging.getLogger(__name__)
 

@@ -271,8 +271,8 @@ def ndcg(cache: str, backend: str, threads: int | None, data: Path) -> dict[str,
 
 
 def _norquad(cache: str, backend: str, threads: int | None, data: Path) -> dict[str, float]:
-    from samsok.api.services import open_index
     from samsok.api.settings import Settings
+    from samsok.api.wiring import open_index
     from samsok.search.evaluation.metrics import load_beir
     from samsok.search.evaluation.runner import ingest_corpus, run_evaluation
 

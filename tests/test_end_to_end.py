@@ -85,7 +85,7 @@ def test_recrawl_of_unchanged_mirror_embeds_nothing(crawled: tuple[Services, obj
 
 
 def test_extract_seed_pages_drops_clutter(tmp_path: Path) -> None:
-    from samsok.api.services import extract_file
+    from samsok.api.reports import extract_file
 
     seeds = shared_data("seeds")
     settings = Settings(data_dir=tmp_path)

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from samsok.api.clock import Clock, system_clock
 from samsok.api.console import configure_logging
 from samsok.api.errors import validation_message
-from samsok.api.services import ServiceError, Services
+from samsok.api.reports import ServiceError
+from samsok.api.services import Services
 from samsok.api.settings import Settings
 from samsok.api.signals import STOP
 from samsok.api.wiring import EmbedderFactory, make_embedder

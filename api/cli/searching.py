@@ -13,7 +13,7 @@ import click
 from pydantic import ValidationError
 from samsok.api.cli.base import MODES, REGIONS, TYPES, cli, embedder_for, open_services
 from samsok.api.errors import validation_message
-from samsok.api.services import ServiceError
+from samsok.api.reports import ServiceError
 from samsok.api.settings import Settings
 from samsok.ingest.documents import Region
 from samsok.search.errors import SearchError
@@ -112,7 +112,7 @@ def similar(ctx: click.Context, doc_id: str, region: str | None, limit: int, as_
 @click.pass_context
 def extract(ctx: click.Context, file: Path, url: str | None) -> None:
     """Extract one HTML/PDF/text file and print title, text, published, language, pages as JSON."""
-    from samsok.api.services import extract_file
+    from samsok.api.reports import extract_file
 
     try:
         result = extract_file(file, url=url, config=ctx.obj.extract_config())
@@ -187,7 +187,7 @@ def eval_(
     import tempfile
     from contextlib import ExitStack
 
-    from samsok.api.services import open_index
+    from samsok.api.wiring import open_index
     from samsok.search.evaluation.metrics import load_beir
     from samsok.search.evaluation.report import eval_report, format_rows
     from samsok.search.evaluation.runner import ingest_corpus, parse_modes, run_evaluation
