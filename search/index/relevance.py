@@ -134,6 +134,10 @@ def chunk_evidence(
     return out
 
 
+# Below any cosine (-1 … 1): "no dense evidence yet" when taking a document's best chunk.
+NO_COSINE = -2.0
+
+
 class _Ranked(Protocol):
     @property
     def doc_id(self) -> str: ...
@@ -165,7 +169,7 @@ def plausible(
     doc_of = store.chunk_doc_ids(dense)
     for cid, cos in dense.items():
         doc = doc_of.get(cid)
-        if doc is not None and cos > cosine.get(doc, -2.0):
+        if doc is not None and cos > cosine.get(doc, NO_COSINE):
             cosine[doc] = cos
     lexical_ids = [cid for cid, _ in lexical_run]
     lexical_docs = store.chunk_doc_ids(lexical_ids)
