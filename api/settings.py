@@ -8,7 +8,7 @@ nothing else in the code base reads `os.environ`. Each field is documented in th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -152,51 +152,48 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         return self.model_cache_dir or self.data_dir / "models"
 
+    def _carried(self, *names: str, prefix: str = "") -> dict[str, Any]:
+        """Config fields whose setting is the same name (after `prefix`), by that name; the
+        config builders below spell out only the settings named otherwise."""
+        return {name: getattr(self, prefix + name) for name in names}
+
     def embed_config(self) -> EmbedConfig:
         return EmbedConfig(
-            model=self.model,
+            **self._carried("model", "query_cache_size", "query_batch_max", "query_batch_wait_ms"),
+            **self._carried("batch_size", "backend", prefix="embed_"),
             cache_dir=self.models_dir,
-            batch_size=self.embed_batch_size,
             num_threads=self.threads,
-            backend=self.embed_backend,
-            query_cache_size=self.query_cache_size,
-            query_batch_max=self.query_batch_max,
-            query_batch_wait_ms=self.query_batch_wait_ms,
         )
 
     def chunk_config(self) -> ChunkConfig:
-        return ChunkConfig(
-            max_tokens=self.chunk_max_tokens, overlap_tokens=self.chunk_overlap_tokens
-        )
+        return ChunkConfig(**self._carried("max_tokens", "overlap_tokens", prefix="chunk_"))
 
     def extract_config(self) -> ExtractConfig:
         return ExtractConfig()
 
     def crawl_config(self) -> CrawlConfig:
         return CrawlConfig(
+            **self._carried(
+                "max_pages",
+                "max_depth",
+                "max_bytes",
+                "obey_robots",
+                "revalidate_after_days",
+                "allow_private",
+                prefix="crawl_",
+            ),
             user_agent=self.user_agent,
             delay_seconds=self.crawl_delay,
-            max_pages=self.crawl_max_pages,
-            max_depth=self.crawl_max_depth,
-            max_bytes=self.crawl_max_bytes,
             total_timeout=self.crawl_timeout,
-            obey_robots=self.crawl_obey_robots,
-            revalidate_after_days=self.crawl_revalidate_after_days,
-            allow_private=self.crawl_allow_private,
         )
 
     def index_config(self) -> IndexConfig:
         dense = DenseConfig(
-            ann_threshold=self.ann_threshold,
-            ann_nlist=self.ann_nlist,
-            ann_nprobe=self.ann_nprobe,
+            **self._carried("ann_threshold", "ann_nlist", "ann_nprobe"),
             merge_fraction=self.delta_merge_fraction,
         )
         return IndexConfig(
-            fusion=self.fusion,
-            dense_weight=self.dense_weight,
-            relevance_floor=self.relevance_floor,
-            dense=dense,
+            **self._carried("fusion", "dense_weight", "relevance_floor"), dense=dense
         )
 
     def lexical_config(self) -> LexicalConfig:

@@ -7,20 +7,23 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "LOCAL_SCHEME",
     "Chunk",
     "DocType",
     "Document",
+    "DocumentIdentity",
     "ExtractedPage",
     "Page",
     "Region",
     "SkipReason",
     "doc_id_for_url",
+    "identity_fields",
 ]
 
 
@@ -118,22 +121,34 @@ class Document:
 
 
 @dataclass(frozen=True)
-class Chunk:
-    """A passage of a document, small enough for the embedding model.
-
-    Carries the document's metadata so a chunk can be shown on its own. `text` is the passage
-    as shown to users; `embed_text` adds the context line that helps retrieval.
-    """
+class DocumentIdentity:
+    """The metadata every stored view of a document carries so it can be shown on its own: a
+    chunk, a stored row, a change-log event. Declared once; the views extend it."""
 
     doc_id: str
-    ordinal: int
-    text: str
     url: str
     source: str
     region: Region
     doc_type: DocType
     title: str
     published: date | None
+
+
+def identity_fields(doc: Document | DocumentIdentity) -> dict[str, Any]:
+    """The `DocumentIdentity` fields of `doc` by name (a `Document` computes its `doc_id`)."""
+    return {f.name: getattr(doc, f.name) for f in fields(DocumentIdentity)}
+
+
+@dataclass(frozen=True)
+class Chunk(DocumentIdentity):
+    """A passage of a document, small enough for the embedding model.
+
+    Carries the document's metadata so a chunk can be shown on its own. `text` is the passage
+    as shown to users; `embed_text` adds the context line that helps retrieval.
+    """
+
+    ordinal: int
+    text: str
     page: int | None
     heading: str | None = None
     context: str = ""  # "Title — Heading": embedded and indexed with the text, not shown
@@ -151,15 +166,9 @@ class Chunk:
     ) -> Chunk:
         """A passage of `doc`, carrying the document's metadata (the one place that copies it)."""
         return cls(
-            doc_id=doc.doc_id,
+            **identity_fields(doc),
             ordinal=ordinal,
             text=text,
-            url=doc.url,
-            source=doc.source,
-            region=doc.region,
-            doc_type=doc.doc_type,
-            title=doc.title,
-            published=doc.published,
             page=page,
             heading=heading,
             context=context,

@@ -76,13 +76,10 @@ def compare(index: SearchIndex, request: SearchRequest) -> CompareResponse:
     with index.reading():  # both columns from one snapshot
         columns = [_column(index, request, region) for region in (Region.ORKDAL, Region.VAERNES)]
     return CompareResponse(
+        # The request's filters, echoed (`region` is not: both are answered).
+        **request.model_dump(include={"mode", "date_from", "date_to", "limit", "offset"}),
         query=request.q,
-        mode=request.mode,
         type=request.doc_type,
-        date_from=request.date_from,
-        date_to=request.date_to,
-        limit=request.limit,
-        offset=request.offset,
         took_ms=round((time.perf_counter() - started) * 1000, 2),
         columns=columns,
     )

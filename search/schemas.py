@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from samsok.ingest.documents import DocType, Region
+from samsok.ingest.documents import DocType, DocumentIdentity, Region, identity_fields
 
 __all__ = [
     "MAX_LIMIT",
     "MAX_OFFSET",
     "MAX_QUERY_CHARS",
+    "DocumentHead",
     "DocumentView",
     "Hit",
     "IndexStats",
@@ -22,6 +24,7 @@ __all__ = [
     "SearchMode",
     "SearchRequest",
     "SearchResponse",
+    "head_fields",
     "public_url",
 ]
 
@@ -85,8 +88,10 @@ class _PublicUrls(BaseModel):
         return [public_url(v) for v in value]
 
 
-class _DocumentHead(_PublicUrls):
-    # The fields a hit and a document page both lead with, in their JSON order.
+class DocumentHead(BaseModel):
+    """The fields every document in a response leads with (a hit, a document page, a change),
+    in their JSON order; filled from a stored document by `head_fields`."""
+
     doc_id: str
     url: str
     title: str
@@ -94,6 +99,18 @@ class _DocumentHead(_PublicUrls):
     type: DocType
     source: str
     published: date | None
+
+
+def head_fields(doc: DocumentIdentity) -> dict[str, Any]:
+    """`DocumentHead`'s fields of a stored document (the API calls `doc_type` `type`)."""
+    head = identity_fields(doc)
+    head["type"] = head.pop("doc_type")
+    return head
+
+
+class _DocumentHead(_PublicUrls, DocumentHead):
+    # A hit and a document page show only public addresses.
+    pass
 
 
 class Hit(_DocumentHead):

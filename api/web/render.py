@@ -4,6 +4,7 @@ import), content negotiation, the security headers, and the error pages every ro
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ __all__ = [
     "SECURITY_HEADERS",
     "STATIC_DIR",
     "TEMPLATE_DIR",
+    "TEMPLATE_FILTERS",
     "build_templates",
     "document_not_found_page",
     "invalid_page",
@@ -79,6 +81,17 @@ def _host(url: str) -> str:
     return urlsplit(url).netloc or url
 
 
+# The templates' filters, by the names the templates use.
+TEMPLATE_FILTERS: dict[str, Callable[..., Any]] = {
+    "date_nb": format_date,
+    "href": http_url,
+    "source_href": source_href,
+    "snippet": snippet_markup,
+    "host": _host,
+    "local_time": local_time,
+}
+
+
 def build_templates(version: str) -> Jinja2Templates:
     """The pages' Jinja environment with every filter and global the templates use."""
     templates = Jinja2Templates(
@@ -90,24 +103,15 @@ def build_templates(version: str) -> Jinja2Templates:
             lstrip_blocks=True,
         )
     )
-    templates.env.filters.update(
-        date_nb=format_date,
-        href=http_url,
-        source_href=source_href,
-        snippet=snippet_markup,
-        host=_host,
-        local_time=local_time,
-    )
+    templates.env.filters.update(TEMPLATE_FILTERS)
+    # Classes and helpers are known to the templates by their Python names.
+    named = (Region, DocType, other_region, changes_link, change_summary)
+    templates.env.globals.update({obj.__name__: obj for obj in named})
     templates.env.globals.update(
         REGION_LABELS=REGION_LABELS,
         REGION_NAMES=REGION_NAMES,
         TYPE_LABELS=TYPE_LABELS,
         KIND_LABELS=KIND_LABELS,
-        Region=Region,
-        DocType=DocType,
-        other_region=other_region,
-        changes_link=changes_link,
-        change_summary=change_summary,
         static_version=version,
     )
     return templates

@@ -10,7 +10,7 @@ from markupsafe import escape
 from samsok.ingest.documents import LOCAL_SCHEME, doc_id_for_url
 from samsok.search.errors import DocumentNotFound
 from samsok.search.index.lexical import LexicalIndex
-from samsok.search.schemas import DocumentView, Hit, PageView
+from samsok.search.schemas import DocumentView, Hit, PageView, head_fields
 from samsok.search.store import DocumentRow, Store
 
 __all__ = ["ChunkRef", "build_hits", "document_view", "page_url", "shorten", "snippet_for"]
@@ -81,13 +81,7 @@ def build_hits(
             continue
         hits.append(
             Hit(
-                doc_id=doc.doc_id,
-                url=doc.url,
-                title=doc.title,
-                region=doc.region,
-                type=doc.doc_type,
-                source=doc.source,
-                published=doc.published,
+                **head_fields(doc),
                 page=chunk.page,
                 page_url=page_url(doc.url, chunk.page, doc.content_type),
                 snippet=snippet_for(lexical, chunk.text, query, snippet_chars),
@@ -120,13 +114,7 @@ def document_view(store: Store, doc_id: str) -> DocumentView:
 
 def _document_view(row: DocumentRow, chunk_count: int, also: list[str]) -> DocumentView:
     return DocumentView(
-        doc_id=row.doc_id,
-        url=row.url,
-        title=row.title,
-        region=row.region,
-        type=row.doc_type,
-        source=row.source,
-        published=row.published,
+        **head_fields(row),
         language=row.language,
         content_type=row.content_type,
         fetched_at=row.fetched_at,

@@ -14,6 +14,7 @@ shows with its title, region and source: it never silently vanishes.
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-from samsok.ingest.documents import DocType, Document, Region
-from samsok.search.store.records import identity_params
+from samsok.ingest.documents import Document, DocumentIdentity, Region
+from samsok.search.store.records import identity_from_row, identity_params
 
 if TYPE_CHECKING:
     from samsok.search.store.records import DocumentRow
@@ -190,19 +191,12 @@ def since_instant(since: date | datetime) -> datetime:
 
 
 @dataclass(frozen=True)
-class ChangeEvent:
+class ChangeEvent(DocumentIdentity):
     """One row of the log, as stored (the Atom feed has one entry per event)."""
 
     id: int
     at: datetime
     kind: Kind
-    doc_id: str
-    url: str
-    source: str
-    region: Region
-    doc_type: DocType
-    title: str
-    published: date | None
     content_type: str
     detail: dict[str, object]
 
@@ -240,21 +234,14 @@ def last_event(store: Store, doc_id: str) -> ChangeEvent | None:
     return _event(rows[0]) if rows else None
 
 
-def _event(row: object) -> ChangeEvent:
-    r = row  # sqlite3.Row
+def _event(row: sqlite3.Row) -> ChangeEvent:
     return ChangeEvent(
-        id=r["id"],  # type: ignore[index]
-        at=datetime.fromisoformat(r["at"]),  # type: ignore[index]
-        kind=r["kind"],  # type: ignore[index]
-        doc_id=r["doc_id"],  # type: ignore[index]
-        url=r["url"],  # type: ignore[index]
-        source=r["source"],  # type: ignore[index]
-        region=Region(r["region"]),  # type: ignore[index]
-        doc_type=DocType(r["doc_type"]),  # type: ignore[index]
-        title=r["title"],  # type: ignore[index]
-        published=date.fromisoformat(r["published"]) if r["published"] else None,  # type: ignore[index]
-        content_type=r["content_type"],  # type: ignore[index]
-        detail=json.loads(r["detail"]),  # type: ignore[index]
+        **identity_from_row(row),
+        id=row["id"],
+        at=datetime.fromisoformat(row["at"]),
+        kind=row["kind"],
+        content_type=row["content_type"],
+        detail=json.loads(row["detail"]),
     )
 
 

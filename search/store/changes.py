@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
-from samsok.ingest.documents import DocType, Region
+from samsok.ingest.documents import Region
 from samsok.search.errors import QueryError
+from samsok.search.schemas import DocumentHead, head_fields
 from samsok.search.store.changelog import (
     KIND_ORDER,
     LOCAL_TZ,
@@ -54,18 +55,11 @@ def parse_since(raw: str) -> date | datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
 
 
-class ChangeItem(BaseModel):
+class ChangeItem(DocumentHead):
     """What happened to one document since the date: the net effect of its events."""
 
-    doc_id: str
     kind: Kind = Field(description="new, changed or removed (net, over the period)")
     at: datetime = Field(description="When the latest change was indexed (UTC)")
-    url: str
-    title: str
-    region: Region
-    type: DocType
-    source: str
-    published: date | None
     content_type: str
     document_url: str = Field(description="The document's page in Samsøk")
     title_changed: bool = False
@@ -135,15 +129,9 @@ def _merge(events: list[ChangeEvent]) -> ChangeItem:
     if kind == "changed" and created:
         kind = "new"  # it did not exist at the start of the period
     item = ChangeItem(
-        doc_id=latest.doc_id,
+        **head_fields(latest),
         kind=kind,
         at=latest.at,
-        url=latest.url,
-        title=latest.title,
-        region=latest.region,
-        type=latest.doc_type,
-        source=latest.source,
-        published=latest.published,
         content_type=latest.content_type,
         document_url=f"/documents/{latest.doc_id}",
         events=len(events),

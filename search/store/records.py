@@ -6,13 +6,15 @@ import json
 import sqlite3
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
+from typing import Any
 
-from samsok.ingest.documents import DocType, Document, Page, Region
+from samsok.ingest.documents import DocType, Document, DocumentIdentity, Page, Region
 
 __all__ = [
     "ChunkRow",
     "DocumentRow",
     "Filters",
+    "identity_from_row",
     "identity_params",
     "now_iso",
     "row_to_document",
@@ -54,14 +56,7 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class DocumentRow:
-    doc_id: str
-    url: str
-    source: str
-    region: Region
-    doc_type: DocType
-    title: str
-    published: date | None
+class DocumentRow(DocumentIdentity):
     language: str | None
     content_type: str
     content_hash: str
@@ -90,7 +85,7 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def identity_params(doc: Document | DocumentRow) -> tuple[str | None, ...]:
+def identity_params(doc: Document | DocumentIdentity) -> tuple[str | None, ...]:
     """doc_id, url, source, region, doc_type, title, published: the leading columns of both the
     documents and the changes table, encoded the same way (enums by value, the date as ISO)."""
     return (
@@ -104,15 +99,22 @@ def identity_params(doc: Document | DocumentRow) -> tuple[str | None, ...]:
     )
 
 
+def identity_from_row(row: sqlite3.Row) -> dict[str, Any]:
+    """The `DocumentIdentity` fields decoded from the columns `identity_params` wrote."""
+    return {
+        "doc_id": row["doc_id"],
+        "url": row["url"],
+        "source": row["source"],
+        "region": Region(row["region"]),
+        "doc_type": DocType(row["doc_type"]),
+        "title": row["title"],
+        "published": date.fromisoformat(row["published"]) if row["published"] else None,
+    }
+
+
 def row_to_document(row: sqlite3.Row) -> DocumentRow:
     return DocumentRow(
-        doc_id=row["doc_id"],
-        url=row["url"],
-        source=row["source"],
-        region=Region(row["region"]),
-        doc_type=DocType(row["doc_type"]),
-        title=row["title"],
-        published=date.fromisoformat(row["published"]) if row["published"] else None,
+        **identity_from_row(row),
         language=row["language"],
         content_type=row["content_type"],
         content_hash=row["content_hash"],
