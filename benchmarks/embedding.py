@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _table import int_options, print_header
 from sample_queries import QUERIES
 
 SENTENCES = [
@@ -340,10 +341,7 @@ def prepare(cache: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--passages", type=int, default=128)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--queries", type=int, default=60)
+    parser = int_options(__doc__, passages=128, rounds=2, queries=60)
     parser.add_argument("--threads", type=int, default=None, help="default: all cores")
     parser.add_argument(
         "--backends",
@@ -418,13 +416,10 @@ def _print(
         f"queries from {THREADS} threads; threads per model: {args.threads or 'default'}\n"
         "speed: one process, backends interleaved; load and RSS: a fresh process each\n"
     )
-    header = (
-        f"{'backend':<42} {'load s':>6} {'chunks/s':>8} {'1q p50':>7} {'1q p95':>7} "
-        f"{'8t p50':>7} {'8t p95':>7} {'8t q/s':>7} {'RSS MB':>7} {'cos min':>8} "
-        f"{'cos mean':>8}"
+    print_header(
+        "backend:<42|load s:>6|chunks/s:>8|1q p50:>7|1q p95:>7|8t p50:>7|8t p95:>7|8t q/s:>7|"
+        "RSS MB:>7|cos min:>8|cos mean:>8"
     )
-    print(header)
-    print("-" * len(header))
     for r in results:
         cos = np.concatenate([_cosines(r["vectors"][i], base["vectors"][i]) for i in (0, 1)])
         print(

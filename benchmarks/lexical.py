@@ -29,6 +29,7 @@ from pathlib import Path
 
 import bm25s
 import Stemmer
+from _table import print_header
 from samsok.search.evaluation.metrics import (
     BeirDataset,
     answer_containment,
@@ -203,12 +204,10 @@ def print_table(rows: Sequence[Row], baselines: Sequence[Row], n_chunks: int) ->
     """`baselines[i]` is the row that row i's wins/losses are counted against."""
     queries = len(rows[0].per_query)
     print(f"NorQuAD validation: {queries} queries, {n_chunks} chunks (document-level metrics)")
-    header = (
-        f"{'system':<50} {'nDCG@10':>7} {'R@1':>6} {'R@10':>6} {'MRR@10':>7} "
-        f"{'ans@1':>6} {'ans@5':>6} {'vs base':>8} {'p50 ms':>7} {'p95 ms':>7}"
+    print_header(
+        "system:<50|nDCG@10:>7|R@1:>6|R@10:>6|MRR@10:>7|ans@1:>6|ans@5:>6|vs base:>8|"
+        "p50 ms:>7|p95 ms:>7"
     )
-    print(header)
-    print("-" * len(header))
     for r, base in zip(rows, baselines, strict=True):
         versus = "base" if r is base else wins_losses(r, base)
         print(

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _table import print_header
 from eval_data import SHARED_EVAL
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
@@ -162,12 +163,10 @@ def _versus(row: ModeScores, base: ModeScores) -> str:
 
 
 def print_table(rows: dict[str, ModeScores], base: str) -> None:
-    header = (
-        f"{'system':<14} {'nDCG@10':>7} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MRR@10':>7} "
-        f"{'ans@5':>6} {'p50 ms':>7} {'p95 ms':>7} {'vs ' + base:>17}"
+    print_header(
+        "system:<14|nDCG@10:>7|R@1:>6|R@5:>6|R@10:>6|MRR@10:>7|ans@5:>6|p50 ms:>7|p95 ms:>7|"
+        f"vs {base}:>17"
     )
-    print(header)
-    print("-" * len(header))
     for name, s in rows.items():
         versus = "-" if name == base else _versus(s, rows[base])
         print(f"{name:<14} {_cells(s)} {versus:>17}")

@@ -19,7 +19,6 @@ in the same run on the same store):
 
 from __future__ import annotations
 
-import argparse
 import gc
 import hashlib
 import html
@@ -38,6 +37,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from _table import int_options
 from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.index import DenseConfig, DenseIndex, IndexConfig, SearchIndex
 from samsok.search.index.snippets import make_snippet
@@ -330,10 +330,7 @@ def vectors_only(n: int, n_queries: int, clusters: int, data: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chunks", type=int, default=100_000)
-    parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--clusters", type=int, default=2000)
+    parser = int_options(__doc__, chunks=100_000, queries=200, clusters=2000)
     parser.add_argument("--data", type=Path, default=None, help="keep/reuse the index here")
     parser.add_argument("--skip-today", action="store_true", help="skip the flat comparison")
     parser.add_argument(

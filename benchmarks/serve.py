@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from _table import print_header
 
 ROOT = Path(__file__).resolve().parent.parent
 # Words of the domain, each found in the mirror: queries mix 2-4 of them (cache misses).
@@ -296,13 +297,10 @@ def report(servers: list[Server], args: argparse.Namespace, load_end: str) -> No
         f"from {args.clients} clients; every query new (cache misses); load average at the "
         f"end {load_end}"
     )
-    header = (
-        f"{'backend':<12} {'crawl s':>7} {'start s':>7} {'hyb p50':>8} {'hyb p95':>8} "
-        f"{'lex p50':>8} {'lex p95':>8} {args.clients:>3}c q/s {args.clients:>3}c p50 "
-        f"{args.clients:>3}c p95"
+    print_header(
+        "backend:<12|crawl s:>7|start s:>7|hyb p50:>8|hyb p95:>8|lex p50:>8|lex p95:>8|"
+        f"{args.clients:>3}c q/s:>7|{args.clients:>3}c p50:>7|{args.clients:>3}c p95:>7"
     )
-    print(header)
-    print("-" * len(header))
     for s in servers:
         hyb, lex, crowd = (
             percentiles(s.single["hybrid"]),
