@@ -11,14 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from samsok.ingest.crawl import (
-    CrawlEvent,
-    DocumentFetched,
-    DocumentRemoved,
-    DocumentUnchanged,
-    ItemFailed,
-    ItemSkipped,
-)
+from samsok.ingest import crawl
 from samsok.search.index import SearchIndex, UpsertOutcome
 
 __all__ = ["DEFAULT_ORIGINALS_MAX_BYTES", "EventApplier", "IndexingSummary", "apply_events"]
@@ -77,9 +70,9 @@ class EventApplier:
     def __exit__(self, *exc: object) -> None:
         self.index.finish_baselines()
 
-    def apply(self, event: CrawlEvent) -> None:
+    def apply(self, event: crawl.CrawlEvent) -> None:
         index, summary = self.index, self.summary
-        if isinstance(event, DocumentFetched):
+        if isinstance(event, crawl.DocumentFetched):
             source = event.document.source
             if event.original is None and source not in self._checked:
                 self._checked.add(source)
@@ -94,21 +87,21 @@ class EventApplier:
                     max_bytes=self.originals_max_bytes,
                 )
                 summary.originals["kept" if kept.kept else "not_kept"] += 1
-        elif isinstance(event, DocumentRemoved):
+        elif isinstance(event, crawl.DocumentRemoved):
             summary.removed += int(index.remove(event.doc_id, reason=event.reason))
-        elif isinstance(event, DocumentUnchanged):
+        elif isinstance(event, crawl.DocumentUnchanged):
             summary.outcomes[UpsertOutcome.UNCHANGED] += 1
-        elif isinstance(event, ItemSkipped):
+        elif isinstance(event, crawl.ItemSkipped):
             summary.skipped[str(event.reason)] += 1
-        elif isinstance(event, ItemFailed):
+        elif isinstance(event, crawl.ItemFailed):
             summary.failed[str(event.reason)] += 1
 
 
 def apply_events(
     index: SearchIndex,
-    events: Iterable[CrawlEvent],
+    events: Iterable[crawl.CrawlEvent],
     *,
-    on_event: Callable[[CrawlEvent], None] | None = None,
+    on_event: Callable[[crawl.CrawlEvent], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     originals_max_bytes: int = DEFAULT_ORIGINALS_MAX_BYTES,
 ) -> IndexingSummary:

@@ -95,7 +95,7 @@ class Crawler:
             sleep=sleep,
             crawl_delay=lambda url: self._robots.crawl_delay(url),
         )
-        self._interpret = Interpreter(state, extract, extract_config, now)
+        self._interpret = Interpreter(state, now, extract, extract_config)
         self._fresh_robots()
         self._run: CrawlRun | None = None
         self.summary = CrawlSummary()
@@ -121,7 +121,7 @@ class Crawler:
         """robots.txt is read again in every crawl."""
         self._site = SiteFiles(self._fetcher, self.config, self._log_now, lambda: self._run)
         self._robots = self._site.robots
-        self._gate = Gate(self.config, self.state, self._robots, self._now)
+        self._gate = Gate(self.state, self._now, self.config, self._robots)
 
     # -- runs ----------------------------------------------------------------------------------
 

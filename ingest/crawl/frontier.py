@@ -28,7 +28,17 @@ from samsok.ingest.documents import ExtractedPage, SkipReason
 from samsok.ingest.fetch import FetchResult, Validators
 from samsok.ingest.urls import align_scheme, looks_like_pdf, normalize_url, path_key, scope_check
 
-__all__ = ["KNOWN_DEAD", "CrawlRun", "Gate", "Step", "link_mode", "page_links", "skip", "unchanged"]
+__all__ = [
+    "KNOWN_DEAD",
+    "CrawlRun",
+    "CrawlService",
+    "Gate",
+    "Step",
+    "link_mode",
+    "page_links",
+    "skip",
+    "unchanged",
+]
 
 #: Skip reason of a URL that keeps answering 404/410 (not retried every crawl).
 KNOWN_DEAD = SkipReason.KNOWN_DEAD.value
@@ -83,11 +93,17 @@ def unchanged(stored: PageState, why: str, outcome: str, page: dict[str, Any]) -
 
 
 @dataclass(eq=False)  # identity, as a service object
-class Gate:
-    config: CrawlConfig
+class CrawlService:
+    """What every step of a crawl works with: the crawl log and the (injectable) clock."""
+
     state: CrawlState
-    robots: RobotsCache
     now: Callable[[], datetime]
+
+
+@dataclass(eq=False)
+class Gate(CrawlService):
+    config: CrawlConfig
+    robots: RobotsCache
 
     def check(
         self, run: CrawlRun, url: str, depth: int, mode: str, lastmod: str | None

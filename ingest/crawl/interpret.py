@@ -15,7 +15,6 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from samsok.ingest.crawl.events import (
@@ -26,7 +25,7 @@ from samsok.ingest.crawl.events import (
     ItemFailed,
     ItemSkipped,
 )
-from samsok.ingest.crawl.frontier import CrawlRun, Step, page_links, skip, unchanged
+from samsok.ingest.crawl.frontier import CrawlRun, CrawlService, Step, page_links, skip, unchanged
 from samsok.ingest.crawl.sources import Source, SourceKind
 from samsok.ingest.crawl.state import CrawlState
 from samsok.ingest.documents import Document, ExtractedPage, SkipReason
@@ -62,12 +61,10 @@ def doc_alive_elsewhere(state: CrawlState, doc_id: str, url: str, run_id: int) -
     )
 
 
-@dataclass(eq=False)  # identity, as a service object
-class Interpreter:
-    state: CrawlState
+@dataclass(eq=False)
+class Interpreter(CrawlService):
     extract: ExtractFn
     extract_config: Any
-    now: Callable[[], datetime]
 
     def step(self, run: CrawlRun, url: str, depth: int, result: FetchResult) -> Step:
         final = result.final_url

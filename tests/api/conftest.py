@@ -279,6 +279,15 @@ def html_of(response: httpx.Response, status: int = 200) -> str:
     return response.text
 
 
+def page_showing(client: TestClient, path: str, params: dict[str, str], *fragments: str) -> str:
+    """The HTML page at `path` (checked as `html_of` does), asserted to contain each of
+    `fragments`; a failure names the first fragment missing."""
+    html = html_of(client.get(path, params=params))
+    missing = [fragment for fragment in fragments if fragment not in html]
+    assert not missing, f"{path} {params} lacks {missing[0]!r}"
+    return html
+
+
 def doc_id(url: str) -> str:
     from samsok.ingest.documents import doc_id_for_url
 

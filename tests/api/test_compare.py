@@ -10,7 +10,7 @@ from samsok.search.compare import compare
 from samsok.search.index import SearchIndex
 from samsok.search.schemas import SearchMode, SearchRequest
 
-from tests.api.conftest import html_of
+from tests.api.conftest import html_of, page_showing
 
 
 def test_compare_answers_once_per_region(fixture_index: SearchIndex) -> None:
@@ -71,11 +71,13 @@ def test_compare_json_rejects_bad_input(client: TestClient) -> None:
 
 
 def test_compare_page_shows_both_columns(browser: TestClient) -> None:
-    response = browser.get("/compare", params={"q": "legevakt"})
-    html = html_of(response)
-    assert 'id="kolonne-orkdal">Orkdalsregionen</h2>' in html
-    assert 'id="kolonne-vaernes">Værnesregionen</h2>' in html
-    assert "Resultater for «legevakt»" in html
+    headings = (
+        'id="kolonne-orkdal">Orkdalsregionen</h2>',
+        'id="kolonne-vaernes">Værnesregionen</h2>',
+    )
+    html = page_showing(
+        browser, "/compare", {"q": "legevakt"}, *headings, "Resultater for «legevakt»"
+    )
     assert html.count('class="column__item"') == 10  # five per region
     # Each Orkdal hit offers the same search in Værnes and vice versa.
     orkdal, vaernes = html.split('id="kolonne-vaernes"')
