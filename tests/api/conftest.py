@@ -21,7 +21,7 @@ from samsok.api.app import create_app
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
-from samsok.ingest.documents import DocType, Document, Page, Region
+from samsok.ingest.documents import DocType, Document, ExtractedPage, Page, Region
 from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.store import LOCAL_TZ
 
@@ -46,18 +46,10 @@ def _doc(
     source: str,
     content_type: str = "text/html",
 ) -> Document:
+    # Built the way extraction builds documents: an extracted page tied to its source.
     pages = text if isinstance(text, list) else [Page(None, text)]
-    return Document(
-        url=url,
-        source=source,
-        region=region,
-        doc_type=doc_type,
-        title=title,
-        pages=pages,
-        published=published,
-        content_type=content_type,
-        language="nb",
-    )
+    page = ExtractedPage(url, content_type, title, pages, published=published, language="nb")
+    return page.to_document(source=source, region=region, doc_type=doc_type)
 
 
 FIXTURE_DOCUMENTS: list[Document] = [
