@@ -17,6 +17,7 @@ __all__ = [
     "MAX_OFFSET",
     "MAX_QUERY_CHARS",
     "DocumentHead",
+    "DocumentRef",
     "DocumentView",
     "Hit",
     "IndexStats",
@@ -88,11 +89,16 @@ class _PublicUrls(BaseModel):
         return [public_url(v) for v in value]
 
 
-class DocumentHead(BaseModel):
+class DocumentRef(BaseModel):
+    """A document named by its id: what a response about a document starts with."""
+
+    doc_id: str
+
+
+class DocumentHead(DocumentRef):
     """The fields every document in a response leads with (a hit, a document page, a change),
     in their JSON order; filled from a stored document by `head_fields`."""
 
-    doc_id: str
     url: str
     title: str
     region: Region

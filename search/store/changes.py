@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 from samsok.ingest.documents import Region
 from samsok.search.errors import QueryError
-from samsok.search.schemas import DocumentHead, head_fields
+from samsok.search.schemas import DocumentHead, DocumentRef, head_fields
 from samsok.search.store.changelog import (
     KIND_ORDER,
     LOCAL_TZ,
@@ -55,11 +55,16 @@ def parse_since(raw: str) -> date | datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
 
 
-class ChangeItem(DocumentHead):
-    """What happened to one document since the date: the net effect of its events."""
-
+class _Change(DocumentRef):
     kind: Kind = Field(description="new, changed or removed (net, over the period)")
     at: datetime = Field(description="When the latest change was indexed (UTC)")
+
+
+class ChangeItem(DocumentHead, _Change):
+    """What happened to one document since the date: the net effect of its events."""
+
+    # Fields in JSON order: doc_id, what happened and when (_Change), then the document's head
+    # and this class's own (pydantic orders inherited fields by the reversed MRO).
     content_type: str
     document_url: str = Field(description="The document's page in Samsøk")
     title_changed: bool = False
