@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from samsok.search.embedding.embedder import EmbedConfig, Embedder
+from samsok.search.forwarding import Forwarded
 
 __all__ = ["LazyEmbedder"]
 
@@ -37,17 +38,9 @@ class LazyEmbedder:
                     self._model = self._factory(self.config)
         return self._model
 
-    @property
-    def model_id(self) -> str:
-        return self._get().model_id
-
-    @property
-    def dim(self) -> int:
-        return self._get().dim
-
-    @property
-    def max_tokens(self) -> int:
-        return self._get().max_tokens
+    model_id = Forwarded[str](_get)
+    dim = Forwarded[int](_get)
+    max_tokens = Forwarded[int](_get)
 
     def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         return self._get().embed_documents(texts, show_progress=show_progress)

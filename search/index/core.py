@@ -24,6 +24,7 @@ import numpy as np
 from samsok.ingest.documents import Document, Region
 from samsok.search.embedding import Embedder
 from samsok.search.errors import IndexMismatchError, ReadOnlyIndex
+from samsok.search.forwarding import Forwarded
 from samsok.search.index.bookkeeping import Bookkeeping
 from samsok.search.index.config import IndexConfig
 from samsok.search.index.dense import DenseIndex
@@ -104,22 +105,11 @@ class SearchIndex(Bookkeeping):
         return pinned if pinned is not None and pinned.owner is self else self._view
 
     # White-box access for tests and benchmarks about the internals; callers use the methods.
-    @property
-    def store(self) -> Store:
-        return self._current().store
-
-    @property
-    def lexical(self) -> LexicalIndex:
-        return self._current().lexical
-
-    @property
-    def _dense(self) -> DenseIndex:
-        return self._current().dense
-
-    @property
-    def generation(self) -> int:
-        """The store generation this index serves (a reader: of its current view)."""
-        return self._current().generation
+    store = Forwarded[Store](_current)
+    lexical = Forwarded[LexicalIndex](_current)
+    _dense = Forwarded[DenseIndex](_current, "dense")
+    #: The store generation this index serves (a reader: of its current view).
+    generation = Forwarded[int](_current)
 
     def _read_store(self) -> Store:
         return self._current().store
