@@ -34,6 +34,7 @@ from htmldate import find_date
 from lxml import html as lxml_html
 from lxml.etree import ParserError, _Element
 from samsok.ingest.config import ExtractConfig
+from samsok.ingest.extract.html_blocks import TEMPERATURE
 
 __all__ = ["DateFinder", "find_date_strings", "prune_chrome"]
 
@@ -60,7 +61,6 @@ _CHROME_ATTR = re.compile(
     r"nav-previous|nav-next|comment|advert|adrotate|footer|menu|navbar",
     re.IGNORECASE,
 )
-_WEATHER_TEXT = re.compile(r"-?\d{1,2}([.,]\d)?\s*°\s*[CF]?\b")
 _BYLINE_ATTR = re.compile(r"date|dato|byline|meta|publi|posted|time|tid", re.IGNORECASE)
 _BYLINE = re.compile(
     r"^((publisert|oppdatert|sist endret|endret|dato|skrevet|published|posted|updated|date)"
@@ -128,7 +128,7 @@ def prune_chrome(tree: _Element) -> _Element:
             if _CHROME_ATTR.search(attrs) and element.find(".//h1") is None:
                 doomed.append(element)
     for element in pruned.iter():
-        if isinstance(element.tag, str) and element.text and _WEATHER_TEXT.search(element.text):
+        if isinstance(element.tag, str) and element.text and TEMPERATURE.search(element.text):
             bar = element
             for parent in element.iterancestors():
                 if (

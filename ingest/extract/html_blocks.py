@@ -24,6 +24,7 @@ from bs4 import Tag
 from lxml.etree import _Element
 
 __all__ = [
+    "TEMPERATURE",
     "blocks_from_plain_text",
     "blocks_from_soup",
     "blocks_from_trafilatura",
@@ -44,7 +45,8 @@ _WIDGET = re.compile(
     r"meny|søk|hopp til (hovedinnhold|innhold)|text size|contrast|print|share)\s*:?$",
     re.IGNORECASE,
 )
-_WEATHER = re.compile(r"^-?\d{1,2}([.,]\d)?\s*°\s*[CF]?\b")
+#: A weather widget's reading ("-3,5 °C"); `match` it for a line, `search` it in a text.
+TEMPERATURE = re.compile(r"-?\d{1,2}([.,]\d)?\s*°\s*[CF]?\b")
 _DATE_ONLY = re.compile(
     r"^(publisert|oppdatert|dato|published|updated)?:?\s*"
     r"(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|"
@@ -230,7 +232,7 @@ def _is_chrome_line(line: str) -> bool:
         return True
     if _WIDGET.match(bare):
         return True
-    if _WEATHER.match(bare) and len(bare) < _LABEL_LINE_MAX:
+    if TEMPERATURE.match(bare) and len(bare) < _LABEL_LINE_MAX:
         return True
     if _AD_LABEL.search(bare) and len(bare) < _LABEL_LINE_MAX:
         return True
@@ -247,7 +249,7 @@ def drop_chrome(blocks: list[str]) -> list[str]:
     """
     flat = [(index, line) for index, block in enumerate(blocks) for line in block.split("\n")]
     bare = [line.lstrip("#- ").strip() for _, line in flat]
-    weather = [bool(_WEATHER.match(line)) and len(line) < _LABEL_LINE_MAX for line in bare]
+    weather = [bool(TEMPERATURE.match(line)) and len(line) < _LABEL_LINE_MAX for line in bare]
     grouped: dict[int, list[str]] = {}
     for position, (index, line) in enumerate(flat):
         near_weather = any(weather[max(0, position - 1) : position + 2])

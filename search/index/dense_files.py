@@ -31,16 +31,30 @@ __all__ = [
     "write_delta",
 ]
 
-BASE_FILE = re.compile(r"^faiss-(\d+)\.index$")
-DELTA_FILE = re.compile(r"^faiss-(\d+)\.delta$")
+# A generation's files are `faiss-<G>.<kind>`: kind "index" for a base, "delta" for a delta.
+_BASE, _DELTA = "index", "delta"
+
+
+def _file_name(generation: int | str | None, kind: str) -> str:
+    return f"faiss-{generation}.{kind}"
+
+
+def _file_pattern(kind: str) -> re.Pattern[str]:
+    """`_file_name(G, kind)` for any generation G, with G captured: the one naming scheme."""
+    head, tail = _file_name("\0", kind).split("\0")
+    return re.compile(rf"^{re.escape(head)}(\d+){re.escape(tail)}$")
+
+
+BASE_FILE = _file_pattern(_BASE)
+DELTA_FILE = _file_pattern(_DELTA)
 
 
 def base_name(generation: int | None) -> str:
-    return f"faiss-{generation}.index"
+    return _file_name(generation, _BASE)
 
 
 def delta_name(generation: int) -> str:
-    return f"faiss-{generation}.delta"
+    return _file_name(generation, _DELTA)
 
 
 @dataclass(frozen=True)
