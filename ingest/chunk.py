@@ -28,7 +28,11 @@ from dataclasses import dataclass
 from samsok.ingest.config import ChunkConfig
 from samsok.ingest.documents import Chunk, Document
 
-__all__ = ["chunk_document", "estimate_tokens", "split_sentences"]
+__all__ = ["Chunker", "chunk_document", "estimate_tokens", "split_sentences"]
+
+#: What the index and the evaluation are handed to cut a document: `chunk_document` with its
+#: config and token counter bound.
+Chunker = Callable[[Document], list[Chunk]]
 
 TokenCounter = Callable[[str], int]
 

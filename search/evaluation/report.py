@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from samsok.ingest.documents import Chunk, Document
+from samsok.ingest.chunk import Chunker
 from samsok.search.embedding import Embedder
 from samsok.search.evaluation.baselines import Bm25sTokens, bm25s_scores
 from samsok.search.evaluation.devset import (
@@ -36,8 +36,6 @@ from samsok.search.evaluation.metrics import BeirDataset
 from samsok.search.evaluation.runner import judgements, run_evaluation
 from samsok.search.index import IndexConfig, LexicalConfig, LexicalIndex, SearchIndex
 from samsok.search.schemas import SearchMode
-
-Chunker = Callable[[Document], list[Chunk]]
 
 __all__ = [
     "SYSTEMS",

@@ -5,6 +5,7 @@ Callers import from here; the modules behind it are `core` (the `SearchIndex` ob
 (+ `faiss_base`, `dense_files`), `lexical`, `fusion` and `snippets`.
 """
 
+from samsok.ingest.chunk import Chunker
 from samsok.search.index.bookkeeping import ChunkText
 from samsok.search.index.config import FUSIONS, IndexConfig
 from samsok.search.index.core import SearchIndex
@@ -21,7 +22,7 @@ from samsok.search.index.relevance import (
 )
 from samsok.search.index.results import ChunkRef, page_url
 from samsok.search.index.views import ReloadStats
-from samsok.search.index.writer import Chunker, UpsertOutcome
+from samsok.search.index.writer import UpsertOutcome
 
 __all__ = [
     "CALIBRATED_FLOORS",

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from samsok.ingest.chunk import Chunker
 from samsok.ingest.documents import Document, Region
 from samsok.search.embedding import Embedder
 from samsok.search.errors import IndexMismatchError, ReadOnlyIndex
@@ -33,7 +34,7 @@ from samsok.search.index.lexical import LexicalIndex
 from samsok.search.index.ranking import Ranked, RankedChunk, Ranker
 from samsok.search.index.results import ChunkRef, build_hits, document_view
 from samsok.search.index.views import PINNED, ReaderViews, ReloadStats, View
-from samsok.search.index.writer import Chunker, IndexWriter, UpsertOutcome
+from samsok.search.index.writer import IndexWriter, UpsertOutcome
 from samsok.search.schemas import (
     DocumentView,
     Hit,

@@ -12,12 +12,13 @@ SQLite on open.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
+from samsok.ingest.chunk import Chunker
 from samsok.ingest.documents import Chunk, Document
 from samsok.search.embedding import Embedder
 from samsok.search.errors import IndexMismatchError
@@ -38,11 +39,9 @@ from samsok.search.store import (
     signature,
 )
 
-__all__ = ["Chunker", "IndexWriter", "UpsertOutcome"]
+__all__ = ["IndexWriter", "UpsertOutcome"]
 
 log = logging.getLogger(__name__)
-
-Chunker = Callable[[Document], list[Chunk]]
 
 
 class UpsertOutcome(StrEnum):
