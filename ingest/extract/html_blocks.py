@@ -30,12 +30,15 @@ __all__ = [
     "blocks_from_trafilatura",
     "drop_chrome",
     "heading_level",
+    "inline_text",
     "is_date_line",
     "join_blocks",
+    "letters_only",
 ]
 
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _ALL_SPACE = re.compile(r"\s+")
+_NON_WORD = re.compile(r"\W+")
 _HEADING = re.compile(r"^(#{1,6}) +\S")
 _WIDGET = re.compile(
     r"^(ico\s+\S+\.(png|gif|svg|jpe?g)\s*)?"
@@ -78,9 +81,15 @@ def _clean(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def _inline(text: str) -> str:
+def inline_text(text: str) -> str:
     """Markup text as one line: in HTML every run of whitespace is one space."""
     return _ALL_SPACE.sub(" ", text).strip()
+
+
+def letters_only(text: str) -> str:
+    """Letters and digits only, lower-cased: a key to match texts by, since extractors join
+    inline elements with or without spaces."""
+    return _NON_WORD.sub("", text).lower()
 
 
 def heading_level(block: str) -> int | None:
@@ -110,7 +119,7 @@ def _xml_text(element: _Element) -> str:
             parts.append(node.text)
         if node is not element and node.tail:
             parts.append(node.tail)
-    return _inline("".join(parts))
+    return inline_text("".join(parts))
 
 
 def _xml_block(element: _Element, out: list[str]) -> None:
@@ -140,12 +149,12 @@ def _xml_block(element: _Element, out: list[str]) -> None:
         if text:
             out.append(text)
     else:  # a container (div, main, doc, ...): walk its children
-        if element.text and _inline(element.text):
-            out.append(_inline(element.text))
+        if element.text and inline_text(element.text):
+            out.append(inline_text(element.text))
         for child in element.iterchildren():
             _xml_block(child, out)
-    if element.tail and _inline(element.tail):
-        out.append(_inline(element.tail))
+    if element.tail and inline_text(element.tail):
+        out.append(inline_text(element.tail))
 
 
 def blocks_from_trafilatura(body: _Element | None) -> list[str]:
@@ -153,8 +162,8 @@ def blocks_from_trafilatura(body: _Element | None) -> list[str]:
     if body is None:
         return []
     out: list[str] = []
-    if body.text and _inline(body.text):
-        out.append(_inline(body.text))
+    if body.text and inline_text(body.text):
+        out.append(inline_text(body.text))
     for child in body.iterchildren():
         _xml_block(child, out)
     return out
@@ -173,10 +182,10 @@ def blocks_from_soup(container: Tag) -> list[str]:
         if element.find_parent(_BLOCK_TAGS) is not None and element.name not in _INLINE_HEADINGS:
             continue
         if element.name == "tr":
-            cells = [_inline(c.get_text(" ")) for c in element.find_all(["td", "th"])]
+            cells = [inline_text(c.get_text(" ")) for c in element.find_all(["td", "th"])]
             text = " | ".join(c for c in cells if c)
         else:
-            text = _inline(element.get_text(" "))
+            text = inline_text(element.get_text(" "))
         if not text:
             continue
         if element.name in _INLINE_HEADINGS:
@@ -186,7 +195,7 @@ def blocks_from_soup(container: Tag) -> list[str]:
         else:
             out.append(text)
     if not out:
-        text = _inline(container.get_text(" "))
+        text = inline_text(container.get_text(" "))
         if text:
             out.append(text)
     return _merge_list_items(out)

@@ -38,7 +38,7 @@ from difflib import SequenceMatcher
 from itertools import islice
 
 from lxml.etree import _Element
-from samsok.ingest.extract.html_blocks import heading_level
+from samsok.ingest.extract.html_blocks import heading_level, letters_only
 
 __all__ = [
     "MAX_ORPHAN_LINK_SHARE",
@@ -210,10 +210,6 @@ _ORPHAN_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 MAX_ORPHAN_LINK_SHARE = 0.3
 
 
-def _letters(text: str) -> str:
-    return _NON_WORD.sub("", text).lower()
-
-
 def _leading_text(element: _Element) -> str:
     """The start of an element's text: enough for a match key, without building the whole
     text of a large container."""
@@ -296,13 +292,13 @@ def rescue_orphans(
                 runs.append((at, element, text, link_share))
                 texts.append((at, text))
         for at, text in texts:
-            key = _letters(text)[:_MATCH_CHARS]
+            key = letters_only(text)[:_MATCH_CHARS]
             if key and key not in first_at:
                 first_at[key] = at
                 owner[at] = element
     block_pos: list[float | None] = []
     for block in blocks:
-        key = _letters(block.split("\n", 1)[0].lstrip("#- "))[:_MATCH_CHARS]
+        key = letters_only(block.split("\n", 1)[0].lstrip("#- "))[:_MATCH_CHARS]
         block_pos.append(first_at.get(key) if len(key) >= 12 else None)
     matched = sorted(p for p in block_pos if p is not None)
     if len(matched) < 2:
@@ -311,7 +307,7 @@ def rescue_orphans(
     for at in matched:
         anchors.add(owner[at])
         anchors.update(islice(owner[at].iterancestors(), 2))
-    present = _letters(" ".join(blocks))
+    present = letters_only(" ".join(blocks))
     side = side_texts(tree) if side is None else side
     found: list[tuple[float, str]] = []
     for at, container, text, link_share in runs:
@@ -322,7 +318,7 @@ def rescue_orphans(
             continue
         if not _ORPHAN_END.search(text) or not _is_prose(text, side):
             continue
-        if _letters(text)[:_KEY_CHARS] in present:
+        if letters_only(text)[:_KEY_CHARS] in present:
             continue
         found.append((at, text))
     if not found:

@@ -29,13 +29,12 @@ debugged from the crawl log.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from lxml.etree import _Element
 from samsok.ingest.extract.dates import find_date_strings
-from samsok.ingest.extract.html_blocks import is_date_line
+from samsok.ingest.extract.html_blocks import inline_text, is_date_line, letters_only
 
 __all__ = [
     "MIN_OWN_PARAGRAPHS",
@@ -90,8 +89,6 @@ _MAIN_REGION_MIN_CHARS = 200
 _MIN_LINK_LABEL_CHARS = 8
 _CHROME_TAGS = ("nav", "header", "footer", "aside", "script", "style", "form", "noscript")
 _MAIN_XPATH = ".//main | .//*[@role='main'] | .//*[@id='content'] | .//*[@id='main']"
-_SPACE = re.compile(r"\s+")
-_NON_WORD = re.compile(r"\W+")
 
 
 @dataclass(frozen=True)
@@ -127,7 +124,7 @@ class ListingVerdict:
 
 
 def _text_len(element: _Element) -> int:
-    return len(_SPACE.sub(" ", element.text_content()).strip())
+    return len(inline_text(element.text_content()))
 
 
 def _in_chrome(element: _Element) -> bool:
@@ -197,7 +194,7 @@ def _linked_share(region: _Element, blocks: list[str]) -> tuple[float, int]:
     anchors = {
         label
         for a in region.iter("a")
-        if len(label := _SPACE.sub(" ", a.text_content()).strip().lower()) >= _MIN_LINK_LABEL_CHARS
+        if len(label := inline_text(a.text_content()).lower()) >= _MIN_LINK_LABEL_CHARS
     }
     if not anchors:
         return 0.0, 0
@@ -214,11 +211,6 @@ def _date_lines(blocks: list[str]) -> tuple[int, float]:
     count = sum(is_date_line(line) for line in lines)
     chars = sum(len(line) for line in lines if not is_date_line(line))
     return count, chars / (count + 1)
-
-
-def _key(text: str) -> str:
-    """Letters and digits only: extractors join inline elements with or without spaces."""
-    return _NON_WORD.sub("", text).lower()
 
 
 def _is_title_line(line: str) -> bool:
@@ -281,13 +273,14 @@ def _own_blocks_by_text(blocks: list[str]) -> list[str]:
 
 def _own_blocks_by_dom(blocks: list[str], teasers: list[_Element]) -> list[str]:
     """`blocks` without the lines that come from the teaser elements."""
-    texts = [_key(teaser.text_content()) for teaser in teasers]
+    texts = [letters_only(teaser.text_content()) for teaser in teasers]
     own = []
     for block in blocks:
         lines = [
             line
             for line in block.split("\n")
-            if not (key := _key(line.lstrip("#- "))) or not any(key in text for text in texts)
+            if not (key := letters_only(line.lstrip("#- ")))
+            or not any(key in text for text in texts)
         ]
         if lines:
             own.append("\n".join(lines))
