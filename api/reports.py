@@ -84,6 +84,6 @@ def extract_file(path: Path, *, url: str | None, config: object) -> dict[str, ob
         "published": page.published.isoformat() if page.published else None,
         "language": page.language,
         "content_type": page.content_type,
-        "text": "\n\n".join(p.text for p in page.pages),
+        "text": page.text,
         "pages": [{"number": p.number, "text": p.text} for p in page.pages],
     }

@@ -19,6 +19,7 @@ __all__ = [
     "Document",
     "DocumentIdentity",
     "ExtractedPage",
+    "ExtractedText",
     "Page",
     "Region",
     "SkipReason",
@@ -85,29 +86,37 @@ class Page:
     text: str
 
 
+@dataclass(kw_only=True)
+class ExtractedText:
+    """What extraction reads from one body, whatever it becomes: its title, its text page by
+    page, the date and language it states, and extra metadata. Keyword-only, so the views that
+    extend it keep their own positional fields first."""
+
+    title: str
+    pages: list[Page]
+    published: date | None = None
+    language: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(page.text for page in self.pages)
+
+
 @dataclass
-class Document:
+class Document(ExtractedText):
     """One extracted source document, ready to be chunked."""
 
     url: str
     source: str
     region: Region
     doc_type: DocType
-    title: str
-    pages: list[Page]
-    published: date | None = None
-    language: str | None = None
     content_type: str = "text/html"
     fetched_at: datetime | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def doc_id(self) -> str:
         return doc_id_for_url(self.url)
-
-    @property
-    def text(self) -> str:
-        return "\n\n".join(page.text for page in self.pages)
 
     @property
     def content_hash(self) -> str:
@@ -185,7 +194,7 @@ class Chunk(DocumentIdentity):
 
 
 @dataclass
-class ExtractedPage:
+class ExtractedPage(ExtractedText):
     """What extraction gets out of one fetched body, before it is tied to a source.
 
     `links` are absolute, in document order, for the crawler to follow (HTML only).
@@ -195,14 +204,9 @@ class ExtractedPage:
 
     url: str
     content_type: str
-    title: str
-    pages: list[Page]
-    published: date | None = None
-    language: str | None = None
     links: list[str] = field(default_factory=list)
     canonical_url: str | None = None
     is_listing: bool = False
-    metadata: dict[str, str] = field(default_factory=dict)
 
     def to_document(
         self,

@@ -48,7 +48,9 @@ def _doc(
 ) -> Document:
     # Built the way extraction builds documents: an extracted page tied to its source.
     pages = text if isinstance(text, list) else [Page(None, text)]
-    page = ExtractedPage(url, content_type, title, pages, published=published, language="nb")
+    page = ExtractedPage(
+        url, content_type, title=title, pages=pages, published=published, language="nb"
+    )
     return page.to_document(source=source, region=region, doc_type=doc_type)
 
 

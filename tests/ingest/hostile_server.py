@@ -521,7 +521,7 @@ def stub_extract(body: bytes, url: str, content_type: str | None, config: Any) -
     if media == "application/pdf":
         match = re.search(rb"\((.*?)\) Tj", body, re.S)
         text = match.group(1).decode("latin-1") if match else ""
-        return ExtractedPage(url, "application/pdf", text[:40], [Page(1, text)])
+        return ExtractedPage(url, "application/pdf", title=text[:40], pages=[Page(1, text)])
     charset = re.search(r"charset=([\w-]+)", content_type or "")
     html = body.decode(charset.group(1) if charset else "utf-8", errors="replace")
     if "<samsok-crash>" in html:
@@ -535,8 +535,8 @@ def stub_extract(body: bytes, url: str, content_type: str | None, config: Any) -
     page = ExtractedPage(
         url,
         "text/html",
-        parser.title.strip(),
-        [Page(None, text)] if text else [],
+        title=parser.title.strip(),
+        pages=[Page(None, text)] if text else [],
         links=links,
         canonical_url=canonical,
         is_listing=parser.listing,
