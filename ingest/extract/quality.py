@@ -41,6 +41,9 @@ _TOKEN = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class Score:
+    """Word 4-gram precision, recall and F1 of one page's extraction; for a set of pages, each
+    is the mean of the pages' figures (AEB's macro average: F1 is not recomputed from P and R)."""
+
     precision: float
     recall: float
     f1: float

@@ -33,6 +33,9 @@ class Validators:
 
 @dataclass(frozen=True)
 class Redirect:
+    """One hop of a redirect chain: the URL asked, the status it answered and the `Location`
+    it gave (as sent; the client resolves it against `url`)."""
+
     url: str
     status: int
     location: str
