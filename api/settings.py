@@ -16,7 +16,7 @@ from samsok.corpus import MIRROR_DIR, SOURCES_FILE
 from samsok.ingest.config import ChunkConfig, CrawlConfig, ExtractConfig
 from samsok.search.embedding import EmbedConfig
 from samsok.search.index import DenseConfig, IndexConfig, LexicalConfig
-from samsok.search.pipeline import DEFAULT_ORIGINALS_MAX_BYTES
+from samsok.search.store import DEFAULT_ORIGINALS_MAX_BYTES
 
 __all__ = ["Settings"]
 
