@@ -131,7 +131,7 @@ class Settings(BaseSettings):
     ray_workers: int | None = Field(
         None, ge=1, description="Embedding actors on Ray (default: one per free CPU)"
     )
-    # Vector index at scale (search.dense.DenseConfig; chosen with benchmarks/scale.py)
+    # Vector index at scale (search.index.DenseConfig; chosen with benchmarks/scale.py)
     ann_threshold: int = Field(
         DenseConfig.ann_threshold, ge=1, description="Vectors from which FAISS is IVF-fp16"
     )
