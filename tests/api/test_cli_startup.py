@@ -1,12 +1,12 @@
-"""`samsok` imports what a command uses when it runs: help, `status` and a lexical search start
-without the model's libraries, the web stack or the crawler (issue 10's CLI start-up).
+"""`samsok` imports what a command uses when it runs: help, `status`, a lexical search and
+`similar` start without the model's libraries, the web stack or the crawler (issue 10).
 
-Each case runs the real entry point (`samsok.api.cli.main`, the production embedder factory) in
-a fresh interpreter and reads `sys.modules` after the command: behaviour, not timing (the
-figures are in benchmarks/cli_startup.py). The configured model is a folder that does not
-exist, so a command that reached for the model would fail rather than quietly load it; the
-controls show that the probe sees a command's own imports and that the model is really asked
-for when a command embeds.
+The commands run through the real entry point (`samsok.api.cli.main`, the production embedder
+factory) in a fresh interpreter, which reports `sys.modules` after each: behaviour, not timing
+(the figures are in benchmarks/cli_startup.py). The configured model is a folder that does not
+exist, so a command that reached for the model would fail rather than quietly load it. The
+controls show that the probe sees a command's own imports and that a command that embeds does
+ask for the model.
 """
 
 from __future__ import annotations
@@ -28,42 +28,48 @@ from tests.paths import PROJECT_ROOT
 VAERNES = PROJECT_ROOT / "corpus" / "mirror" / "www.varnesregionen.no"
 INGEST_FOLDERS = [str(VAERNES / "dokumenter"), str(VAERNES / "samhandling")]
 
-#: Top-level packages by what loads them; a command that needs none of these must not import them.
+#: Top-level packages by what needs them.
 MODEL = frozenset(
     {"torch", "sentence_transformers", "transformers", "onnxruntime", "onnx", "tokenizers"}
 )
 WEB = frozenset({"fastapi", "starlette", "uvicorn", "jinja2"})
 CRAWL = frozenset({"trafilatura", "htmldate", "justext", "lxml", "pypdf", "httpx", "ray"})
-INDEX = frozenset({"faiss", "numpy"})  # a reader opens the index: its FAISS file and the store
+INDEX = frozenset({"faiss", "numpy"})  # a reader opens the store and its generation's FAISS file
 NOT_FOR_READERS = MODEL | WEB | CRAWL
 NOT_FOR_HELP = NOT_FOR_READERS | INDEX
 
-# Runs each argument list through `main()` in this interpreter, then writes the exit codes and
-# the top-level packages imported by then (as JSON) to the file named first.
+# Runs each argument list through `main()` in one interpreter, one after the other, and writes
+# per run (as JSON, to the file named first): the exit code, what it printed, and the top-level
+# packages imported by the end of it.
 PROBE = """
-import json, sys
+import contextlib, io, json, sys
 out, runs = sys.argv[1], json.loads(sys.argv[2])
 from samsok.api.cli import main
-codes = []
+report = []
 for args in runs:
     sys.argv = ["samsok", *args]
-    try:
-        main()
-    except SystemExit as exc:
-        codes.append(exc.code or 0)
-    sys.stdout.flush()
-packages = sorted({name.partition(".")[0] for name in sys.modules})
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code or 0
+    packages = sorted({name.partition(".")[0] for name in sys.modules})
+    report.append({"code": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue(),
+                   "packages": packages})
 with open(out, "w") as f:
-    json.dump({"codes": codes, "packages": packages}, f)
+    json.dump(report, f)
 """
 
 
-@dataclass
+@dataclass(frozen=True)
 class Run:
-    codes: list[int]
-    packages: frozenset[str]
+    args: list[str]
+    code: int
     stdout: str
     stderr: str
+    packages: frozenset[str]  # imported by the end of this run (and the runs before it)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +86,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
-def probe(data_dir: Path, *runs: list[str]) -> Run:
+def probe(data_dir: Path, *runs: list[str]) -> list[Run]:
     out = data_dir.parent / "probe.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMSOK_")}
     env |= {
@@ -101,61 +107,90 @@ def probe(data_dir: Path, *runs: list[str]) -> Run:
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(out.read_text())
-    return Run(report["codes"], frozenset(report["packages"]), done.stdout, done.stderr)
+    return [
+        Run(args, r["code"], r["stdout"], r["stderr"], frozenset(r["packages"]))
+        for args, r in zip(runs, report, strict=True)
+    ]
+
+
+def assert_none_of(forbidden: frozenset[str], runs: list[Run]) -> None:
+    """No run imported a forbidden package; on failure, which run imported which first."""
+    seen: frozenset[str] = frozenset()
+    culprits = {}
+    for run in runs:
+        new = (run.packages - seen) & forbidden
+        if new:
+            culprits[" ".join(run.args)] = sorted(new)
+        seen = run.packages
+    assert culprits == {}
 
 
 def test_help_of_every_command_imports_no_heavy_library(data_dir: Path) -> None:
     commands = sorted(cli.commands)
-    assert {"search", "status", "crawl", "serve", "eval"} <= set(commands)
-    run = probe(data_dir, ["--help"], *([name, "--help"] for name in commands))
-    assert run.codes == [0] * (len(commands) + 1), run.stderr
-    for name in commands:
-        assert f"samsok {name} [OPTIONS]" in run.stdout
-    assert sorted(run.packages & NOT_FOR_HELP) == []
+    assert {"search", "status", "crawl", "serve", "eval", "similar"} <= set(commands)
+    runs = probe(data_dir, ["--help"], *([name, "--help"] for name in commands))
+    for run in runs:
+        assert run.code == 0, run.stderr
+        assert run.stdout.startswith(f"Usage: samsok {' '.join(run.args[:-1])}".rstrip())
+    assert_none_of(NOT_FOR_HELP, runs)
 
 
-def test_status_loads_neither_model_nor_web_nor_crawler(data_dir: Path) -> None:
-    run = probe(data_dir, ["status", "--json"])
-    assert run.codes == [0], run.stderr
-    assert json.loads(run.stdout)["index"]["documents"] >= 8
-    assert sorted(run.packages & NOT_FOR_READERS) == []
+@pytest.fixture(scope="module")
+def readers(data_dir: Path) -> dict[str, Run]:
+    """`status`, a lexical search and `similar` (of the lexical search's best hit) in one
+    interpreter; the index was built with another embedder than the configured model."""
+    lexical = ["search", "jordmor", "--mode", "lexical", "--json"]
+    first = probe(data_dir, lexical)[0]
+    assert first.code == 0, first.stderr
+    doc_id = json.loads(first.stdout)["results"][0]["doc_id"]
+    runs = probe(
+        data_dir,
+        ["status", "--json"],
+        ["status"],
+        lexical,
+        ["similar", doc_id, "--json"],
+    )
+    return {" ".join(run.args[:2]): run for run in runs} | {"doc_id": first}
 
 
-def test_status_for_people_too(data_dir: Path) -> None:
-    run = probe(data_dir, ["status"])
-    assert run.codes == [0], run.stderr
-    assert "Index:" in run.stdout
-    assert sorted(run.packages & NOT_FOR_READERS) == []
+def test_readers_load_neither_model_nor_web_nor_crawler(readers: dict[str, Run]) -> None:
+    for run in readers.values():
+        assert run.code == 0, run.stderr
+    assert_none_of(NOT_FOR_READERS, list(readers.values()))
 
 
-def test_lexical_search_finds_without_the_model(data_dir: Path) -> None:
-    run = probe(data_dir, ["search", "jordmor", "--mode", "lexical", "--json"])
-    assert run.codes == [0], run.stderr
-    results = json.loads(run.stdout)["results"]
+def test_status_reports_the_index(readers: dict[str, Run]) -> None:
+    assert json.loads(readers["status --json"].stdout)["index"]["documents"] >= 8
+    assert "Index:" in readers["status"].stdout
+
+
+def test_lexical_search_finds_without_the_model(readers: dict[str, Run]) -> None:
+    results = json.loads(readers["search jordmor"].stdout)["results"]
     assert results and all(r["region"] == "vaernes" for r in results)
-    assert sorted(run.packages & NOT_FOR_READERS) == []
+    assert any("jordmor" in r["snippet"].lower() for r in results)
 
 
-def test_similar_uses_stored_vectors_not_the_model(data_dir: Path) -> None:
-    found = probe(data_dir, ["search", "jordmor", "--mode", "lexical", "--json"])
-    doc_id = json.loads(found.stdout)["results"][0]["doc_id"]
-    run = probe(data_dir, ["similar", doc_id, "--json"])
-    assert run.codes == [0], run.stderr
-    assert doc_id not in {r["doc_id"] for r in json.loads(run.stdout)["results"]}
-    assert sorted(run.packages & NOT_FOR_READERS) == []
+def test_similar_uses_stored_vectors_not_the_model(readers: dict[str, Run]) -> None:
+    doc_id = json.loads(readers["doc_id"].stdout)["results"][0]["doc_id"]
+    run = next(r for key, r in readers.items() if key.startswith("similar"))
+    similar = json.loads(run.stdout)["results"]
+    assert similar and doc_id not in {r["doc_id"] for r in similar}
 
 
-def test_control_the_probe_sees_what_a_command_imports(data_dir: Path) -> None:
-    run = probe(data_dir, ["extract", str(VAERNES / "index.html")])
-    assert run.codes == [0], run.stderr
-    assert json.loads(run.stdout)["title"]
-    assert "trafilatura" in run.packages  # the HTML extractor, imported by the command
-
-
-def test_control_a_command_that_embeds_asks_for_the_model(data_dir: Path) -> None:
-    """Hybrid search needs a query vector: the configured (missing) model is loaded and the
-    command fails with one line naming it: so lexical search succeeded without it."""
-    run = probe(data_dir, ["search", "jordmor", "--mode", "hybrid"])
-    assert run.codes == [1]
-    assert "no-such-model" in run.stderr
-    assert "Traceback" not in run.stderr
+def test_controls_the_probe_sees_a_command_s_imports_and_the_model_is_asked_for(
+    data_dir: Path,
+) -> None:
+    """`extract` imports the HTML extractor when it runs; a hybrid search needs a query vector,
+    so the configured (missing) model is loaded and the command fails with one line naming it:
+    lexical search above succeeded without it."""
+    extract, hybrid = probe(
+        data_dir,
+        ["extract", str(VAERNES / "index.html")],
+        ["search", "jordmor", "--mode", "hybrid"],
+    )
+    assert extract.code == 0, extract.stderr
+    assert json.loads(extract.stdout)["title"]
+    assert "trafilatura" in extract.packages
+    assert hybrid.code == 1
+    assert "no-such-model" in hybrid.stderr
+    assert "Traceback" not in hybrid.stderr
