@@ -135,6 +135,21 @@ def test_help_of_every_command_imports_no_heavy_library(data_dir: Path) -> None:
     assert_none_of(NOT_FOR_HELP, runs)
 
 
+def test_crawler_health_reads_only_its_heartbeat(data_dir: Path) -> None:
+    (run,) = probe(data_dir, ["crawler-health"])
+    assert run.code == 1 and "no heartbeat" in run.stderr  # no `crawl --every` here
+    assert_none_of(NOT_FOR_HELP, [run])
+
+
+def test_changes_loads_neither_model_nor_crawler(data_dir: Path) -> None:
+    """`changes` shares the page's parameter rules (`samsok.api.web`), so it loads FastAPI's
+    types; still no model and no crawler."""
+    (run,) = probe(data_dir, ["changes", "--since", "2000-01-01", "--json"])
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout)["new"] >= 8
+    assert_none_of(MODEL | CRAWL, [run])
+
+
 @pytest.fixture(scope="module")
 def readers(data_dir: Path) -> dict[str, Run]:
     """`status`, a lexical search and `similar` (of the lexical search's best hit) in one
