@@ -135,6 +135,7 @@ class IndexConfig:
             raise ValueError(f"evidence_gamma must be within 0..2, got {self.evidence_gamma}")
 
     def floor_for(self, model_id: str) -> RelevanceFloor | None:
+        # Here, not at the top: this module must stay importable without numpy and the store.
         from samsok.search.index.relevance import CALIBRATED_FLOORS
 
         if not self.relevance_floor:
