@@ -61,6 +61,7 @@ wheel-check: install
 BENCH_MODELS ?= data/models
 SCALE_BUDGET ?= 5400
 bench: install
+	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/embedding.py
 	$(BIN)/python benchmarks/query_embedding.py --cache $(BENCH_MODELS)

@@ -11,10 +11,10 @@ import logging
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-from tqdm.contrib.logging import logging_redirect_tqdm
+if TYPE_CHECKING:  # tqdm loads with the first bar: commands without one start without it
+    from tqdm import tqdm
 
 __all__ = ["NOISY_LIBRARIES", "configure_logging", "progress", "table"]
 
@@ -59,6 +59,9 @@ def progress(
     desc: str, *, unit: str, total: int | None = None, enabled: bool = True
 ) -> Iterator[tqdm]:  # type: ignore[type-arg]
     """A bar with count and rate on stderr; log lines print above it while it runs."""
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
     with (
         logging_redirect_tqdm(),
         tqdm(

@@ -1,18 +1,22 @@
-"""Map the core's exceptions to HTTP responses. The only place that knows status codes."""
+"""Map the core's exceptions to HTTP responses. The only place that knows status codes.
+
+`validation_message` serves the CLI too, so FastAPI, Starlette and the page renderers are
+imported when the handlers are installed (by `create_app`), not with this module: a CLI
+command that reports a bad parameter does not load the web stack.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from samsok.api.web import describe_error, invalid_page, not_found_page, shown, wants_html
 from samsok.search.errors import DocumentNotFound, IndexMismatchError, QueryError, SearchError
-from starlette.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, Response
 
 __all__ = ["install_error_handlers", "validation_message"]
 
@@ -29,15 +33,24 @@ def _field(error: Mapping[str, Any]) -> str:
 
 
 def _html_problem(error: Mapping[str, Any]) -> tuple[str, str]:
+    from samsok.api.web import describe_error, shown
+
     name = _field(error)
     return shown(name), describe_error(name, error.get("input", ""), error)
 
 
 def _problem(status: int, message: str, **extra: object) -> JSONResponse:
+    from fastapi.responses import JSONResponse
+
     return JSONResponse(status_code=status, content={"error": message, **extra})
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from fastapi.exception_handlers import http_exception_handler
+    from fastapi.exceptions import RequestValidationError
+    from samsok.api.web import invalid_page, not_found_page, wants_html
+    from starlette.exceptions import HTTPException
+
     @app.exception_handler(RequestValidationError)
     @app.exception_handler(ValidationError)
     async def _invalid(request: Request, exc: RequestValidationError | ValidationError) -> Response:

@@ -7,11 +7,14 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from samsok.api.console import table
-from samsok.ingest.crawl import CrawlState, CrawlSummary
 from samsok.ingest.errors import ExtractionError
-from samsok.search.pipeline import IndexingSummary
+
+if TYPE_CHECKING:  # the crawler (httpx, extractors) loads with a crawl, not with `status`
+    from samsok.ingest.crawl import CrawlSummary
+    from samsok.search.pipeline import IndexingSummary
 
 __all__ = ["CrawlReport", "ServiceError", "extract_file", "last_crawls"]
 
@@ -57,6 +60,8 @@ def last_crawls(path: Path) -> list[dict[str, object]]:
     """The crawl log's latest runs, read without writing (no crawl.db yet: no crawls)."""
     if not path.is_file():
         return []
+    from samsok.ingest.crawl import CrawlState
+
     # "immutable" when SQLite cannot make the WAL's -shm file in a read-only folder.
     for mode in ("ro", "immutable"):
         state = CrawlState(path, read_only=mode)

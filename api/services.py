@@ -14,36 +14,26 @@ from dataclasses import asdict, replace
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from samsok.api import console
 from samsok.api.reports import CrawlReport, ServiceError, last_crawls
 from samsok.api.settings import Settings
 from samsok.api.signals import Stop
 from samsok.api.wiring import EmbedderFactory, load_model, make_embedder, open_index
 from samsok.ingest.config import LOOPBACK_NETWORKS
-from samsok.ingest.crawl import (
-    Crawler,
-    CrawlEvent,
-    CrawlState,
-    DocumentRemoved,
-    Source,
-    load_sources,
-)
 from samsok.ingest.documents import DocType, Region
 from samsok.ingest.errors import SourceConfigError
-from samsok.ingest.fetch import RewritingTransport
-from samsok.ingest.local import iter_files, read_paths
-from samsok.search.distributed import (
-    RayEmbedPool,
-    apply_events_distributed,
-    document_chunker,
-    replay_journal,
-)
-from samsok.search.embedding import TextEmbedder
-from samsok.search.index import SearchIndex
-from samsok.search.pipeline import IndexingSummary, apply_events
-from samsok.search.store import ChangesResponse, default_since
+
+# A job imports what it runs when it runs: `status` and a lexical search never load the
+# crawler (httpx), the extractors (trafilatura, pypdf) or Ray, and nothing loads the model
+# before it embeds (every CLI command imports this module).
+if TYPE_CHECKING:
+    from samsok.ingest.crawl import CrawlEvent, Source
+    from samsok.search.embedding import TextEmbedder
+    from samsok.search.index import SearchIndex
+    from samsok.search.pipeline import IndexingSummary
+    from samsok.search.store import ChangesResponse
 
 __all__ = ["Services"]
 
@@ -97,6 +87,8 @@ class Services:
         if self._index is not None and self._index.read_only:
             self.close()
         if self._index is None:
+            from samsok.search.distributed import replay_journal
+
             self._index = open_index(self.settings, embedder=self.embedder, wait=self.wait)
             replay_journal(self._index)
         return self._index
@@ -111,6 +103,8 @@ class Services:
     def _select_sources(
         self, names: list[str], url: str | None, region: str | None, mirror: bool
     ) -> list[Source]:
+        from samsok.ingest.crawl import Source, load_sources
+
         if url:
             return [Source.adhoc(url, region or "")]
         try:
@@ -140,6 +134,10 @@ class Services:
         mirror: bool = False,
         progress: bool = False,
     ) -> CrawlReport:
+        import httpx
+        from samsok.ingest.crawl import Crawler, CrawlState
+        from samsok.ingest.fetch import RewritingTransport
+
         sources = self._select_sources(names, url, region, mirror)
         config = self.settings.crawl_config()
         index = self.writer  # the lock first: crawl.db belongs to the writer too
@@ -189,6 +187,9 @@ class Services:
         progress: bool = False,
     ) -> dict[str, object]:
         """Index local files; each keeps its original bytes (within the originals cap)."""
+        from samsok.ingest.crawl import DocumentRemoved
+        from samsok.ingest.local import iter_files, read_paths
+
         total = sum(1 for _ in iter_files(paths))
         index = self.writer
         events = read_paths(
@@ -212,6 +213,8 @@ class Services:
 
     def changes(self, since: date | datetime | None, region: Region | None) -> ChangesResponse:
         """`samsok changes`: the same answer as `GET /changes` (reads only, no model)."""
+        from samsok.search.store import default_since
+
         start = since if since is not None else default_since(self.settings.changes_days)
         return self.index.changes(since=start, region=region)
 
@@ -224,12 +227,20 @@ class Services:
         on_event: Callable[[CrawlEvent], None] | None = None,
     ) -> IndexingSummary:
         """Apply events to the writer: here, or with embedding fanned out on Ray."""
+        from samsok.search.pipeline import apply_events
+
         stop = lambda: self.stop.requested  # noqa: E731
         cap = self.settings.originals_max_bytes
         if not self.settings.ray_address:
             return apply_events(
                 index, events, on_event=on_event, should_stop=stop, originals_max_bytes=cap
             )
+        from samsok.search.distributed import (
+            RayEmbedPool,
+            apply_events_distributed,
+            document_chunker,
+        )
+
         pool = RayEmbedPool(
             self.settings.ray_address,
             self._worker_embedder,

@@ -16,7 +16,7 @@ from samsok.corpus import MIRROR_DIR, SOURCES_FILE
 from samsok.ingest.config import ChunkConfig, CrawlConfig, ExtractConfig
 from samsok.search.embedding import EmbedConfig
 from samsok.search.index import DenseConfig, IndexConfig, LexicalConfig
-from samsok.search.pipeline import DEFAULT_ORIGINALS_MAX_BYTES
+from samsok.search.store import DEFAULT_ORIGINALS_MAX_BYTES
 
 __all__ = ["Settings"]
 
@@ -131,7 +131,7 @@ class Settings(BaseSettings):
     ray_workers: int | None = Field(
         None, ge=1, description="Embedding actors on Ray (default: one per free CPU)"
     )
-    # Vector index at scale (search.dense.DenseConfig; chosen with benchmarks/scale.py)
+    # Vector index at scale (search.index.DenseConfig; chosen with benchmarks/scale.py)
     ann_threshold: int = Field(
         DenseConfig.ann_threshold, ge=1, description="Vectors from which FAISS is IVF-fp16"
     )

@@ -43,7 +43,8 @@ from samsok.ingest.documents import Chunk, DocType, Document, Page, Region
 from samsok.search.embedding import TextEmbedder
 from samsok.search.errors import SearchError
 from samsok.search.index import SearchIndex
-from samsok.search.pipeline import DEFAULT_ORIGINALS_MAX_BYTES, EventApplier, IndexingSummary
+from samsok.search.pipeline import EventApplier, IndexingSummary
+from samsok.search.store import DEFAULT_ORIGINALS_MAX_BYTES
 
 if TYPE_CHECKING:
     from ray import ObjectRef

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from samsok.ingest import crawl
 from samsok.search.index import SearchIndex, UpsertOutcome
+from samsok.search.store import DEFAULT_ORIGINALS_MAX_BYTES
 
-__all__ = ["DEFAULT_ORIGINALS_MAX_BYTES", "EventApplier", "IndexingSummary", "apply_events"]
+__all__ = ["EventApplier", "IndexingSummary", "apply_events"]
 
-DEFAULT_ORIGINALS_MAX_BYTES = 2 * 1024**3  # all kept local originals together
 
 log = logging.getLogger(__name__)
 

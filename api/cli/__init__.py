@@ -5,6 +5,10 @@ Each command turns options into arguments for core calls; output shapes are the 
 `base` (the group, shared options and checks, one-line errors), `ingesting` (crawl, ingest,
 demo, reindex), `searching` (search, similar, extract, eval, prepare-model), `serving` (serve,
 changes, status).
+
+Start-up stays light (issue 10): these modules import only what declaring the commands needs;
+a command imports the crawler, the extractors, the index, the web stack or the model when it
+runs (`tests/api/test_cli_startup.py` checks `sys.modules`; `benchmarks/cli_startup.py` times it).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
@@ -21,15 +22,17 @@ from samsok.api.clock import Clock, system_clock
 from samsok.api.console import configure_logging
 from samsok.api.errors import validation_message
 from samsok.api.reports import ServiceError
-from samsok.api.services import Services
 from samsok.api.settings import Settings
 from samsok.api.signals import STOP
 from samsok.api.wiring import EmbedderFactory, make_embedder
 from samsok.ingest.documents import DocType, Region
 from samsok.ingest.errors import IngestError
-from samsok.search.embedding import TextEmbedder
 from samsok.search.errors import SearchError
 from samsok.search.schemas import SearchMode
+
+if TYPE_CHECKING:  # a command imports the jobs when it opens them (`open_services`)
+    from samsok.api.services import Services
+    from samsok.search.embedding import TextEmbedder
 
 __all__ = [
     "MODES",
@@ -242,6 +245,8 @@ def with_ray(ctx: click.Context, ray_address: str | None) -> None:
 
 @contextmanager
 def open_services(ctx: click.Context, *, wait: bool = True) -> Iterator[Services]:
+    from samsok.api.services import Services
+
     settings: Settings = ctx.obj
     check_data_dir(settings.data_dir, write=ctx.command.name in WRITING_COMMANDS)
     deps: CliDeps = ctx.meta.get(_DEPS) or CliDeps()

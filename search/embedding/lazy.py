@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
-from samsok.search.embedding.embedder import EmbedConfig, Embedder
+from samsok.search.embedding.config import EmbedConfig
 from samsok.search.forwarding import Forwarded
+
+if TYPE_CHECKING:  # the model libraries load with the model, not with this module
+    import numpy as np
+    from samsok.search.embedding.embedder import Embedder
 
 __all__ = ["LazyEmbedder"]
 
@@ -20,7 +24,7 @@ class LazyEmbedder:
     """An `Embedder` that loads its model on first use (thread-safe, once)."""
 
     def __init__(
-        self, config: EmbedConfig, factory: Callable[[EmbedConfig], Embedder] = Embedder
+        self, config: EmbedConfig, factory: Callable[[EmbedConfig], Embedder] | None = None
     ) -> None:
         self.config = config
         self._factory = factory
@@ -35,7 +39,7 @@ class LazyEmbedder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    self._model = self._factory(self.config)
+                    self._model = (self._factory or _load)(self.config)
         return self._model
 
     model_id = Forwarded[str](_get)
@@ -50,3 +54,9 @@ class LazyEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return self._get().count_tokens(text)
+
+
+def _load(config: EmbedConfig) -> Embedder:
+    from samsok.search.embedding.embedder import Embedder
+
+    return Embedder(config)

@@ -3,33 +3,45 @@
 Callers import from here; the modules behind it are `core` (the `SearchIndex` object),
 `writer`, `views`, `ranking`, `results`, `bookkeeping`, `manifest`, `config`, `dense`
 (+ `faiss_base`, `dense_files`), `lexical`, `fusion` and `snippets`.
+
+The names load on first use (PEP 562): `from samsok.search.index import IndexConfig` imports
+`config` only, so the settings, and CLI commands that never open the index, start without FAISS.
 """
 
-from samsok.ingest.chunk import Chunker
-from samsok.search.index.bookkeeping import ChunkText
-from samsok.search.index.config import FUSIONS, IndexConfig
-from samsok.search.index.core import SearchIndex
-from samsok.search.index.dense import DenseConfig, DenseIndex
-from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
-from samsok.search.index.lexical import LexicalConfig, LexicalIndex
-from samsok.search.index.manifest import Manifest
-from samsok.search.index.ranking import RankedChunk
-from samsok.search.index.relevance import (
-    CALIBRATED_FLOORS,
-    RelevanceFloor,
-    chunk_evidence,
-    query_evidence,
-)
-from samsok.search.index.results import ChunkRef, page_url
-from samsok.search.index.views import ReloadStats
-from samsok.search.index.writer import UpsertOutcome
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samsok.search.index.bookkeeping import ChunkText
+    from samsok.search.index.config import (
+        FUSIONS,
+        DenseConfig,
+        IndexConfig,
+        LexicalConfig,
+    )
+    from samsok.search.index.core import SearchIndex
+    from samsok.search.index.dense import DenseIndex
+    from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
+    from samsok.search.index.lexical import LexicalIndex
+    from samsok.search.index.manifest import Manifest
+    from samsok.search.index.ranking import RankedChunk
+    from samsok.search.index.relevance import (
+        CALIBRATED_FLOORS,
+        RelevanceFloor,
+        chunk_evidence,
+        query_evidence,
+    )
+    from samsok.search.index.results import ChunkRef, page_url
+    from samsok.search.index.views import ReloadStats
+    from samsok.search.index.writer import UpsertOutcome
 
 __all__ = [
     "CALIBRATED_FLOORS",
     "FUSIONS",
     "ChunkRef",
     "ChunkText",
-    "Chunker",
     "DenseConfig",
     "DenseIndex",
     "IndexConfig",
@@ -48,3 +60,41 @@ __all__ = [
     "weighted_minmax",
     "weighted_zscore",
 ]
+
+# Each public name and the module it lives in.
+_HOMES = {
+    "CALIBRATED_FLOORS": "relevance",
+    "FUSIONS": "config",
+    "ChunkRef": "results",
+    "ChunkText": "bookkeeping",
+    "DenseConfig": "config",
+    "DenseIndex": "dense",
+    "IndexConfig": "config",
+    "LexicalConfig": "config",
+    "LexicalIndex": "lexical",
+    "Manifest": "manifest",
+    "RankedChunk": "ranking",
+    "RelevanceFloor": "relevance",
+    "ReloadStats": "views",
+    "SearchIndex": "core",
+    "UpsertOutcome": "writer",
+    "chunk_evidence": "relevance",
+    "page_url": "results",
+    "query_evidence": "relevance",
+    "rrf": "fusion",
+    "weighted_minmax": "fusion",
+    "weighted_zscore": "fusion",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # once: later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

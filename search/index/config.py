@@ -1,17 +1,80 @@
-"""Ranking and writing knobs of `SearchIndex`: `IndexConfig` and the relevance floor."""
+"""The index's knobs: `IndexConfig` (ranking and writing, the relevance floor), `DenseConfig`
+(the FAISS index kind and segments) and `LexicalConfig` (the analyser and its refits).
+
+Plain dataclasses free of FAISS and numpy, so `Settings` (and every CLI command with it) can
+build them without loading the libraries the index itself needs."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
-from samsok.search.index.dense import DenseConfig
-from samsok.search.index.relevance import CALIBRATED_FLOORS, RelevanceFloor
+from samsok.search.text.analyze import AnalyzerConfig
 
-__all__ = ["FUSIONS", "Fusion", "IndexConfig"]
+if TYPE_CHECKING:  # relevance needs numpy and the store; a config only names its type
+    from samsok.search.index.relevance import RelevanceFloor
+
+__all__ = ["FUSIONS", "DenseConfig", "Fusion", "IndexConfig", "LexicalConfig"]
 
 Fusion = Literal["zscore", "minmax", "rrf"]
 FUSIONS: tuple[Fusion, ...] = get_args(Fusion)
+
+
+# The fewest IVF lists: below ~256 vectors a list, sqrt(n) lists would make lists too coarse.
+MIN_NLIST = 16
+
+
+@dataclass(frozen=True)
+class DenseConfig:
+    """How the vector index is built. Defaults measured with `benchmarks/scale.py` (see
+    docs/architecture.md, "How the index scales").
+
+    - `ann_threshold`: below this many vectors the base is exact (flat, 4·dim bytes per
+      vector, no training); from it on, IVF + fp16 (2·dim bytes per vector). fp16 rather than
+      8-bit: 8-bit codes (dim bytes) lost 0.015–0.04 recall@10 among near-tied neighbours
+      (0.965 vs 0.979 at 100k, nprobe 32, same speed) and 2·dim still fits 1 KB a chunk.
+    - `ann_nlist`: IVF lists; 0 = sqrt(vectors) (k-means training stays in seconds and a
+      list holds ~sqrt(N) vectors), retrained when the corpus grows 4× past it.
+    - `ann_nprobe`: lists scanned per query (scaled up for restrictive filters, see `search`).
+    - `merge_fraction` / `merge_min`: the delta is folded into a new base once it holds more
+      than max(merge_min, merge_fraction · size) changes.
+
+    How chosen (benchmarks/scale.py on 2 shared cores, 384 dimensions): exact search costs
+    ~0.27 ms per 1 000 vectors a query (270 ms at 1M), so from ~100k vectors (~25 ms, the
+    whole hybrid budget there) IVF pays; below it flat is exact and needs no training. With
+    √N lists and fp16 codes, recall@10 against exact search on the 100k synthetic index was
+    0.96 / 0.97 / 0.98 at nprobe 32 / 64 / 96 (1M, 8-bit codes, nprobe 32: 0.978); the
+    delta limits keep a commit's file ≤ ~8 MB while a fold (a full base write) comes at most
+    every 5 % of growth.
+    """
+
+    ann_threshold: int = 100_000
+    ann_nlist: int = 0
+    ann_nprobe: int = 64
+    merge_fraction: float = 0.05
+    merge_min: int = 5_000
+
+    def __post_init__(self) -> None:
+        if self.ann_threshold < 1 or self.ann_nprobe < 1 or self.ann_nlist < 0:
+            raise ValueError("ann_threshold and ann_nprobe must be ≥ 1, ann_nlist ≥ 0")
+        if not 0.0 < self.merge_fraction <= 1.0 or self.merge_min < 0:
+            raise ValueError("merge_fraction must be within (0, 1] and merge_min ≥ 0")
+
+    def nlist_for(self, n: int) -> int:
+        return self.ann_nlist or max(MIN_NLIST, int(math.sqrt(n)))
+
+
+@dataclass(frozen=True)
+class LexicalConfig:
+    analyzer: AnalyzerConfig = field(default_factory=AnalyzerConfig)
+    refit_growth: float = 1.25  # refit when the chunk count grew by this factor
+    # Fit on an even sample of at most this many chunks, and stop refitting once a fit saw
+    # that many: each refit rewrites every chunk's terms (O(corpus)), and the vocabulary of
+    # parts hardly moves past ~100k chunks of one domain. Bounds the total refit work.
+    fit_max_chunks: int = 100_000
+    # Glossary expansion, Nynorsk/Bokmål variants and suspended compounds at query time.
+    expand: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,6 +135,9 @@ class IndexConfig:
             raise ValueError(f"evidence_gamma must be within 0..2, got {self.evidence_gamma}")
 
     def floor_for(self, model_id: str) -> RelevanceFloor | None:
+        # Here, not at the top: this module must stay importable without numpy and the store.
+        from samsok.search.index.relevance import CALIBRATED_FLOORS
+
         if not self.relevance_floor:
             return None
         return self.floor or CALIBRATED_FLOORS.get(model_id.split("@", 1)[0])

@@ -19,11 +19,11 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from samsok.ingest.chunk import Chunker
 from samsok.ingest.documents import Document, Region
-from samsok.search.embedding import Embedder
 from samsok.search.errors import IndexMismatchError, ReadOnlyIndex
 from samsok.search.forwarding import Forwarded
 from samsok.search.index.bookkeeping import Bookkeeping
@@ -44,6 +44,9 @@ from samsok.search.schemas import (
     SearchResponse,
 )
 from samsok.search.store import Filters, Store
+
+if TYPE_CHECKING:  # the model libraries load with the model, not with the index
+    from samsok.search.embedding import Embedder
 
 # The names callers imported from `core` before it was split keep working from here; new code
 # imports them from `samsok.search.index`.

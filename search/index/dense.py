@@ -30,6 +30,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from samsok.search.index.config import DenseConfig
 from samsok.search.index.dense_files import (
     BASE_FILE,
     Delta,
@@ -40,7 +41,6 @@ from samsok.search.index.dense_files import (
     write_delta,
 )
 from samsok.search.index.faiss_base import (
-    DenseConfig,
     base_ids,
     flat_index,
     flat_vectors,

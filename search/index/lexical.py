@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from samsok.search.errors import QueryError
+from samsok.search.index.config import LexicalConfig
 from samsok.search.index.snippets import make_snippet
 from samsok.search.store import Store
 from samsok.search.text.analyze import (
-    AnalyzerConfig,
     Decompounder,
     EmptyQueryError,
     NorwegianAnalyzer,
@@ -31,7 +31,7 @@ from samsok.search.text.glossary import (
     variants,
 )
 
-__all__ = ["LexicalConfig", "LexicalIndex", "LexicalQuery"]
+__all__ = ["LexicalIndex", "LexicalQuery"]
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +41,6 @@ _META_ABBREVIATIONS = "mined_abbreviations"
 # NEAR distance per word of a multi-word glossary form: index terms of compounds take extra
 # positions (whole word + parts), so words of one phrase sit a few terms apart.
 _FORM_NEAR_PER_WORD = 4
-
-
-@dataclass(frozen=True)
-class LexicalConfig:
-    analyzer: AnalyzerConfig = field(default_factory=AnalyzerConfig)
-    refit_growth: float = 1.25  # refit when the chunk count grew by this factor
-    # Fit on an even sample of at most this many chunks, and stop refitting once a fit saw
-    # that many: each refit rewrites every chunk's terms (O(corpus)), and the vocabulary of
-    # parts hardly moves past ~100k chunks of one domain. Bounds the total refit work.
-    fit_max_chunks: int = 100_000
-    # Glossary expansion, Nynorsk/Bokmål variants and suspended compounds at query time.
-    expand: bool = True
 
 
 @dataclass(frozen=True)

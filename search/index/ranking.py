@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from samsok.ingest.documents import Region
-from samsok.search.embedding import Embedder
 from samsok.search.errors import DocumentNotFound, QueryError
 from samsok.search.index.config import IndexConfig
 from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
@@ -23,6 +23,9 @@ from samsok.search.index.views import View
 from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.store import Filters
 from samsok.search.text.analyze import QueryTerm
+
+if TYPE_CHECKING:  # the model libraries load with the model, not with the index
+    from samsok.search.embedding import Embedder
 
 __all__ = ["Ranked", "RankedChunk", "Ranker"]
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 from samsok.search.errors import StoreMissing
-from samsok.search.index.config import IndexConfig
-from samsok.search.index.dense import DenseConfig, DenseIndex
+from samsok.search.index.config import DenseConfig, IndexConfig, LexicalConfig
+from samsok.search.index.dense import DenseIndex
 from samsok.search.index.dense_files import generation_files
-from samsok.search.index.lexical import LexicalConfig, LexicalIndex
+from samsok.search.index.lexical import LexicalIndex
 from samsok.search.index.manifest import Manifest
 from samsok.search.store import Filters, Store
 

@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from samsok.ingest.chunk import Chunker
 from samsok.ingest.documents import Chunk, Document
-from samsok.search.embedding import Embedder
 from samsok.search.errors import IndexMismatchError
 from samsok.search.index.config import IndexConfig
 from samsok.search.index.dense import DenseIndex
@@ -38,6 +38,9 @@ from samsok.search.store import (
     release_original,
     signature,
 )
+
+if TYPE_CHECKING:  # the model libraries load with the model, not with the index
+    from samsok.search.embedding import Embedder
 
 __all__ = ["IndexWriter", "UpsertOutcome"]
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from samsok.search.store.database import Store
 
 __all__ = [
+    "DEFAULT_ORIGINALS_MAX_BYTES",
     "ORIGINALS_DIR",
     "ORIGINALS_SCHEMA",
     "OriginalRecord",
@@ -58,6 +59,7 @@ CREATE TABLE IF NOT EXISTS originals (
 CREATE INDEX IF NOT EXISTS originals_sha ON originals(sha256);
 """
 SKIPPED_OVER_CAP = "over_size_cap"
+DEFAULT_ORIGINALS_MAX_BYTES = 2 * 1024**3  # all kept local originals together
 
 
 @dataclass(frozen=True)
