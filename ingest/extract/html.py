@@ -44,8 +44,9 @@ from samsok.ingest.extract.html_blocks import (
 from samsok.ingest.extract.html_decode import decode_html
 from samsok.ingest.extract.html_headings import restore_headings
 from samsok.ingest.extract.html_meta import canonical_url, extract_links, extract_title
+from samsok.ingest.extract.html_orphans import rescue_orphans
 from samsok.ingest.extract.html_prepare import prepare_for_extraction
-from samsok.ingest.extract.html_recall import merge_recall, rescue_orphans, side_texts
+from samsok.ingest.extract.html_recall import merge_recall, side_texts
 from samsok.ingest.extract.language import detect_language
 from samsok.ingest.extract.listing import ListingVerdict, detect_listing
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from lxml import html as lxml_html
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.extract import extract_html
-from samsok.ingest.extract.html_recall import merge_recall, rescue_orphans
+from samsok.ingest.extract.html_orphans import rescue_orphans
+from samsok.ingest.extract.html_recall import merge_recall
 
 P1 = "Kommunene i regionen har i flere år samarbeidet om legevakt og jordmortjeneste."
 P2 = "Nå vil de også se på et felles tilbud for rehabilitering etter sykehusopphold."
