@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 #: Words a recall-only paragraph outside the article's span needs to count as body prose.
-MIN_PROSE_WORDS = 8
+MIN_PROSE_WORDS = 3
 #: A run of at most this many recall-only blocks between two kept blocks is body.
 MAX_SANDWICH = 2
 #: Above this share of capital letters a line is shouting (a link or call to action).
@@ -223,7 +223,7 @@ def merge_recall(
         # Between two kept blocks we are inside the article: precision mode's doubts there
         # cost body ("Webb emerged, naked.", "He said:", a reference URL), so only captions
         # and shouting stay out.
-        sandwiched = tag == "insert" and 0 < a0 < len(precise) and len(extra) <= MAX_SANDWICH
+        sandwiched = a0 > 0 and a1 < len(precise) and len(extra) <= MAX_SANDWICH
         # A list right after a kept line that announces it ("Målet er:") is body too.
         announced = a0 > 0 and precise[a0 - 1].rstrip().endswith(":")
         keep = [
