@@ -60,6 +60,9 @@ _TAG = re.compile(r"<(!doctype|html|head|body|div|p|a|span|br|table|meta|title|s
 _WORD = re.compile(r"\w+")
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+#: The title is looked for among the first blocks only: by hand, a site-name line and a date
+#: may come before it; further down a heading equal to the title is the text's own.
+_TITLE_SEARCH = 3
 _RESCUE_SELECTORS = ["article", "main", "[role=main]", "#content", "#main", ".content", "body"]
 _RESCUE_DROP = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]
 
@@ -151,6 +154,16 @@ def _main_blocks(
     if _only_link_labels(best[0], tree):
         return [], best[1]
     return best
+
+
+def _without_title(blocks: list[str], title: str) -> list[str]:
+    """`blocks` without the page title repeated as a heading above the text (trafilatura
+    often repeats the `<h1>`; a print page puts the site name above it): the title is kept
+    apart, and repeated it breaks the text's first sentence off from its heading."""
+    for index, block in enumerate(blocks[:_TITLE_SEARCH]):
+        if heading_level(block) and block.lstrip("# ").strip() == title:
+            return blocks[:index] + blocks[index + 1 :]
+    return blocks
 
 
 def _only_link_labels(blocks: list[str], tree: _Element) -> bool:
@@ -277,9 +290,7 @@ def extract_html(
     if not title:
         title = _plain_title(blocks)
         title_source = "first-line" if title else "none"
-    # trafilatura often repeats the <h1> as the first block: the title is kept apart.
-    if blocks and heading_level(blocks[0]) and blocks[0].lstrip("# ").strip() == title:
-        blocks = blocks[1:]
+    blocks = _without_title(blocks, title)
     verdict = detect_listing(tree, blocks)
     if verdict.own_blocks is not None:  # own prose above a teaser list: the prose only
         blocks = list(verdict.own_blocks)

@@ -235,7 +235,11 @@ def merge_recall(
         for block, body, body_next in zip(extra, keep, following_is_body, strict=True):
             if block in seen:
                 continue
-            if body or (body_next and _is_section_heading(block)):
+            # A heading is body only above body: a box's heading over links that stayed
+            # out ("Mest besøkt", "Related") is not.
+            if heading_level(block) and not body_next:
+                continue
+            if body or _is_section_heading(block):
                 merged.append(block)
                 seen.add(block)
                 added += 1

@@ -15,6 +15,8 @@ from samsok.ingest.extract.html_orphans import rescue_orphans
 from samsok.ingest.extract.html_prepare import prepare_for_extraction
 from samsok.ingest.extract.html_recall import merge_recall
 
+from tests.paths import PROJECT_ROOT
+
 P1 = "Kommunene i regionen har i flere år samarbeidet om legevakt og jordmortjeneste."
 P2 = "Nå vil de også se på et felles tilbud for rehabilitering etter sykehusopphold."
 P3 = "Styringsgruppen legger fram sin anbefaling for kommunestyrene i løpet av høsten."
@@ -174,3 +176,22 @@ def test_pruned_chrome_inside_a_paragraph_keeps_the_rest_of_it() -> None:
     )
     text = " ".join(prepare_for_extraction(tree).find(".//p").text_content().split())
     assert text == "Kommunene deler utgiftene etter folketall, står det i avtalen."
+
+
+def test_a_box_heading_inside_the_article_stays_out_without_its_body() -> None:
+    # "Mest besøkt" over a list of links that stays out (a menu) is a box, not a section.
+    menu = "- Forside\n- Nyheter"
+    tree = _tree("<a href='/'>Forside</a><a href='/n'>Nyheter</a>")
+    recall = [P1, "### Mest besøkt", menu, P3]
+    merged, added = merge_recall([P1, P3], recall, tree)
+    assert merged == [P1, P3] and added == 0
+
+
+def test_the_title_repeated_below_a_site_name_line_is_kept_apart() -> None:
+    # A print page of the mirror: "Snillfjord kommune – utskriftsversjon", then the <h1>,
+    # then the text. The title is kept apart, not repeated as the text's first heading.
+    page = PROJECT_ROOT / "corpus/mirror/arkiv.snillfjord.kommune.no/utskrift/181601.no.html"
+    extracted = extract_html(page.read_bytes(), "https://x.no/utskrift/1", ExtractConfig())
+    assert extracted.title == "Deler sine erfaringer på eget nettsted"
+    assert "# Deler sine erfaringer" not in extracted.pages[0].text
+    assert "SiO har fått sitt eget nettsted." in extracted.pages[0].text
