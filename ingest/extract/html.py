@@ -8,7 +8,9 @@ the winner is recorded in `metadata["extractor"]`):
    default), comments off, tables on, on a copy of the page with layout tables unwrapped
    and CMS chrome pruned (`samsok.ingest.extract.html_prepare`), and its internal fallbacks
    (readability/jusText comparison) on; section headings it drops are put back
-   (`samsok.ingest.extract.html_headings`).
+   (`samsok.ingest.extract.html_headings`). Unless the favour is recall, the body text it
+   dropped comes back from stage 2's run (`samsok.ingest.extract.html_recall`) and from
+   text outside any `<p>` (`samsok.ingest.extract.html_orphans`).
 2. ``trafilatura-recall`` — trafilatura favouring recall (skipped if stage 1 already did).
 3. ``dom-rescue`` — bs4: the first `<article>`, `<main>`, `[role=main]`, `#content` or
    `<body>`, without script/nav/header/footer/aside, as headings, paragraphs, list items.
@@ -16,7 +18,8 @@ the winner is recorded in `metadata["extractor"]`):
 A body with no markup at all (a text extract) skips the cascade: ``plain-text``.
 Every stage's blocks then pass `html_blocks.drop_chrome`. The text format (blank-line
 separated blocks, `## ` headings, `- ` list items) is described in
-`samsok.ingest.extract.html_blocks`.
+`samsok.ingest.extract.html_blocks`. The page title, when repeated as a heading among the
+first blocks, is kept apart (`title`), not in the text.
 """
 
 from __future__ import annotations
