@@ -8,7 +8,9 @@ the winner is recorded in `metadata["extractor"]`):
    default), comments off, tables on, on a copy of the page with layout tables unwrapped
    and CMS chrome pruned (`samsok.ingest.extract.html_prepare`), and its internal fallbacks
    (readability/jusText comparison) on; section headings it drops are put back
-   (`samsok.ingest.extract.html_headings`).
+   (`samsok.ingest.extract.html_headings`). Unless the favour is recall, the body text it
+   dropped comes back from stage 2's run (`samsok.ingest.extract.html_recall`) and from
+   text outside any `<p>` (`samsok.ingest.extract.html_orphans`).
 2. ``trafilatura-recall`` — trafilatura favouring recall (skipped if stage 1 already did).
 3. ``dom-rescue`` — bs4: the first `<article>`, `<main>`, `[role=main]`, `#content` or
    `<body>`, without script/nav/header/footer/aside, as headings, paragraphs, list items.
@@ -16,7 +18,8 @@ the winner is recorded in `metadata["extractor"]`):
 A body with no markup at all (a text extract) skips the cascade: ``plain-text``.
 Every stage's blocks then pass `html_blocks.drop_chrome`. The text format (blank-line
 separated blocks, `## ` headings, `- ` list items) is described in
-`samsok.ingest.extract.html_blocks`.
+`samsok.ingest.extract.html_blocks`. The page title, when repeated as a heading among the
+first blocks, is kept apart (`title`), not in the text.
 """
 
 from __future__ import annotations
@@ -44,8 +47,9 @@ from samsok.ingest.extract.html_blocks import (
 from samsok.ingest.extract.html_decode import decode_html
 from samsok.ingest.extract.html_headings import restore_headings
 from samsok.ingest.extract.html_meta import canonical_url, extract_links, extract_title
+from samsok.ingest.extract.html_orphans import rescue_orphans
 from samsok.ingest.extract.html_prepare import prepare_for_extraction
-from samsok.ingest.extract.html_recall import merge_recall, rescue_orphans, side_texts
+from samsok.ingest.extract.html_recall import merge_recall, side_texts
 from samsok.ingest.extract.language import detect_language
 from samsok.ingest.extract.listing import ListingVerdict, detect_listing
 
@@ -59,6 +63,9 @@ _TAG = re.compile(r"<(!doctype|html|head|body|div|p|a|span|br|table|meta|title|s
 _WORD = re.compile(r"\w+")
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+#: The title is looked for among the first blocks only: by hand, a site-name line and a date
+#: may come before it; further down a heading equal to the title is the text's own.
+_TITLE_SEARCH = 3
 _RESCUE_SELECTORS = ["article", "main", "[role=main]", "#content", "#main", ".content", "body"]
 _RESCUE_DROP = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]
 
@@ -150,6 +157,16 @@ def _main_blocks(
     if _only_link_labels(best[0], tree):
         return [], best[1]
     return best
+
+
+def _without_title(blocks: list[str], title: str) -> list[str]:
+    """`blocks` without the page title repeated as a heading above the text (trafilatura
+    often repeats the `<h1>`; a print page puts the site name above it): the title is kept
+    apart, and repeated it breaks the text's first sentence off from its heading."""
+    for index, block in enumerate(blocks[:_TITLE_SEARCH]):
+        if heading_level(block) and block.lstrip("# ").strip() == title:
+            return blocks[:index] + blocks[index + 1 :]
+    return blocks
 
 
 def _only_link_labels(blocks: list[str], tree: _Element) -> bool:
@@ -276,9 +293,7 @@ def extract_html(
     if not title:
         title = _plain_title(blocks)
         title_source = "first-line" if title else "none"
-    # trafilatura often repeats the <h1> as the first block: the title is kept apart.
-    if blocks and heading_level(blocks[0]) and blocks[0].lstrip("# ").strip() == title:
-        blocks = blocks[1:]
+    blocks = _without_title(blocks, title)
     verdict = detect_listing(tree, blocks)
     if verdict.own_blocks is not None:  # own prose above a teaser list: the prose only
         blocks = list(verdict.own_blocks)

@@ -109,17 +109,34 @@ def join_blocks(blocks: Iterable[str]) -> str:
 # --- trafilatura XML ------------------------------------------------------------------
 
 
+#: trafilatura's block elements: text inside one of them never runs on into the next.
+_XML_BREAKS = frozenset(
+    ("lb", "p", "item", "list", "head", "quote", "row", "cell", "table", "code")
+)
+
+
 def _xml_text(element: _Element) -> str:
-    """Text of an inline-ish XML element; `<lb/>` becomes a space."""
+    """Text of an XML element on one line, in document order. A nested block (`<lb/>`, the
+    items of a sub-list, the paragraphs of a quote) is set off by spaces so its words are
+    not glued to the neighbours' ("…in nowAssess what…"); inline markup (`<hi>`, `<ref>`)
+    is not, since it can split a word."""
     parts: list[str] = []
-    for node in element.iter():
-        if node is not element and node.tag == "lb":
-            parts.append(" ")
-        if node.text and (node is element or node.tag != "lb"):
-            parts.append(node.text)
-        if node is not element and node.tail:
-            parts.append(node.tail)
+    _xml_collect(element, parts)
     return inline_text("".join(parts))
+
+
+def _xml_collect(element: _Element, parts: list[str]) -> None:
+    if element.tag != "lb" and element.text:
+        parts.append(element.text)
+    for child in element.iterchildren():
+        breaks = child.tag in _XML_BREAKS
+        if breaks:
+            parts.append(" ")
+        _xml_collect(child, parts)
+        if breaks:
+            parts.append(" ")
+        if child.tail:
+            parts.append(child.tail)
 
 
 def _xml_block(element: _Element, out: list[str]) -> None:

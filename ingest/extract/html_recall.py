@@ -2,31 +2,32 @@
 
 Precision mode keeps our municipal pages free of widgets and teasers, but it also drops real
 body text: a paragraph after an embedded tweet or an ad slot, the items of a "deals" post,
-a closing paragraph in its own `<div>`. Recall mode keeps those, together with clutter
-(related-article links, call-to-action lines, captions, datelines, standfirsts).
+a closing paragraph in its own `<div>`, a reference URL or a cross-reference headline
+inside the article. Recall mode keeps those, together with clutter (related-article links,
+call-to-action lines, captions, datelines, standfirsts) that sits mostly *around* the
+article.
 
-So both run, and the precision result is the base: a block that only recall mode found is
-added at its place in recall mode's order when it is *body prose*:
+So both run, and the precision result is the base. Blocks only recall mode found are added
+at their place in recall mode's order:
 
-* running text (not a heading, list or table) of at least `MIN_PROSE_WORDS` words whose
-  last sentence ends in sentence punctuation (a closing quote or bracket may follow);
-* not shouting: at most `MAX_UPPER_SHARE` of its letters are capitals (an all-caps line is
-  a related-story link or a call to action);
-* not a link label and not an image caption or credit on the page (`<figcaption>`, class
-  or id tokens with caption/credit/bildetekst/byline).
+* **Inside the article.** A short run (at most `MAX_SANDWICH` blocks) between two blocks
+  precision mode kept is body, whatever it is — a short line ("He said:"), a list, a
+  heading, a bare reference URL, an inline "read also" headline — unless it is a caption or
+  credit on the page or shouting (an all-caps call to action). A list or table right after
+  a kept line ending in a colon that announces it is body unless most of its items are
+  link labels.
+* **Around the article**, only *body prose*: running text (not a heading, list or table)
+  of at least `MIN_PROSE_WORDS` words whose last sentence ends in sentence punctuation,
+  not shouting (more than `MAX_UPPER_SHARE` capitals), not a link label and not a caption.
+  A heading comes back when the block right after it is body: it is that paragraph's
+  section heading. Not the `<h1>` (the page title, kept apart) and not a sentence set as a
+  heading (a standfirst: it ends in a full stop, question or exclamation mark).
+* **Cut short.** Where precision mode kept a fragment of a block that recall mode has
+  whole (text after a `<div>` inside a heading, a line of a paragraph split at `<br>`), the
+  whole block replaces the fragment.
 
-A short run (at most `MAX_SANDWICH` blocks) between two blocks precision mode kept is body
-whatever its length, unless it is clutter by the rules above; a list or table there, or right
-after a kept line ending in a colon that announces it, is body unless most of its items are
-link labels.
-
-A heading that only recall mode found comes back when the block right after it in recall
-mode's order is body (kept by precision mode or added by the rule above): it is that
-paragraph's section heading. Not the `<h1>` (the page title, kept apart) and not a sentence
-set as a heading (a standfirst: it ends in a full stop, question or exclamation mark).
-
-Body text outside any `<p>` is missed by trafilatura in every mode; `rescue_orphans` puts it
-back (see its docstring).
+Body text outside any `<p>` is missed by trafilatura in every mode;
+`samsok.ingest.extract.html_orphans` puts it back.
 
 Thresholds were chosen on the tuning half of the AEB benchmark only (docs/extraction.md).
 """
@@ -34,90 +35,113 @@ Thresholds were chosen on the tuning half of the AEB benchmark only (docs/extrac
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from difflib import SequenceMatcher
-from itertools import islice
 
 from lxml.etree import _Element
-from samsok.ingest.extract.html_blocks import heading_level, letters_only
+from samsok.ingest.extract.html_blocks import heading_level, inline_text, letters_only
 
 __all__ = [
-    "MAX_ORPHAN_LINK_SHARE",
     "MAX_SANDWICH",
     "MAX_UPPER_SHARE",
     "MIN_PROSE_WORDS",
+    "SideTexts",
+    "is_clutter",
+    "is_prose",
     "merge_recall",
-    "rescue_orphans",
     "side_texts",
 ]
 
-#: Words a recall-only paragraph needs to count as body prose.
-MIN_PROSE_WORDS = 8
+#: Words a recall-only paragraph outside the article's span needs to count as body prose.
+MIN_PROSE_WORDS = 3
 #: A run of at most this many recall-only blocks between two kept blocks is body.
 MAX_SANDWICH = 2
 #: Above this share of capital letters a line is shouting (a link or call to action).
 MAX_UPPER_SHARE = 0.5
 
 _WORD = re.compile(r"\w+")
-_SPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 _STANDFIRST_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _CAPTION_TOKEN = re.compile(r"caption|credit|bildetekst|byline|photographer|fotograf", re.I)
-_KEY_CHARS = 60
+KEY_CHARS = 60
+#: A fragment (the start or end of a longer recall block) needs this many letters: by hand,
+#: "Also:" cut from "Also: See …" is four.
+_MIN_FRAGMENT = 4
 
 
-def _key(text: str) -> str:
-    return _SPACE.sub(" ", text).strip().lower()[:_KEY_CHARS]
+@dataclass(frozen=True)
+class SideTexts:
+    """Keys (`text_key`) of the page's link labels and of its captions and credits."""
+
+    links: frozenset[str]
+    captions: frozenset[str]
+
+    @property
+    def all(self) -> frozenset[str]:
+        return self.links | self.captions
 
 
-def side_texts(tree: _Element) -> set[str]:
-    """Keys of link labels, captions and credits on the page."""
-    keys = set()
-    for anchor in tree.iter("a"):
-        keys.add(_key(anchor.text_content()))
+def text_key(text: str) -> str:
+    return inline_text(text).lower()[:KEY_CHARS]
+
+
+def side_texts(tree: _Element) -> SideTexts:
+    """Link labels, captions and credits on the page."""
+    links = {text_key(anchor.text_content()) for anchor in tree.iter("a")}
+    captions = set()
     for element in tree.iter():
         if not isinstance(element.tag, str):
             continue
         tokens = [*(element.get("class") or "").split(), element.get("id") or ""]
         if element.tag == "figcaption" or any(_CAPTION_TOKEN.search(t) for t in tokens if t):
-            keys.add(_key(element.text_content()))
-    keys.discard("")
-    return keys
+            captions.add(text_key(element.text_content()))
+    links.discard("")
+    captions.discard("")
+    return SideTexts(frozenset(links), frozenset(captions))
 
 
 def _is_running_text(block: str) -> bool:
     return not (heading_level(block) or block.startswith("- ") or " | " in block or "\n" in block)
 
 
-def _is_clutter(block: str, side: set[str]) -> bool:
-    """Shouting (a related-story link or call to action), a link label or a caption."""
+def _is_shouting(block: str) -> bool:
     letters = [c for c in block if c.isalpha()]
-    if letters and sum(c.isupper() for c in letters) > MAX_UPPER_SHARE * len(letters):
-        return True
-    key = _key(block)
-    if key in side:
+    return bool(letters) and sum(c.isupper() for c in letters) > MAX_UPPER_SHARE * len(letters)
+
+
+def _matches(block: str, keys: frozenset[str]) -> bool:
+    """The block is one of `keys`' texts (or starts one, or one starts it: keys are cut)."""
+    key = text_key(block)
+    if key in keys:
         return True
     return len(key) >= 20 and any(
-        key.startswith(s) or s.startswith(key) for s in side if len(s) >= 20
+        key.startswith(s) or s.startswith(key) for s in keys if len(s) >= 20
     )
 
 
-def _is_body_list(block: str, side: set[str]) -> bool:
+def is_clutter(block: str, side: SideTexts) -> bool:
+    """Shouting (a related-story link or call to action), a link label or a caption."""
+    return _is_shouting(block) or _matches(block, side.all)
+
+
+def _is_body_list(block: str, side: SideTexts) -> bool:
     """A list or table whose items are mostly text of their own, not link labels (a menu)."""
     items = [line.removeprefix("- ").strip() for line in block.split("\n")]
     items = [item for item in items if item]
     if not items or heading_level(block):
         return False
-    own = sum(not _is_clutter(item, side) for item in items)
+    own = sum(not is_clutter(item, side) for item in items)
     return own * 2 > len(items)
 
 
-def _is_prose(block: str, side: set[str]) -> bool:
+def is_prose(block: str, side: SideTexts) -> bool:
+    """Running text of `MIN_PROSE_WORDS` words or more ending like a sentence, not clutter."""
     if not _is_running_text(block):
         return False
     words = _WORD.findall(block)
     if len(words) < MIN_PROSE_WORDS or not _SENTENCE_END.search(block.rstrip()):
         return False
-    return not _is_clutter(block, side)
+    return not is_clutter(block, side)
 
 
 def _is_section_heading(block: str) -> bool:
@@ -129,213 +153,92 @@ def _is_section_heading(block: str) -> bool:
     return not _STANDFIRST_END.search(block.rstrip())
 
 
+def _letters(block: str) -> str:
+    return letters_only(block.lstrip("#- "))
+
+
+def _restore_cut(precise: list[str], recall: list[str]) -> tuple[list[str], list[str]]:
+    """Precision blocks of a changed run with every fragment of a longer recall block
+    replaced by that whole block (once), and the recall blocks not used that way."""
+    whole = [_letters(block) for block in recall]
+    out: list[str] = []
+    used: set[int] = set()
+    for block in precise:
+        part = _letters(block)
+        owner = next(
+            (
+                i
+                for i, letters in enumerate(whole)
+                if len(part) >= _MIN_FRAGMENT
+                and len(letters) > len(part)
+                and (letters.startswith(part) or letters.endswith(part))
+            ),
+            None,
+        )
+        if owner is None:
+            out.append(block)
+        elif owner not in used:  # the first fragment stands for the whole block
+            used.add(owner)
+            out.append(recall[owner])
+    return out, [block for i, block in enumerate(recall) if i not in used]
+
+
+def _is_body(block: str, side: SideTexts, sandwiched: bool, announced: bool) -> bool:
+    """Whether a recall-only block is body (see the module docstring)."""
+    if is_prose(block, side):
+        return True
+    if not _is_running_text(block) and not heading_level(block):  # a list or a table
+        return (sandwiched or announced) and _is_body_list(block, side)
+    return sandwiched and not _is_shouting(block) and not _matches(block, side.captions)
+
+
 def merge_recall(
-    precise: list[str], recall: list[str], tree: _Element, side: set[str] | None = None
+    precise: list[str], recall: list[str], tree: _Element, side: SideTexts | None = None
 ) -> tuple[list[str], int]:
-    """`precise` with the body prose only `recall` has, in recall's order; and how many
-    blocks were added. `side` is `side_texts(tree)` when the caller has it already."""
-    if not recall:
+    """`precise` with the body only `recall` has, in recall's order; and how many blocks
+    were added or made whole. `side` is `side_texts(tree)` when the caller has it."""
+    if not recall or not precise:  # an empty precision result: the cascade's next stage
         return precise, 0
-    if not precise:
-        return precise, 0  # the cascade's next stage handles an empty precision result
     side = side_texts(tree) if side is None else side
     seen = set(precise)
     matcher = SequenceMatcher(a=precise, b=recall, autojunk=False)
     merged: list[str] = []
     added = 0
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
-        merged.extend(precise[a0:a1])
-        if tag not in ("insert", "replace"):
-            continue
         extra = recall[b0:b1]
-        # A short run of text between two blocks precision mode kept is body, whatever its
-        # length ("Webb emerged, naked.", "He said:"), and so is a list or table there
-        # unless it is made of link labels.
-        sandwiched = tag == "insert" and 0 < a0 < len(precise) and len(extra) <= MAX_SANDWICH
+        if tag == "replace":
+            own = precise[a0:a1]
+            kept, extra = _restore_cut(own, extra)
+            # A whole block that precision mode also kept elsewhere is not repeated.
+            made_whole = [block for block in kept if block not in own]
+            merged.extend(b for b in kept if b in own or b not in seen)
+            added += sum(block not in seen for block in made_whole)
+            seen.update(made_whole)
+        else:
+            merged.extend(precise[a0:a1])
+        if tag not in ("insert", "replace") or not extra:
+            continue
+        # Between two kept blocks we are inside the article: precision mode's doubts there
+        # cost body ("Webb emerged, naked.", "He said:", a reference URL), so only captions
+        # and shouting stay out.
+        sandwiched = a0 > 0 and a1 < len(precise) and len(extra) <= MAX_SANDWICH
         # A list right after a kept line that announces it ("Målet er:") is body too.
         announced = a0 > 0 and precise[a0 - 1].rstrip().endswith(":")
         keep = [
-            _is_prose(block, side)
-            or (
-                (sandwiched or (announced and index == 0))
-                and (
-                    _is_body_list(block, side)
-                    if not _is_running_text(block)
-                    else sandwiched and not _is_clutter(block, side)
-                )
-            )
+            _is_body(block, side, sandwiched, announced and index == 0)
             for index, block in enumerate(extra)
         ]
         # After the last extra block comes the next block both modes kept (if any).
         following_is_body = [*keep[1:], b1 < len(recall)]
-        for block, prose, body_next in zip(extra, keep, following_is_body, strict=True):
+        for block, body, body_next in zip(extra, keep, following_is_body, strict=True):
             if block in seen:
                 continue
-            if prose or (body_next and _is_section_heading(block)):
+            # A heading is body only above body: a box's heading over links that stayed
+            # out ("Mest besøkt", "Related") is not.
+            if heading_level(block) and not body_next:
+                continue
+            if body or _is_section_heading(block):
                 merged.append(block)
                 seen.add(block)
                 added += 1
     return merged, added
-
-
-# --- orphan prose: text sitting directly in a container, outside any <p> ---------------
-
-_INLINE = frozenset(
-    [
-        *("a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "em", "font", "i", "img"),
-        *("kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time"),
-        *("tt", "u", "var", "wbr"),
-    ]
-)
-_SKIP = frozenset(
-    [
-        *("script", "style", "noscript", "template", "nav", "header", "footer", "aside"),
-        *("form", "button", "select", "option", "figure", "figcaption", "iframe", "svg"),
-        "object",
-    ]
-)
-_CONTAINERS = frozenset(("div", "section", "article", "main", "td", "body", "center"))
-_MATCH_TAGS = frozenset(
-    [
-        *("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt"),
-        *("td", "div", "section"),
-    ]
-)
-_NON_WORD = re.compile(r"\W+")
-_MATCH_CHARS = 40
-_URL = re.compile(r"https?://|www\.\w", re.IGNORECASE)
-# Orphan text must end like a sentence; code ("var x = 1;") and labels ("Tags:") do not.
-_ORPHAN_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
-#: Above this share of link text a run of orphan text is navigation, not prose.
-MAX_ORPHAN_LINK_SHARE = 0.3
-
-
-def _leading_text(element: _Element) -> str:
-    """The start of an element's text: enough for a match key, without building the whole
-    text of a large container."""
-    parts: list[str] = []
-    letters = 0
-    for piece in element.itertext():
-        parts.append(piece)
-        letters += len(_NON_WORD.sub("", piece))
-        if letters > _MATCH_CHARS:
-            break
-    return "".join(parts)
-
-
-def _skipped(element: _Element) -> bool:
-    chain = (element, *element.iterancestors())
-    return any(a.tag in _SKIP for a in chain if isinstance(a.tag, str))
-
-
-def _runs(container: _Element) -> list[tuple[str, float, _Element | None]]:
-    """The runs of text directly in `container` (its own text, inline children, tails),
-    split at block children and line breaks; each with its share of link text and the
-    block child it follows (None at the start of the container)."""
-    runs: list[tuple[str, float, _Element | None]] = []
-    parts: list[str] = []
-    linked = 0
-    after: _Element | None = None
-
-    def flush() -> None:
-        nonlocal linked
-        text = _SPACE.sub(" ", "".join(parts)).strip()
-        if text:
-            runs.append((text, linked / len(text), after))
-        parts.clear()
-        linked = 0
-
-    parts.append(container.text or "")
-    for child in container.iterchildren():
-        tag = child.tag if isinstance(child.tag, str) else ""
-        if tag == "br":  # a line break ends a run: "<br><br>" separates paragraphs
-            flush()
-        elif tag in _INLINE:
-            inner = child.text_content()
-            parts.append(inner)
-            if tag == "a":
-                linked += len(_SPACE.sub(" ", inner).strip())
-            else:
-                linked += sum(len(a.text_content()) for a in child.iter("a"))
-        elif tag:  # a block child (or skipped element) ends the run
-            flush()
-            after = child
-        parts.append(child.tail or "")
-    flush()
-    return runs
-
-
-def rescue_orphans(
-    blocks: list[str], tree: _Element, side: set[str] | None = None
-) -> tuple[list[str], int]:
-    """Add body prose that sits directly in a container (no `<p>`), which trafilatura skips
-    in every mode: a lead in `<div class="summary">`, an intro as the text of a `<section>`,
-    paragraphs separated by `<br><br>`. Only beside the extracted paragraphs (its container
-    is, or is a child of, one of theirs, their parent or grandparent) and never after the
-    last of them (comments, author boxes and notices come there)."""
-    if not blocks:
-        return blocks, 0
-    order = {e: i for i, e in enumerate(tree.iter()) if isinstance(e.tag, str)}
-    owner: dict[float, _Element] = {}  # position → the element a text at it belongs to
-    first_at: dict[str, float] = {}
-    runs: list[tuple[float, _Element, str, float]] = []
-    for element, index_in_tree in order.items():
-        texts: list[tuple[float, str]] = []
-        if element.tag in _MATCH_TAGS:
-            texts.append((index_in_tree, _leading_text(element)))
-        if element.tag in _CONTAINERS and not _skipped(element):
-            for index, (text, link_share, after) in enumerate(_runs(element)):
-                # A run sits after everything inside the block child it follows, and after
-                # the runs before it (line breaks do not move the position on).
-                start = index_in_tree if after is None else _last_position(after, order)
-                at = start + 0.5 + index / 10_000
-                runs.append((at, element, text, link_share))
-                texts.append((at, text))
-        for at, text in texts:
-            key = letters_only(text)[:_MATCH_CHARS]
-            if key and key not in first_at:
-                first_at[key] = at
-                owner[at] = element
-    block_pos: list[float | None] = []
-    for block in blocks:
-        key = letters_only(block.split("\n", 1)[0].lstrip("#- "))[:_MATCH_CHARS]
-        block_pos.append(first_at.get(key) if len(key) >= 12 else None)
-    matched = sorted(p for p in block_pos if p is not None)
-    if len(matched) < 2:
-        return blocks, 0
-    anchors: set[_Element] = set()
-    for at in matched:
-        anchors.add(owner[at])
-        anchors.update(islice(owner[at].iterancestors(), 2))
-    present = letters_only(" ".join(blocks))
-    side = side_texts(tree) if side is None else side
-    found: list[tuple[float, str]] = []
-    for at, container, text, link_share in runs:
-        beside = container in anchors or container.getparent() in anchors
-        if at > matched[-1] or not beside:
-            continue
-        if link_share > MAX_ORPHAN_LINK_SHARE or _URL.search(text):
-            continue
-        if not _ORPHAN_END.search(text) or not _is_prose(text, side):
-            continue
-        if letters_only(text)[:_KEY_CHARS] in present:
-            continue
-        found.append((at, text))
-    if not found:
-        return blocks, 0
-    merged: list[str] = []
-    pending = sorted(found)
-    for block, block_at in zip(blocks, block_pos, strict=True):
-        while pending and block_at is not None and pending[0][0] < block_at:
-            merged.append(pending.pop(0)[1])
-        merged.append(block)
-    merged.extend(text for _, text in pending)
-    return merged, len(found)
-
-
-def _last_position(element: _Element, order: dict[_Element, int]) -> int:
-    """Document position of the last element inside `element` (itself when empty)."""
-    last = element
-    for last in element.iter():  # noqa: B007 - the loop variable is the result
-        pass
-    return order.get(last, order[element])

@@ -6,10 +6,16 @@ outside any `<p>`. Both are also exercised end to end through `extract_html`.
 
 from __future__ import annotations
 
+from lxml import etree
 from lxml import html as lxml_html
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.extract import extract_html
-from samsok.ingest.extract.html_recall import merge_recall, rescue_orphans
+from samsok.ingest.extract.html_blocks import blocks_from_trafilatura
+from samsok.ingest.extract.html_orphans import rescue_orphans
+from samsok.ingest.extract.html_prepare import prepare_for_extraction
+from samsok.ingest.extract.html_recall import merge_recall
+
+from tests.paths import PROJECT_ROOT
 
 P1 = "Kommunene i regionen har i flere år samarbeidet om legevakt og jordmortjeneste."
 P2 = "Nå vil de også se på et felles tilbud for rehabilitering etter sykehusopphold."
@@ -102,3 +108,90 @@ def test_extract_html_keeps_a_lead_outside_any_paragraph() -> None:
     assert lead in text and P1 in text and P3 in text
     assert text.index(lead) < text.index(P1)
     assert "Forside" not in text and "Kontakt oss" not in text
+
+
+def test_inside_the_article_links_urls_and_headlines_come_back() -> None:
+    # Between two kept blocks recall mode's block is body even when it is a link label, a
+    # bare reference URL or a headline set as a heading: the benchmark's article bodies
+    # hold all three, and precision mode dropped them.
+    url = "https://www.helsedirektoratet.no/rapporter/samhandling"
+    see_also = "Les også: Ny avtale om legevakt"
+    headline = "# Får kommunene nok penger til samhandlingen?"
+    tree = _tree(f"<p>{P1}</p><a href='{url}'>{url}</a><a href='/sak'>{see_also}</a><p>{P3}</p>")
+    for block in (url, see_also, headline, "Kilde:"):
+        merged, added = merge_recall([P1, P3], [P1, block, P3], tree)
+        assert merged == [P1, block, P3] and added == 1, block
+
+
+def test_inside_the_article_captions_and_shouting_stay_out() -> None:
+    caption = "Ordfører Ola Nordmann ved åpningen"
+    tree = _tree(f"<p>{P1}</p><figure><figcaption>{caption}</figcaption></figure><p>{P3}</p>")
+    for block in (caption, "KLIKK HER FOR Å LASTE NED APPEN"):
+        merged, added = merge_recall([P1, P3], [P1, block, P3], tree)
+        assert merged == [P1, P3] and added == 0, block
+
+
+def test_link_label_outside_the_article_stays_out() -> None:
+    link = "Se alle sakene om samhandlingsreformen"
+    tree = _tree(f"<p>{P1}</p><p>{P3}</p><a href='/x'>{link}</a>")
+    merged, _ = merge_recall([P1, P3], [P1, P3, link], tree)
+    assert merged == [P1, P3]
+
+
+def test_a_block_precision_mode_cut_short_is_made_whole() -> None:
+    # "<h2><div></div>5 tips for en god<strong>dag</strong>…": precision mode lost the text
+    # before the inner <div>, recall mode has the whole heading.
+    cut = "## dag på jobben"
+    whole = "## Fem tips for en god dag på jobben"
+    merged, added = merge_recall([P1, cut, P3], [P1, whole, P3], _tree())
+    assert merged == [P1, whole, P3] and added == 1
+    # A paragraph precision mode split in two comes back once, whole.
+    first, second = P2[:40], P2[40:]
+    merged, _ = merge_recall([P1, first, second, P3], [P1, P2, P3], _tree())
+    assert merged == [P1, P2, P3]
+    # A different block at the same place is not a fragment: both stay.
+    merged, _ = merge_recall([P1, "Kontakt oss", P3], [P1, NEW, P3], _tree())
+    assert "Kontakt oss" in merged and NEW in merged
+
+
+def test_nested_blocks_in_trafilatura_output_are_not_glued_or_reordered() -> None:
+    # A sub-list inside an item, a quote of two paragraphs, a line break: the words on either
+    # side stay apart and in order ("nåSe hva" and "A C B" broke the words' 4-grams).
+    body = etree.fromstring(
+        "<body><list><item>Finn ut hvor du står nå<list><item>Se hva du har</item></list>"
+        "og hva du trenger</item></list><quote><p>Første avsnitt.</p><p>Andre avsnitt.</p>"
+        "</quote><p>Linje én<lb/>linje to med <hi>uthevet</hi>tekst</p></body>"
+    )
+    assert blocks_from_trafilatura(body) == [
+        "- Finn ut hvor du står nå Se hva du har og hva du trenger",
+        "Første avsnitt. Andre avsnitt.",
+        "Linje én linje to med uthevettekst",  # inline markup can split a word: no space
+    ]
+
+
+def test_pruned_chrome_inside_a_paragraph_keeps_the_rest_of_it() -> None:
+    tree = _tree(
+        "<p>Kommunene deler utgiftene <span class='ad-slot'>Annonse</span> etter folketall, "
+        "står det i avtalen.</p>"
+    )
+    text = " ".join(prepare_for_extraction(tree).find(".//p").text_content().split())
+    assert text == "Kommunene deler utgiftene etter folketall, står det i avtalen."
+
+
+def test_a_box_heading_inside_the_article_stays_out_without_its_body() -> None:
+    # "Mest besøkt" over a list of links that stays out (a menu) is a box, not a section.
+    menu = "- Forside\n- Nyheter"
+    tree = _tree("<a href='/'>Forside</a><a href='/n'>Nyheter</a>")
+    recall = [P1, "### Mest besøkt", menu, P3]
+    merged, added = merge_recall([P1, P3], recall, tree)
+    assert merged == [P1, P3] and added == 0
+
+
+def test_the_title_repeated_below_a_site_name_line_is_kept_apart() -> None:
+    # A print page of the mirror: "Snillfjord kommune – utskriftsversjon", then the <h1>,
+    # then the text. The title is kept apart, not repeated as the text's first heading.
+    page = PROJECT_ROOT / "corpus/mirror/arkiv.snillfjord.kommune.no/utskrift/181601.no.html"
+    extracted = extract_html(page.read_bytes(), "https://x.no/utskrift/1", ExtractConfig())
+    assert extracted.title == "Deler sine erfaringer på eget nettsted"
+    assert "# Deler sine erfaringer" not in extracted.pages[0].text
+    assert "SiO har fått sitt eget nettsted." in extracted.pages[0].text
