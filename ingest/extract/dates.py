@@ -34,9 +34,8 @@ from htmldate import find_date
 from lxml import html as lxml_html
 from lxml.etree import ParserError, _Element
 from samsok.ingest.config import ExtractConfig
-from samsok.ingest.extract.html_blocks import TEMPERATURE
 
-__all__ = ["DateFinder", "find_date_strings", "prune_chrome"]
+__all__ = ["TEMPERATURE", "WRITTEN_DATE", "DateFinder", "find_date_strings", "prune_chrome"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,15 +43,17 @@ _MONTHS = (
     r"jan(uar|uary)?|feb(ruar|ruary)?|mar(s|ch)?|apr(il)?|mai|may|jun(i|e)?|jul(i|y)?|"
     r"aug(ust)?|sep(t|tember)?|okt(ober)?|oct(ober)?|nov(ember)?|des(ember)?|dec(ember)?"
 )
-_DATE_STRING = re.compile(
-    r"(?<![\d.\-/])("
+#: A date as pages write it: ISO, numeric day.month.year, or with the month's name (Norwegian
+#: or English) on either side of the day. Unanchored: each use bounds it its own way.
+WRITTEN_DATE = (
     r"\d{4}-\d{1,2}-\d{1,2}"
     r"|\d{1,2}[./]\d{1,2}[./]\d{4}"
     rf"|\d{{1,2}}\.?\s+({_MONTHS})\.?,?\s+\d{{4}}"
     rf"|({_MONTHS})\.?\s+\d{{1,2}},?\s+\d{{4}}"
-    r")(?![\d\-/]|\.\d)",
-    re.IGNORECASE,
 )
+_DATE_STRING = re.compile(rf"(?<![\d.\-/])({WRITTEN_DATE})(?![\d\-/]|\.\d)", re.IGNORECASE)
+#: A weather widget's reading ("-3,5 °C"); `match` it for a line, `search` it in a text.
+TEMPERATURE = re.compile(r"-?\d{1,2}([.,]\d)?\s*°\s*[CF]?\b")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|$|[^\d])")
 _CHROME_ATTR = re.compile(
     r"weather|vaer|værmelding|top-?bar|top-?menu|header-top|toolbar|today|current-date|"

@@ -22,9 +22,9 @@ from collections.abc import Iterable
 
 from bs4 import Tag
 from lxml.etree import _Element
+from samsok.ingest.extract.dates import TEMPERATURE, WRITTEN_DATE
 
 __all__ = [
-    "TEMPERATURE",
     "blocks_from_plain_text",
     "blocks_from_soup",
     "blocks_from_trafilatura",
@@ -48,12 +48,11 @@ _WIDGET = re.compile(
     r"meny|søk|hopp til (hovedinnhold|innhold)|text size|contrast|print|share)\s*:?$",
     re.IGNORECASE,
 )
-#: A weather widget's reading ("-3,5 °C"); `match` it for a line, `search` it in a text.
-TEMPERATURE = re.compile(r"-?\d{1,2}([.,]\d)?\s*°\s*[CF]?\b")
+#: A line that is only a date (a publication stamp): a written date, or day.month.year with a
+#: two-digit year, after an optional label and before an optional time of day.
 _DATE_ONLY = re.compile(
     r"^(publisert|oppdatert|dato|published|updated)?:?\s*"
-    r"(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|"
-    r"\d{1,2}\.?\s+[a-zæøå]{3,9}\.?\s+\d{4})(\s*(kl\.?)?\s*\d{1,2}[:.]\d{2})?$",
+    rf"({WRITTEN_DATE}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2}})(\s*(kl\.?)?\s*\d{{1,2}}[:.]\d{{2}})?$",
     re.IGNORECASE,
 )
 # Ad-slot labels: "Annonse", "Sponset innhold", "Coop Storlien artikkelnivå" (an
