@@ -160,8 +160,9 @@ class ChunkTable(StoreBase):
         `df`, the expression's document frequency when the caller knows it, picks the cheaper
         of two exact plans: `MATCH … AND rowid IN (ids)` runs the match once per id (40–200 µs
         an id), while reading every match and intersecting costs ~0.3 µs a match (100k
-        chunks, 80 ids: 3–17 ms against 0.05–1.5 ms for words with df up to 4 600)."""
-        if df == 0 or not chunk_ids:
+        chunks, 80 ids: 3–17 ms against 0.05–1.5 ms for words with df up to 4 600). Only a
+        hint: a stale `df` (a writer's uncommitted rows) changes the plan, never the answer."""
+        if not chunk_ids:
             return set()
         if df is not None and df <= SUBSET_SCAN_PER_ID * len(chunk_ids):
             wanted = set(chunk_ids)

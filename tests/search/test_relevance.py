@@ -133,6 +133,7 @@ def test_lexical_subset_plans_agree(known: SearchIndex) -> None:
             by_lookup = store.lexical_subset(clause, ids)
             assert store.lexical_subset(clause, ids, df=df) == by_lookup  # read and intersect
             assert store.lexical_subset(clause, ids, df=10**9) == by_lookup  # lookups
+            assert store.lexical_subset(clause, ids, df=0) == by_lookup  # a stale hint
             assert by_lookup <= set(ids)
     # and they find what they should: "jordmor" is on one page only
     jordmor = lexical.expand("jordmor").match
