@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
 from samsok.api.deps import Index, today
 from samsok.api.web import (
     COMPARE_SIZE,
@@ -37,10 +38,22 @@ router = APIRouter()
 # Doc ids and limits follow the rules the pages apply (api.forms): accepted or rejected alike.
 
 
+# The core builds its answers as validated models; returning a model would make FastAPI
+# validate it again in a second thread-pool hop and serialise it on the event loop. These
+# routes serialise it in their own worker thread instead: the same bytes FastAPI writes for
+# `response_model` (a TypeAdapter's `dump_json`, by alias), checked by tests/api/test_api.py.
+_SEARCH_JSON = TypeAdapter(SearchResponse)
+
+
+def search_json(result: SearchResponse) -> Response:
+    """`result` as the JSON response FastAPI would render for `response_model=SearchResponse`."""
+    return Response(_SEARCH_JSON.dump_json(result, by_alias=True), media_type="application/json")
+
+
 @router.get("/search", response_model=SearchResponse, tags=["search"])
-def search(params: Annotated[SearchRequest, Query()], index: Index) -> SearchResponse:
+def search(params: Annotated[SearchRequest, Query()], index: Index) -> Response:
     """Hybrid (default), dense or lexical search; results grouped per document."""
-    return index.search(params)
+    return search_json(index.search(params))
 
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No document with this id"}}
@@ -76,9 +89,9 @@ def similar(
     index: Index,
     region: Region | None = None,
     limit: LimitQuery = SearchRequest.model_fields["limit"].default,
-) -> SearchResponse:
+) -> Response:
     """More like this: the nearest other documents, optionally only from one region."""
-    return index.similar(doc_id, region=region, limit=limit)
+    return search_json(index.similar(doc_id, region=region, limit=limit))
 
 
 # /compare and /briefing take raw strings so that the HTML variant can explain a bad value in

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Chunks per embedding batch")
     threads: int | None = Field(None, ge=1, description="CPU threads for the model (default: all)")
+    serve_threads: int = Field(
+        1, ge=1, description="CPU threads for the model in `samsok serve` (it embeds queries only)"
+    )
     embed_backend: Literal["onnx-int8", "onnx", "torch"] = Field(
         EmbedConfig.backend,
         description="Model runtime: ONNX Runtime int8 or fp32 (exported once), or torch",

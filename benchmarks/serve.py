@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/serve.py [--backends onnx-int8,torch] [--clients 16]
         [--single 120] [--requests 480] [--rounds 2] [--cache DIR] [--keep DIR]
+        [--before PYTHON]
 
 For each embedding backend (default: the served default `onnx-int8` and `torch`, the plain
 sentence-transformers path it replaced) the benchmark crawls the bundled mirror into its own
@@ -11,6 +12,10 @@ it), starts `samsok serve` on loopback, and measures with an HTTP client in this
 - one client, one request at a time: p50/p95 of hybrid and lexical `GET /search`
 - `--clients` concurrent clients (one keep-alive connection each) sending hybrid searches
   back to back: searches/s, p50, p95
+
+`--before PYTHON` also serves the first backend with another interpreter's install of Samsøk
+(e.g. `/work/main/.venv/bin/python`: the code before a change), from its own copy of the
+index, measured in the same rounds as the others: the before → after figures of one run.
 
 Every query text is new to the server (a Norwegian word mix plus a serial number), so the
 query-vector cache never answers: each hybrid request pays its embedding. Both servers run
@@ -122,6 +127,8 @@ class Server:
     backend: str
     data: Path
     env: dict[str, str]
+    python: str = sys.executable  # whose install of Samsøk serves
+    label: str = ""
     proc: subprocess.Popen[bytes] | None = None
     base: str = ""
     crawl_s: float | None = None
@@ -138,8 +145,11 @@ class Server:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def __post_init__(self) -> None:
+        self.label = self.label or self.backend
+
     def cli(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "samsok.api.cli", *args]
+        return [self.python, "-m", "samsok.api.cli", *args]
 
     def crawl(self) -> None:
         if (self.data / "store.db").exists():
@@ -172,7 +182,7 @@ class Server:
             except httpx.HTTPError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{self.backend} server did not start; see {log.name}")
+                raise SystemExit(f"{self.label} server did not start; see {log.name}")
             time.sleep(0.2)
         # The model loads on the first search that embeds (lazy): that is part of start-up.
         httpx.get(f"{self.base}/search", params={"q": "oppstart"}, timeout=300).raise_for_status()
@@ -239,13 +249,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=None, help="model cache (SAMSOK_*)")
     parser.add_argument("--keep", type=Path, default=None, help="keep/reuse data folders here")
+    parser.add_argument(
+        "--before", default=None, help="also serve the first backend with this interpreter"
+    )
     args = parser.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     work = args.keep or Path(tempfile.mkdtemp(prefix="samsok-serve-"))
     cache = args.cache or work / "models"
     servers = []
-    for backend in backends:
-        data = work / backend / "data"
+    runs = [(backend, sys.executable, backend) for backend in backends]
+    if args.before:
+        runs.append((backends[0], args.before, f"before:{backends[0]}"))
+    for backend, python, label in runs:
+        data = work / label.replace(":", "-") / "data"
         data.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
@@ -254,15 +270,15 @@ def main() -> None:
             "SAMSOK_EMBED_BACKEND": backend,
             "SAMSOK_LOG_LEVEL": "WARNING",
         }
-        servers.append(Server(backend, data, env))
+        servers.append(Server(backend, data, env, python, label))
     print(f"load average at start: {load_average()}", file=sys.stderr)
     try:
         for s in servers:
             s.crawl()  # one at a time: each embeds the mirror with its model
-            print(f"{s.backend}: index ready", file=sys.stderr)
+            print(f"{s.label}: index ready", file=sys.stderr)
         for s in servers:
             s.start()
-            print(f"{s.backend}: serving at {s.base}", file=sys.stderr)
+            print(f"{s.label}: serving at {s.base}", file=sys.stderr)
         for r in range(args.rounds):
             for s in servers:
                 for mode in ("hybrid", "lexical"):
@@ -298,7 +314,7 @@ def report(servers: list[Server], args: argparse.Namespace, load_end: str) -> No
         f"end {load_end}"
     )
     print_header(
-        "backend:<12|crawl s:>7|start s:>7|hyb p50:>8|hyb p95:>8|lex p50:>8|lex p95:>8|"
+        "server:<17|crawl s:>7|start s:>7|hyb p50:>8|hyb p95:>8|lex p50:>8|lex p95:>8|"
         f"{args.clients:>3}c q/s:>7|{args.clients:>3}c p50:>7|{args.clients:>3}c p95:>7"
     )
     for s in servers:
@@ -309,7 +325,7 @@ def report(servers: list[Server], args: argparse.Namespace, load_end: str) -> No
         )
         crawl = f"{s.crawl_s:7.1f}" if s.crawl_s is not None else "      –"
         print(
-            f"{s.backend:<12} {crawl} {s.start_s:7.1f} {hyb[0]:8.1f} {hyb[1]:8.1f} "
+            f"{s.label:<17} {crawl} {s.start_s:7.1f} {hyb[0]:8.1f} {hyb[1]:8.1f} "
             f"{lex[0]:8.1f} {lex[1]:8.1f} {statistics.median(s.rates):7.1f} "
             f"{crowd[0]:7.1f} {crowd[1]:7.1f}"
         )
@@ -321,11 +337,11 @@ def report(servers: list[Server], args: argparse.Namespace, load_end: str) -> No
         one = 1000 * statistics.median(s.cpu["hybrid"])
         crowd_ms = 1000 * statistics.median(s.cpu["crowd"])
         print(
-            f"{s.backend:<12} one client hybrid {one:6.1f} ms; {args.clients} clients "
+            f"{s.label:<17} one client hybrid {one:6.1f} ms; {args.clients} clients "
             f"{crowd_ms:6.1f} ms -> at most {2000 / crowd_ms:5.0f} searches/s on 2 idle cores"
         )
     for other in others:
-        print(f"\nratios {other.backend} / {now.backend} (higher: {now.backend} is faster)")
+        print(f"\nratios {other.label} / {now.label} (higher: {now.label} is faster)")
         pairs = [
             (
                 "hybrid p50",
@@ -340,6 +356,16 @@ def report(servers: list[Server], args: argparse.Namespace, load_end: str) -> No
             ("crowd p50", percentiles(other.crowd)[0], percentiles(now.crowd)[0]),
             ("crowd p95", percentiles(other.crowd)[1], percentiles(now.crowd)[1]),
             ("searches/s", statistics.median(now.rates), statistics.median(other.rates)),
+            (
+                "server CPU one client",
+                statistics.median(other.cpu["hybrid"]),
+                statistics.median(now.cpu["hybrid"]),
+            ),
+            (
+                f"server CPU {args.clients} clients",
+                statistics.median(other.cpu["crowd"]),
+                statistics.median(now.cpu["crowd"]),
+            ),
         ]
         print("  " + ", ".join(f"{name} {a / b:.2f}x" for name, a, b in pairs))
     print(

@@ -132,6 +132,7 @@ class SearchIndex(Bookkeeping):
             yield
             return
         if self._readers is not None:
+            one_thread_per_query()  # per thread: request threads are not the opening one
             self._readers.maybe_refresh()
         token = PINNED.set(self._view)
         try:

@@ -8,6 +8,7 @@ that rely on those wrappers go through `_faiss` (untyped) so mypy checks the res
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import faiss
@@ -140,11 +141,21 @@ def _faiss_any(obj: object) -> Any:
     return obj
 
 
+# Which threads have their OpenMP team set to one thread (see `one_thread_per_query`).
+_ONE_THREAD = threading.local()
+
+
 def one_thread_per_query() -> None:
     """Search on the calling thread only: for readers, which answer one query per thread.
 
     FAISS's default OpenMP team spreads one query's scan over every core, and its spinning
     barrier waits cost more CPU than they save (mirror index, 2 shared cores: 16.9 -> 8.6 ms
-    CPU per search); concurrent requests use the cores instead. Process-wide, so readers only.
+    CPU per search); concurrent requests use the cores instead. OpenMP keeps the team size
+    per thread (libgomp: the calling thread's ICVs), so a reader calls this in every thread
+    that searches (`SearchIndex.reading`): the HTTP server's worker threads had kept the
+    default team and paid ~2x the CPU per search. After a thread's first call it is only a
+    thread-local check.
     """
-    _faiss.omp_set_num_threads(1)
+    if not getattr(_ONE_THREAD, "done", False):
+        _faiss.omp_set_num_threads(1)
+        _ONE_THREAD.done = True

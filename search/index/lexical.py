@@ -57,7 +57,7 @@ class LexicalIndex:
         self.analyzer = NorwegianAnalyzer(self.config.analyzer)
         self._fitted_at = 0
         self._glossary = default_glossary()
-        self._forms: list[tuple[str, tuple[tuple[str, ...], ...]]] | None = None
+        self._forms: _Forms | None = None
 
     def load(self, store: Store) -> None:
         """Use the decompounder saved in the store (none yet: plain stems only)."""
@@ -147,32 +147,37 @@ class LexicalIndex:
         except EmptyQueryError as exc:
             raise QueryError(str(exc)) from exc
 
-    def _analysed_forms(self) -> list[tuple[int, str, list[QueryTerm]]]:
-        """(group, form, its query terms) for every glossary form."""
+    def _analysed_forms(self) -> _Forms:
+        """Every glossary form with its query terms, indexed for `_glossary_matches`."""
         if self._forms is None:
-            forms = []
+            forms = _Forms()
             for g, group in enumerate(self._glossary.groups):
                 for form in group.forms:
                     words = [t for t in self.analyzer.query_terms(form) if t.stem]
                     if words:
-                        forms.append((g, form, words))
-            self._forms = forms  # type: ignore[assignment]
-        return self._forms  # type: ignore[return-value]
+                        forms.add(g, form, words)
+            self._forms = forms
+        return self._forms
 
     def _glossary_matches(
         self, terms: list[QueryTerm], keys: list[frozenset[str]]
     ) -> list[tuple[str, str]]:
         """(form, FTS5 clause) for every other form of each glossary group the query uses."""
+        forms = self._analysed_forms()
         hit_groups: dict[int, set[str]] = {}
-        for g, form, words in self._analysed_forms():
+        # Only forms whose first word's stem is one of a query word's keys or parts can
+        # match (`_matches`): looked up instead of trying every form at every position.
+        for f in forms.starting_with(terms, keys):
+            g, form, words = forms.items[f]
             n = len(words)
             for i in range(len(keys) - n + 1):
                 if all(_matches(words[k], terms[i + k], keys[i + k]) for k in range(n)):
                     hit_groups.setdefault(g, set()).add(form)
                     break
         out = []
-        for g, form, words in self._analysed_forms():
-            if g not in hit_groups or form in hit_groups[g]:
+        for f in forms.of_groups(hit_groups):
+            g, form, words = forms.items[f]
+            if form in hit_groups[g]:
                 continue
             if any(_overstemmed(w) for w in words):
                 continue  # its stem would match far more than the form ("kommunelege" → kommun)
@@ -193,6 +198,33 @@ class LexicalIndex:
             "analyzer": asdict(self.config.analyzer),
             "decompounder_fitted_on_chunks": self._fitted_at,
         }
+
+
+class _Forms:
+    """The glossary's forms, analysed: (group, form, its query terms) in glossary order, and
+    their positions by group and by the stem of their first word."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, str, list[QueryTerm]]] = []
+        self._by_group: dict[int, list[int]] = {}
+        self._by_first_stem: dict[str, list[int]] = {}
+
+    def add(self, group: int, form: str, words: list[QueryTerm]) -> None:
+        self._by_group.setdefault(group, []).append(len(self.items))
+        self._by_first_stem.setdefault(words[0].stem, []).append(len(self.items))
+        self.items.append((group, form, words))
+
+    def starting_with(self, terms: list[QueryTerm], keys: list[frozenset[str]]) -> set[int]:
+        """Forms whose first word could match one of the query's words (`_matches`)."""
+        found: set[int] = set()
+        for term, term_keys in zip(terms, keys, strict=True):
+            for stem in {*term.parts, *term_keys}:
+                found.update(self._by_first_stem.get(stem, ()))
+        return found
+
+    def of_groups(self, groups: dict[int, set[str]]) -> list[int]:
+        """Every form of these groups, in glossary order."""
+        return sorted(f for g in groups for f in self._by_group[g])
 
 
 # A stem this many letters shorter than its word has lost part of the word's meaning

@@ -90,6 +90,7 @@ class QueryEvidence:
     clauses: tuple[str, ...]
     weights: tuple[float, ...]
     coverage: float  # IDF-weighted share of the words some chunk holds
+    dfs: tuple[int, ...] | None = None  # each clause's document frequency, when counted
 
 
 def idf(df: int, n: int) -> float:
@@ -105,6 +106,7 @@ def query_evidence(
     n = max(1, counts.chunks)
     clauses: list[str] = []
     weights: list[float] = []
+    dfs: list[int] = []
     known = 0.0
     for term in terms:
         try:
@@ -115,9 +117,11 @@ def query_evidence(
         w = idf(df, n)
         clauses.append(clause)
         weights.append(w)
+        dfs.append(df)
         known += w if df > 0 else 0.0
     total = sum(weights)
-    return QueryEvidence(tuple(clauses), tuple(weights), known / total if total else 0.0)
+    coverage = known / total if total else 0.0
+    return QueryEvidence(tuple(clauses), tuple(weights), coverage, tuple(dfs))
 
 
 def chunk_evidence(
@@ -128,8 +132,9 @@ def chunk_evidence(
     out = dict.fromkeys(chunk_ids, 0.0)
     if not total or not chunk_ids:
         return out
-    for clause, w in zip(evidence.clauses, evidence.weights, strict=True):
-        for cid in store.lexical_subset(clause, chunk_ids):
+    dfs = evidence.dfs or (None,) * len(evidence.clauses)
+    for clause, w, df in zip(evidence.clauses, evidence.weights, dfs, strict=True):
+        for cid in store.lexical_subset(clause, chunk_ids, df=df):
             out[cid] += w / total
     return out
 

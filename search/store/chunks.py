@@ -12,6 +12,10 @@ from samsok.search.store.schema import IN_BATCH, StoreBase
 
 __all__ = ["ChunkTable"]
 
+# `lexical_subset` reads all of a match when it has at most this many rows per wanted id: one
+# id's `rowid IN` lookup costs as much as reading ~150 matches (measured at 100k chunks).
+SUBSET_SCAN_PER_ID = 100
+
 
 class ChunkTable(StoreBase):
     """Chunks (whose ids FAISS uses), their analyzer terms, and lexical search over them."""
@@ -148,8 +152,25 @@ class ChunkTable(StoreBase):
             ).fetchone()
         return int(row[0])
 
-    def lexical_subset(self, match: str, chunk_ids: Sequence[int]) -> set[int]:
-        """Those of `chunk_ids` that an FTS5 MATCH expression finds."""
+    def lexical_subset(
+        self, match: str, chunk_ids: Sequence[int], *, df: int | None = None
+    ) -> set[int]:
+        """Those of `chunk_ids` that an FTS5 MATCH expression finds.
+
+        `df`, the expression's document frequency when the caller knows it, picks the cheaper
+        of two exact plans: `MATCH … AND rowid IN (ids)` runs the match once per id (40–200 µs
+        an id), while reading every match and intersecting costs ~0.3 µs a match (100k
+        chunks, 80 ids: 3–17 ms against 0.05–1.5 ms for words with df up to 4 600). Only a
+        hint: a stale `df` (a writer's uncommitted rows) changes the plan, never the answer."""
+        if not chunk_ids:
+            return set()
+        if df is not None and df <= SUBSET_SCAN_PER_ID * len(chunk_ids):
+            wanted = set(chunk_ids)
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)
+                ).fetchall()
+            return {int(r[0]) for r in rows if r[0] in wanted}
         found: set[int] = set()
         for start in range(0, len(chunk_ids), IN_BATCH):
             part = list(chunk_ids[start : start + IN_BATCH])

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from samsok.search.schemas import SearchResponse
+from samsok.api.routes import search_json
+from samsok.search.index import SearchIndex
+from samsok.search.schemas import SearchRequest, SearchResponse
 
 from tests.api.conftest import HIT_KEYS
 
@@ -90,3 +93,43 @@ def test_health_stats_and_openapi(client: TestClient) -> None:
         "/stats",
     ):
         assert path in spec["paths"]
+
+
+SAME_BYTES_CASES = [
+    {"q": "jordmor", "limit": 3},
+    {"q": "legevakt om natten", "mode": "lexical"},
+    {"q": "rehabilitering", "mode": "dense", "region": "orkdal"},
+    {"q": "samhandling kommune", "offset": 2, "limit": 2},
+    {"q": 'æøå «sitat» "quoted" </script>'},
+]
+
+
+@pytest.mark.parametrize("params", SAME_BYTES_CASES)
+def test_search_json_is_what_fastapi_renders_for_the_model(
+    client: TestClient, fixture_index: SearchIndex, params: dict
+) -> None:
+    """/search serialises the core's model itself (no second validation hop): the same
+    answer, and the same bytes FastAPI's `response_model` rendering gives for it."""
+    response = client.get("/search", params=params)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    expected = fixture_index.search(SearchRequest.model_validate(params))
+    body = response.json()
+    assert body.pop("took_ms") >= 0
+    assert body == expected.model_dump(mode="json", exclude={"took_ms"})
+
+    reference = FastAPI()
+
+    @reference.get("/r", response_model=SearchResponse)
+    def rendered() -> SearchResponse:
+        return expected
+
+    with TestClient(reference) as ref:
+        assert search_json(expected).body == ref.get("/r").content
+
+
+def test_search_keeps_its_response_model_in_openapi(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in ("/search", "/documents/{doc_id}/similar"):
+        ok = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        assert ok["schema"] == {"$ref": "#/components/schemas/SearchResponse"}

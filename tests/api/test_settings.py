@@ -56,3 +56,32 @@ def test_default_corpus_paths_come_from_the_package_not_the_checkout() -> None:
     assert settings.mirror_dir.is_dir()
     assert settings.sources_file.resolve().is_relative_to(package)
     assert settings.mirror_dir.resolve().is_relative_to(package)
+
+
+def test_serve_loads_the_model_with_serve_threads(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`samsok serve` embeds only queries: its model gets SAMSOK_SERVE_THREADS; jobs that
+    embed documents keep SAMSOK_THREADS."""
+    import uvicorn
+    from samsok.api.services import Services
+
+    from tests.fakes import HashingEmbedder
+
+    asked: list[int | None] = []
+
+    def factory(settings: Settings) -> HashingEmbedder:
+        asked.append(settings.threads)
+        return HashingEmbedder()
+
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
+    settings = Settings(data_dir=tmp_path / "d", threads=2, serve_threads=1)
+    Services(settings, embedder_factory=factory).writer.close()  # an empty index to serve
+    assert asked == [2]
+    services = Services(settings, embedder_factory=factory)
+    try:
+        services.serve("127.0.0.1", 8000)
+    finally:
+        services.close()
+    assert asked == [2, 1] and len(served) == 1

@@ -16,6 +16,7 @@ from samsok.search.index import (
     RelevanceFloor,
     SearchIndex,
 )
+from samsok.search.index.lexical import _matches, _overstemmed
 from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.text.analyze import NorwegianAnalyzer
 from samsok.search.text.glossary import (
@@ -149,6 +150,46 @@ def test_expansion_lists_what_was_added() -> None:
     assert "kommuneoverlege" not in lexical.expand("kva kostar det for kommunane").also
     assert lexical.expand("felles legevakt for kommunene").also == ()
     assert "kommunale akutte døgnplasser" in lexical.expand("KAD-plassene").also
+
+
+def _scan_hits(lexical: LexicalIndex, query: str) -> set[tuple[int, str]]:
+    """(group, form) the query uses, by trying every glossary form at every word."""
+    terms = lexical.analyzer.query_terms(query)
+    keys = [t.keys for t in terms]
+    hits = set()
+    for g, form, words in lexical._analysed_forms().items:
+        for i in range(len(terms) - len(words) + 1):
+            if all(_matches(words[k], terms[i + k], keys[i + k]) for k in range(len(words))):
+                hits.add((g, form))
+    return hits
+
+
+def test_glossary_lookup_finds_what_a_full_scan_finds() -> None:
+    """`expand` looks glossary forms up by their first word instead of trying every form at
+    every query word: for every form alone, inflected, as a compound part and two at a time,
+    the expansions are exactly the other forms of the groups a full scan finds used."""
+    lexical = LexicalIndex()
+    forms = [f for g in lexical.glossary.groups for f in g.forms]
+    queries = [
+        *forms,
+        *(f"{f}ene i kommunen" for f in forms),
+        *(f"ny {f}-plass" for f in forms),
+        *(f"{a} og {b}" for a, b in zip(forms, forms[5:], strict=False)),
+    ]
+    used_groups = 0
+    for query in queries:
+        hits = _scan_hits(lexical, query)
+        used = {g for g, _ in hits}
+        used_groups += bool(used)
+        terms = lexical.analyzer.query_terms(query)
+        matched = lexical._glossary_matches(terms, [t.keys for t in terms])
+        expected = [
+            form
+            for g, form, words in lexical._analysed_forms().items
+            if g in used and (g, form) not in hits and not any(_overstemmed(w) for w in words)
+        ]
+        assert [form for form, _ in matched] == expected, query
+    assert used_groups > len(forms)  # the queries did use the glossary
 
 
 # -- queries through the index (fake embedder: lexical mode is the point) ---------------------

@@ -117,3 +117,38 @@ def test_floor_validates_its_thresholds() -> None:
             dense=0.9, dense_known=0.8, min_coverage=0.5, dense_lexical=0.7, min_evidence=1.5
         )
     assert CALIBRATED_FLOORS  # the default model has a calibrated floor
+
+
+def test_lexical_subset_plans_agree(known: SearchIndex) -> None:
+    """Both plans of `lexical_subset` (a `rowid IN` lookup per id; every match read and
+    intersected, chosen when the caller's df says it is cheaper) give the same chunks."""
+    view = known._current()
+    store, lexical = view.store, view.lexical
+    all_ids = sorted(c.id for d in store.documents_all() for c in store.chunks_of(d.doc_id))
+    some_ids = all_ids[::2]
+    for word in ("kommunen", "KAD", "jordmor", "sjukehus", "eiendomsskatt", "natten"):
+        clause = lexical.expand(word).match
+        df = store.lexical_count(clause)
+        for ids in (all_ids, some_ids, all_ids[:1], []):
+            by_lookup = store.lexical_subset(clause, ids)
+            assert store.lexical_subset(clause, ids, df=df) == by_lookup  # read and intersect
+            assert store.lexical_subset(clause, ids, df=10**9) == by_lookup  # lookups
+            assert store.lexical_subset(clause, ids, df=0) == by_lookup  # a stale hint
+            assert by_lookup <= set(ids)
+    # and they find what they should: "jordmor" is on one page only
+    jordmor = lexical.expand("jordmor").match
+    doc = next(d for d in store.documents_all() if d.url == "https://x.no/jordmor")
+    expected = {c.id for c in store.chunks_of(doc.doc_id)}
+    assert store.lexical_subset(jordmor, all_ids, df=store.lexical_count(jordmor)) == expected
+
+
+def test_chunk_evidence_is_the_same_with_and_without_counts(known: SearchIndex) -> None:
+    view = known._current()
+    ids = sorted(c.id for d in view.store.documents_all() for c in view.store.chunks_of(d.doc_id))
+    terms = view.lexical.analyzer.query_terms("jordmor i kommunen KAD natten")
+    ev = query_evidence(terms, view.store, view.lexical)
+    assert ev.dfs is not None and len(ev.dfs) == len(ev.clauses)
+    uncounted = type(ev)(ev.clauses, ev.weights, ev.coverage)  # no df hints: lookups only
+    shares = chunk_evidence(ev, view.store, ids)
+    assert shares == chunk_evidence(uncounted, view.store, ids)
+    assert max(shares.values()) > 0.0
