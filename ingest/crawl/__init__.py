@@ -8,8 +8,9 @@ crawler's HTTP client and parsers, so `samsok status` and the index's readers st
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from samsok.ingest.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from samsok.ingest.crawl.crawler import Crawler
@@ -67,14 +68,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # once: later lookups are plain attribute reads
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
