@@ -13,7 +13,11 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "HTML_TYPE",
+    "HTML_TYPES",
     "LOCAL_SCHEME",
+    "PDF_TYPE",
+    "TEXT_TYPE",
     "Chunk",
     "DocType",
     "Document",
@@ -68,6 +72,12 @@ class SkipReason(StrEnum):
     UNSUPPORTED_SCHEME = "unsupported_scheme"
 
 
+#: The media types a document's `content_type` takes, and the declared types read as HTML.
+HTML_TYPE = "text/html"
+PDF_TYPE = "application/pdf"
+TEXT_TYPE = "text/plain"
+HTML_TYPES = frozenset({HTML_TYPE, "application/xhtml+xml"})
+
 #: Address prefix of documents ingested from local files: `local:rapporter/x.pdf` names the file
 #: relative to the folder given to `samsok ingest`, never by its server path.
 LOCAL_SCHEME = "local:"
@@ -111,7 +121,7 @@ class Document(ExtractedText):
     source: str
     region: Region
     doc_type: DocType
-    content_type: str = "text/html"
+    content_type: str = HTML_TYPE
     fetched_at: datetime | None = None
 
     @property
@@ -217,7 +227,7 @@ class ExtractedPage(ExtractedText):
         fetched_at: datetime | None = None,
     ) -> Document:
         if doc_type is None:
-            if self.content_type == "application/pdf":
+            if self.content_type == PDF_TYPE:
                 doc_type = DocType.REPORT
             elif self.published is not None:
                 doc_type = DocType.NEWS

@@ -21,7 +21,10 @@ from samsok.ingest.crawl import (
     OriginalBytes,
 )
 from samsok.ingest.documents import (
+    HTML_TYPE,
     LOCAL_SCHEME,
+    PDF_TYPE,
+    TEXT_TYPE,
     DocType,
     ExtractedPage,
     Region,
@@ -43,11 +46,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = {
-    ".html": "text/html",
-    ".htm": "text/html",
-    ".xhtml": "text/html",
-    ".pdf": "application/pdf",
-    ".txt": "text/plain",
+    ".html": HTML_TYPE,
+    ".htm": HTML_TYPE,
+    ".xhtml": HTML_TYPE,
+    ".pdf": PDF_TYPE,
+    ".txt": TEXT_TYPE,
 }
 
 

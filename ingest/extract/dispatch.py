@@ -15,7 +15,7 @@ import re
 from typing import Literal
 
 from samsok.ingest.config import ExtractConfig
-from samsok.ingest.documents import ExtractedPage
+from samsok.ingest.documents import HTML_TYPES, PDF_TYPE, TEXT_TYPE, ExtractedPage
 from samsok.ingest.errors import EmptyContent, UnsupportedContent
 from samsok.ingest.extract.html import extract_html, looks_like_html
 from samsok.ingest.extract.pdf import extract_pdf
@@ -51,8 +51,6 @@ _BINARY_MAGIC = (
     b"%!PS",
     b"{\\rtf",
 )
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
-_TEXT_TYPES = ("text/plain",)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
@@ -90,7 +88,7 @@ def sniff(body: bytes, content_type: str | None) -> ContentKind:
     if looks_like_html(sample):
         return "html"
     media = _media_type(content_type)
-    if media in _HTML_TYPES or media in _TEXT_TYPES or media == "":
+    if media in HTML_TYPES or media == TEXT_TYPE or media == "":
         return "text"
     return "other"
 
@@ -104,11 +102,11 @@ def extract(
     kind = sniff(body, content_type)
     declared = _media_type(content_type)
     if kind == "pdf":
-        if declared and declared != "application/pdf":
+        if declared and declared != PDF_TYPE:
             logger.info("%s: served as %s but is a PDF", url, declared)
         page = extract_pdf(body, url, config)
     elif kind in ("html", "text"):
-        if declared == "application/pdf":
+        if declared == PDF_TYPE:
             logger.info("%s: served as application/pdf but is %s", url, kind)
         match = _CHARSET.search(content_type or "")
         page = extract_html(body, url, config, declared_encoding=match.group(1) if match else None)

@@ -32,7 +32,7 @@ from bs4 import BeautifulSoup
 from lxml import html as lxml_html
 from lxml.etree import ParserError, _Element
 from samsok.ingest.config import ExtractConfig
-from samsok.ingest.documents import ExtractedPage, Page
+from samsok.ingest.documents import HTML_TYPE, TEXT_TYPE, ExtractedPage, Page
 from samsok.ingest.errors import EmptyContent
 from samsok.ingest.extract.dates import DateFinder
 from samsok.ingest.extract.html_blocks import (
@@ -57,8 +57,6 @@ __all__ = ["extract_html", "looks_like_html"]
 
 logger = logging.getLogger(__name__)
 
-HTML_CONTENT_TYPE = "text/html"
-TEXT_CONTENT_TYPE = "text/plain"
 _TAG = re.compile(r"<(!doctype|html|head|body|div|p|a|span|br|table|meta|title|script)\b", re.I)
 _WORD = re.compile(r"\w+")
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -260,7 +258,7 @@ def _extract_plain(
     return _page(
         None,
         url,
-        TEXT_CONTENT_TYPE,
+        TEXT_TYPE,
         title,
         blocks,
         verdict,
@@ -300,7 +298,7 @@ def extract_html(
     return _page(
         tree,
         url,
-        HTML_CONTENT_TYPE,
+        HTML_TYPE,
         title,
         blocks,
         verdict,

@@ -27,16 +27,15 @@ from urllib.parse import unquote, urlsplit
 
 from pypdf import PasswordType, PdfReader
 from samsok.ingest.config import ExtractConfig
-from samsok.ingest.documents import ExtractedPage, Page
+from samsok.ingest.documents import PDF_TYPE, ExtractedPage, Page
 from samsok.ingest.errors import PdfBroken, PdfEncrypted, PdfError, PdfNoText
 from samsok.ingest.extract.language import detect_language
 from samsok.ingest.extract.pdf_text import clean_pages
 
-__all__ = ["PDF_CONTENT_TYPE", "extract_pdf"]
+__all__ = ["extract_pdf"]
 
 logger = logging.getLogger(__name__)
 
-PDF_CONTENT_TYPE = "application/pdf"
 _JUNK_TITLES = re.compile(
     r"^(untitled|unbenannt|uten tittel|dokument\d*|document\d*|slide \d+|"
     r"powerpoint[- ]presenta\w+|microsoft word)$",
@@ -175,7 +174,7 @@ def extract_pdf(body: bytes, url: str, config: ExtractConfig) -> ExtractedPage:
     text = "\n\n".join(page.text for page in pages)
     return ExtractedPage(
         url=url,
-        content_type=PDF_CONTENT_TYPE,
+        content_type=PDF_TYPE,
         title=title,
         pages=pages,
         published=published,

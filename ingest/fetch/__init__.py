@@ -4,7 +4,6 @@ A closed package: import from here (docs/architecture.md).
 """
 
 from samsok.ingest.fetch.bodies import (
-    HTML_TYPES,
     PAGE_TYPES,
     PDF_TYPES,
     BodyDecoder,
@@ -17,7 +16,6 @@ from samsok.ingest.fetch.results import FetchResult, HopCheck, Outcome, Redirect
 from samsok.ingest.fetch.transport import RewritingTransport
 
 __all__ = [
-    "HTML_TYPES",
     "PAGE_TYPES",
     "PDF_TYPES",
     "AddressPolicy",

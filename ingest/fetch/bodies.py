@@ -11,8 +11,9 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterable
 
+from samsok.ingest.documents import HTML_TYPE, HTML_TYPES, PDF_TYPE
+
 __all__ = [
-    "HTML_TYPES",
     "PAGE_TYPES",
     "PDF_TYPES",
     "SNIFF_BYTES",
@@ -22,8 +23,7 @@ __all__ = [
     "sniff_media_type",
 ]
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-PDF_TYPES = frozenset({"application/pdf"})
+PDF_TYPES = frozenset({PDF_TYPE})
 PAGE_TYPES = HTML_TYPES | PDF_TYPES
 #: Bytes the type is sniffed from.
 SNIFF_BYTES = 1024
@@ -148,10 +148,10 @@ def sniff_media_type(declared: str, head: bytes) -> str | None:
     """
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"%PDF-") or b"%PDF-" in head[:SNIFF_BYTES]:
-        return "application/pdf"
+        return PDF_TYPE
     lowered = stripped[:SNIFF_BYTES].lower()
     if lowered.startswith(_HTML_STARTS) or b"<html" in lowered:
-        return "text/html" if declared not in HTML_TYPES else declared
+        return HTML_TYPE if declared not in HTML_TYPES else declared
     if declared in PDF_TYPES:
         return "application/octet-stream"  # says PDF, is not one (an error page, a stub)
     return declared or None

@@ -32,9 +32,9 @@ from typing import Any, TypeVar
 
 import httpx
 from samsok.ingest.config import CrawlConfig
-from samsok.ingest.documents import SkipReason
+from samsok.ingest.documents import HTML_TYPES, SkipReason
 from samsok.ingest.errors import AddressRefused
-from samsok.ingest.fetch.bodies import HTML_TYPES, BodyReader, BodyTooLarge
+from samsok.ingest.fetch.bodies import BodyReader, BodyTooLarge
 from samsok.ingest.fetch.netguard import AddressPolicy, ConnectGuard
 from samsok.ingest.fetch.politeness import parse_retry_after
 from samsok.ingest.fetch.results import FetchResult, Outcome, Transient, Validators

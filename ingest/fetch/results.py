@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from samsok.ingest.documents import HTML_TYPES
 from samsok.ingest.errors import FetchError
-from samsok.ingest.fetch.bodies import HTML_TYPES
 
 __all__ = ["FetchResult", "HopCheck", "Outcome", "Redirect", "Transient", "Validators"]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from markupsafe import escape
-from samsok.ingest.documents import LOCAL_SCHEME, doc_id_for_url
+from samsok.ingest.documents import LOCAL_SCHEME, PDF_TYPE, doc_id_for_url
 from samsok.search.errors import DocumentNotFound
 from samsok.search.index.lexical import LexicalIndex
 from samsok.search.schemas import DocumentView, Hit, PageView, head_fields
@@ -38,7 +38,7 @@ def page_url(url: str, page: int | None, content_type: str) -> str:
     """
     if url.startswith(LOCAL_SCHEME):
         url = f"/documents/{doc_id_for_url(url)}/original"
-    if page and content_type == "application/pdf":
+    if page and content_type == PDF_TYPE:
         return f"{url.split('#', 1)[0]}#page={page}"
     return url
 
