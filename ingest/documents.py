@@ -224,8 +224,11 @@ class ExtractedPage(ExtractedText):
         source: str,
         region: Region,
         doc_type: DocType | None = None,
-        fetched_at: datetime | None = None,
+        fetched_at: datetime | None,
     ) -> Document:
+        """This page as a document of `source`. `fetched_at` is asked for, never defaulted: it
+        is the record of when the text was read (None only where that is unknown). Without
+        a `doc_type`, a PDF is a report, a dated page news, any other a page."""
         if doc_type is None:
             if self.content_type == PDF_TYPE:
                 doc_type = DocType.REPORT

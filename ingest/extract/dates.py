@@ -55,13 +55,16 @@ _DATE_STRING = re.compile(rf"(?<![\d.\-/])({WRITTEN_DATE})(?![\d\-/]|\.\d)", re.
 #: A weather widget's reading ("-3,5 °C"); `match` it for a line, `search` it in a text.
 TEMPERATURE = re.compile(r"-?\d{1,2}([.,]\d)?\s*°\s*[CF]?\b")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|$|[^\d])")
-_CHROME_ATTR = re.compile(
-    r"weather|vaer|værmelding|top-?bar|top-?menu|header-top|toolbar|today|current-date|"
-    r"dagens-dato|cookie|consent|breadcrumb|related|share|sharing|social|sidebar|"
-    r"widget_recent|recent-posts|newsticker|ticker|next-prev|prev-next|post-navigation|"
-    r"nav-previous|nav-next|comment|advert|adrotate|footer|menu|navbar",
-    re.IGNORECASE,
+#: Class and id fragments of page chrome, whose dates are not the article's, by kind.
+_CHROME_KINDS = (
+    r"weather|vaer|værmelding",  # weather widgets (with today's date)
+    r"today|current-date|dagens-dato",  # the date of the visit
+    r"top-?bar|top-?menu|header-top|toolbar|menu|navbar|breadcrumb|sidebar|footer",  # frame
+    r"related|widget_recent|recent-posts|newsticker|ticker",  # teasers of other articles
+    r"next-prev|prev-next|post-navigation|nav-previous|nav-next",  # links to neighbours
+    r"cookie|consent|share|sharing|social|comment|advert|adrotate",  # notices, add-ons
 )
+_CHROME_ATTR = re.compile("|".join(_CHROME_KINDS), re.IGNORECASE)
 _BYLINE_ATTR = re.compile(r"date|dato|byline|meta|publi|posted|time|tid", re.IGNORECASE)
 _BYLINE = re.compile(
     r"^((publisert|oppdatert|sist endret|endret|dato|skrevet|published|posted|updated|date)"

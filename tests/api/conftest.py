@@ -51,7 +51,7 @@ def _doc(
     page = ExtractedPage(
         url, content_type, title=title, pages=pages, published=published, language="nb"
     )
-    return page.to_document(source=source, region=region, doc_type=doc_type)
+    return page.to_document(source=source, region=region, doc_type=doc_type, fetched_at=None)
 
 
 FIXTURE_DOCUMENTS: list[Document] = [

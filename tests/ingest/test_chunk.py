@@ -158,7 +158,7 @@ def test_long_title_does_not_crowd_out_the_text() -> None:
 
 def test_extracted_article_chunks(vaernes_html: bytes) -> None:
     page = extract_html(vaernes_html, VAERNES_URL, ExtractConfig())
-    doc = page.to_document(source="vaernes", region=Region.VAERNES)
+    doc = page.to_document(source="vaernes", region=Region.VAERNES, fetched_at=None)
     chunks = chunk_document(doc, ChunkConfig())
     assert chunks[0].heading is None and chunks[0].context == "Værnes viser seg fram"
     fakta = [c for c in chunks if c.heading and c.heading.startswith("Fakta om")]
