@@ -42,6 +42,7 @@ from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.index import DenseConfig, DenseIndex, IndexConfig, SearchIndex
 from samsok.search.index.snippets import make_snippet
 from samsok.search.schemas import SearchMode, SearchRequest
+from samsok.search.store import Filters
 from samsok.search.text.analyze import AnalyzedToken, NorwegianAnalyzer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,8 +234,14 @@ def as_at_start(index: SearchIndex) -> None:
         whole = _WholeTextAnalysis(lexical.analyzer)
         return make_snippet(text, query, whole, max_chars=max_chars)  # type: ignore[arg-type]
 
-    # The store's full query (its only one then; today its fallback when a cut is not exact).
-    store.lexical_search = store._lexical_search_joined  # type: ignore[method-assign]
+    # The store's full query (its only one then; today its fallback when a cut is not exact,
+    # and the filtered path before filtered searches ranked in FTS5 alone).
+    def lexical_search(
+        match: str, filters: Filters, limit: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        return store._lexical_search_joined(match, filters, limit)
+
+    store.lexical_search = lexical_search  # type: ignore[method-assign]
     lexical.snippet = snippet  # type: ignore[method-assign]
 
 

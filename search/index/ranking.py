@@ -199,7 +199,7 @@ class Ranker:
             dense = self._dense.search(qvec, k, allowed)
         if mode in (SearchMode.HYBRID, SearchMode.LEXICAL):
             expanded, lexical = self._lexical_run(
-                query, filters, k, strict=mode == SearchMode.LEXICAL
+                query, filters, allowed, k, strict=mode == SearchMode.LEXICAL
             )
         terms = self.lexical.analyzer.query_terms(query) if lexical else []
         runs = _Runs([], dict(dense), lexical, terms, expanded.also)
@@ -216,7 +216,13 @@ class Ranker:
         return runs
 
     def _lexical_run(
-        self, query: str, filters: Filters, k: int, *, strict: bool
+        self,
+        query: str,
+        filters: Filters,
+        allowed: np.ndarray | None,
+        k: int,
+        *,
+        strict: bool,
     ) -> tuple[LexicalQuery, list[tuple[int, float]]]:
         try:
             expanded = self.lexical.expand(query)
@@ -224,7 +230,7 @@ class Ranker:
             if strict:
                 raise
             return LexicalQuery(""), []  # e.g. only stopwords: the dense run still answers
-        return expanded, self.store.lexical_search(expanded.match, filters, k)
+        return expanded, self.store.lexical_search(expanded.match, filters, k, allowed)
 
     def _fuse(
         self, runs: list[list[tuple[int, float]]], weights: list[float]
