@@ -181,12 +181,12 @@ def test_lexical_search_cuts_before_joining_with_the_same_answer(
     assert store.lexical_search('"50"', LEXICAL_FILTERS[0], 10) == []  # only a duplicate has it
 
 
-def test_filtered_lexical_search_ranks_deeper_when_the_filter_keeps_few_matches(
+def test_filtered_lexical_search_reads_on_when_the_filter_keeps_few_matches(
     tmp_path: Path,
 ) -> None:
     """A filter keeping a third of the chunks but only the last of a term's ~270 matches:
-    the first cut (a few times `limit`) holds none of the filter's rows, so the search must
-    rank deeper instead of answering too few (or nothing)."""
+    first batch of ranked rows (a few times `limit`) holds none of the filter's rows, so the
+    search must read on instead of answering too few (or nothing)."""
     store = _lexical_store(tmp_path / "store.db")
     f = Filters(Region.VAERNES, None, None, None)
     allowed = store.filtered_chunk_ids(f)
