@@ -12,11 +12,10 @@ from samsok.search.store.schema import IN_BATCH, StoreBase
 
 __all__ = ["ChunkTable"]
 
-# A filtered lexical search first reads this many times more ranked rows than the share of
-# chunks the filter keeps implies (a query's matches need not fall in a filter as often as
-# chunks do), then `FILTER_DEPTH_GROWTH` times more at each further read.
-FILTER_DEPTH_MARGIN = 3.0
-FILTER_DEPTH_GROWTH = 8
+# A filtered lexical search takes this many times more of FTS5's top rows than the share
+# of chunks the filter keeps implies (a query's matches need not fall in a filter as often
+# as chunks do); the full query answers when too few pass. benchmarks/scale.py measures it.
+FILTER_DEPTH_MARGIN = 2.0
 
 
 class ChunkTable(StoreBase):
@@ -109,7 +108,7 @@ class ChunkTable(StoreBase):
         if limit <= 0:
             return []
         if filters.active and allowed is not None:
-            return self._lexical_search_allowed(match, limit, allowed)
+            return self._lexical_search_allowed(match, filters, limit, allowed)
         where, params = filters.sql()
         with self._lock:
             if not filters.active:
@@ -134,16 +133,15 @@ class ChunkTable(StoreBase):
             return self._lexical_search_joined(match, filters, limit)
 
     def _lexical_search_allowed(
-        self, match: str, limit: int, allowed: np.ndarray
+        self, match: str, filters: Filters, limit: int, allowed: np.ndarray
     ) -> list[tuple[int, float]]:
-        """Filtered `lexical_search`: FTS5 ranks its matches alone and its rows are read
-        best first, a batch at a time, keeping those whose id is in `allowed` (a binary
-        search in memory, not a join per match: joining every match with `chunks` and
-        `documents` was ~4/5 of a filtered search at 1M chunks) until `limit` are kept or
-        the matches run out. Exact: the rows come in the full query's order (rank, id).
-        The cursor sorts every match once (measured barely dearer than FTS5's top-200 at
-        100k chunks), so a filter that keeps few of a query's best matches reads further
-        instead of ranking again.
+        """Filtered `lexical_search`: FTS5 ranks its matches alone and keeps its top `depth`
+        rows, of which those whose id is in `allowed` are kept (a binary search in memory,
+        not a join per match: joining every match with `chunks` and `documents` was most
+        of a filtered search). Exact: FTS5's order (rank, id) is the full query's, so the
+        first `limit` kept rows are its answer; when fewer pass while FTS5 had more matches,
+        the full query runs (reading on from an unlimited FTS5 sort instead measured
+        dearer: SQLite then sorts every match, and each row read costs ~1 µs in Python).
 
         Why not filter *inside* the FTS5 match (a column of `region:…`-style tokens, so FTS5
         intersects posting lists)? FTS5's bm25 normalises by a row's token count over all
@@ -153,32 +151,23 @@ class ChunkTable(StoreBase):
             return []
         with self._lock:
             span = int(self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0])
-            # First read as many rows as should hold `limit` kept ones if matches fall in
-            # the filter as often as chunks do, with a margin for queries whose matches
-            # fall in it less often; then `FILTER_DEPTH_GROWTH` times more each time.
-            batch = max(limit, int(limit * FILTER_DEPTH_MARGIN * max(span, 1) / len(allowed)))
-            cursor = self._conn.execute(
+            # As deep as should hold `limit` kept rows if matches fall in the filter as
+            # often as chunks do, with a margin for queries whose matches fall in it less.
+            depth = max(limit, int(limit * FILTER_DEPTH_MARGIN * max(span, 1) / len(allowed)))
+            rows = self._conn.execute(
                 "SELECT rowid, bm25(chunks_fts) AS rank FROM chunks_fts "
-                "WHERE chunks_fts MATCH ? ORDER BY rank, rowid",
-                (match,),
-            )
-            kept: list[tuple[int, float]] = []
-            try:
-                while len(kept) < limit:
-                    rows = cursor.fetchmany(batch)
-                    if not rows:
-                        break
-                    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-                    at = np.minimum(np.searchsorted(allowed, ids), len(allowed) - 1)
-                    # bm25() is lower-is-better; negate so every run is "higher is better".
-                    kept.extend(
-                        (int(ids[i]), -float(rows[i][1]))
-                        for i in np.flatnonzero(allowed[at] == ids)[: limit - len(kept)]
-                    )
-                    batch *= FILTER_DEPTH_GROWTH
-            finally:
-                cursor.close()
-        return kept
+                "WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?",
+                (match, depth),
+            ).fetchall()
+        if not rows:
+            return []
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        at = np.minimum(np.searchsorted(allowed, ids), len(allowed) - 1)
+        keep = np.flatnonzero(allowed[at] == ids)[:limit]
+        if len(keep) < limit and len(rows) == depth:
+            return self._lexical_search_joined(match, filters, limit)
+        # bm25() is lower-is-better; negate so every run is "higher is better".
+        return [(int(ids[i]), -float(rows[i][1])) for i in keep]
 
     def _lexical_search_joined(
         self, match: str, filters: Filters, limit: int

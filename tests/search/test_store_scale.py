@@ -184,9 +184,9 @@ def test_lexical_search_cuts_before_joining_with_the_same_answer(
 def test_filtered_lexical_search_reads_on_when_the_filter_keeps_few_matches(
     tmp_path: Path,
 ) -> None:
-    """A filter keeping a third of the chunks but only the last of a term's ~270 matches:
-    first batch of ranked rows (a few times `limit`) holds none of the filter's rows, so the
-    search must read on instead of answering too few (or nothing)."""
+    """A filter keeping a third of the chunks but only the last of a term's ~260 matches:
+    FTS5's first cut (a few times `limit`) holds none of the filter's rows, so the search
+    must go on to the full query instead of answering too few (or nothing)."""
     store = _lexical_store(tmp_path / "store.db")
     f = Filters(Region.VAERNES, None, None, None)
     allowed = store.filtered_chunk_ids(f)
