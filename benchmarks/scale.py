@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -455,7 +456,9 @@ def main() -> None:
     )
     # The code at the start of the speed session (same served FAISS index): FTS5 joined every
     # match before sorting, and snippets analysed every word of each hit.
-    start_index = SearchIndex(data, embedder, page_chunker, config, read_only=True)
+    start_index = SearchIndex(
+        data, embedder, page_chunker, replace(config, concurrent_runs=False), read_only=True
+    )
     as_at_start(start_index)
     for mode in (SearchMode.DENSE, SearchMode.LEXICAL, SearchMode.HYBRID):
         for fname, filt in filters.items():
