@@ -190,6 +190,7 @@ def one_thread_per_query() -> None:
 
     FAISS's default OpenMP team spreads one query's scan over every core, and its spinning
     barrier waits cost more CPU than they save (mirror index, 2 shared cores: 16.9 -> 8.6 ms
-    CPU per search); concurrent requests use the cores instead. Process-wide, so readers only.
-    """
+    CPU per search); concurrent requests use the cores instead. OpenMP keeps the setting per
+    thread (a thread started later gets the default team again), so every thread that
+    searches calls it; readers only (a writer's index training keeps the team)."""
     _faiss.omp_set_num_threads(1)

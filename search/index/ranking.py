@@ -18,6 +18,7 @@ from samsok.ingest.documents import Region
 from samsok.search.embedding import Embedder
 from samsok.search.errors import DocumentNotFound, QueryError
 from samsok.search.index.config import IndexConfig
+from samsok.search.index.faiss_base import one_thread_per_query
 from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
 from samsok.search.index.lexical import LexicalQuery
 from samsok.search.index.relevance import RelevanceFloor, plausible
@@ -49,7 +50,9 @@ NORM_EPSILON = 1e-12
 # Threads running hybrid searches' dense runs (`IndexConfig.concurrent_runs`): more than the
 # cores, as a dense run may wait on the query-embedding micro-batch; a busier server queues.
 DENSE_RUN_THREADS = 8
-_DENSE_RUNS = ThreadPoolExecutor(DENSE_RUN_THREADS, thread_name_prefix="samsok-dense")
+_DENSE_RUNS = ThreadPoolExecutor(
+    DENSE_RUN_THREADS, thread_name_prefix="samsok-dense", initializer=one_thread_per_query
+)
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,10 @@ class Ranker:
         """The query's vector (embedded unless given) and its top-k chunks in FAISS."""
         if qvec is None:
             qvec = self._query_vector(query)
+        if self.read_only:
+            # Per thread: a server's request threads would otherwise get FAISS's default
+            # OpenMP team (2 threads spinning for one query: twice the CPU, measured).
+            one_thread_per_query()
         return qvec, self._dense.search(qvec, k, allowed)
 
     def _lexical_run(
