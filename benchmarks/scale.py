@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.index import DenseConfig, DenseIndex, IndexConfig, SearchIndex
 from samsok.search.index.snippets import make_snippet
 from samsok.search.schemas import SearchMode, SearchRequest
+from samsok.search.store import Filters
 from samsok.search.text.analyze import AnalyzedToken, NorwegianAnalyzer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,23 +195,20 @@ def timed_searches(
     return times
 
 
-def timed_pair(
-    a: SearchIndex, b: SearchIndex, queries: list[str], mode: SearchMode, filt: dict
-) -> tuple[list[float], list[float], list[float], list[float]]:
-    """Each query on `a` then on `b`: wall and CPU times of both under the same load. CPU
-    time (the process's; a search runs on one thread) is what a quiet machine's wall time
-    would be, whatever the other jobs on the shared cores do."""
-    wall_a: list[float] = []
-    wall_b: list[float] = []
-    cpu_a: list[float] = []
-    cpu_b: list[float] = []
+def timed_interleaved(
+    indexes: Sequence[SearchIndex], queries: list[str], mode: SearchMode, filt: dict
+) -> list[tuple[list[float], list[float]]]:
+    """Each query on every index in turn: (wall, CPU) times of each under the same load. CPU
+    time (the process's, so a hybrid search's worker thread counts too) is what a quiet
+    machine's wall time would be for one run after the other, whatever other jobs do."""
+    out: list[tuple[list[float], list[float]]] = [([], []) for _ in indexes]
     for q in queries:
-        for index, wall, cpu in ((a, wall_a, cpu_a), (b, wall_b, cpu_b)):
+        for index, (wall, cpu) in zip(indexes, out, strict=True):
             t, c = time.perf_counter(), time.process_time()
             index.search(SearchRequest(q=q, mode=mode, limit=10, **filt))
             wall.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)
-    return wall_a, wall_b, cpu_a, cpu_b
+    return out
 
 
 class _WholeTextAnalysis:
@@ -233,9 +232,31 @@ def as_at_start(index: SearchIndex) -> None:
         whole = _WholeTextAnalysis(lexical.analyzer)
         return make_snippet(text, query, whole, max_chars=max_chars)  # type: ignore[arg-type]
 
-    # The store's full query (its only one then; today its fallback when a cut is not exact).
-    store.lexical_search = store._lexical_search_joined  # type: ignore[method-assign]
+    # The store's full query (its only one then; today its fallback when a cut is not exact,
+    # and the filtered path before filtered searches ranked in FTS5 alone).
+    def lexical_search(
+        match: str, filters: Filters, limit: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        return store._lexical_search_joined(match, filters, limit)
+
+    store.lexical_search = lexical_search  # type: ignore[method-assign]
     lexical.snippet = snippet  # type: ignore[method-assign]
+
+
+def as_before_filter_change(index: SearchIndex) -> None:
+    """Give a read-only index the filtered lexical query of the scale session's start: every
+    match joined with `chunks` and `documents`, then filtered and ranked."""
+    store = index.store
+    fast = store.lexical_search
+
+    def lexical_search(
+        match: str, filters: Filters, limit: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        if filters.active:
+            return store._lexical_search_joined(match, filters, limit)
+        return fast(match, filters, limit)
+
+    store.lexical_search = lexical_search  # type: ignore[method-assign]
 
 
 def vectors_only(n: int, n_queries: int, clusters: int, data: Path) -> None:
@@ -357,16 +378,19 @@ def main() -> None:
     n = args.chunks
     config = IndexConfig()
     embedder = SyntheticEmbedder(args.clusters)
-    rows: list[tuple[str, str, str, str, str]] = []
+    rows: list[tuple[str, ...]] = []
 
     def row(
-        name: str, today: float | None, now: float, unit: str, start: float | None = None
+        name: str,
+        today: float | None,
+        now: float,
+        unit: str,
+        start: float | None = None,
+        before: float | None = None,
     ) -> None:
-        ratio = f"{today / now:6.2f}×" if today and now else "    –"
-        ratio_start = f"{start / now:6.2f}×" if start and now else "    –"
-        before = f"{today:10.3f}" if today is not None else "         –"
-        at_start = f"{start:10.3f}" if start is not None else "         –"
-        rows.append((name, before, at_start, f"{now:10.3f}", f"{unit:8} {ratio} {ratio_start}"))
+        cells = [f"{v:10.3f}" if v is not None else "         –" for v in (today, start, before)]
+        ratios = [f"{v / now:6.2f}×" if v and now else "    –" for v in (today, start, before)]
+        rows.append((name, *cells, f"{now:10.3f}", f"{unit:8} {' '.join(ratios)}"))
 
     if not (data / "store.db").exists() or args.resume:
         build_s, added = build(data, n, config, embedder, args.build_budget)
@@ -445,21 +469,36 @@ def main() -> None:
     )
     # The code at the start of the speed session (same served FAISS index): FTS5 joined every
     # match before sorting, and snippets analysed every word of each hit.
-    start_index = SearchIndex(data, embedder, page_chunker, config, read_only=True)
+    start_index = SearchIndex(
+        data, embedder, page_chunker, replace(config, concurrent_runs=False), read_only=True
+    )
     as_at_start(start_index)
+    # The code before filtered lexical searches ranked in FTS5 alone and before hybrid ran its
+    # dense and lexical runs side by side (the start of the scale session).
+    before_index = SearchIndex(
+        data, embedder, page_chunker, replace(config, concurrent_runs=False), read_only=True
+    )
+    as_before_filter_change(before_index)
     for mode in (SearchMode.DENSE, SearchMode.LEXICAL, SearchMode.HYBRID):
         for fname, filt in filters.items():
-            # interleaved query by query, so the shared machine's load hits both alike
-            now_t, start_t, now_cpu, start_cpu = timed_pair(reader, start_index, texts, mode, filt)
-            p50, p95 = percentiles(now_t)
-            s50, s95 = percentiles(start_t)
-            before = today_times.get((mode.value, fname))
-            row(f"{mode.value} p50 ({fname}), ms", before[0] if before else None, p50, "ms", s50)
-            row(f"{mode.value} p95 ({fname}), ms", before[1] if before else None, p95, "ms", s95)
-            c50, c95 = percentiles(now_cpu)
-            sc50, sc95 = percentiles(start_cpu)
-            row(f"{mode.value} CPU p50 ({fname}), ms", None, c50, "ms", sc50)
-            row(f"{mode.value} CPU p95 ({fname}), ms", None, c95, "ms", sc95)
+            # interleaved query by query, so the shared machine's load hits all alike
+            (now_t, now_cpu), (start_t, start_cpu), (before_t, before_cpu) = timed_interleaved(
+                [reader, start_index, before_index], texts, mode, filt
+            )
+            today = today_times.get((mode.value, fname))
+            for label, now_v, start_v, before_v, today_v in (
+                ("p50", now_t, start_t, before_t, today),
+                ("CPU p50", now_cpu, start_cpu, before_cpu, None),
+            ):
+                p50, p95 = percentiles(now_v)
+                s50, s95 = percentiles(start_v)
+                b50, b95 = percentiles(before_v)
+                name = f"{mode.value} {label} ({fname}), ms"
+                row(name, today_v[0] if today_v else None, p50, "ms", s50, b50)
+                row(
+                    name.replace("p50", "p95"), today_v[1] if today_v else None, p95, "ms", s95, b95
+                )
+    before_index.close()
     start_index.close()
 
     # recall@10 of the served index against exact search over the stored vectors
@@ -500,11 +539,16 @@ def main() -> None:
     )
     print(
         "today = the exact flat index (and whole-file commits); start = the code at the start "
-        "of the speed session (served index; FTS5 join-then-sort; every word of a hit analysed)"
+        "of the speed session (served index; FTS5 join-then-sort; every word of a hit analysed); "
+        "before = the start of the scale session (filtered FTS5 join-then-sort; dense and "
+        "lexical runs one after the other)"
     )
-    print(f"{'figure':40} {'today':>10} {'start':>10} {'now':>10}  unit     today/now start/now")
-    for name, today_s, at_start, now_s, unit in rows:
-        print(f"{name:40} {today_s} {at_start} {now_s}  {unit}")
+    print(
+        f"{'figure':40} {'today':>10} {'start':>10} {'before':>10} {'now':>10}  unit     "
+        "today/now start/now before/now"
+    )
+    for name, *cells in rows:
+        print(f"{name:40} {' '.join(cells)}")
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.data is None:
         shutil.rmtree(data, ignore_errors=True)

@@ -119,6 +119,9 @@ class IndexConfig:
     relevance_floor: bool = True
     floor: RelevanceFloor | None = None
     snippet_chars: int = 300
+    # Hybrid: the query embedding and dense run on a worker thread while FTS5 ranks (both
+    # release the GIL): a search's wall time is the longer run, not their sum.
+    concurrent_runs: bool = True
     commit_every: int = 50  # documents between FAISS writes during long ingests
     # How often a reader (the server) asks the store whether a writer published something.
     refresh_seconds: float = 0.5

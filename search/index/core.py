@@ -31,7 +31,7 @@ from samsok.search.index.config import IndexConfig
 from samsok.search.index.dense import DenseIndex
 from samsok.search.index.faiss_base import one_thread_per_query
 from samsok.search.index.lexical import LexicalIndex
-from samsok.search.index.ranking import Ranked, RankedChunk, Ranker
+from samsok.search.index.ranking import Ranked, RankedChunk, Ranker, dense_run_pool
 from samsok.search.index.results import ChunkRef, build_hits, document_view
 from samsok.search.index.views import PINNED, ReaderViews, ReloadStats, View
 from samsok.search.index.writer import IndexWriter, UpsertOutcome
@@ -76,6 +76,7 @@ class SearchIndex(Bookkeeping):
         self.read_only = read_only
         self._readers: ReaderViews | None = None
         self._writer: IndexWriter | None = None
+        self._dense_runs = dense_run_pool() if self.config.concurrent_runs else None
         if read_only:
             one_thread_per_query()
             lexical_config = (lexical or LexicalIndex()).config
@@ -153,6 +154,8 @@ class SearchIndex(Bookkeeping):
             self._readers.close()
         if self._writer is not None:
             self._writer.close()
+        if self._dense_runs is not None:
+            self._dense_runs.shutdown()
 
     def __enter__(self) -> SearchIndex:
         return self
@@ -219,6 +222,7 @@ class SearchIndex(Bookkeeping):
             self.embedder,
             self._query_vector,
             read_only=self.read_only,
+            dense_runs=self._dense_runs,
         )
 
     def _query_vector(self, query: str) -> np.ndarray:

@@ -7,8 +7,10 @@ itself holds no state between queries.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,7 @@ import numpy as np
 from samsok.ingest.documents import Region
 from samsok.search.errors import DocumentNotFound, QueryError
 from samsok.search.index.config import IndexConfig
+from samsok.search.index.faiss_base import one_thread_per_query
 from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
 from samsok.search.index.lexical import LexicalQuery
 from samsok.search.index.relevance import RelevanceFloor, plausible
@@ -47,6 +50,17 @@ SIMILAR_CHUNKS_PER_RESULT = 8
 FILTER_CACHE_SIZE = 64
 # Guards the centroid's normalisation against a zero vector (mean of opposite vectors).
 NORM_EPSILON = 1e-12
+# Threads running hybrid searches' dense runs (`IndexConfig.concurrent_runs`): more than the
+# cores, as a dense run may wait on the query-embedding micro-batch; a busier server queues.
+DENSE_RUN_THREADS = 8
+
+
+def dense_run_pool() -> ThreadPoolExecutor:
+    """The threads a `SearchIndex` runs its hybrid searches' dense halves on (none start
+    before the first search); each searches FAISS on one OpenMP thread."""
+    return ThreadPoolExecutor(
+        DENSE_RUN_THREADS, thread_name_prefix="samsok-dense", initializer=one_thread_per_query
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,7 @@ class _Runs:
     """One query's candidate runs, kept for the relevance floor."""
 
     fused: list[tuple[int, float]]
+    qvec: np.ndarray | None = None  # the query's vector (None: a lexical search)
     dense: dict[int, float] = field(default_factory=dict)  # chunk id → cosine
     lexical: list[tuple[int, float]] = field(default_factory=list)
     terms: list[QueryTerm] = field(default_factory=list)
@@ -90,7 +105,10 @@ class Ranker:
         query_vector: Callable[[str], np.ndarray],
         *,
         read_only: bool,
+        dense_runs: Executor | None = None,
     ) -> None:
+        """`dense_runs`: where a hybrid search runs its dense half while FTS5 ranks (None: one
+        after the other)."""
         self._view = view
         self.store = view.store
         self.lexical = view.lexical
@@ -99,6 +117,7 @@ class Ranker:
         self.embedder = embedder
         self._query_vector = query_vector
         self.read_only = read_only
+        self._dense_runs = dense_runs
 
     def _current(self) -> View:
         return self._view
@@ -139,13 +158,14 @@ class Ranker:
         allowed = self._allowed(filters)
         available = len(allowed) if allowed is not None else self._dense.size
         k = max(self.config.candidates, need * CHUNKS_PER_RESULT)
-        qvec = self._query_vector(query) if mode != SearchMode.LEXICAL else None
+        qvec: np.ndarray | None = None  # embedded by the first round's dense run
         # Hybrid only: lexical matches have the query's words; dense-only mode has no lexical
         # evidence to rescue a paraphrase below the cosine floor (it cost NorQuAD 0.04 nDCG@10).
         # (Asked only here, so a lexical search never loads the model for its id.)
         floor = self.config.floor_for(self.embedder.model_id) if mode == SearchMode.HYBRID else None
         while True:
             runs = self._fused_run(query, mode, filters, allowed, k, qvec)
+            qvec = runs.qvec
             grouped = self.group(runs.fused)
             if floor is not None:
                 assert qvec is not None
@@ -196,16 +216,24 @@ class Ranker:
         dense: list[tuple[int, float]] = []
         lexical: list[tuple[int, float]] = []
         expanded = LexicalQuery("")
-        if mode in (SearchMode.HYBRID, SearchMode.DENSE):
-            if qvec is None:
-                qvec = self._query_vector(query)
-            dense = self._dense.search(qvec, k, allowed)
-        if mode in (SearchMode.HYBRID, SearchMode.LEXICAL):
-            expanded, lexical = self._lexical_run(
-                query, filters, k, strict=mode == SearchMode.LEXICAL
+        if mode == SearchMode.HYBRID and self._dense_runs is not None:
+            # The worker sees this read's pinned view (a context variable) through the copy.
+            job = self._dense_runs.submit(
+                contextvars.copy_context().run, self._dense_run, query, qvec, k, allowed
             )
+            try:
+                expanded, lexical = self._lexical_run(query, filters, allowed, k, strict=False)
+            finally:
+                qvec, dense = job.result()  # its error, if any, is the search's
+        else:
+            if mode in (SearchMode.HYBRID, SearchMode.DENSE):
+                qvec, dense = self._dense_run(query, qvec, k, allowed)
+            if mode in (SearchMode.HYBRID, SearchMode.LEXICAL):
+                expanded, lexical = self._lexical_run(
+                    query, filters, allowed, k, strict=mode == SearchMode.LEXICAL
+                )
         terms = self.lexical.analyzer.query_terms(query) if lexical else []
-        runs = _Runs([], dict(dense), lexical, terms, expanded.also)
+        runs = _Runs([], qvec, dict(dense), lexical, terms, expanded.also)
         if mode == SearchMode.DENSE:
             runs.fused = dense
         elif mode == SearchMode.LEXICAL:
@@ -218,8 +246,22 @@ class Ranker:
             runs.fused = self._fuse([dense, lexical], [w, 1.0 - w])
         return runs
 
+    def _dense_run(
+        self, query: str, qvec: np.ndarray | None, k: int, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, list[tuple[int, float]]]:
+        """The query's vector (embedded unless given) and its top-k chunks in FAISS."""
+        if qvec is None:
+            qvec = self._query_vector(query)
+        return qvec, self._dense.search(qvec, k, allowed)
+
     def _lexical_run(
-        self, query: str, filters: Filters, k: int, *, strict: bool
+        self,
+        query: str,
+        filters: Filters,
+        allowed: np.ndarray | None,
+        k: int,
+        *,
+        strict: bool,
     ) -> tuple[LexicalQuery, list[tuple[int, float]]]:
         try:
             expanded = self.lexical.expand(query)
@@ -227,7 +269,7 @@ class Ranker:
             if strict:
                 raise
             return LexicalQuery(""), []  # e.g. only stopwords: the dense run still answers
-        return expanded, self.store.lexical_search(expanded.match, filters, k)
+        return expanded, self.store.lexical_search(expanded.match, filters, k, allowed)
 
     def _fuse(
         self, runs: list[list[tuple[int, float]]], weights: list[float]

@@ -15,6 +15,10 @@ __all__ = ["ChunkTable"]
 # `lexical_subset` reads all of a match when it has at most this many rows per wanted id: one
 # id's `rowid IN` lookup costs as much as reading ~150 matches (measured at 100k chunks).
 SUBSET_SCAN_PER_ID = 100
+# A filtered lexical search takes this many times more of FTS5's top rows than the share
+# of chunks the filter keeps implies (a query's matches need not fall in a filter as often
+# as chunks do); the full query answers when too few pass. benchmarks/scale.py measures it.
+FILTER_DEPTH_MARGIN = 2.0
 
 
 class ChunkTable(StoreBase):
@@ -88,25 +92,33 @@ class ChunkTable(StoreBase):
         return {r[0]: r[1] for r in rows}
 
     def filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
+        """The ids of the chunks `filters` keeps, ascending (`lexical_search` bisects them)."""
         where, params = filters.sql()
         with self._lock:
             rows = self._conn.execute(
                 f"SELECT c.id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE {where}",
                 params,
             ).fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return np.sort(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
 
-    def lexical_search(self, match: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
-        """FTS5 BM25 over analyzer terms; returns (chunk id, score) best first (higher = better)."""
+    def lexical_search(
+        self, match: str, filters: Filters, limit: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """FTS5 BM25 over analyzer terms; returns (chunk id, score) best first (higher = better).
+
+        `allowed`: the ascending chunk ids `filters` keeps (`filtered_chunk_ids`), when the
+        caller has them; a filtered search then ranks in FTS5 alone and filters in memory."""
+        if limit <= 0:
+            return []
+        if filters.active and allowed is not None:
+            return self._lexical_search_allowed(match, filters, limit, allowed)
         where, params = filters.sql()
         with self._lock:
             if not filters.active:
                 # FTS5 ranks and cuts first; only its top `limit` rows are joined (joining
                 # every match before the sort took 3/4 of the time at 100k chunks). Exact
                 # when `limit` rows pass (none was a duplicate's chunk) or when FTS5 had no
-                # more matches (`n` < limit); otherwise the full query. With a filter
-                # this lost: ranking 16x deeper and filtering cost 10-15 % more CPU at 100k
-                # chunks than the full query (benchmarks/scale.py).
+                # more matches (`n` < limit); otherwise the full query.
                 rows = self._conn.execute(
                     f"""
                     SELECT c.id, f.rank, f.n FROM (
@@ -122,6 +134,43 @@ class ChunkTable(StoreBase):
                 if len(rows) == limit or (rows and int(rows[0][2]) < limit):
                     return [(int(r[0]), -float(r[1])) for r in rows]
             return self._lexical_search_joined(match, filters, limit)
+
+    def _lexical_search_allowed(
+        self, match: str, filters: Filters, limit: int, allowed: np.ndarray
+    ) -> list[tuple[int, float]]:
+        """Filtered `lexical_search`: FTS5 ranks its matches alone and keeps its top `depth`
+        rows, of which those whose id is in `allowed` are kept (a binary search in memory,
+        not a join per match: joining every match with `chunks` and `documents` was most
+        of a filtered search). Exact: FTS5's order (rank, id) is the full query's, so the
+        first `limit` kept rows are its answer; when fewer pass while FTS5 had more matches,
+        the full query runs (reading on from an unlimited FTS5 sort instead measured
+        dearer: SQLite then sorts every match, and each row read costs ~1 µs in Python).
+
+        Why not filter *inside* the FTS5 match (a column of `region:…`-style tokens, so FTS5
+        intersects posting lists)? FTS5's bm25 normalises by a row's token count over all
+        columns, so any extra indexed token changes scores and can reorder results.
+        """
+        if not len(allowed):
+            return []
+        with self._lock:
+            span = int(self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0])
+            # As deep as should hold `limit` kept rows if matches fall in the filter as
+            # often as chunks do, with a margin for queries whose matches fall in it less.
+            depth = max(limit, int(limit * FILTER_DEPTH_MARGIN * max(span, 1) / len(allowed)))
+            rows = self._conn.execute(
+                "SELECT rowid, bm25(chunks_fts) AS rank FROM chunks_fts "
+                "WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?",
+                (match, depth),
+            ).fetchall()
+        if not rows:
+            return []
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        at = np.minimum(np.searchsorted(allowed, ids), len(allowed) - 1)
+        keep = np.flatnonzero(allowed[at] == ids)[:limit]
+        if len(keep) < limit and len(rows) == depth:
+            return self._lexical_search_joined(match, filters, limit)
+        # bm25() is lower-is-better; negate so every run is "higher is better".
+        return [(int(ids[i]), -float(rows[i][1])) for i in keep]
 
     def _lexical_search_joined(
         self, match: str, filters: Filters, limit: int

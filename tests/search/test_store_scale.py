@@ -113,38 +113,86 @@ def _full_lexical_query(
     return [(int(r[0]), -float(r[1])) for r in rows]
 
 
-def test_lexical_search_cuts_before_joining_with_the_same_answer(tmp_path: Path) -> None:
-    store = Store(tmp_path / "store.db")
+def _lexical_store(path: Path) -> Store:
+    """400 documents over both regions and every type, dated and undated, with marked
+    duplicates and removed documents (holes in the chunk ids)."""
+    store = Store(path)
     words = ["legevakt", "sykehjem", "jordmor", "tjeneste", "kommune", "avtale"]
     rng = np.random.default_rng(4)
+    types = [DocType.NEWS, DocType.PAGE, DocType.REPORT]
     for i in range(400):
         text = " ".join(words[j] for j in rng.integers(0, len(words), 12))
+        # "sjelden" sits mostly in Orkdal documents, and in the one Værnes document only
+        # once in a long text: a Værnes filter meets it at the very end of FTS5's order.
+        rare = "sjelden " * (1 + i % 4) if i % 3 else ("sjelden " + text if i == 201 else "")
         doc = make_doc(
             f"https://x.example/{i}",
-            f"{text} sak {i}",
+            f"{text} {rare}sak {i}",
             region=Region.ORKDAL if i % 3 else Region.VAERNES,
-            doc_type=DocType.REPORT if i % 17 == 0 else DocType.NEWS,
-            published=date(2010, 1, 1) + timedelta(days=9 * i),
+            doc_type=DocType.REPORT if i % 17 == 0 else types[i % 2],
+            published=None if i % 11 == 0 else date(2010, 1, 1) + timedelta(days=9 * i),
         )
         chunks = page_chunker(doc)
         with store.transaction():
             store.put_document(doc, signature=None, duplicate_of=None)
             store.add_chunks(chunks, [c.text for c in chunks])
-    # Documents whose chunks the fast path meets but must drop: marked duplicates of another.
+    # Documents whose chunks the fast paths meet but must drop: marked duplicates of another.
     with store.transaction():
         store._conn.execute(
             "UPDATE documents SET duplicate_of = (SELECT MIN(doc_id) FROM documents) "
             "WHERE url IN ('https://x.example/3', 'https://x.example/50')"
         )
-    filters = [
-        Filters(None, None, None, None),
-        Filters(Region.VAERNES, None, None, None),
-        Filters(None, DocType.REPORT, None, None),  # 6 %: deeper than the first cut
-        Filters(None, None, date(2012, 1, 1), date(2012, 3, 1)),
-    ]
-    for f in filters:
-        for match in ['"legevakt"', '"jordmor" OR "avtale"', '"sak"', '"50"', '"3" OR "sak"']:
+        for i in range(5, 400, 37):
+            doc_id = store._conn.execute(
+                "SELECT doc_id FROM documents WHERE url = ?", (f"https://x.example/{i}",)
+            ).fetchone()[0]
+            store.delete_chunks(doc_id)
+    return store
+
+
+LEXICAL_FILTERS = [
+    Filters(None, None, None, None),
+    Filters(Region.VAERNES, None, None, None),
+    Filters(Region.ORKDAL, None, None, None),
+    Filters(None, DocType.REPORT, None, None),  # 6 %: deeper than the first cut
+    Filters(Region.VAERNES, DocType.REPORT, None, None),  # 2 %
+    Filters(None, None, date(2012, 1, 1), date(2012, 3, 1)),
+    Filters(None, None, date(2015, 6, 1), None),
+    Filters(None, None, None, date(2010, 2, 1)),
+    Filters(Region.ORKDAL, DocType.PAGE, date(2010, 6, 1), date(2013, 1, 1)),
+    Filters(None, None, date(2030, 1, 1), None),  # keeps nothing
+]
+LEXICAL_MATCHES = ['"legevakt"', '"jordmor" OR "avtale"', '"sak"', '"50"', '"3" OR "sak"']
+
+
+@pytest.mark.parametrize("with_allowed", [False, True])
+def test_lexical_search_cuts_before_joining_with_the_same_answer(
+    tmp_path: Path, with_allowed: bool
+) -> None:
+    """Both fast paths (rank-first then join; rank-first then keep the filter's ids) give
+    exactly the full query's answer: same ids, scores and order, duplicates dropped."""
+    store = _lexical_store(tmp_path / "store.db")
+    for f in LEXICAL_FILTERS:
+        allowed = store.filtered_chunk_ids(f) if with_allowed else None
+        for match in [*LEXICAL_MATCHES, '"sjelden"']:
             for limit in (1, 5, 40, 200):
-                got = store.lexical_search(match, f, limit)
+                got = store.lexical_search(match, f, limit, allowed)
                 assert got == _full_lexical_query(store, match, f, limit), (f, match, limit)
-    assert store.lexical_search('"50"', filters[0], 10) == []  # only a duplicate has it
+    assert store.lexical_search('"50"', LEXICAL_FILTERS[0], 10) == []  # only a duplicate has it
+
+
+def test_filtered_lexical_search_reads_on_when_the_filter_keeps_few_matches(
+    tmp_path: Path,
+) -> None:
+    """A filter keeping a third of the chunks but only the last of a term's ~260 matches:
+    FTS5's first cut (a few times `limit`) holds none of the filter's rows, so the search
+    must go on to the full query instead of answering too few (or nothing)."""
+    store = _lexical_store(tmp_path / "store.db")
+    f = Filters(Region.VAERNES, None, None, None)
+    allowed = store.filtered_chunk_ids(f)
+    assert np.all(np.diff(allowed) > 0)  # ascending, as the search bisects it
+    assert store.lexical_count('"sjelden"') > 200
+    got = store.lexical_search('"sjelden"', f, 1, allowed)
+    assert len(got) == 1
+    assert got == _full_lexical_query(store, '"sjelden"', f, 1)
+    assert store.lexical_search('"sjelden"', f, 1, np.array([], dtype=np.int64)) == []
