@@ -274,8 +274,7 @@ def ndcg(cache: str, backend: str, threads: int | None, data: Path) -> dict[str,
 def _norquad(cache: str, backend: str, threads: int | None, data: Path) -> dict[str, float]:
     from samsok.api.settings import Settings
     from samsok.api.wiring import open_index
-    from samsok.search.evaluation.metrics import load_beir
-    from samsok.search.evaluation.runner import ingest_corpus, run_evaluation
+    from samsok.search.evaluation import ingest_corpus, load_beir, run_evaluation
 
     dataset = load_beir(
         data / "corpus.jsonl", data / "queries_validation.jsonl", data / "qrels_validation.tsv"

@@ -35,9 +35,7 @@ from eval_data import SHARED_EVAL
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.search.embedding import Embedder
-from samsok.search.evaluation.devset import load_devset
-from samsok.search.evaluation.metrics import load_beir, ndcg_at_k, recall_at_k
-from samsok.search.evaluation.runner import judgements
+from samsok.search.evaluation import judgements, load_beir, load_devset, ndcg_at_k, recall_at_k
 from samsok.search.index import (
     IndexConfig,
     LexicalIndex,

@@ -30,7 +30,7 @@ from pathlib import Path
 import bm25s
 import Stemmer
 from _table import print_header
-from samsok.search.evaluation.metrics import (
+from samsok.search.evaluation import (
     BeirDataset,
     answer_containment,
     documents_from_chunks,
@@ -39,7 +39,7 @@ from samsok.search.evaluation.metrics import (
     load_beir,
     ndcg_at_k,
 )
-from samsok.search.text.analyze import (
+from samsok.search.text import (
     AnalyzerConfig,
     Decompounder,
     DecompounderConfig,

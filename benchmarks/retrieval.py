@@ -52,11 +52,20 @@ from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
 from samsok.search.embedding import Embedder
-from samsok.search.evaluation.baselines import Bm25sTokens, bm25s_scores
-from samsok.search.evaluation.devset import load_devset
-from samsok.search.evaluation.metrics import BeirDataset, load_beir
-from samsok.search.evaluation.report import EvalSets, format_rows, side_by_side
-from samsok.search.evaluation.runner import ModeScores, ingest_corpus, judgements, run_evaluation
+from samsok.search.evaluation import (
+    BeirDataset,
+    Bm25sTokens,
+    EvalSets,
+    ModeScores,
+    bm25s_scores,
+    format_rows,
+    ingest_corpus,
+    judgements,
+    load_beir,
+    load_devset,
+    run_evaluation,
+    side_by_side,
+)
 from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.schemas import SearchMode
 

@@ -44,7 +44,7 @@ from samsok.search.index import DenseConfig, DenseIndex, IndexConfig, SearchInde
 from samsok.search.index.snippets import make_snippet
 from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.store import Filters
-from samsok.search.text.analyze import AnalyzedToken, NorwegianAnalyzer
+from samsok.search.text import AnalyzedToken, NorwegianAnalyzer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the one-chunk-per-page test chunker lives with the tests

@@ -188,9 +188,14 @@ def eval_(
     from contextlib import ExitStack
 
     from samsok.api.wiring import open_index
-    from samsok.search.evaluation.metrics import load_beir
-    from samsok.search.evaluation.report import eval_report, format_rows
-    from samsok.search.evaluation.runner import ingest_corpus, parse_modes, run_evaluation
+    from samsok.search.evaluation import (
+        eval_report,
+        format_rows,
+        ingest_corpus,
+        load_beir,
+        parse_modes,
+        run_evaluation,
+    )
 
     settings: Settings = ctx.obj
     table = []

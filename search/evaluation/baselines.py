@@ -20,7 +20,7 @@ from typing import Any
 from samsok.search.evaluation.metrics import BeirDataset, documents_from_chunks
 from samsok.search.evaluation.runner import ModeScores, score_runs
 from samsok.search.index import SearchIndex
-from samsok.search.text.analyze import NorwegianAnalyzer
+from samsok.search.text import NorwegianAnalyzer
 
 __all__ = ["TOP_CHUNKS", "Bm25sTokens", "bm25s_scores"]
 

@@ -22,7 +22,7 @@ from samsok.search.evaluation.metrics import BeirDataset, EvalDataError
 from samsok.search.evaluation.runner import ModeScores, parse_modes, run_mode
 from samsok.search.index import SearchIndex
 from samsok.search.schemas import SearchMode, SearchRequest
-from samsok.search.text.analyze import NorwegianAnalyzer
+from samsok.search.text import NorwegianAnalyzer
 
 __all__ = [
     "OFF_TOPIC_MAX",

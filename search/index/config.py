@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
-from samsok.search.text.analyze import AnalyzerConfig
+from samsok.search.text import AnalyzerConfig
 
 if TYPE_CHECKING:  # relevance needs numpy and the store; a config only names its type
     from samsok.search.index.relevance import RelevanceFloor

@@ -16,16 +16,14 @@ from samsok.search.errors import QueryError
 from samsok.search.index.config import LexicalConfig
 from samsok.search.index.snippets import make_snippet
 from samsok.search.store import Store
-from samsok.search.text.analyze import (
+from samsok.search.text import (
     Decompounder,
     EmptyQueryError,
+    Glossary,
     NorwegianAnalyzer,
     QueryTerm,
-    fts5_query,
-)
-from samsok.search.text.glossary import (
-    Glossary,
     default_glossary,
+    fts5_query,
     mine_abbreviations,
     suspended_compounds,
     variants,

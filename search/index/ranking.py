@@ -25,7 +25,7 @@ from samsok.search.index.relevance import RelevanceFloor, plausible
 from samsok.search.index.views import View
 from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.store import Filters
-from samsok.search.text.analyze import QueryTerm
+from samsok.search.text import QueryTerm
 
 if TYPE_CHECKING:  # the model libraries load with the model, not with the index
     from samsok.search.embedding import Embedder

@@ -41,7 +41,7 @@ from samsok.search.embedding import DEFAULT_MODEL
 from samsok.search.errors import QueryError
 from samsok.search.index.lexical import LexicalIndex
 from samsok.search.store import Store
-from samsok.search.text.analyze import QueryTerm
+from samsok.search.text import QueryTerm
 
 __all__ = [
     "CALIBRATED_FLOORS",

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from samsok.search.text.analyze import AnalyzedToken, NorwegianAnalyzer, QueryTerm
+from samsok.search.text import AnalyzedToken, NorwegianAnalyzer, QueryTerm
 
 __all__ = ["make_snippet"]
 

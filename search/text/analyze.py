@@ -29,7 +29,7 @@ from typing import Literal
 
 import Stemmer
 from samsok.search.errors import QueryError
-from samsok.search.text.decompound import Decompounder, DecompounderConfig
+from samsok.search.text.decompound import Decompounder
 from samsok.search.text.normalize import Normalizer, RawToken
 from samsok.search.text.stopwords_no import NORWEGIAN_STOPWORDS
 
@@ -37,8 +37,6 @@ __all__ = [
     "DEFAULT_PART_DISTANCE",
     "AnalyzedToken",
     "AnalyzerConfig",
-    "Decompounder",
-    "DecompounderConfig",
     "EmptyQueryError",
     "NorwegianAnalyzer",
     "QueryTerm",

@@ -9,16 +9,17 @@ from pathlib import Path
 
 import pytest
 from samsok.search.errors import SearchError
-from samsok.search.text.analyze import (
+from samsok.search.text import (
     AnalyzerConfig,
     Decompounder,
     DecompounderConfig,
     EmptyQueryError,
+    Normalizer,
     NorwegianAnalyzer,
     QueryTerm,
+    fold,
     fts5_query,
 )
-from samsok.search.text.normalize import Normalizer, fold
 
 # A small municipal vocabulary: parts occur on their own, compounds are rarer than their parts.
 VOCABULARY = Counter(

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from samsok.search.evaluation.devset import keyword_overlap, load_devset
-from samsok.search.evaluation.metrics import EvalDataError
-from samsok.search.text.analyze import NorwegianAnalyzer
+from samsok.search.evaluation import EvalDataError, keyword_overlap, load_devset
+from samsok.search.text import NorwegianAnalyzer
 
 from tests.paths import PROJECT_ROOT
 

@@ -14,7 +14,7 @@ import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
 from samsok.search.embedding import Embedder
-from samsok.search.evaluation.devset import (
+from samsok.search.evaluation import (
     OFF_TOPIC_MAX,
     DevSet,
     devset_judgements,

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-from samsok.search.evaluation.metrics import (
+from samsok.search.evaluation import (
     EvalDataError,
     answer_containment,
     contains_answer,

@@ -13,10 +13,12 @@ import pytest
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
 from samsok.ingest.documents import DocType, Document, Page, Region
-from samsok.search.evaluation.metrics import BeirDataset, documents_from_chunks, load_beir
-from samsok.search.evaluation.runner import (
+from samsok.search.evaluation import (
+    BeirDataset,
     corpus_documents,
+    documents_from_chunks,
     ingest_corpus,
+    load_beir,
     parse_modes,
     run_evaluation,
 )

@@ -18,8 +18,8 @@ from samsok.search.index import (
 )
 from samsok.search.index.lexical import _matches, _overstemmed
 from samsok.search.schemas import SearchMode, SearchRequest
-from samsok.search.text.analyze import NorwegianAnalyzer
-from samsok.search.text.glossary import (
+from samsok.search.text import (
+    NorwegianAnalyzer,
     default_glossary,
     load_glossary,
     mine_abbreviations,

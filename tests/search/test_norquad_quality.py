@@ -16,8 +16,7 @@ import pytest
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
 from samsok.search.embedding import Embedder
-from samsok.search.evaluation.metrics import load_beir
-from samsok.search.evaluation.runner import ModeScores, run_evaluation
+from samsok.search.evaluation import ModeScores, load_beir, run_evaluation
 from samsok.search.index import IndexConfig, SearchIndex
 
 from tests.paths import shared_data

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from samsok.search.index.snippets import make_snippet
-from samsok.search.text.analyze import AnalyzerConfig, Decompounder, NorwegianAnalyzer
+from samsok.search.text import AnalyzerConfig, Decompounder, NorwegianAnalyzer
 
 FILLER = "Dette avsnittet handler om noe helt annet enn saken. "
 
