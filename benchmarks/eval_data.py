@@ -1,7 +1,7 @@
 """Where the benchmarks find ../shared/eval: one rule for all of them (tests have theirs in
 tests/paths.py, which also decides what a missing file means in CI).
 
-Imported as `from eval_data import SHARED_EVAL`: benchmarks run as scripts, so this folder is
+Imported as `from eval_data import NORQUAD`: benchmarks run as scripts, so this folder is
 on `sys.path`.
 """
 
@@ -17,3 +17,6 @@ SHARED_EVAL = next(
     (p / "shared" / "eval" for p in ROOT.parents if (p / "shared").is_dir()),
     ROOT.parent / "shared" / "eval",
 )
+NORQUAD = SHARED_EVAL / "norquad"
+#: The paraphrase development set's tuning part (the locked third is read only on request).
+DEV_TUNING = ROOT / "tests" / "data" / "devset_tuning.json"

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from eval_data import SHARED_EVAL
+from eval_data import DEV_TUNING, NORQUAD
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.search.embedding import Embedder
@@ -48,9 +48,6 @@ from samsok.search.index import (
 )
 from samsok.search.store import Filters
 
-ROOT = Path(__file__).resolve().parents[1]
-NORQUAD = SHARED_EVAL / "norquad"
-TUNING = ROOT / "tests" / "data" / "devset_tuning.json"
 DEPTH = 200  # candidates per run, as IndexConfig.candidates
 CACHE_VERSION = 2  # bump when QueryData changes
 
@@ -236,7 +233,7 @@ def main() -> None:
         ]
         n_corpus, n_data = collect(index, embedder, nq)
 
-    dev = load_devset(TUNING)
+    dev = load_devset(DEV_TUNING)
     with open_folder(args.dev_folder, embedder) as index:
         if args.refit:
             refit(index)

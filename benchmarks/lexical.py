@@ -30,6 +30,7 @@ from pathlib import Path
 import bm25s
 import Stemmer
 from _table import print_header
+from eval_data import NORQUAD
 from samsok.search.evaluation import (
     BeirDataset,
     answer_containment,
@@ -48,7 +49,6 @@ from samsok.search.text import (
     fts5_query,
 )
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "norquad"
 TOP_CHUNKS = 100  # chunks retrieved per query before collapsing to documents
 
 Search = Callable[[str], list[int]]  # query → chunk indices, best first
@@ -218,7 +218,7 @@ def print_table(rows: Sequence[Row], baselines: Sequence[Row], n_chunks: int) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=NORQUAD)
     parser.add_argument("--window", type=int, default=130, help="words per chunk")
     parser.add_argument("--stride", type=int, default=130, help="words between chunk starts")
     parser.add_argument(

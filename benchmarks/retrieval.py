@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 from _table import print_header
-from eval_data import SHARED_EVAL
+from eval_data import DEV_TUNING, NORQUAD, ROOT
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
@@ -69,9 +69,6 @@ from samsok.search.evaluation import (
 from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.schemas import SearchMode
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = SHARED_EVAL / "norquad"
-DEV_TUNING = ROOT / "tests" / "data" / "devset_tuning.json"
 DEV_LOCKED = ROOT / "tests" / "data" / "locked" / "devset_locked.json"
 OFF_HELDOUT = ROOT / "tests" / "data" / "offtopic_heldout.json"
 
@@ -183,7 +180,7 @@ def print_table(rows: dict[str, ModeScores], base: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=NORQUAD)
     parser.add_argument("--keep", type=Path, help="data folder to reuse (one per chunking)")
     parser.add_argument("--max-tokens", type=int, default=ChunkConfig.max_tokens)
     parser.add_argument("--overlap", type=int, default=ChunkConfig.overlap_tokens)

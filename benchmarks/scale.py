@@ -39,6 +39,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 from _table import int_options
+from eval_data import NORQUAD, ROOT
 from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.index import DenseConfig, DenseIndex, IndexConfig, SearchIndex
 from samsok.search.index.snippets import make_snippet
@@ -46,10 +47,9 @@ from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.store import Filters
 from samsok.search.text import AnalyzedToken, NorwegianAnalyzer
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the one-chunk-per-page test chunker lives with the tests
 
-from tests.fakes import page_chunker  # noqa: E402
+from tests.fakes import page_chunker
 
 DIM = 384
 CHUNKS_PER_DOC = 8
@@ -59,8 +59,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 def sentences() -> list[str]:
     """Norwegian sentences from NorQuAD and the mirror (tags stripped)."""
     out: list[str] = []
-    norquad = Path(os.environ.get("SAMSOK_EVAL_DIR", "/work/shared/eval")) / "norquad"
-    corpus = norquad / "corpus.jsonl"
+    corpus = NORQUAD / "corpus.jsonl"
     if corpus.exists():
         for line in corpus.read_text("utf-8").splitlines():
             out.extend(_SENTENCE.split(json.loads(line)["text"].replace("\n", " ")))

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from samsok.search.evaluation import EvalDataError, keyword_overlap, load_devset
+from samsok.search.evaluation import load_devset
+from samsok.search.evaluation.devset import keyword_overlap
+from samsok.search.evaluation.metrics import EvalDataError
 from samsok.search.text import NorwegianAnalyzer
 
 from tests.paths import PROJECT_ROOT

@@ -14,11 +14,11 @@ import pytest
 from samsok.api.services import Services
 from samsok.api.settings import Settings
 from samsok.search.embedding import Embedder
-from samsok.search.evaluation import (
+from samsok.search.evaluation import load_devset
+from samsok.search.evaluation.devset import (
     OFF_TOPIC_MAX,
     DevSet,
     devset_judgements,
-    load_devset,
     off_topic_rate,
     run_devset,
 )

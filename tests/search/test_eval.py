@@ -8,18 +8,15 @@ from pathlib import Path
 
 import pytest
 from samsok.search.evaluation import (
-    EvalDataError,
     answer_containment,
-    contains_answer,
     documents_from_chunks,
     evaluate_run,
     latency_summary,
     load_beir,
-    mrr_at_k,
     ndcg_at_k,
-    percentile,
     recall_at_k,
 )
+from samsok.search.evaluation.metrics import EvalDataError, contains_answer, mrr_at_k, percentile
 
 from tests.paths import shared_data
 

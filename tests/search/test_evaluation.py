@@ -15,13 +15,13 @@ from samsok.ingest.config import ChunkConfig
 from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.evaluation import (
     BeirDataset,
-    corpus_documents,
     documents_from_chunks,
     ingest_corpus,
     load_beir,
     parse_modes,
     run_evaluation,
 )
+from samsok.search.evaluation.runner import corpus_documents
 from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.schemas import SearchMode, SearchRequest
 
