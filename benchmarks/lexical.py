@@ -31,15 +31,7 @@ import bm25s
 import Stemmer
 from _table import print_header
 from eval_data import NORQUAD
-from samsok.search.evaluation import (
-    BeirDataset,
-    answer_containment,
-    documents_from_chunks,
-    evaluate_run,
-    latency_summary,
-    load_beir,
-    ndcg_at_k,
-)
+from samsok.search import evaluation
 from samsok.search.text import (
     AnalyzerConfig,
     Decompounder,
@@ -60,7 +52,9 @@ class Chunk:
     text: str
 
 
-def chunk_corpus(data: BeirDataset, window: int, stride: int, title: bool) -> list[Chunk]:
+def chunk_corpus(
+    data: evaluation.BeirDataset, window: int, stride: int, title: bool
+) -> list[Chunk]:
     """Word windows over each passage (its first line is the title, so chunk 0 has it).
 
     With `title`, later chunks start with the title too (the text a chunker would prepend).
@@ -165,7 +159,9 @@ class Row:
     per_query: dict[str, float]  # nDCG@10 of each query, for wins/losses against a baseline
 
 
-def evaluate(name: str, search: Search, data: BeirDataset, chunks: Sequence[Chunk]) -> Row:
+def evaluate(
+    name: str, search: Search, data: evaluation.BeirDataset, chunks: Sequence[Chunk]
+) -> Row:
     doc_run: dict[str, list[str]] = {}
     chunk_run: dict[str, list[str]] = {}
     times: list[float] = []
@@ -173,22 +169,22 @@ def evaluate(name: str, search: Search, data: BeirDataset, chunks: Sequence[Chun
         started = time.perf_counter()
         ranked = search(data.queries[query_id])
         times.append(time.perf_counter() - started)
-        doc_run[query_id] = documents_from_chunks(ranked, lambda i: chunks[i].doc_id)
+        doc_run[query_id] = evaluation.documents_from_chunks(ranked, lambda i: chunks[i].doc_id)
         chunk_run[query_id] = [chunks[i].text for i in ranked[:10]]
-    scores = evaluate_run(doc_run, data.qrels)
+    scores = evaluation.evaluate_run(doc_run, data.qrels)
     answers = {q: data.answers[q] for q in data.qrels if q in data.answers}
-    latency = latency_summary(times)
+    latency = evaluation.latency_summary(times)
     return Row(
         name,
         scores.ndcg_at_10,
         scores.recall_at_1,
         scores.recall_at_10,
         scores.mrr_at_10,
-        answer_containment(chunk_run, answers, 1),
-        answer_containment(chunk_run, answers, 5),
+        evaluation.answer_containment(chunk_run, answers, 1),
+        evaluation.answer_containment(chunk_run, answers, 5),
         latency.p50_ms,
         latency.p95_ms,
-        {q: ndcg_at_k(doc_run[q], data.qrels[q], 10) for q in data.qrels},
+        {q: evaluation.ndcg_at_k(doc_run[q], data.qrels[q], 10) for q in data.qrels},
     )
 
 
@@ -228,7 +224,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     d = args.data
-    data = load_beir(
+    data = evaluation.load_beir(
         d / "corpus.jsonl",
         d / "queries_validation.jsonl",
         d / "qrels_validation.tsv",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import faulthandler
 import inspect
 import os
+import pkgutil
 import signal
 import time
 from collections.abc import Sequence
@@ -26,6 +27,15 @@ from tests.fakes import HashingEmbedder
 
 DIM = 256  # wide enough that a made-up word's trigrams find their page in dense search
 MODEL_ID = "test:hashing-256"
+#: Packages whose every module a reader command may import after `SAMSOK_TEST_RUN_AS` drops
+#: root (the model's runtimes are not among them: readers here embed with the fake).
+READER_PACKAGES = (
+    "samsok.api",
+    "samsok.ingest.crawl",
+    "samsok.search.index",
+    "samsok.search.store",
+    "samsok.search.text",
+)
 
 
 def fake_embedder() -> HashingEmbedder:
@@ -59,11 +69,14 @@ def main() -> None:
         services.Embedder = factory  # type: ignore[attr-defined, misc]
     run_as = os.environ.get("SAMSOK_TEST_RUN_AS")
     if run_as:
-        # What `search`, `similar` and `status` import lazily, loaded while still readable.
+        # What `search`, `similar` and `status` import lazily (the CLI loads each command's
+        # modules when it runs), loaded while still readable.
         import encodings.idna  # noqa: F401
+        import importlib.readers
 
-        import samsok.api.app
-        import samsok.ingest.local  # noqa: F401
+        for package in READER_PACKAGES:
+            for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
+                importlib.import_module(f"{package}.{module.name}")
 
         uid, gid = (int(part) for part in run_as.split(":"))
         os.setgroups([])
