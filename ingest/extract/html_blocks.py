@@ -72,6 +72,10 @@ _TEASER_TAIL = re.compile(
     r"previous (article|post)|next (article|post)|related (articles|stories|posts))\s*:?\s*$",
     re.IGNORECASE,
 )
+#: The one teaser label that also stands inside articles, between their paragraphs.
+_SEE_ALSO = re.compile(r"^les også\s*:?\s*$", re.IGNORECASE)
+#: Words in a linked title at most (Norwegian news headlines run 5-12 words).
+_TEASER_TITLE_WORDS = 14
 _EXCERPT_END = re.compile(r"(\[\s*(…|\.\.\.)\s*\]|\[…\])\s*$")
 _INLINE_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 
@@ -270,7 +274,8 @@ def drop_chrome(blocks: list[str]) -> list[str]:
     A date-only line right next to a weather line (in the same block or across a block
     boundary) is the header's "today" bar and goes with it. A teaser-tail label ("Les
     forrige sak:", "Relaterte saker") cuts off the rest of the page, but only in the second
-    half of the text, so a mid-article "Les også" cannot eat the article.
+    half of the text, so a mid-article "Les også" cannot eat the article; after "Les også"
+    itself only the linked titles go, since articles go on after it too.
     """
     flat = [(index, line) for index, block in enumerate(blocks) for line in block.split("\n")]
     bare = [line.lstrip("#- ").strip() for _, line in flat]
@@ -286,9 +291,35 @@ def drop_chrome(blocks: list[str]) -> list[str]:
     kept = ["\n".join(lines) for _, lines in sorted(grouped.items())]
     total = sum(len(block) for block in kept) or 1
     seen = 0
-    for index, block in enumerate(kept):
-        label = block.split("\n", 1)[0].lstrip("#- ").strip()
+    out: list[str] = []
+    see_also = False  # inside the titles a "Les også" label links to
+    for block in kept:
+        label, _, rest = block.partition("\n")
+        label = label.lstrip("#- ").strip()
         if seen > total / 2 and _TEASER_TAIL.match(label):
-            return kept[:index]
+            if not _SEE_ALSO.match(label):
+                return out  # a page's teaser tail: what follows is other pages
+            # "Les også" also stands inside articles that go on after its links: drop the
+            # label and the titles under it, keep the prose after them.
+            see_also, block = True, rest
         seen += len(block)
-    return kept
+        if see_also:
+            lines = block.split("\n")
+            while lines and _is_teaser_title(lines[0]):
+                lines.pop(0)
+            see_also = not lines
+            block = "\n".join(lines)
+        if block:
+            out.append(block)
+    return out
+
+
+def _is_teaser_title(line: str) -> bool:
+    """A linked article's title under a "Les også" label: a short line that is neither a
+    heading nor a sentence (those are the article going on)."""
+    text = line.strip()
+    return (
+        not text.startswith("#")
+        and len(text.split()) <= _TEASER_TITLE_WORDS
+        and not text.endswith((".", "!", "?", "…", ":", '"', "»"))
+    )

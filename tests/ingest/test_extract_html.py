@@ -412,6 +412,44 @@ def test_plain_text_input_is_one_page_with_first_line_title(config: ExtractConfi
     assert page.published is None
 
 
+def test_les_ogsa_in_the_second_half_drops_its_titles_not_the_article(
+    config: ExtractConfig,
+) -> None:
+    body = [
+        "Kommunene i Værnesregionen har samarbeidet om helse i mange år.",
+        "Prosjektet har sju delprosjekter, fra legevakt til folkehelse.",
+        "Styringsgruppen møtes hver måned for å følge opp arbeidet.",
+        "Brukerkontoret tok imot over tusen henvendelser det første året.",
+        "Jordmortjenesten er nå felles for Tydal, Selbu, Stjørdal og Meråker.",
+    ]
+    after = [
+        "Neste steg er en felles plan for rus og psykiatri i regionen.",
+        "Planen skal være ferdig før sommeren, sier prosjektlederen.",
+    ]
+    text = "\n\n".join(
+        [
+            "Samarbeid om helse",
+            *body,
+            "Les også:\nNy avtale om legevakt i Stjørdal",
+            "Kommunelegen får ny rolle",
+            *after,
+            "Relaterte saker",
+            "Helsekonferansen 2012",
+        ]
+    )
+    kept = extract_html(text, "https://x.no/sak", config).pages[0].text
+    for paragraph in [*body, *after]:
+        assert paragraph in kept, paragraph
+    for teaser in (
+        "Les også",
+        "Ny avtale om legevakt",
+        "Kommunelegen får ny rolle",
+        "Relaterte saker",
+        "Helsekonferansen 2012",
+    ):
+        assert teaser not in kept, teaser
+
+
 def test_real_seed_extracts(config: ExtractConfig) -> None:
     seeds = shared_path("seeds")
     vaernes = extract_html((seeds / "003_adad3abac36aaaf6.txt").read_bytes(), VAERNES_URL, config)
