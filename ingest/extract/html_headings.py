@@ -14,12 +14,11 @@ from __future__ import annotations
 import re
 
 from lxml.etree import _Element
-from samsok.ingest.extract.html_blocks import heading_level
+from samsok.ingest.extract.html_blocks import heading_level, inline_text
 
 __all__ = ["restore_headings"]
 
 _TEXT_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre", "dd", "td")
-_SPACE = re.compile(r"\s+")
 _KEY_CHARS = 40
 _HEADINGS = ("h2", "h3", "h4", "h5", "h6")
 _MAX_HEADING = 150
@@ -30,7 +29,7 @@ _TEASER_LABEL = re.compile(
 
 
 def _key(text: str) -> str:
-    return _SPACE.sub(" ", text).strip().lower()[:_KEY_CHARS]
+    return inline_text(text).lower()[:_KEY_CHARS]
 
 
 def _block_key(block: str) -> str:
@@ -58,8 +57,7 @@ def restore_headings(blocks: list[str], tree: _Element) -> list[str]:
     if not blocks or any(heading_level(block) for block in blocks):
         return blocks
     elements = [
-        (element, _SPACE.sub(" ", element.text_content()).strip())
-        for element in tree.iter(*_TEXT_TAGS)
+        (element, inline_text(element.text_content())) for element in tree.iter(*_TEXT_TAGS)
     ]
     keys = [_key(text) for _, text in elements]
     out: list[str] = []

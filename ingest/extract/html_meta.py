@@ -18,11 +18,11 @@ import re
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml.etree import _Element
+from samsok.ingest.extract.html_blocks import inline_text
 
 __all__ = ["base_url", "canonical_url", "extract_links", "extract_title", "strip_site_name"]
 
 _SEPARATORS = re.compile(r"\s+[|–—·:»«\-]\s+|\s+::\s+")
-_SPACE = re.compile(r"\s+")
 _MAX_TITLE = 300
 # Titles that name a kind of page, not the page: the next candidate says more.
 _GENERIC_TITLES = {"forside", "hjem", "home", "startside", "start", "index"}
@@ -30,7 +30,7 @@ _REFRESH_URL = re.compile(r"url\s*=\s*(.+)$", re.IGNORECASE)
 
 
 def _clean(text: str | None) -> str:
-    return _SPACE.sub(" ", text or "").strip()
+    return inline_text(text or "")
 
 
 def _absolute(href: str | None, base: str) -> str | None:

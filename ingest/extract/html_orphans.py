@@ -19,7 +19,13 @@ from itertools import islice
 
 from lxml.etree import _Element
 from samsok.ingest.extract.html_blocks import inline_text, letters_only
-from samsok.ingest.extract.html_recall import KEY_CHARS, SideTexts, is_prose, side_texts
+from samsok.ingest.extract.html_recall import (
+    KEY_CHARS,
+    SENTENCE_END,
+    SideTexts,
+    is_prose,
+    side_texts,
+)
 
 __all__ = ["MAX_ORPHAN_LINK_SHARE", "rescue_orphans"]
 
@@ -47,8 +53,6 @@ _MATCH_TAGS = frozenset(
 )
 _MATCH_CHARS = 40
 _URL = re.compile(r"https?://|www\.\w", re.IGNORECASE)
-# Orphan text must end like a sentence; code ("var x = 1;") and labels ("Tags:") do not.
-_ORPHAN_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 #: Above this share of link text a run of orphan text is navigation, not prose.
 MAX_ORPHAN_LINK_SHARE = 0.3
 
@@ -159,7 +163,7 @@ def rescue_orphans(
             continue
         if link_share > MAX_ORPHAN_LINK_SHARE or _URL.search(text):
             continue
-        if not _ORPHAN_END.search(text) or not is_prose(text, side):
+        if not SENTENCE_END.search(text) or not is_prose(text, side):
             continue
         if letters_only(text)[:KEY_CHARS] in present:
             continue

@@ -97,23 +97,11 @@ def _prune_chrome(tree: _Element) -> None:
         if chrome and not _holds_article(element, total):
             doomed.append(element)
     for element in doomed:
-        _remove_keeping_tail(element)
-
-
-def _remove_keeping_tail(element: _Element) -> None:
-    """Remove `element` but not the text after it: lxml's `remove` drops the tail too, so
-    an ad slot inside a paragraph would take the rest of the paragraph with it."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    tail = element.tail
-    if tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(element)
+        # `drop_tree` keeps the text after the element (lxml's `remove` drops that tail, so
+        # an ad slot inside a paragraph took the rest of the paragraph). An element can be
+        # doomed twice (a nav with a chrome class): the second time it has no parent.
+        if element.getparent() is not None:
+            element.drop_tree()
 
 
 def prepare_for_extraction(tree: _Element) -> _Element:

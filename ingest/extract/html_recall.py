@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import cached_property
 
 from lxml.etree import _Element
 from samsok.ingest.extract.html_blocks import heading_level, inline_text, letters_only
@@ -61,7 +62,8 @@ MAX_UPPER_SHARE = 0.5
 
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
-_STANDFIRST_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+#: Ends like a sentence (code and labels do not).
+SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _CAPTION_TOKEN = re.compile(r"caption|credit|bildetekst|byline|photographer|fotograf", re.I)
 KEY_CHARS = 60
 #: A fragment (the start or end of a longer recall block) needs this many letters: by hand,
@@ -76,7 +78,7 @@ class SideTexts:
     links: frozenset[str]
     captions: frozenset[str]
 
-    @property
+    @cached_property
     def all(self) -> frozenset[str]:
         return self.links | self.captions
 
@@ -150,7 +152,7 @@ def _is_section_heading(block: str) -> bool:
     level = heading_level(block)
     if level is None or level < 2:
         return False
-    return not _STANDFIRST_END.search(block.rstrip())
+    return not SENTENCE_END.search(block.rstrip())
 
 
 def _letters(block: str) -> str:
