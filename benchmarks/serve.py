@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from _table import print_header
+from _table import percentiles, print_header
 
 ROOT = Path(__file__).resolve().parent.parent
 # Words of the domain, each found in the mirror: queries mix 2-4 of them (cache misses).
@@ -229,11 +229,6 @@ async def _crowd(server: Server, texts: list[str], clients: int) -> tuple[list[f
         await asyncio.gather(*(client_loop(client) for _ in range(clients)))
         elapsed = time.perf_counter() - started
     return latencies, len(latencies) / elapsed
-
-
-def percentiles(values: list[float]) -> tuple[float, float]:
-    ordered = sorted(values)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 def load_average() -> str:

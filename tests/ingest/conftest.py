@@ -21,7 +21,7 @@ from samsok.ingest.config import ExtractConfig
 from samsok.ingest.crawl import CrawlState
 
 from tests.ingest.hostile_server import HostileServer
-from tests.paths import find_shared, shared_data
+from tests.paths import find_shared
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = find_shared()
@@ -32,11 +32,6 @@ SIO_URL = "https://www.sio.no/"
 
 PdfPage = Sequence[str]  # the lines of one page, top to bottom
 PdfMaker = Callable[..., bytes]
-
-
-def shared_path(*parts: str) -> Path:
-    """A path under ../shared; when it is not there the test skips, or fails when CI=true."""
-    return shared_data(*parts)
 
 
 @pytest.fixture

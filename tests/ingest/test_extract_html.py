@@ -7,7 +7,8 @@ from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import EmptyContent
 from samsok.ingest.extract import extract_html
 
-from tests.ingest.conftest import FIXTURES, SIO_URL, VAERNES_URL, shared_path
+from tests.ingest.conftest import FIXTURES, SIO_URL, VAERNES_URL
+from tests.paths import shared_data
 
 # --- the Værnes article in WordPress chrome -------------------------------------------
 
@@ -451,7 +452,7 @@ def test_les_ogsa_in_the_second_half_drops_its_titles_not_the_article(
 
 
 def test_real_seed_extracts(config: ExtractConfig) -> None:
-    seeds = shared_path("seeds")
+    seeds = shared_data("seeds")
     vaernes = extract_html((seeds / "003_adad3abac36aaaf6.txt").read_bytes(), VAERNES_URL, config)
     assert vaernes.title == "Værnes viser seg fram"
     assert vaernes.published is None and vaernes.is_listing is False

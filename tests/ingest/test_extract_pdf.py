@@ -8,7 +8,8 @@ from samsok.ingest.errors import PdfBroken, PdfEncrypted, PdfError, PdfNoText
 from samsok.ingest.extract import extract_pdf
 from samsok.ingest.extract.pdf_text import clean_pages, join_hyphenated
 
-from tests.ingest.conftest import EVAL, PdfMaker, shared_path
+from tests.ingest.conftest import EVAL, PdfMaker
+from tests.paths import shared_data
 
 URL = "https://www.example.no/rapport.pdf"
 LONG = "Kommunene i regionen har inngått et forpliktende samarbeid om helse- og omsorgs"
@@ -38,7 +39,7 @@ def _sample_files() -> list[str]:
 def test_every_pdf_sample_parses_or_fails_with_a_reason(
     relative: str, config: ExtractConfig
 ) -> None:
-    samples = shared_path("eval", "pdf-samples")
+    samples = shared_data("eval", "pdf-samples")
     listed = {e["path"]: e for e in json.loads((samples / "files.json").read_text())["data"]}
     entry = listed.get(relative, {})
     body = (samples / relative).read_bytes()
@@ -63,7 +64,7 @@ def test_every_pdf_sample_parses_or_fails_with_a_reason(
 
 
 def test_sample_metadata_is_used(config: ExtractConfig) -> None:
-    samples = shared_path("eval", "pdf-samples")
+    samples = shared_data("eval", "pdf-samples")
     geo = extract_pdf(
         (samples / "009-pdflatex-geotopo/GeoTopo-komprimiert.pdf").read_bytes(), URL, config
     )

@@ -13,7 +13,8 @@ from samsok.ingest.config import ExtractConfig
 from samsok.ingest.extract import extract_html
 from samsok.ingest.extract.listing import MIN_OWN_PROSE_CHARS
 
-from tests.ingest.conftest import SIO_URL, shared_path
+from tests.ingest.conftest import SIO_URL
+from tests.paths import shared_data
 
 PROSE = [
     "Prosjektet skal gi kommunestyrene et godt grunnlag for å avgjøre om de vil gå inn i et "
@@ -141,7 +142,7 @@ def test_plain_text_dates_opening_each_teaser(config: ExtractConfig) -> None:
 def test_sio_seed_page_keeps_its_description_without_the_news_list(
     config: ExtractConfig,
 ) -> None:
-    seed = shared_path("seeds") / "000_63974a30ab076464.txt"
+    seed = shared_data("seeds") / "000_63974a30ab076464.txt"
     page = extract_html(seed.read_bytes(), SIO_URL, config)
     assert page.is_listing is False
     text = page.pages[0].text

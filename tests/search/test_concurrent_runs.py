@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import faiss
 import numpy as np
 import pytest
 from samsok.ingest.documents import DocType, Region
@@ -85,25 +84,3 @@ def test_an_error_in_the_concurrent_dense_run_is_the_search_error(tmp_path: Path
             index.search(SearchRequest(q="jordmor", mode=SearchMode.HYBRID))
         # lexical mode never embeds
         assert index.search(SearchRequest(q="jordmor", mode=SearchMode.LEXICAL)).results
-
-
-def test_a_reader_searches_on_one_openmp_thread_in_every_thread(tmp_path: Path) -> None:
-    """OpenMP keeps its thread count per thread: a request thread started after the reader
-    opened must not get FAISS's default team (two spinning threads for one query)."""
-    embedder = HashingEmbedder()
-    with SearchIndex(tmp_path / "data", embedder, page_chunker, IndexConfig()) as writer:
-        fill(writer)
-    seen: list[int] = []
-
-    def request(reader: SearchIndex) -> None:
-        reader.search(SearchRequest(q="jordmor", mode=SearchMode.DENSE))
-        seen.append(faiss.omp_get_max_threads())
-
-    reader = SearchIndex(tmp_path / "data", embedder, page_chunker, read_only=True)
-    try:
-        thread = threading.Thread(target=request, args=(reader,))
-        thread.start()
-        thread.join()
-    finally:
-        reader.close()
-    assert seen == [1]
