@@ -13,12 +13,11 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from samsok.api.deps import Index
-from samsok.api.web import DocIdPath, source_href
+from samsok.api.web import DocIdPath
 from samsok.search.errors import DocumentNotFound, OriginalNotKept
 from samsok.search.store import SKIPPED_OVER_CAP, blob_path
 
-# source_href (the link rule for a document's source, kept originals included) is re-exported.
-__all__ = ["ORIGINAL_HEADERS", "router", "source_href"]
+__all__ = ["ORIGINAL_HEADERS", "router"]
 
 router = APIRouter()
 

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import TypeAdapter
 from samsok.api.deps import Index, today
 from samsok.api.web import (
     COMPARE_SIZE,
@@ -41,13 +40,10 @@ router = APIRouter()
 # The core builds its answers as validated models; returning a model would make FastAPI
 # validate it again in a second thread-pool hop and serialise it on the event loop. These
 # routes serialise it in their own worker thread instead: the same bytes FastAPI writes for
-# `response_model` (a TypeAdapter's `dump_json`, by alias), checked by tests/api/test_api.py.
-_SEARCH_JSON = TypeAdapter(SearchResponse)
-
-
+# `response_model` (the model's own JSON, by alias), checked by tests/api/test_api.py.
 def search_json(result: SearchResponse) -> Response:
     """`result` as the JSON response FastAPI would render for `response_model=SearchResponse`."""
-    return Response(_SEARCH_JSON.dump_json(result, by_alias=True), media_type="application/json")
+    return Response(result.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get("/search", response_model=SearchResponse, tags=["search"])

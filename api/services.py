@@ -60,6 +60,7 @@ class Services:
     ) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._embedder_given = embedder is not None
         self._embedder_factory = embedder_factory
         # How Ray workers make their embedder (default: load the configured model).
         self._worker_embedder = worker_embedder or partial(load_model, settings.embed_config())
@@ -277,11 +278,13 @@ class Services:
 
         if self._index is not None and not self._index.read_only:
             self.close()  # e.g. `demo` after its crawl: let other writers in
-        if self._embedder is None:
+        if not self._embedder_given:
             # The server embeds one short query per request: on one thread that costs ~20 %
             # less CPU than on two (no hand-off to a pool thread), and concurrent requests
-            # use the other cores. Documents (crawls) keep `threads`.
+            # use the other cores. Documents (crawls, `demo`'s before it serves) keep
+            # `threads`, so an embedder made for them is replaced.
             serving = self.settings.model_copy(update={"threads": self.settings.serve_threads})
+            self.close()  # an index opened before holds the embedder it replaces
             self._embedder = self._embedder_factory(serving)
         app = create_app(self.settings, self.index)
         uvicorn.run(app, host=host, port=port, log_level=self.settings.log_level.lower())

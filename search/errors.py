@@ -4,6 +4,7 @@
     ├── QueryError               a query that cannot be run (e.g. no searchable words)
     ├── DocumentNotFound         no document with the given id
     ├── GlossaryError            a glossary file cannot be read or has a malformed group
+    ├── BaselineUnavailable      a comparison baseline's package (bm25s) is not installed
     ├── IndexMismatchError       the stored index was built differently (other model): reindex
     ├── ModelLoadError           the embedding model could not be found, converted or loaded
     ├── WriterBusy               another process holds the data folder's writer lock (--no-wait)
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 __all__ = [
     "BadMagic",
+    "BaselineUnavailable",
     "ConversionError",
     "DocumentNotFound",
     "GlossaryError",
@@ -99,6 +101,10 @@ class OriginalNotKept(DocumentNotFound):
     def __init__(self, doc_id: str, why: str) -> None:
         self.doc_id = doc_id
         SearchError.__init__(self, f"no original kept for document {doc_id!r}: {why}")
+
+
+class BaselineUnavailable(SearchError):
+    """A comparison baseline's package is not installed (it comes with the `dev` extra)."""
 
 
 class GlossaryError(SearchError, ValueError):

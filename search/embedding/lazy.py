@@ -23,9 +23,7 @@ __all__ = ["LazyEmbedder"]
 class LazyEmbedder:
     """An `Embedder` that loads its model on first use (thread-safe, once)."""
 
-    def __init__(
-        self, config: EmbedConfig, factory: Callable[[EmbedConfig], Embedder] | None = None
-    ) -> None:
+    def __init__(self, config: EmbedConfig, factory: Callable[[EmbedConfig], Embedder]) -> None:
         self.config = config
         self._factory = factory
         self._model: Embedder | None = None
@@ -39,7 +37,7 @@ class LazyEmbedder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    self._model = (self._factory or _load)(self.config)
+                    self._model = self._factory(self.config)
         return self._model
 
     model_id = Forwarded[str](_get)
@@ -54,9 +52,3 @@ class LazyEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return self._get().count_tokens(text)
-
-
-def _load(config: EmbedConfig) -> Embedder:
-    from samsok.search.embedding.embedder import Embedder
-
-    return Embedder(config)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any
 
+from samsok.search.errors import BaselineUnavailable
 from samsok.search.evaluation.metrics import BeirDataset, documents_from_chunks
 from samsok.search.evaluation.runner import ModeScores, score_runs
 from samsok.search.index import SearchIndex
@@ -42,7 +43,12 @@ def bm25s_scores(
 ) -> ModeScores:
     """Score bm25s over `index`'s chunks on `dataset`'s queries judged in `qrels` (keyed by
     stored document id, or by corpus id through `corpus_of`: stored id → corpus id)."""
-    import bm25s  # the scientific stack's import cost only where a baseline is asked for
+    try:  # the scientific stack's import cost only where a baseline is asked for
+        import bm25s
+    except ImportError as exc:  # not in a plain `pip install samsok`
+        raise BaselineUnavailable(
+            "the bm25s baseline needs the bm25s package: pip install 'samsok[dev]'"
+        ) from exc
 
     rows = list(index.chunk_texts())
     texts = [row.text for row in rows]

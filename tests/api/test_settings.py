@@ -85,3 +85,11 @@ def test_serve_loads_the_model_with_serve_threads(
     finally:
         services.close()
     assert asked == [2, 1] and len(served) == 1
+    # `demo`: one Services crawls (embedding documents), then serves.
+    demo = Services(settings, embedder_factory=factory)
+    try:
+        demo.writer  # noqa: B018  (opening the writer makes the crawl's embedder)
+        demo.serve("127.0.0.1", 8000)
+    finally:
+        demo.close()
+    assert asked == [2, 1, 2, 1] and len(served) == 2

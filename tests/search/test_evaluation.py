@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterator
 from datetime import date
 from functools import partial
@@ -13,8 +14,11 @@ import pytest
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
 from samsok.ingest.documents import DocType, Document, Page, Region
+from samsok.search.errors import BaselineUnavailable
 from samsok.search.evaluation import (
     BeirDataset,
+    Bm25sTokens,
+    bm25s_scores,
     documents_from_chunks,
     ingest_corpus,
     load_beir,
@@ -283,3 +287,17 @@ def test_parse_modes() -> None:
     ]
     with pytest.raises(ValueError):
         parse_modes(["bm25"])
+
+
+def test_the_bm25s_baseline_without_bm25s_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """bm25s comes with the `dev` extra: `samsok eval --baselines` on a plain install gets
+    a one-line error (the CLI prints SearchErrors), not a traceback."""
+    monkeypatch.setitem(sys.modules, "bm25s", None)  # as if not installed
+    empty = BeirDataset({}, {}, {}, {})
+    with (
+        open_index(tmp_path / "d", HashingEmbedder()) as index,
+        pytest.raises(BaselineUnavailable, match=r"pip install 'samsok\[dev\]'"),
+    ):
+        bm25s_scores(index, empty, {}, Bm25sTokens.STEMMED)
