@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from samsok.ingest.chunk import Chunker
 from samsok.ingest.documents import Document, Region
-from samsok.search.errors import IndexMismatchError, ReadOnlyIndex
+from samsok.search.errors import DocumentNotFound, IndexMismatchError, ReadOnlyIndex
 from samsok.search.forwarding import Forwarded
 from samsok.search.index.bookkeeping import Bookkeeping
 from samsok.search.index.config import IndexConfig
@@ -297,17 +297,18 @@ class SearchIndex(Bookkeeping):
         """More like this: documents nearest to the mean of this document's chunk vectors."""
         with self.reading():
             started = time.perf_counter()
-            grouped = self._ranker().similar(doc_id, region=region, limit=limit)
             row = self._read_store().document(doc_id)
-            title_query = row.title if row is not None else ""
+            if row is None:
+                raise DocumentNotFound(doc_id)
+            grouped = self._ranker().similar(row, region=region, limit=limit)
             return SearchResponse(
-                query=title_query,
+                query=row.title,
                 mode=SearchMode.DENSE,
                 total=len(grouped),
                 limit=limit,
                 offset=0,
                 took_ms=round((time.perf_counter() - started) * 1000, 2),
-                results=self._hits(grouped[:limit], title_query),
+                results=self._hits(grouped[:limit], row.title),
             )
 
     def stats(self) -> IndexStats:

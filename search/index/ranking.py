@@ -24,7 +24,7 @@ from samsok.search.index.lexical import LexicalQuery
 from samsok.search.index.relevance import RelevanceFloor, plausible
 from samsok.search.index.views import View
 from samsok.search.schemas import SearchMode, SearchRequest
-from samsok.search.store import Filters
+from samsok.search.store import DocumentRow, Filters
 from samsok.search.text import QueryTerm
 
 if TYPE_CHECKING:  # the model libraries load with the model, not with the index
@@ -119,9 +119,6 @@ class Ranker:
         self.read_only = read_only
         self._dense_runs = dense_runs
 
-    def _current(self) -> View:
-        return self._view
-
     def ranked_chunks(self, request: SearchRequest) -> list[RankedChunk]:
         filters = Filters(request.region, request.doc_type, request.date_from, request.date_to)
         need = request.offset + request.limit
@@ -141,12 +138,12 @@ class Ranker:
         """The chunk ids a filter keeps (None: no filter), cached per reader view."""
         if not filters.active:
             return None
-        view = self._current()
+        view = self._view
         if not self.read_only:
-            return view.store.filtered_chunk_ids(filters)
+            return self.store.filtered_chunk_ids(filters)
         allowed = view.allowed.get(filters)
         if allowed is None:
-            allowed = view.store.filtered_chunk_ids(filters)
+            allowed = self.store.filtered_chunk_ids(filters)
             if len(view.allowed) >= FILTER_CACHE_SIZE:  # keep the newest
                 view.allowed.pop(next(iter(view.allowed)), None)
             view.allowed[filters] = allowed
@@ -293,18 +290,16 @@ class Ranker:
             grouped.append(Ranked(doc_id, chunk_id, score))
         return grouped
 
-    def similar(self, doc_id: str, *, region: Region | None, limit: int) -> list[Ranked]:
-        """Documents nearest to the mean of `doc_id`'s chunk vectors (its primary's, for a
+    def similar(self, row: DocumentRow, *, region: Region | None, limit: int) -> list[Ranked]:
+        """Documents nearest to the mean of `row`'s chunk vectors (its primary's, for a
         near-duplicate), best first, without the document itself. The vectors come from the
         store snapshot (not FAISS), so a document the reader can see always has them."""
-        row = self.store.document(doc_id)
-        if row is None:
-            raise DocumentNotFound(doc_id)
-        primary = row.duplicate_of or row.doc_id
+        doc_id = row.doc_id
+        primary = row.duplicate_of or doc_id
         own = [c.id for c in self.store.chunks_of(primary)]
         if not own:
             raise DocumentNotFound(doc_id)
-        model_id = self._current().model_id
+        model_id = self._view.model_id
         vectors = self.store.vectors_of_chunks(model_id, own) if model_id else None
         if vectors is None or not len(vectors) or vectors.shape[1] != self._dense.dim:
             log.warning("%s has no stored vectors for %s: run `samsok reindex`", doc_id, model_id)

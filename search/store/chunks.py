@@ -8,7 +8,7 @@ from datetime import datetime
 import numpy as np
 from samsok.ingest.documents import Chunk
 from samsok.search.store.records import ChunkRow, Filters
-from samsok.search.store.schema import IN_BATCH, StoreBase
+from samsok.search.store.schema import StoreBase
 
 __all__ = ["ChunkTable"]
 
@@ -220,17 +220,12 @@ class ChunkTable(StoreBase):
                     "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)
                 ).fetchall()
             return {int(r[0]) for r in rows if r[0] in wanted}
-        found: set[int] = set()
-        for start in range(0, len(chunk_ids), IN_BATCH):
-            part = list(chunk_ids[start : start + IN_BATCH])
-            marks = ",".join("?" * len(part))
-            with self._lock:
-                rows = self._conn.execute(
-                    f"SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN ({marks})",
-                    [match, *part],
-                ).fetchall()
-            found.update(int(r[0]) for r in rows)
-        return found
+        rows = self._select_in(
+            "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN ({marks})",
+            chunk_ids,
+            [match],
+        )
+        return {int(r[0]) for r in rows}
 
     def chunk_texts(self, limit: int | None = None) -> Iterator[str]:
         """Every chunk's text, or an even sample of about `limit` of them (every k-th id)."""

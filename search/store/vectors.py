@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 
 import numpy as np
-from samsok.search.store.schema import IN_BATCH, StoreBase
+from samsok.search.store.schema import StoreBase
 
 __all__ = ["VectorCache"]
 
@@ -18,19 +18,13 @@ class VectorCache(StoreBase):
     # -- embeddings -----------------------------------------------------------------------
 
     def cached_vectors(self, model_id: str, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(text_hashes))
-        with self._lock:
-            for start in range(0, len(unique), IN_BATCH):
-                part = unique[start : start + IN_BATCH]
-                marks = ",".join("?" * len(part))
-                for text_hash, blob in self._conn.execute(
-                    f"SELECT text_hash, vector FROM embeddings WHERE model_id = ? "
-                    f"AND text_hash IN ({marks})",
-                    [model_id, *part],
-                ):
-                    out[text_hash] = np.frombuffer(blob, dtype=np.float32)
-        return out
+        rows = self._select_in(
+            "SELECT text_hash, vector FROM embeddings"
+            " WHERE model_id = ? AND text_hash IN ({marks})",
+            list(dict.fromkeys(text_hashes)),
+            [model_id],
+        )
+        return {text_hash: np.frombuffer(blob, dtype=np.float32) for text_hash, blob in rows}
 
     def put_vectors(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
         rows = [(model_id, h, np.asarray(v, np.float32).tobytes()) for h, v in vectors.items()]
