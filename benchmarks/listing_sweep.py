@@ -15,22 +15,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import samsok.ingest.extract.html as html_extractor
 import samsok.ingest.extract.listing as listing
-from eval_data import SHARED_EVAL
+from eval_data import ROOT, SHARED_EVAL
 from samsok.ingest.config import ExtractConfig
 from samsok.ingest.errors import EmptyContent
 from samsok.ingest.extract import extract_html, iter_aeb
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EVAL = SHARED_EVAL
 #: The grid per constant: the default and values on both sides of it.
 GRID: dict[str, tuple[float, ...]] = {
     "MIN_TEASER_SHARE": (0.2, 0.3, 0.4, 0.5, 0.6),
@@ -49,10 +44,6 @@ class Page:
     verdicts: dict[tuple[str, float], bool]
 
 
-def _settings() -> list[tuple[str, float] | None]:
-    return [None, *((name, value) for name, values in GRID.items() for value in values)]
-
-
 def _recording_detector(verdicts: dict[tuple[str, float], bool]) -> Any:
     """A `detect_listing` that decides once per grid setting (with the tree as the extractor
     hands it over, before anything after the decision changes it) and returns the default."""
@@ -60,16 +51,14 @@ def _recording_detector(verdicts: dict[tuple[str, float], bool]) -> Any:
 
     def detect(tree: Any, blocks: list[str]) -> listing.ListingVerdict:
         default = original(tree, blocks)
-        for setting in _settings():
-            if setting is None:
-                continue
-            name, value = setting
+        for name, values in GRID.items():
             saved = getattr(listing, name)
-            setattr(listing, name, type(saved)(value))
-            try:
-                verdicts[setting] = original(tree, blocks).is_listing
-            finally:
-                setattr(listing, name, saved)
+            for value in values:
+                setattr(listing, name, type(saved)(value))
+                try:
+                    verdicts[(name, value)] = original(tree, blocks).is_listing
+                finally:
+                    setattr(listing, name, saved)
         verdicts[("default", 0.0)] = default.is_listing
         return default
 
@@ -91,7 +80,7 @@ def _classify(name: str, corpus: str, html: bytes, url: str, config: ExtractConf
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--aeb", type=Path, default=DEFAULT_EVAL / "aeb")
+    parser.add_argument("--aeb", type=Path, default=SHARED_EVAL / "aeb")
     parser.add_argument("--limit", type=int, default=0, help="AEB pages (0: all)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)

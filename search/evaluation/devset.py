@@ -129,12 +129,11 @@ def run_devset(
     index: SearchIndex,
     devset: DevSet,
     modes: Sequence[SearchMode | str],
-    *,
-    tag: str | None = None,
 ) -> dict[str, ModeScores]:
-    """Mode value → scores of the development set's queries (only those tagged `tag`)."""
+    """Mode value → scores of the development set's queries (a tag's subset: pass
+    `DevSet(devset.tagged(tag), ())`)."""
     qrels = devset_judgements(index, devset)
-    texts = {q.id: q.query for q in devset.queries if tag is None or tag in q.tags}
+    texts = {q.id: q.query for q in devset.queries}
     judged = [q for q in qrels if q in texts]
     dataset = BeirDataset({}, texts, qrels, {})
     results: dict[str, ModeScores] = {}
