@@ -236,7 +236,7 @@ def eval_(
             results = run_evaluation(
                 dataset, parse_modes(modes), index=index, ingest=False, progress=True
             )
-            named = {path.stem: path for path in devsets}
+            named: dict[str, Path | None] = {path.stem: path for path in devsets}
             named |= {LOCKED_LABEL: locked, FRESH_LABEL: fresh}
             named_sets = {name: load_devset(path) for name, path in named.items() if path}
             if named_sets and dev_folder is None:
