@@ -18,5 +18,10 @@ SHARED_EVAL = next(
     ROOT.parent / "shared" / "eval",
 )
 NORQUAD = SHARED_EVAL / "norquad"
-#: The paraphrase development set's tuning part (the locked third is read only on request).
+#: The paraphrase development set's tuning part (the locked sets are read only on request).
 DEV_TUNING = ROOT / "tests" / "data" / "devset_tuning.json"
+#: The locked third: reported with `retrieval.py --locked`; read twice before, so no longer unseen.
+DEV_LOCKED = ROOT / "tests" / "data" / "locked" / "devset_locked.json"
+#: The fresh locked set, written after that (docs/retrieval.md): reported with `--locked` too,
+#: and meant to be evaluated once, at the end.
+DEV_FRESH = ROOT / "tests" / "data" / "locked" / "devset_fresh.json"

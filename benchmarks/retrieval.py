@@ -26,7 +26,9 @@ candidate depth over that one ingest (query vectors computed once).
 `--dev-folder D --mirror-folder M` (with `--keep N`) instead prints every set side by side
 through `samsok.search.evaluation.report.side_by_side`, the same table `samsok eval
 --baselines` prints: NorQuAD, the paraphrase development set's tuning part, the held-out
-off-topic queries and, with `--locked`, the locked third (once, at the end; docs/retrieval.md).
+off-topic queries and, with `--locked`, the two locked sets in their own columns: the fresh one
+("dev FRESH (locked, unseen)", evaluated once, at the end) and the locked third ("dev LOCKED
+(read twice before)"); docs/retrieval.md.
 
 The defaults in `samsok.search.index.core.IndexConfig` and `samsok.ingest.config.ChunkConfig` come
 from these runs; the sweeps and their tables are in docs/retrieval.md.
@@ -47,7 +49,7 @@ from typing import Any
 
 import numpy as np
 from _table import print_header
-from eval_data import DEV_TUNING, NORQUAD, ROOT
+from eval_data import DEV_FRESH, DEV_LOCKED, DEV_TUNING, NORQUAD, ROOT
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
@@ -69,7 +71,6 @@ from samsok.search.evaluation import (
 from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.schemas import SearchMode
 
-DEV_LOCKED = ROOT / "tests" / "data" / "locked" / "devset_locked.json"
 OFF_HELDOUT = ROOT / "tests" / "data" / "offtopic_heldout.json"
 
 
@@ -199,7 +200,9 @@ def main() -> None:
     )
     parser.add_argument("--mirror-folder", type=Path, help="the mirror alone, for off-topic")
     parser.add_argument(
-        "--locked", action="store_true", help="also report the LOCKED third (once, at the end)"
+        "--locked",
+        action="store_true",
+        help="also report the FRESH locked set (once, at the end) and the locked third",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -224,8 +227,9 @@ def main() -> None:
         with SearchIndex(args.keep, embedder, chunker, config) as index:
             ingest_corpus(index, dataset)  # idempotent: embeds nothing when up to date
         devsets = {"dev tuning": load_devset(DEV_TUNING), "held-out": load_devset(OFF_HELDOUT)}
-        if args.locked:
-            devsets["dev LOCKED"] = load_devset(DEV_LOCKED)
+        if args.locked:  # labelled so that the unseen set is not mistaken for the read one
+            devsets["dev FRESH (locked, unseen)"] = load_devset(DEV_FRESH)
+            devsets["dev LOCKED (read twice before)"] = load_devset(DEV_LOCKED)
         sets = EvalSets(
             beir={"NorQuAD": (args.keep, dataset)},
             dev_folder=args.dev_folder,

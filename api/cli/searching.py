@@ -122,6 +122,9 @@ def extract(ctx: click.Context, file: Path, url: str | None) -> None:
 
 
 EVAL_MODES = click.Choice([*(m.value for m in SearchMode), "all"])
+# The two locked sets side by side must not be mistaken for each other (docs/retrieval.md).
+LOCKED_LABEL = "dev LOCKED (read twice before)"
+FRESH_LABEL = "dev FRESH (locked, unseen)"
 _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -160,7 +163,14 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     "--dev-folder; its off-topic queries in --mirror-folder. Repeatable.",
 )
 @click.option(
-    "--locked", type=_EXISTING_FILE, help="The locked third: report it (once, at the end)"
+    "--locked",
+    type=_EXISTING_FILE,
+    help=f"The locked third, reported as {LOCKED_LABEL!r} (it has been read twice before).",
+)
+@click.option(
+    "--fresh",
+    type=_EXISTING_FILE,
+    help=f"The fresh locked set, reported as {FRESH_LABEL!r}: evaluate it once, at the end.",
 )
 @click.option("--dev-folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--mirror-folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
@@ -177,6 +187,7 @@ def eval_(
     baselines: bool,
     devsets: tuple[Path, ...],
     locked: Path | None,
+    fresh: Path | None,
     dev_folder: Path | None,
     mirror_folder: Path | None,
     as_json: bool,
@@ -189,12 +200,14 @@ def eval_(
 
     from samsok.api.wiring import open_index
     from samsok.search.evaluation import (
-        eval_report,
+        EvalSets,
         format_rows,
         ingest_corpus,
         load_beir,
+        load_devset,
         parse_modes,
         run_evaluation,
+        side_by_side,
     )
 
     settings: Settings = ctx.obj
@@ -223,16 +236,23 @@ def eval_(
             results = run_evaluation(
                 dataset, parse_modes(modes), index=index, ingest=False, progress=True
             )
-            if baselines or devsets or locked:
-                table = eval_report(
-                    index,
-                    eval_settings.index_config(),
-                    folder,
-                    dataset,
-                    devsets,
-                    locked,
-                    dev_folder,
-                    mirror_folder,
+            named: dict[str, Path | None] = {path.stem: path for path in devsets}
+            named |= {LOCKED_LABEL: locked, FRESH_LABEL: fresh}
+            named_sets = {name: load_devset(path) for name, path in named.items() if path}
+            if named_sets and dev_folder is None:
+                raise ValueError(
+                    "development sets need --dev-folder (the mirror plus the passages)"
+                )
+            if baselines or named_sets:
+                index.commit()  # the readers of side_by_side see everything ingested above
+                sets = EvalSets(
+                    beir={"eval set": (folder, dataset)},
+                    dev_folder=dev_folder,
+                    devsets=named_sets,
+                    mirror_folder=mirror_folder,
+                )
+                table = side_by_side(
+                    sets, index.embedder, index.chunker, eval_settings.index_config()
                 )
         except (SearchError, ValueError) as exc:
             raise click.ClickException(str(exc)) from exc

@@ -199,15 +199,22 @@ def test_eval_side_by_side_reports_every_set_with_the_baselines(
     )  # fmt: skip
     args = [*beir, "--mode", "hybrid", "--keep", str(keep), "--baselines", "--devset", str(dev)]
     args += ["--dev-folder", str(keep), "--mirror-folder", str(keep)]
-    result = runner.invoke(cli, [*args, "--json"])
+    # The two locked sets (here the same small file) each get their own, labelled columns.
+    locked = ["--locked", str(dev), "--fresh", str(dev)]
+    result = runner.invoke(cli, [*args, *locked, "--json"])
     assert result.exit_code == 0, result.output
     side = json.loads(result.stdout)["side_by_side"]
     assert list(side) == [
         "hybrid", "hybrid, no floor", "dense", "lexical", "before: z-score 0.5 plain",
         "min-max 0.5 plain", "RRF k=60 plain", "lexical plain", "bm25s stemmed",
     ]  # fmt: skip
-    columns = {"eval set nDCG@10", "eval set R@10", "dev nDCG@10", "dev R@10", "dev abbr"}
-    assert columns | {"dev nn", "dev off-topic ≤3"} == set(side["hybrid"])
+    columns = {"eval set nDCG@10", "eval set R@10"}
+    for name in ("dev", "dev LOCKED (read twice before)", "dev FRESH (locked, unseen)"):
+        kinds = ("nDCG@10", "R@10", "abbr", "nn", "off-topic ≤3")
+        columns |= {f"{name} {kind}" for kind in kinds}
+    assert columns == set(side["hybrid"])
+    fresh, old = "dev FRESH (locked, unseen) nDCG@10", "dev LOCKED (read twice before) nDCG@10"
+    assert side["hybrid"][fresh] == side["hybrid"][old] == side["hybrid"]["dev nDCG@10"]
     assert side["hybrid"]["eval set nDCG@10"] == pytest.approx(1.0)
     assert side["bm25s stemmed"]["dev off-topic ≤3"] is None  # no notion of "no match"
     assert 0.0 <= side["min-max 0.5 plain"]["dev nDCG@10"] <= 1.0
@@ -216,4 +223,6 @@ def test_eval_side_by_side_reports_every_set_with_the_baselines(
     assert "| system | eval set nDCG@10 |" in table.stdout
     assert "| bm25s stemmed |" in table.stdout
     missing = runner.invoke(cli, [*beir, "--keep", str(keep), "--devset", str(dev)])
+    assert missing.exit_code == 1 and "--dev-folder" in missing.output
+    missing = runner.invoke(cli, [*beir, "--keep", str(keep), "--fresh", str(dev)])
     assert missing.exit_code == 1 and "--dev-folder" in missing.output

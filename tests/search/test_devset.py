@@ -1,20 +1,36 @@
-"""The paraphrase development set: well-formed, big enough, and paraphrases, not keyword copies."""
+"""The paraphrase development set: well-formed, big enough, and paraphrases, not keyword copies.
+
+Three files: the tuning part, the locked third (read twice before, so no longer unseen) and the
+FRESH locked set written later from the documents alone (docs/retrieval.md). Only these format
+checks may load the fresh file; nothing here searches.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import tomllib
+from functools import cache
 from pathlib import Path
 
 import pytest
+from samsok.ingest.config import ExtractConfig
+from samsok.ingest.extract import extract
 from samsok.search.evaluation import load_devset
-from samsok.search.evaluation.devset import keyword_overlap
+from samsok.search.evaluation.devset import DevSet, Query, keyword_overlap
 from samsok.search.evaluation.metrics import EvalDataError
 from samsok.search.text import NorwegianAnalyzer
 
 from tests.paths import PROJECT_ROOT
 
 DATA = PROJECT_ROOT / "tests" / "data"
+MIRROR = PROJECT_ROOT / "corpus" / "mirror"
 FILES = [DATA / "devset_tuning.json", DATA / "locked" / "devset_locked.json"]
+FRESH = DATA / "locked" / "devset_fresh.json"
+HELD_OUT = DATA / "offtopic_heldout.json"
+ALL = [*FILES, FRESH]
+TAGS = {"nn", "abbr"}
+HOSTS = {"arkiv.snillfjord.kommune.no", "www.varnesregionen.no"}  # Orkdal/SiO, Værnes
 
 
 def test_the_set_has_the_promised_size_and_kinds() -> None:
@@ -32,7 +48,29 @@ def test_the_set_has_the_promised_size_and_kinds() -> None:
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_fresh_set_has_its_promised_size_and_kinds() -> None:
+    fresh = load_devset(FRESH)
+    assert len(fresh.queries) == 30 and len(fresh.off_topic) == 10
+    assert len(fresh.tagged("nn")) >= 10 and len(fresh.tagged("abbr")) >= 10
+    assert all(set(q.tags) <= TAGS for q in fresh.queries)
+    assert all(set(q.relevant.values()) <= {1, 2} for q in fresh.queries)
+    assert all(2 in q.relevant.values() for q in fresh.queries), "every query has an answer"
+    # Both regions answer some query, and so do PDF reports and HTML pages.
+    answers = [url for q in fresh.queries for url, grade in q.relevant.items() if grade == 2]
+    assert {url.split("/")[2] for url in answers} == HOSTS
+    assert any(url.endswith(".pdf") for url in answers)
+    assert sum(not url.endswith(".pdf") for url in answers) >= len(fresh.queries) / 2
+    about = json.loads(FRESH.read_text("utf-8"))["about"]
+    assert "FRESH" in about and "2026-12-03" in about
+    ids = [q.id for s in (load_devset(p) for p in [*ALL, HELD_OUT]) for q in _all_queries(s)]
+    assert len(ids) == len(set(ids))
+
+
+def _all_queries(devset: DevSet) -> list[Query]:
+    return [*devset.queries, *devset.off_topic]
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_queries_are_paraphrases_not_title_copies(path: Path) -> None:
     """Most of a query's searchable words must not be its target's title words."""
     analyzer = NorwegianAnalyzer()
@@ -44,6 +82,58 @@ def test_queries_are_paraphrases_not_title_copies(path: Path) -> None:
             if grade == 2 and keyword_overlap(q.query, titles[url], analyzer) >= 0.4:
                 copies.append((q.id, q.query, titles[url]))
     assert not copies
+
+
+def _stems(text: str, analyzer: NorwegianAnalyzer) -> frozenset[str]:
+    return frozenset(t.stem for t in analyzer.query_terms(text))
+
+
+def test_the_fresh_set_shares_no_query_with_the_other_files() -> None:
+    """Not the same query, nor one lightly reworded: at most half of the searchable stems of
+    any two queries in common (the fresh set must be new text, not the old set re-spelt)."""
+    analyzer = NorwegianAnalyzer()
+    older = [q.query for path in [*FILES, HELD_OUT] for q in _all_queries(load_devset(path))]
+    older += [q["query"] for q in json.loads((DATA / "paraphrase_queries.json").read_text())]
+    old_stems = [_stems(text, analyzer) for text in older]
+    shared = []
+    for q in _all_queries(load_devset(FRESH)):
+        stems = _stems(q.query, analyzer)
+        for text, other in zip(older, old_stems, strict=True):
+            if _normal(q.query) == _normal(text) or len(stems & other) / len(stems | other) > 0.5:
+                shared.append((q.id, q.query, text))
+    assert not shared
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+@cache
+def _crawlable_title(url: str) -> str | None:
+    """The title extraction gives the mirror's copy of `url`, or None when the crawl would
+    not index it (no such file, excluded by the source, or a listing of teasers)."""
+    host, _, path = url.split("://", 1)[1].partition("/")
+    sources = tomllib.loads((PROJECT_ROOT / "corpus" / "sources.toml").read_text("utf-8"))
+    source = next((s for s in sources["source"] if s.get("mirror") == host), None)
+    file = MIRROR / host / (path + "index.html" if path.endswith("/") or not path else path)
+    if source is None or not file.is_file():
+        return None
+    if any(re.search(pattern, url) for pattern in source.get("exclude", ())):
+        return None
+    kind = "application/pdf" if file.suffix == ".pdf" else "text/html"
+    page = extract(file.read_bytes(), url, kind, ExtractConfig())
+    return None if page.is_listing else page.title
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_every_judged_url_is_a_document_of_the_mirror(path: Path) -> None:
+    """A judged URL the crawl does not index would silently drop out of the scores; and the
+    paraphrase check above is only as good as the titles in `documents`."""
+    titles = json.loads(path.read_text("utf-8"))["documents"]
+    judged = {url for q in load_devset(path).queries for url in q.relevant}
+    assert judged <= set(titles)
+    wrong = {url: (titles[url], _crawlable_title(url)) for url in judged}
+    assert {url: pair for url, pair in wrong.items() if pair[0] != pair[1]} == {}
 
 
 def test_keyword_overlap_flags_a_copy() -> None:
