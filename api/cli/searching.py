@@ -200,14 +200,12 @@ def eval_(
 
     from samsok.api.wiring import open_index
     from samsok.search.evaluation import (
-        EvalSets,
+        eval_report,
         format_rows,
         ingest_corpus,
         load_beir,
-        load_devset,
         parse_modes,
         run_evaluation,
-        side_by_side,
     )
 
     settings: Settings = ctx.obj
@@ -236,23 +234,21 @@ def eval_(
             results = run_evaluation(
                 dataset, parse_modes(modes), index=index, ingest=False, progress=True
             )
-            named: dict[str, Path | None] = {path.stem: path for path in devsets}
-            named |= {LOCKED_LABEL: locked, FRESH_LABEL: fresh}
-            named_sets = {name: load_devset(path) for name, path in named.items() if path}
-            if named_sets and dev_folder is None:
-                raise ValueError(
-                    "development sets need --dev-folder (the mirror plus the passages)"
-                )
-            if baselines or named_sets:
-                index.commit()  # the readers of side_by_side see everything ingested above
-                sets = EvalSets(
-                    beir={"eval set": (folder, dataset)},
-                    dev_folder=dev_folder,
-                    devsets=named_sets,
-                    mirror_folder=mirror_folder,
-                )
-                table = side_by_side(
-                    sets, index.embedder, index.chunker, eval_settings.index_config()
+            named = {path.stem: path for path in devsets}
+            named |= {
+                label: path
+                for label, path in ((LOCKED_LABEL, locked), (FRESH_LABEL, fresh))
+                if path
+            }
+            if baselines or named:
+                table = eval_report(
+                    index,
+                    eval_settings.index_config(),
+                    folder,
+                    dataset,
+                    named,
+                    dev_folder,
+                    mirror_folder,
                 )
         except (SearchError, ValueError) as exc:
             raise click.ClickException(str(exc)) from exc

@@ -18,9 +18,10 @@ The sets (docs/retrieval.md):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 
 from samsok.ingest.chunk import Chunker
 from samsok.search.embedding import Embedder
@@ -174,24 +175,20 @@ def eval_report(
     config: IndexConfig,
     folder: Path,
     dataset: BeirDataset,
-    devsets: Sequence[Path] = (),
-    locked: Path | None = None,
+    devsets: Mapping[str, Path] = MappingProxyType({}),
     dev_folder: Path | None = None,
     mirror_folder: Path | None = None,
 ) -> list[ReportRow]:
     """`samsok eval`'s side-by-side table: `dataset` (ingested in `folder` by `index`, the
-    writer), each development set file (named by its file name) and the locked third
-    (named "LOCKED"), with `index`'s embedder, chunker and ranking config."""
-    if (devsets or locked) and dev_folder is None:
+    writer) and each development set file under its name, with `index`'s embedder, chunker
+    and ranking config."""
+    if devsets and dev_folder is None:
         raise ValueError("development sets need --dev-folder (the mirror plus the passages)")
-    named = {path.stem: load_devset(path) for path in devsets}
-    if locked is not None:
-        named["LOCKED"] = load_devset(locked)
     index.commit()  # the readers below see everything the writer ingested
     sets = EvalSets(
         beir={"eval set": (folder, dataset)},
         dev_folder=dev_folder,
-        devsets=named,
+        devsets={name: load_devset(path) for name, path in devsets.items()},
         mirror_folder=mirror_folder,
     )
     return side_by_side(sets, index.embedder, index.chunker, config)
