@@ -3,8 +3,9 @@ scoring it through a `SearchIndex` (`run_devset`, `off_topic_rate`).
 
 Files (JSON, see docs/retrieval.md): ``{"queries": [{"id", "query", "tags", "relevant":
 {url: grade}}], "off_topic": [{"id", "query"}]}``; grade 2 = answers the query, 1 = relevant
-background. `tests/data/devset_tuning.json` is the tuning part; the locked third lives in
-`tests/data/locked/` and is read only by an explicit `--locked` run (never by tuning code).
+background. `tests/data/devset_tuning.json` is the tuning part. `tests/data/locked/` holds the
+locked third (read twice, so no longer unseen) and the fresh locked set written after it; both
+are read only by an explicit `--locked`/`--fresh` run, never by tuning code.
 
 `keyword_overlap` is the check that a query is a paraphrase and not a keyword copy of its
 target: the share of the query's searchable stems found in the target's title.
