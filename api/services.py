@@ -272,12 +272,27 @@ class Services:
         return self._index.reindex(show_progress=True)
 
     def serve(self, host: str, port: int) -> None:
-        """Serve from a reader: it picks up what writers publish, and writes nothing."""
+        """Serve from readers: they pick up what writers publish, and write nothing.
+
+        With more than one worker (`SAMSOK_SERVE_WORKERS`, default one per core) each worker
+        process opens its own reader and makes its embedder with the factory; this process only
+        supervises them. The index is opened
+        here first either way, so a data folder that cannot be served fails with its own error
+        before any worker starts."""
         import uvicorn
         from samsok.api.app import create_app
+        from samsok.api.workers import default_workers, serve_workers
 
+        # An embedder object given to Services cannot cross into spawned workers: serve here.
+        workers = 1 if self._embedder_given else self.settings.serve_workers or default_workers()
         if self._index is not None and not self._index.read_only:
             self.close()  # e.g. `demo` after its crawl: let other writers in
+        if workers > 1:
+            self.index  # noqa: B018  (opens a reader: the model is not loaded for it)
+            self.close()
+            self._embedder = None  # e.g. `demo`'s crawl model: the workers load their own
+            serve_workers(self.settings, self._embedder_factory, host, port, workers)
+            return
         if not self._embedder_given:
             # The server embeds one short query per request: on one thread that costs ~20 %
             # less CPU than on two (no hand-off to a pool thread), and concurrent requests

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     serve_threads: int = Field(
         1, ge=1, description="CPU threads for the model in `samsok serve` (it embeds queries only)"
     )
+    serve_workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Worker processes of `samsok serve` (default: one per core, at most 4)",
+    )
     embed_backend: Literal["onnx-int8", "onnx", "torch"] = Field(
         EmbedConfig.backend,
         description="Model runtime: ONNX Runtime int8 or fp32 (exported once), or torch",

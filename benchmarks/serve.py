@@ -122,6 +122,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its living descendants (`samsok serve`'s worker processes)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo += [int(child) for child in children.read_text().split()]
+            except OSError:  # the thread or process just ended
+                continue
+    return found
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # ended meanwhile
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
 @dataclass
 class Server:
     backend: str
@@ -140,10 +162,12 @@ class Server:
     cpu: dict[str, list[float]] = field(default_factory=lambda: {"hybrid": [], "crowd": []})
 
     def cpu_seconds(self) -> float:
-        """CPU time the server process has used (user + system, all threads)."""
+        """CPU time the server has used (user + system, all threads), its worker processes
+        included."""
         assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return sum(_cpu_ticks(pid) for pid in _process_tree(self.proc.pid)) / os.sysconf(
+            "SC_CLK_TCK"
+        )
 
     def __post_init__(self) -> None:
         self.label = self.label or self.backend

@@ -62,7 +62,7 @@ def test_serve_loads_the_model_with_serve_threads(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """`samsok serve` embeds only queries: its model gets SAMSOK_SERVE_THREADS; jobs that
-    embed documents keep SAMSOK_THREADS."""
+    embed documents keep SAMSOK_THREADS. (Worker processes: tests/api/test_workers.py.)"""
     import uvicorn
     from samsok.api.services import Services
 
@@ -76,7 +76,7 @@ def test_serve_loads_the_model_with_serve_threads(
 
     served: list[object] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
-    settings = Settings(data_dir=tmp_path / "d", threads=2, serve_threads=1)
+    settings = Settings(data_dir=tmp_path / "d", threads=2, serve_threads=1, serve_workers=1)
     Services(settings, embedder_factory=factory).writer.close()  # an empty index to serve
     assert asked == [2]
     services = Services(settings, embedder_factory=factory)

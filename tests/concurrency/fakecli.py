@@ -53,13 +53,15 @@ class SlowHashingEmbedder(HashingEmbedder):
         return super().embed_documents(texts, show_progress=show_progress)
 
 
+def factory(settings: object) -> HashingEmbedder:
+    """The embedder factory injected into the CLI (module level: `serve`'s worker processes
+    import it by name)."""
+    delay = float(os.environ.get("SAMSOK_TEST_EMBED_DELAY", "0") or 0)
+    return SlowHashingEmbedder(delay) if delay else fake_embedder()
+
+
 def main() -> None:
     faulthandler.register(signal.SIGUSR1)  # a hung test process can be asked for its stacks
-    delay = float(os.environ.get("SAMSOK_TEST_EMBED_DELAY", "0") or 0)
-
-    def factory(settings: object) -> HashingEmbedder:
-        return SlowHashingEmbedder(delay) if delay else fake_embedder()
-
     # An older checkout (SAMSOK_TEST_CLI_PYTHONPATH, see helpers.cli_env) has no factory to
     # inject: it makes its model in `services.make_embedder` or in `open_index` (through
     # `services.Embedder`), so patch those there, and the same tests show the old behaviour.
