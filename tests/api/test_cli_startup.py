@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from samsok.api.cli import CliDeps, cli
+from samsok.api.cli import cli
 
-from tests.fakes import HashingEmbedder
+from tests.api.test_cli import FakeCli
 from tests.paths import PROJECT_ROOT
 
 VAERNES = PROJECT_ROOT / "corpus" / "mirror" / "www.varnesregionen.no"
@@ -76,10 +75,8 @@ class Run:
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small index (Værnes' pages and reports), built with the hashing embedder."""
     data = tmp_path_factory.mktemp("startup") / "data"
-    result = CliRunner(env={"SAMSOK_DATA_DIR": str(data), "SAMSOK_LOG_LEVEL": "WARNING"}).invoke(
-        cli,
-        ["ingest", *INGEST_FOLDERS, "--region", "vaernes", "--source", "test"],
-        obj=CliDeps(embedder_factory=lambda settings: HashingEmbedder()),
+    result = FakeCli(data).invoke(
+        ["ingest", *INGEST_FOLDERS, "--region", "vaernes", "--source", "test"]
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["new"] >= 8

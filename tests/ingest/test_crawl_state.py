@@ -92,18 +92,24 @@ def test_log_query_and_page_state(tmp_path: Path) -> None:
         assert state.unseen_pages("s", run.id + 1)[0].url == "https://x.no/a"
 
 
+# The pages table as schema version 1 had it (before dead streaks and validation times).
+VERSION_1_PAGES = (
+    "CREATE TABLE pages (url TEXT PRIMARY KEY, source TEXT NOT NULL, doc_id TEXT,"
+    " etag TEXT, last_modified TEXT, body_hash TEXT, content_hash TEXT, signature BLOB,"
+    " is_listing INTEGER NOT NULL DEFAULT 0, links TEXT NOT NULL DEFAULT '[]',"
+    " sitemap_lastmod TEXT, status TEXT NOT NULL DEFAULT 'live', first_seen TEXT,"
+    " last_fetched TEXT, last_changed TEXT, last_seen_run INTEGER);"
+)
+
+
 def test_an_old_crawl_db_is_brought_up_to_date(tmp_path: Path) -> None:
     path = tmp_path / "crawl.db"
-    with sqlite3.connect(path) as db:  # the pages table as schema version 1 had it
+    with sqlite3.connect(path) as db:
         db.executescript(
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
             "INSERT INTO meta VALUES ('schema_version', '1');"
-            "CREATE TABLE pages (url TEXT PRIMARY KEY, source TEXT NOT NULL, doc_id TEXT,"
-            " etag TEXT, last_modified TEXT, body_hash TEXT, content_hash TEXT, signature BLOB,"
-            " is_listing INTEGER NOT NULL DEFAULT 0, links TEXT NOT NULL DEFAULT '[]',"
-            " sitemap_lastmod TEXT, status TEXT NOT NULL DEFAULT 'live', first_seen TEXT,"
-            " last_fetched TEXT, last_changed TEXT, last_seen_run INTEGER);"
-            "INSERT INTO pages (url, source, content_hash, last_fetched)"
+            + VERSION_1_PAGES
+            + "INSERT INTO pages (url, source, content_hash, last_fetched)"
             " VALUES ('https://x.no/a', 's', 'h', '2025-01-02T03:04:05+00:00');"
         )
     with CrawlState(path) as state:
@@ -162,12 +168,8 @@ def test_a_reader_reads_a_version_1_file_it_may_not_migrate(tmp_path: Path) -> N
     path = tmp_path / "crawl.db"
     with sqlite3.connect(path) as db:
         db.executescript(
-            "CREATE TABLE pages (url TEXT PRIMARY KEY, source TEXT NOT NULL, doc_id TEXT,"
-            " etag TEXT, last_modified TEXT, body_hash TEXT, content_hash TEXT, signature BLOB,"
-            " is_listing INTEGER NOT NULL DEFAULT 0, links TEXT NOT NULL DEFAULT '[]',"
-            " sitemap_lastmod TEXT, status TEXT NOT NULL DEFAULT 'live', first_seen TEXT,"
-            " last_fetched TEXT, last_changed TEXT, last_seen_run INTEGER);"
-            "INSERT INTO pages (url, source, content_hash) VALUES ('https://x.no/a', 's', 'h');"
+            VERSION_1_PAGES
+            + "INSERT INTO pages (url, source, content_hash) VALUES ('https://x.no/a', 's', 'h');"
         )
     with CrawlState(path, read_only="ro") as reader:
         page = reader.page("https://x.no/a")
