@@ -25,7 +25,7 @@ from types import MappingProxyType
 
 from samsok.ingest.chunk import Chunker
 from samsok.search.embedding import Embedder
-from samsok.search.evaluation.baselines import Bm25sTokens, bm25s_scores
+from samsok.search.evaluation.baselines import Bm25sBaseline, Bm25sTokens, bm25s_scores
 from samsok.search.evaluation.devset import (
     DevSet,
     devset_judgements,
@@ -140,12 +140,16 @@ def _score(
         out[f"{name} nDCG@10"], out[f"{name} R@10"] = s.ndcg_at_10, s.recall_at_10
     if sets.dev_folder is not None and sets.devsets:
         with open_index(sets.dev_folder) as index:
+            # bm25s indexes the folder's chunks once for every set and subset scored on it.
+            baseline = Bm25sBaseline(index, system.bm25s) if system.bm25s is not None else None
             for name, devset in sets.devsets.items():
                 if not devset.queries:  # an off-topic-only set
                     continue
-                out[f"{name} nDCG@10"], out[f"{name} R@10"] = _dev(index, devset, system)
+                scored = _dev(index, devset, system.mode, baseline)
+                out[f"{name} nDCG@10"], out[f"{name} R@10"] = scored
                 for tag in ("abbr", "nn"):
-                    out[f"{name} {tag}"] = _dev(index, DevSet(devset.tagged(tag), ()), system)[0]
+                    subset = DevSet(devset.tagged(tag), ())
+                    out[f"{name} {tag}"] = _dev(index, subset, system.mode, baseline)[0]
     off_sets = {n: d for n, d in sets.devsets.items() if d.off_topic}
     if sets.mirror_folder is not None and off_sets:
         # Lexical search returns only matches (there is nothing to floor) and bm25s has no
@@ -158,15 +162,18 @@ def _score(
     return out
 
 
-def _dev(index: SearchIndex, devset: DevSet, system: System) -> tuple[float, float]:
+def _dev(
+    index: SearchIndex, devset: DevSet, mode: SearchMode, baseline: Bm25sBaseline | None
+) -> tuple[float, float]:
+    """nDCG@10 and recall@10 of `mode` on `devset`, or of `baseline` when one is given."""
     if not devset.queries:
         return 0.0, 0.0
-    if system.bm25s is not None:
+    if baseline is not None:
         qrels = devset_judgements(index, devset)
         queries = {q.id: q.query for q in devset.queries if q.id in qrels}
-        s = bm25s_scores(index, BeirDataset({}, queries, qrels, {}), qrels, system.bm25s)
+        s = baseline.scores(BeirDataset({}, queries, qrels, {}), qrels)
     else:
-        s = run_devset(index, devset, [system.mode])[system.mode.value]
+        s = run_devset(index, devset, [mode])[mode.value]
     return s.ndcg_at_10, s.recall_at_10
 
 
