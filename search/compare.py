@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 from samsok.ingest.documents import DocType, Region
 from samsok.search.errors import QueryError
-from samsok.search.index import SearchIndex
 from samsok.search.schemas import Hit, SearchMode, SearchRequest
+
+if TYPE_CHECKING:  # the index door loads FAISS; this module only receives an open index
+    from samsok.search.index import SearchIndex
 
 __all__ = [
     "REGION_LABELS",
