@@ -156,11 +156,12 @@ def _text(style: str, nynorsk: str = "") -> Texts:
     return text
 
 
+PRODUCT_VARIANT = "abbr, replaced (product)"
 # name → (text function, mean with the raw vector)
 VARIANTS: dict[str, tuple[Texts, bool]] = {
     "abbr, beside": (_text("inline"), False),
     "abbr, at the end": (_text("end"), False),
-    "abbr, replaced (product)": (_text("replace"), False),
+    PRODUCT_VARIANT: (_text("replace"), False),
     "abbr+nn, beside": (_text("inline", "all"), False),
     "abbr+nn guarded, beside": (_text("inline", "guarded"), False),
     "abbr+nn guarded, at the end": (_text("end", "guarded"), False),
@@ -386,6 +387,15 @@ def main() -> None:
             f"{' '.join(f'{x:+.4f}' for x in fixed[0])}; dev "
             f"{' '.join(f'{x:+.4f}' for x in fixed[1])}"
         )
+
+    print("\nthe fusion grid, top 5 by the worse of the two (* NorQuAD < 0.95):")
+    for v in ("raw", PRODUCT_VARIANT):
+        ranked = sorted(tables[v], key=lambda r: -min(mean(r[1]["ndcg"]), mean(r[2]["ndcg"])))
+        for s, a, b in ranked[:5]:
+            flag = "*" if mean(a["ndcg"]) < 0.95 else " "
+            print(
+                f"  {v:<26} {_name(s):<24} NQ {mean(a['ndcg']):.4f}{flag} dev {mean(b['ndcg']):.4f}"
+            )
 
     print("\nchoosing the variant as well (5-fold: the worse of the two on four folds):")
     fixed_opts = {v: next(r for r in tables[v] if r[0] == PRODUCT) for v in variants}
