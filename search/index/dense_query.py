@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from samsok.search.index.lexical import LexicalIndex
-from samsok.search.text import Normalizer
+from samsok.search.text import Normalizer, default_glossary
 
 __all__ = ["Abbreviation", "DenseQuery", "abbreviations", "dense_text_for", "full_form"]
 
@@ -81,13 +82,19 @@ def full_form(abbreviation: str, forms: Sequence[str]) -> str | None:
     return None
 
 
+@cache
+def _builtin_forms() -> frozenset[str]:
+    return frozenset(form for group in default_glossary().groups for form in group.forms)
+
+
 def abbreviations(query: str, lexical: LexicalIndex) -> list[Abbreviation]:
     """The abbreviations written in `query` that the glossary spells out, in query order.
 
     Only where the abbreviation is written as a word or a hyphen-joined piece of one
     ("ØHD-senger"): the lexical run also matches forms as compound parts the decompounder
-    splits off, but "lastebil" is no mention of the abbreviation "BIL". Nothing when the query
-    already holds the full form, or when query expansion is off."""
+    splits off, but "lastebil" is no mention of the abbreviation "BIL". A mined abbreviation
+    only as typed in capitals ("bil" is a word). Nothing when the query already holds the full
+    form, or when query expansion is off."""
     uses = lexical.glossary_uses(query)
     if not uses:
         return []
@@ -104,9 +111,12 @@ def abbreviations(query: str, lexical: LexicalIndex) -> list[Abbreviation]:
             n = len(want)
             if not any(token.pieces[i : i + n] == want for i in range(len(token.pieces) - n + 1)):
                 continue
-            # Where in the written word (case and hyphens as typed); folding differences
-            # (accents) leave the word as it is rather than replace the wrong letters.
-            hit = re.search(re.escape(form), query[token.start : token.end], re.IGNORECASE)
+            # Where in the written word (hyphens as typed); folding differences (accents)
+            # leave the word as it is rather than replace the wrong letters. The built-in
+            # glossary keeps ordinary words out, so "kad" typed in lower case counts; a pair
+            # mined from the corpus may be one ("BIL"), so there the capitals must be typed.
+            flags = re.IGNORECASE if form in _builtin_forms() else 0
+            hit = re.search(re.escape(form), query[token.start : token.end], flags)
             if hit is not None:
                 start = token.start + hit.start()
                 found.append(Abbreviation(start, start + len(hit.group()), form, full))

@@ -249,10 +249,10 @@ class Ranker:
     ) -> tuple[np.ndarray, list[tuple[int, float]]]:
         """The query's vector (embedded unless given) and its top-k chunks in FAISS."""
         if qvec is None:
-            qvec = self._query_vector(self.dense_text(query))
+            qvec = self._query_vector(self._dense_text(query))
         return qvec, self._dense.search(qvec, k, allowed)
 
-    def dense_text(self, query: str) -> str:
+    def _dense_text(self, query: str) -> str:
         """What the dense run embeds for `query` (`IndexConfig.dense_glossary`)."""
         if not self.config.dense_glossary:
             return query

@@ -71,6 +71,7 @@ def lexical() -> LexicalIndex:
             "øyeblikkelig hjelp døgn-senger ved distriktsmedisinsk senter i Stjørdal",
         ),
         ("avtalen med HMN", "avtalen med Helse Midt-Norge"),  # a mined pair
+        ("BIL-messen", "Bilimportørenes Landsforening-messen"),
         ("Hvor mange PLO-meldinger?", "Hvor mange pleie og omsorg-meldinger?"),
     ],
 )
@@ -88,6 +89,7 @@ def test_abbreviations_are_written_out(lexical: LexicalIndex, query: str, text: 
         "kommunale akutte døgnplasser i Værnes",  # already the full form
         "KAD (kommunale akutte døgnplasser)",  # both: nothing to add
         "Hvem krasjet med en lastebil?",  # "bil" is a compound part, not the word BIL
+        "bil til hjemmesykepleien",  # a mined abbreviation counts only in capitals
         "kva tilbod har kommunane",  # Nynorsk stays as written
         "NAV-kontoret",  # no form spells NAV out
     ],
