@@ -5,7 +5,8 @@ set's tuning part; never the locked third): its cached lexical runs and raw-quer
 plus, per enrichment variant, the cosines of the enriched query text
 (`samsok.search.index.dense_query`). A query the glossary does not touch keeps its raw run.
 
-Variants: raw (today); abbreviations (their full forms written in); abbreviations + Bokmål
+Variants: raw (today); abbreviations (their full forms beside them, at the end, or in their
+place: the product's choice, `dense_text_for`); abbreviations + Bokmål
 spellings of Nynorsk words (every word a rule applies to, or only in queries with a word the
 glossary's Nynorsk table or a Nynorsk-only stem rule knows: "guarded"); and the mean of the raw
 and the enriched query vectors. Each is fused at the product's setting and over a grid, scored
@@ -17,7 +18,7 @@ Query vectors are cached in ``<folder>/densexp-v<N>-<key>.pickle``, apart from
 one as a writer takes its lock).
 
     nice -n 10 .venv/bin/python benchmarks/dense_glossary_sweep.py --norquad-folder N \\
-        --dev-folder D --mirror-folder M [--json F]
+        --dev-folder D --mirror-folder M [--real-path] [--json F]
 """
 
 from __future__ import annotations
