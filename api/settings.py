@@ -131,6 +131,10 @@ class Settings(BaseSettings):
         LexicalConfig.expand,
         description="Glossary, Nynorsk/Bokmål and suspended-compound expansion of queries",
     )
+    dense_glossary: bool = Field(
+        IndexConfig.dense_glossary,
+        description="The dense run embeds queries with their abbreviations written out",
+    )
     # Ingest fan-out
     ray_address: str | None = Field(
         None,
@@ -202,7 +206,8 @@ class Settings(BaseSettings):
             merge_fraction=self.delta_merge_fraction,
         )
         return IndexConfig(
-            **self._carried("fusion", "dense_weight", "relevance_floor"), dense=dense
+            **self._carried("fusion", "dense_weight", "relevance_floor", "dense_glossary"),
+            dense=dense,
         )
 
     def lexical_config(self) -> LexicalConfig:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     )
     from samsok.search.index.core import SearchIndex
     from samsok.search.index.dense import DenseIndex
+    from samsok.search.index.dense_query import DenseQuery, abbreviations, dense_text_for
     from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
     from samsok.search.index.lexical import LexicalIndex
     from samsok.search.index.manifest import Manifest
@@ -45,6 +46,7 @@ __all__ = [
     "ChunkText",
     "DenseConfig",
     "DenseIndex",
+    "DenseQuery",
     "IndexConfig",
     "LexicalConfig",
     "LexicalIndex",
@@ -54,7 +56,9 @@ __all__ = [
     "ReloadStats",
     "SearchIndex",
     "UpsertOutcome",
+    "abbreviations",
     "chunk_evidence",
+    "dense_text_for",
     "page_url",
     "query_evidence",
     "rrf",
@@ -70,6 +74,7 @@ _HOMES = {
     "ChunkText": "bookkeeping",
     "DenseConfig": "config",
     "DenseIndex": "dense",
+    "DenseQuery": "dense_query",
     "IndexConfig": "config",
     "LexicalConfig": "config",
     "LexicalIndex": "lexical",
@@ -79,7 +84,9 @@ _HOMES = {
     "ReloadStats": "views",
     "SearchIndex": "core",
     "UpsertOutcome": "writer",
+    "abbreviations": "dense_query",
     "chunk_evidence": "relevance",
+    "dense_text_for": "dense_query",
     "page_url": "results",
     "query_evidence": "relevance",
     "rrf": "fusion",

@@ -29,7 +29,7 @@ from samsok.search.text import (
     variants,
 )
 
-__all__ = ["LexicalIndex", "LexicalQuery"]
+__all__ = ["GlossaryUse", "LexicalIndex", "LexicalQuery"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,16 @@ _META_ABBREVIATIONS = "mined_abbreviations"
 # NEAR distance per word of a multi-word glossary form: index terms of compounds take extra
 # positions (whole word + parts), so words of one phrase sit a few terms apart.
 _FORM_NEAR_PER_WORD = 4
+
+
+@dataclass(frozen=True)
+class GlossaryUse:
+    """A glossary form found in a query: the query word it starts at (folded, as typed),
+    the form, and every form of its group."""
+
+    word: str
+    form: str
+    group: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -119,11 +129,7 @@ class LexicalIndex:
         clauses: list[str] = []
         keys: list[frozenset[str]] = []
         for term in terms:
-            extra = []
-            for word in variants(term.text, self._glossary.word_variants):
-                for alt in self.analyzer.query_terms(word):
-                    if alt.stem not in term.keys and alt.stem not in extra:
-                        extra.append(alt.stem)
+            extra = self._variant_stems(term)
             base = self._fts5([term])
             clauses.append(f"({base} OR {' OR '.join(_q(s) for s in extra)})" if extra else base)
             keys.append(term.keys | frozenset(extra))
@@ -163,15 +169,8 @@ class LexicalIndex:
         """(form, FTS5 clause) for every other form of each glossary group the query uses."""
         forms = self._analysed_forms()
         hit_groups: dict[int, set[str]] = {}
-        # Only forms whose first word's stem is one of a query word's keys or parts can
-        # match (`_matches`): looked up instead of trying every form at every position.
-        for f in forms.starting_with(terms, keys):
-            g, form, words = forms.items[f]
-            n = len(words)
-            for i in range(len(keys) - n + 1):
-                if all(_matches(words[k], terms[i + k], keys[i + k]) for k in range(n)):
-                    hit_groups.setdefault(g, set()).add(form)
-                    break
+        for g, form, _ in self._form_hits(terms, keys):
+            hit_groups.setdefault(g, set()).add(form)
         out = []
         for f in forms.of_groups(hit_groups):
             g, form, words = forms.items[f]
@@ -187,6 +186,48 @@ class LexicalIndex:
                 clause = f"NEAR({' '.join(_q(s) for s in stems)}, {near})"
             out.append((form, clause))
         return out
+
+    def _form_hits(
+        self, terms: list[QueryTerm], keys: list[frozenset[str]]
+    ) -> list[tuple[int, str, int]]:
+        """(group, form, index of the query word it starts at) for every glossary form the
+        query contains."""
+        forms = self._analysed_forms()
+        hits = []
+        # Only forms whose first word's stem is one of a query word's keys or parts can
+        # match (`_matches`): looked up instead of trying every form at every position.
+        for f in sorted(forms.starting_with(terms, keys)):
+            g, form, words = forms.items[f]
+            n = len(words)
+            for i in range(len(keys) - n + 1):
+                if all(_matches(words[k], terms[i + k], keys[i + k]) for k in range(n)):
+                    hits.append((g, form, i))
+                    break
+        return hits
+
+    def glossary_uses(self, query: str) -> list[GlossaryUse]:
+        """The glossary forms `query` contains, each with the query word it starts at and the
+        forms of its group (built-in and mined), in query order; none when expansion is off."""
+        if not self.config.expand:
+            return []
+        terms = self.analyzer.query_terms(query)
+        keys = [term.keys | frozenset(self._variant_stems(term)) for term in terms]
+        groups = self._glossary.groups
+        uses = [
+            GlossaryUse(terms[i].text, form, groups[g].forms)
+            for g, form, i in self._form_hits(terms, keys)
+        ]
+        order = {term.text: n for n, term in enumerate(terms)}
+        return sorted(uses, key=lambda u: order[u.word])
+
+    def _variant_stems(self, term: QueryTerm) -> list[str]:
+        """Stems of the query word's spellings in the other written standard."""
+        extra: list[str] = []
+        for word in variants(term.text, self._glossary.word_variants):
+            for alt in self.analyzer.query_terms(word):
+                if alt.stem not in term.keys and alt.stem not in extra:
+                    extra.append(alt.stem)
+        return extra
 
     def snippet(self, text: str, query: str, max_chars: int) -> str:
         return make_snippet(text, query, self.analyzer, max_chars=max_chars)

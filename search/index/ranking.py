@@ -18,6 +18,7 @@ import numpy as np
 from samsok.ingest.documents import Region
 from samsok.search.errors import DocumentNotFound, QueryError
 from samsok.search.index.config import IndexConfig
+from samsok.search.index.dense_query import dense_text_for
 from samsok.search.index.faiss_base import one_thread_per_query
 from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
 from samsok.search.index.lexical import LexicalQuery
@@ -248,8 +249,14 @@ class Ranker:
     ) -> tuple[np.ndarray, list[tuple[int, float]]]:
         """The query's vector (embedded unless given) and its top-k chunks in FAISS."""
         if qvec is None:
-            qvec = self._query_vector(query)
+            qvec = self._query_vector(self._dense_text(query))
         return qvec, self._dense.search(qvec, k, allowed)
+
+    def _dense_text(self, query: str) -> str:
+        """What the dense run embeds for `query` (`IndexConfig.dense_glossary`)."""
+        if not self.config.dense_glossary:
+            return query
+        return dense_text_for(query, self.lexical).text
 
     def _lexical_run(
         self,
