@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 from samsok.search.errors import QueryError
 from samsok.search.index.config import LexicalConfig
-from samsok.search.index.snippets import make_snippet
+from samsok.search.index.snippets import Snippets
 from samsok.search.store import Store
 from samsok.search.text import (
     Decompounder,
@@ -56,6 +56,7 @@ class LexicalIndex:
         self._fitted_at = 0
         self._glossary = default_glossary()
         self._forms: _Forms | None = None
+        self._snippets = Snippets(self.analyzer)
 
     def load(self, store: Store) -> None:
         """Use the decompounder saved in the store (none yet: plain stems only)."""
@@ -189,7 +190,12 @@ class LexicalIndex:
         return out
 
     def snippet(self, text: str, query: str, max_chars: int) -> str:
-        return make_snippet(text, query, self.analyzer, max_chars=max_chars)
+        snippets = self._snippets
+        if snippets.analyzer is not self.analyzer:
+            # Query words depend on the analyzer (its decompounder): a refit or a load
+            # starts new caches. A race only builds them twice.
+            snippets = self._snippets = Snippets(self.analyzer)
+        return snippets.make(text, query, max_chars)
 
     def describe(self) -> dict[str, object]:
         return {
