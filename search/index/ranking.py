@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -163,10 +163,12 @@ class Ranker:
         while True:
             runs = self._fused_run(query, mode, filters, allowed, k, qvec)
             qvec = runs.qvec
-            grouped = self.group(runs.fused)
+            # Fused runs hold every chunk of both runs: one lookup serves the floor too.
+            doc_of = self.store.chunk_doc_ids(cid for cid, _ in runs.fused)
+            grouped = self._group(runs.fused, doc_of)
             if floor is not None:
                 assert qvec is not None
-                kept = self._above_floor(grouped, runs, qvec, floor)
+                kept = self._above_floor(grouped, runs, qvec, floor, doc_of)
                 if len(kept) < len(grouped):
                     # Candidates further down score lower still: the floor ends the list.
                     return kept, runs.expansions
@@ -175,7 +177,12 @@ class Ranker:
             k *= CANDIDATE_GROWTH
 
     def _above_floor(
-        self, grouped: list[Ranked], runs: _Runs, qvec: np.ndarray, floor: RelevanceFloor
+        self,
+        grouped: list[Ranked],
+        runs: _Runs,
+        qvec: np.ndarray,
+        floor: RelevanceFloor,
+        doc_of: Mapping[int, str],
     ) -> list[Ranked]:
         """The documents that plausibly match (`search.index.relevance`), in rank order."""
         return plausible(
@@ -188,6 +195,7 @@ class Ranker:
             self.store,
             self.lexical,
             self._view.model_id,
+            doc_of,
         )
 
     def _lexical_share(self, chunk_ids: list[int], terms: list[QueryTerm]) -> float:
@@ -279,7 +287,10 @@ class Ranker:
 
     def group(self, run: list[tuple[int, float]]) -> list[Ranked]:
         """One entry per document: its best chunk, in run order."""
-        doc_of = self.store.chunk_doc_ids(cid for cid, _ in run)
+        return self._group(run, self.store.chunk_doc_ids(cid for cid, _ in run))
+
+    @staticmethod
+    def _group(run: list[tuple[int, float]], doc_of: Mapping[int, str]) -> list[Ranked]:
         seen: set[str] = set()
         grouped = []
         for chunk_id, score in run:
