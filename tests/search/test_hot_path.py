@@ -1,0 +1,218 @@
+"""The search hot path's shortcuts give what the plain paths give (issue 10, "less CPU per
+search"): batched vector reads, the chunk → document ids passed along, the fusion's loops,
+document heads instead of whole rows, and caches that never outlive what they were made of
+(a new generation's text, a refitted analyzer)."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from samsok.ingest.documents import identity_fields
+from samsok.search.index import IndexConfig, LexicalIndex, SearchIndex
+from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
+from samsok.search.index.relevance import _best_stored_cosines, plausible
+from samsok.search.schemas import SearchMode, SearchRequest
+from samsok.search.store import Filters
+from samsok.search.text import Decompounder, NorwegianAnalyzer
+
+from tests.fakes import HashingEmbedder
+from tests.search.test_index import make_doc, page_chunker
+from tests.search.test_relevance import KNOWN_WORDS, PAGES
+
+QUERIES = ("jordmor i kommunen", "KAD natten", "sykehjem med plasser", "fotball", "rus")
+
+
+@pytest.fixture
+def known(tmp_path: Path) -> Iterator[SearchIndex]:
+    index = SearchIndex(
+        tmp_path / "d", HashingEmbedder(), page_chunker, IndexConfig(floor=KNOWN_WORDS)
+    )
+    index.upsert_many([make_doc(url, text) for url, text in PAGES.items()])
+    index.upsert(make_doc("https://x.no/to", "Første side om jordmor.", title="to"))
+    index.reindex()
+    with index:
+        yield index
+
+
+def _chunk_ids(index: SearchIndex) -> dict[str, list[int]]:
+    store = index.store
+    return {d.doc_id: [c.id for c in store.chunks_of(d.doc_id)] for d in store.documents_all()}
+
+
+def test_stored_cosines_in_one_batch_are_the_per_document_ones(known: SearchIndex) -> None:
+    model = known.embedder.model_id
+    qvec = known.embedder.embed_queries(["jordmor i kommunen"])[0]
+    own: dict[str, Sequence[int]] = dict(_chunk_ids(known))
+    own["no-such-document"] = [10**9]  # a chunk that is gone: no vector, -1.0
+    batched = _best_stored_cosines(own, qvec, known.store, model)
+    for doc_id, ids in own.items():
+        vectors = known.store.vectors_of_chunks(model, ids)
+        assert batched[doc_id] == (float((vectors @ qvec).max()) if len(vectors) else -1.0)
+    assert batched["no-such-document"] == -1.0
+    assert set(_best_stored_cosines(own, qvec, known.store, None).values()) == {-1.0}
+    assert _best_stored_cosines({}, qvec, known.store, model) == {}
+
+
+@pytest.mark.parametrize("dense_found", [True, False])
+def test_the_floor_is_the_same_with_the_rankings_doc_ids(
+    known: SearchIndex, dense_found: bool
+) -> None:
+    """`plausible` given the chunk → document ids grouping looked up keeps what it keeps
+    looking them up itself; without dense candidates every cosine comes from the store."""
+    with known.reading():
+        ranker = known._ranker()
+        for q in QUERIES:
+            runs = ranker._fused_run(q, SearchMode.HYBRID, Filters(), None, 200)
+            doc_of = known.store.chunk_doc_ids(c for c, _ in runs.fused)
+            grouped = ranker._group(runs.fused, doc_of)
+            assert grouped == ranker.group(runs.fused)
+            assert runs.qvec is not None
+            dense = runs.dense if dense_found else {}
+            args = (grouped, dense, runs.lexical, runs.terms, runs.qvec, KNOWN_WORDS)
+            view = known._current()
+            own = (view.store, view.lexical, view.model_id)
+            assert plausible(*args, *own, doc_of) == plausible(*args, *own)
+
+
+def test_document_heads_are_the_rows_identity(known: SearchIndex) -> None:
+    store = known.store
+    rows = {d.doc_id: d for d in store.documents_all()}
+    heads = store.document_heads([*rows, "missing"])
+    assert set(heads) == set(rows)
+    for doc_id, head in heads.items():
+        assert identity_fields(head) == identity_fields(rows[doc_id])
+        assert head.content_type == rows[doc_id].content_type
+
+
+def test_a_new_generation_never_gets_the_old_texts_snippet(tmp_path: Path) -> None:
+    """Snippets come from cached text layouts: the reader's next generation, whose document
+    says something else, shows what it says now."""
+    data = tmp_path / "data"
+    url = "https://x.no/legevakt"
+    with SearchIndex(data, HashingEmbedder(), page_chunker) as writer:
+        writer.upsert(make_doc(url, "Legevakten holder åpent hele natten i hele regionen."))
+        writer.commit()
+        with SearchIndex(data, HashingEmbedder(), page_chunker, read_only=True) as reader:
+            request = SearchRequest(q="legevakt", mode=SearchMode.LEXICAL)
+            assert "natten" in reader.search(request).results[0].snippet
+            writer.upsert(make_doc(url, "Legevakten flytter til nytt bygg ved sykehuset."))
+            writer.commit()
+            reader.refresh()
+            snippet = reader.search(request).results[0].snippet
+            assert "flytter" in snippet and "natten" not in snippet
+            assert "<mark>Legevakten</mark>" in snippet
+
+
+def test_lexical_caches_follow_the_analyzer() -> None:
+    """Expanded queries and snippets are cached per analyzer: a refit (a new decompounder)
+    is not answered from what the old analyzer made."""
+    lexical = LexicalIndex()
+    text = "Samarbeid om legevakt i regionen."
+    assert "NEAR" not in lexical.expand("legevaktsamarbeid").match
+    assert "<mark>" not in lexical.snippet(text, "legevaktsamarbeid", 300)
+    counts = {"legevakt": 10, "samarbeid": 20}
+    lexical.analyzer = NorwegianAnalyzer(lexical.config.analyzer, Decompounder(counts))
+    assert "NEAR" in lexical.expand("legevaktsamarbeid").match
+    snippet = lexical.snippet(text, "legevaktsamarbeid", 300)
+    assert snippet == "<mark>Samarbeid</mark> om <mark>legevakt</mark> i regionen."
+
+
+# -- fusion: the original loops, kept here as the reference ---------------------------------
+
+Runs = list[list[tuple[int, float]]]
+
+
+def _ref_dedupe(run: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    seen: set[int] = set()
+    out = []
+    for item, score in run:
+        if item not in seen:
+            seen.add(item)
+            out.append((item, score))
+    return out
+
+
+def _ref_sorted(scores: dict[int, float], runs: Runs) -> list[tuple[int, float]]:
+    best: dict[int, int] = {}
+    first: dict[int, int] = {}
+    for run in runs:
+        for rank, (item, _) in enumerate(_ref_dedupe(run), start=1):
+            best[item] = min(rank, best.get(item, rank))
+            first.setdefault(item, len(first))
+    order = sorted(scores, key=lambda i: (-round(scores[i], 12), best[i], first[i]))
+    return [(i, scores[i]) for i in order]
+
+
+def _ref_rrf(runs: Runs, weights: list[float]) -> list[tuple[int, float]]:
+    scores: dict[int, float] = {}
+    for run, w in zip(runs, weights, strict=True):
+        for rank, (item, _) in enumerate(_ref_dedupe(run), start=1):
+            scores[item] = scores.get(item, 0.0) + w / (60.0 + rank)
+    return _ref_sorted(scores, runs)
+
+
+def _minmax(values: list[float]) -> tuple[list[float], float]:
+    low, high = min(values), max(values)
+    if high == low:
+        return [1.0] * len(values), 0.0
+    return [(v - low) / (high - low) for v in values], 0.0
+
+
+def _zscore(values: list[float]) -> tuple[list[float], float]:
+    mean = sum(values) / len(values)
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    if std == 0.0:
+        return [0.0] * len(values), 0.0
+    z = [(v - mean) / std for v in values]
+    return z, min(z)
+
+
+def _ref_scores(
+    runs: Runs, weights: list[float], normalise: Callable[[list[float]], tuple[list[float], float]]
+) -> list[tuple[int, float]]:
+    tables = []
+    for run in runs:
+        items = _ref_dedupe(run)
+        if not items:
+            tables.append(({}, 0.0))
+            continue
+        normed, missing = normalise([s for _, s in items])
+        tables.append(({i: n for (i, _), n in zip(items, normed, strict=True)}, missing))
+    fused: dict[int, float] = {}
+    for run in runs:
+        for item, _ in run:
+            if item not in fused:
+                fused[item] = sum(
+                    w * t.get(item, m) for (t, m), w in zip(tables, weights, strict=True)
+                )
+    return _ref_sorted(fused, runs)
+
+
+def _random_runs(rng: random.Random) -> tuple[Runs, list[float]]:
+    ids = range(rng.choice([5, 50, 1000]))
+    runs = []
+    for _ in range(rng.choice([1, 2, 2, 3])):
+        scores = [rng.choice([1.0, 0.5, rng.random(), round(rng.random(), 1)]) for _ in ids]
+        run = [(rng.choice(ids), s) for s in scores[: rng.randint(0, 300)]]
+        runs.append(sorted(run, key=lambda t: -t[1]))
+    return runs, [rng.choice([0.0, 0.4, 0.6, 1.0, rng.random()]) for _ in runs]
+
+
+def test_fusion_gives_what_the_original_loops_give() -> None:
+    """Scores, order and ties (repeated ids, equal scores, constant and empty runs)."""
+    rng = random.Random(7)
+    for _ in range(400):
+        runs, w = _random_runs(rng)
+        assert rrf(runs, weights=w) == _ref_rrf(runs, w)
+        assert weighted_minmax(runs, weights=w) == _ref_scores(runs, w, _minmax)
+        assert weighted_zscore(runs, weights=w) == _ref_scores(runs, w, _zscore)
+
+
+def test_dedupe_keeps_the_first_of_repeated_ids() -> None:
+    runs = [[(1, 3.0), (2, 2.0), (1, 1.0)], [(2, 5.0), (3, 1.0)]]
+    assert weighted_zscore(runs) == _ref_scores(runs, [1.0, 1.0], _zscore)
+    assert rrf([[(4, 1.0), (4, 0.5)]]) == [(4, 1.0 / 61.0)]
