@@ -12,8 +12,14 @@ from pathlib import Path
 
 import pytest
 from samsok.ingest.documents import identity_fields
-from samsok.search.index import IndexConfig, LexicalIndex, SearchIndex
-from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
+from samsok.search.index import (
+    IndexConfig,
+    LexicalIndex,
+    SearchIndex,
+    rrf,
+    weighted_minmax,
+    weighted_zscore,
+)
 from samsok.search.index.relevance import _best_stored_cosines, plausible
 from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.store import Filters
