@@ -138,13 +138,38 @@ def _sorted(
     scores: dict[K, float], deduped: Sequence[list[tuple[K, float]]]
 ) -> list[tuple[K, float]]:
     """`scores` best first; ties to the better best rank in any run, then to the id seen
-    first. `scores` holds its ids in the order first seen and `sorted` is stable, so that
-    last tie-break needs no key of its own. `deduped`: the runs without repeated ids."""
+    first (`scores` holds its ids in the order first seen). `deduped`: the runs without
+    repeated ids."""
     best_rank: dict[K, int] = {}
     for items in deduped:
         for rank, (item, _) in enumerate(items, start=1):
             if rank < best_rank.get(item, rank + 1):
                 best_rank[item] = rank
-    # Rounding makes sums that differ only by float addition order count as ties.
-    keys = {item: (-round(score, 12), best_rank[item]) for item, score in scores.items()}
-    return [(item, scores[item]) for item in sorted(scores, key=keys.__getitem__)]
+    # Rounding to 12 decimals makes sums that differ only by float addition order count as
+    # ties. Rounding keeps the order, so sorting by score puts each group of equal rounded
+    # scores together; only neighbours this close can round alike (far above a rounding
+    # step, 1e-12, or a float's spacing), so only they are rounded to find the groups.
+    by_score = sorted(scores, key=scores.__getitem__, reverse=True)  # stable: first seen first
+    groups: list[list[K]] = []
+    last = 0.0
+    for item in by_score:
+        score = scores[item]
+        if (
+            groups
+            and last - score <= TIE_CLOSE * (1.0 + abs(last))
+            and round(last, 12) == round(score, 12)
+        ):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+        last = score
+    if len(groups) < len(by_score):  # ties: by best rank, then first seen
+        seen = {item: i for i, item in enumerate(scores)}
+        for group in groups:
+            if len(group) > 1:
+                group.sort(key=lambda item: (best_rank[item], seen[item]))
+    return [(item, scores[item]) for group in groups for item in group]
+
+
+# Scores further apart than this (relative, above 1) never round to the same 12 decimals.
+TIE_CLOSE = 1e-9

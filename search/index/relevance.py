@@ -216,11 +216,11 @@ def _best_stored_cosines(
     ids, vectors = store.vectors_by_chunk_id(model_id, [c for cids in own.values() for c in cids])
     if not len(ids):
         return best
-    row = {int(cid): k for k, cid in enumerate(ids)}
+    cosines = dict(zip(ids.tolist(), (vectors @ qvec).tolist(), strict=True))
     for doc, cids in own.items():
-        rows = [row[c] for c in cids if c in row]
-        if rows:
-            best[doc] = float((vectors[rows] @ qvec).max())
+        found = [cosines[c] for c in cids if c in cosines]
+        if found:
+            best[doc] = max(found)
     return best
 
 

@@ -222,3 +222,13 @@ def test_dedupe_keeps_the_first_of_repeated_ids() -> None:
     runs = [[(1, 3.0), (2, 2.0), (1, 1.0)], [(2, 5.0), (3, 1.0)]]
     assert weighted_zscore(runs) == _ref_scores(runs, [1.0, 1.0], _zscore)
     assert rrf([[(4, 1.0), (4, 0.5)]]) == [(4, 1.0 / 61.0)]
+
+
+def test_sums_equal_but_for_addition_order_are_ties() -> None:
+    """1/61 + 1/62 and 1/62 + 1/61 may differ in the last bit: still a tie, so the better
+    best rank, then the id seen first, goes first (with the rounding step's neighbours)."""
+    runs = [[(1, 0.0), (2, 0.0), (3, 0.0)], [(2, 0.0), (1, 0.0), (4, 0.0)]]
+    assert rrf(runs) == _ref_rrf(runs, [1.0, 1.0])
+    assert [i for i, _ in rrf(runs)] == [1, 2, 3, 4]
+    close = [[(5, 1.0 + 4e-13), (6, 1.0), (7, 1.0 - 6e-13), (8, 0.5)]]
+    assert weighted_minmax(close) == _ref_scores(close, [1.0], _minmax)
