@@ -48,6 +48,10 @@ SIMILAR_CHUNKS_PER_RESULT = 8
 # Filters a reader view keeps the chunk ids of (oldest dropped first): regions × types are a
 # dozen, date ranges vary per query; 64 arrays of ids stay small next to the FAISS index.
 FILTER_CACHE_SIZE = 64
+# Chunk → document ids a reader view keeps (its snapshot never changes, so they never go
+# stale; a new generation is a new view): ~150 B each, so at most ~15 MB; once full it only
+# looks up, as before.
+DOC_ID_CACHE_SIZE = 100_000
 # Guards the centroid's normalisation against a zero vector (mean of opposite vectors).
 NORM_EPSILON = 1e-12
 # Threads running hybrid searches' dense runs (`IndexConfig.concurrent_runs`): more than the
@@ -164,7 +168,7 @@ class Ranker:
             runs = self._fused_run(query, mode, filters, allowed, k, qvec)
             qvec = runs.qvec
             # Fused runs hold every chunk of both runs: one lookup serves the floor too.
-            doc_of = self.store.chunk_doc_ids(cid for cid, _ in runs.fused)
+            doc_of = self._doc_ids([cid for cid, _ in runs.fused])
             grouped = self._group(runs.fused, doc_of)
             if floor is not None:
                 assert qvec is not None
@@ -175,6 +179,27 @@ class Ranker:
             if len(grouped) >= need or k >= available or mode == SearchMode.LEXICAL:
                 return grouped, runs.expansions
             k *= CANDIDATE_GROWTH
+
+    def _doc_ids(self, chunk_ids: list[int]) -> dict[int, str]:
+        """Chunk id → document id of those of `chunk_ids` in the store; a reader's view
+        remembers them (`DOC_ID_CACHE_SIZE`)."""
+        if not self.read_only:
+            return self.store.chunk_doc_ids(chunk_ids)
+        known = self._view.doc_of
+        out: dict[int, str] = {}
+        missing: list[int] = []
+        for cid in chunk_ids:
+            doc = known.get(cid)
+            if doc is None:
+                missing.append(cid)
+            else:
+                out[cid] = doc
+        if missing:
+            found = self.store.chunk_doc_ids(missing)
+            out.update(found)
+            if len(known) < DOC_ID_CACHE_SIZE:  # a race may add a batch more: still bounded
+                known.update(found)
+        return out
 
     def _above_floor(
         self,

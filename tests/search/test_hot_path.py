@@ -113,6 +113,29 @@ def test_a_new_generation_never_gets_the_old_texts_snippet(tmp_path: Path) -> No
             assert "<mark>Legevakten</mark>" in snippet
 
 
+def test_a_readers_doc_id_cache_belongs_to_its_generation(tmp_path: Path) -> None:
+    """Chunk → document ids a reader's view remembered are its snapshot's: a document removed
+    and another added in the next generation is grouped by the new view's own lookups."""
+    data = tmp_path / "data"
+    request = SearchRequest(q="legevakt", mode=SearchMode.HYBRID)
+    with SearchIndex(data, HashingEmbedder(), page_chunker) as writer:
+        writer.upsert(make_doc("https://x.no/a", "Legevakten i Orkdal holder åpent."))
+        writer.commit()
+        with SearchIndex(data, HashingEmbedder(), page_chunker, read_only=True) as reader:
+            first = reader.search(request)
+            old_view = reader._current()
+            assert set(old_view.doc_of.values()) == {first.results[0].doc_id}
+            writer.remove(first.results[0].doc_id)
+            writer.upsert(make_doc("https://x.no/b", "Legevakten i Værnes flytter."))
+            writer.commit()
+            reader.refresh()
+            second = reader.search(request)
+            assert [h.url for h in second.results] == ["https://x.no/b"]
+            assert reader._current() is not old_view
+            assert set(reader._current().doc_of.values()) == {second.results[0].doc_id}
+            assert second.results == writer.search(request).results  # the writer: no cache
+
+
 def test_lexical_caches_follow_the_analyzer() -> None:
     """Expanded queries and snippets are cached per analyzer: a refit (a new decompounder)
     is not answered from what the old analyzer made."""
