@@ -106,7 +106,7 @@ class Normalizer:
 
     def layout(self, text: str) -> TokenLayout:
         """`tokens(text)` as a `TokenLayout` (the token at index i is the same in both)."""
-        offsets, starts, ends = array("q"), array("q"), array("q")
+        offsets, starts, ends = array("i"), array("i"), array("i")
         forms: list[str] = []
         at = 0
         for token in self.tokens(text):
