@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,7 +37,6 @@ __all__ = ["SnippetQuery", "Snippets", "TextLayout", "make_snippet"]
 
 ELLIPSIS = "…"
 _WORD = re.compile(r"\S+")
-_SPACES = re.compile(r"\s+")
 # Texts whose layout a `Snippets` keeps (least recently used dropped): a layout is a few
 # arrays of 32-bit ints and the folded tokens, with the text as its key ~3 KB for a chunk of
 # 340 characters, ~9 KB for 1 500, so 4 096 of them stay under ~40 MB while holding every
@@ -53,22 +52,27 @@ _Match = tuple[frozenset[int], tuple[tuple[int, int], ...]]
 @dataclass(frozen=True, slots=True)
 class TextLayout:
     """What a snippet needs of a text whatever the query: its words (whitespace-separated
-    runs) with their spans and cumulative sizes, and its raw tokens. A pure function of
-    the text, so a cache keyed by the text can never hand out another text's layout."""
+    runs) with their spans, the words one space apart, and its raw tokens. A pure function
+    of the text, so a cache keyed by the text can never hand out another text's layout."""
 
     tokens: TokenLayout
     starts: array[int]  # each word's span
     ends: array[int]
-    prefix: array[int]  # prefix[k]: the sizes of the words before word k, summed
+    # edges[k]: where word k starts in `spaced` (the words before it, each with a space);
+    # edges[n] is len(spaced) + 1. A window [i, j) of words is edges[j] - edges[i] - 1 long.
+    edges: array[int]
+    spaced: str  # the words, one space apart: what a snippet shows, before escaping
 
     @classmethod
     def of(cls, text: str, analyzer: NorwegianAnalyzer) -> TextLayout:
-        starts, ends, prefix = array("i"), array("i"), array("i", [0])
+        starts, ends, edges = array("i"), array("i"), array("i", [0])
+        words = []
         for match in _WORD.finditer(text):
             starts.append(match.start())
             ends.append(match.end())
-            prefix.append(prefix[-1] + match.end() - match.start())
-        return cls(analyzer.layout(text), starts, ends, prefix)
+            edges.append(edges[-1] + match.end() - match.start() + 1)
+            words.append(match.group())
+        return cls(analyzer.layout(text), starts, ends, edges, " ".join(words))
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,13 +166,13 @@ def _matches(
 
 def _best_core(layout: TextLayout, matches: dict[int, _Match], budget: int) -> tuple[int, int]:
     """[i, j) of the best window within `budget` that starts and ends on a matching word."""
-    prefix = layout.prefix
+    edges = layout.edges
     matching = sorted(matches)
     best, best_span = (0, 0), (0, 0)
     for a, i in enumerate(matching):
         seen: set[int] = set()
         for hits, k in enumerate(matching[a:], start=1):
-            if prefix[k + 1] - prefix[i] + (k - i) > budget:  # words plus single spaces
+            if edges[k + 1] - edges[i] - 1 > budget:  # words plus single spaces
                 break
             seen.update(matches[k][0])
             score = (len(seen), hits)
@@ -178,35 +182,37 @@ def _best_core(layout: TextLayout, matches: dict[int, _Match], budget: int) -> t
 
 
 def _expand(layout: TextLayout, i: int, j: int, budget: int) -> tuple[int, int]:
-    """Grow [i, j) with context: half of the spare room before, the rest after, then before."""
-    starts, ends, n = layout.starts, layout.ends, len(layout.starts)
-    length = layout.prefix[j] - layout.prefix[i] + (j - i - 1)
+    """Grow [i, j) with context: half of the spare room before, the rest after, then before.
+
+    Each step takes whole words while they fit, one after the other: as every word costs
+    room, that is the farthest edge within the room left (a binary search on `edges`)."""
+    edges = layout.edges
+    length = edges[j] - edges[i] - 1
     spare_before = (budget - length) // 2
-    while i > 0 and ends[i - 1] - starts[i - 1] + 1 <= spare_before:
-        i -= 1
-        length += ends[i] - starts[i] + 1
-        spare_before -= ends[i] - starts[i] + 1
-    while j < n and length + ends[j] - starts[j] + 1 <= budget:
-        length += ends[j] - starts[j] + 1
-        j += 1
-    while i > 0 and length + ends[i - 1] - starts[i - 1] + 1 <= budget:
-        i -= 1
-        length += ends[i] - starts[i] + 1
-    return i, j
+    k = bisect_left(edges, edges[i] - spare_before, 0, i)
+    length += edges[i] - edges[k]
+    i = k
+    k = max(j, bisect_right(edges, budget - length + edges[j], j, len(edges)) - 1)
+    length += edges[k] - edges[j]
+    j = k
+    k = bisect_left(edges, edges[i] - (budget - length), 0, i)
+    return k, j
 
 
 def _render(text: str, layout: TextLayout, matches: dict[int, _Match], i: int, j: int) -> str:
     """Words [i, j) escaped, single spaces between them, marks around matching tokens.
-    Escaped a stretch at a time: words are the text's non-space runs, so what lies between
-    two marks is the text with its whitespace runs made single spaces."""
+    Escaped a stretch at a time, cut from `spaced` (a position inside word k of the text is
+    `edges[k] - starts[k]` further on in it)."""
+    spaced, edges, starts = layout.spaced, layout.edges, layout.starts
     parts: list[str] = []
-    pos = layout.starts[i]
+    pos = edges[i]
     for k in sorted(k for k in matches if i <= k < j):
+        shift = edges[k] - starts[k]
         for start, end in matches[k][1]:
-            parts.append(html.escape(_SPACES.sub(" ", text[pos:start])))
+            parts.append(html.escape(spaced[pos : start + shift]))
             parts.append(f"<mark>{html.escape(text[start:end])}</mark>")
-            pos = end
-    parts.append(html.escape(_SPACES.sub(" ", text[pos : layout.ends[j - 1]])))
+            pos = end + shift
+    parts.append(html.escape(spaced[pos : edges[j] - 1]))
     return "".join(parts)
 
 
@@ -221,7 +227,7 @@ def _snippet(
     if not n:
         return ""
     matches = _matches(text, layout, query, analyzer)
-    total = layout.prefix[n] + n - 1
+    total = layout.edges[n] - 1
     if total <= max_chars:
         i, j = 0, n
     else:
