@@ -133,8 +133,15 @@ def chunk_evidence(
     if not total or not chunk_ids:
         return out
     dfs = evidence.dfs or (None,) * len(evidence.clauses)
+    counts = _counts(store)
     for clause, w, df in zip(evidence.clauses, evidence.weights, dfs, strict=True):
-        for cid in store.lexical_subset(clause, chunk_ids, df=df):
+        matching = counts.matches(clause, df)
+        found = (
+            store.lexical_subset(clause, chunk_ids, df=df)
+            if matching is None
+            else matching.intersection(chunk_ids)
+        )
+        for cid in found:
             out[cid] += w / total
     return out
 
@@ -225,15 +232,35 @@ def _best_stored_cosines(
 
 
 class _Counts:
-    """Document frequencies of clauses in one store generation (bounded cache)."""
+    """Document frequencies of clauses in one store generation (bounded cache), and for a
+    read-only store (a reader's pinned snapshot) the chunks that rarer clauses match."""
 
     MAX = 50_000
+    # A clause's matches are kept when it has at most this many (read once: ~0.3 µs a row),
+    # up to `MAX_MATCHED` ids in all (~60 B each in a frozenset).
+    MAX_MATCHES = 5_000
+    MAX_MATCHED = 200_000
 
     def __init__(self, store: Store, generation: int) -> None:
         self.store = store
         self.generation = generation
         self.chunks = store.chunk_count()
         self._df: dict[str, int] = {}
+        self._matches: dict[str, frozenset[int]] = {}
+        self._matched = 0
+
+    def matches(self, clause: str, df: int | None) -> frozenset[int] | None:
+        """Every chunk `clause` matches, if kept or worth keeping, else None. Only for a
+        read-only store: a writer's uncommitted rows change matches within a generation."""
+        if df is None or df > self.MAX_MATCHES or not self.store.read_only:
+            return None
+        found = self._matches.get(clause)
+        if found is None:
+            found = frozenset(self.store.lexical_matches(clause))
+            if self._matched + len(found) <= self.MAX_MATCHED:  # a race: a little over
+                self._matches[clause] = found
+                self._matched += len(found)
+        return found
 
     def get(self, clause: str) -> int:
         df = self._df.get(clause)

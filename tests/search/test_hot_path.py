@@ -20,7 +20,13 @@ from samsok.search.index import (
     weighted_minmax,
     weighted_zscore,
 )
-from samsok.search.index.relevance import _best_stored_cosines, plausible
+from samsok.search.index.relevance import (
+    _best_stored_cosines,
+    _counts,
+    chunk_evidence,
+    plausible,
+    query_evidence,
+)
 from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.store import Filters
 from samsok.search.text import Decompounder, NorwegianAnalyzer
@@ -82,6 +88,26 @@ def test_the_floor_is_the_same_with_the_rankings_doc_ids(
             view = known._current()
             own = (view.store, view.lexical, view.model_id)
             assert plausible(*args, *own, doc_of) == plausible(*args, *own)
+
+
+def test_a_readers_kept_matches_give_the_writers_evidence(known: SearchIndex) -> None:
+    """A reader keeps the chunks a rare clause matches (its snapshot is pinned); the evidence
+    it computes from them is what the writer, which keeps none, computes by lookups."""
+    writer = known._current()
+    ids = sorted(c for cs in _chunk_ids(known).values() for c in cs)
+    with SearchIndex(known.data_dir, HashingEmbedder(), page_chunker, read_only=True) as reader:
+        view = reader._current()
+        for q in QUERIES:
+            terms = view.lexical.analyzer.query_terms(q)
+            for some in (ids, ids[::2], ids[:1]):
+                shares = chunk_evidence(
+                    query_evidence(terms, view.store, view.lexical), view.store, some
+                )
+                assert shares == chunk_evidence(
+                    query_evidence(terms, writer.store, writer.lexical), writer.store, some
+                )
+        assert _counts(view.store)._matches  # kept
+    assert not _counts(writer.store)._matches and _counts(writer.store).matches("x", 1) is None
 
 
 def test_document_heads_are_the_rows_identity(known: SearchIndex) -> None:
