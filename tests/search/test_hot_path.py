@@ -16,17 +16,13 @@ from samsok.search.index import (
     IndexConfig,
     LexicalIndex,
     SearchIndex,
+    chunk_evidence,
+    query_evidence,
     rrf,
     weighted_minmax,
     weighted_zscore,
 )
-from samsok.search.index.relevance import (
-    _best_stored_cosines,
-    _counts,
-    chunk_evidence,
-    plausible,
-    query_evidence,
-)
+from samsok.search.index.relevance import _best_stored_cosines, _counts, plausible
 from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.store import Filters
 from samsok.search.text import Decompounder, NorwegianAnalyzer
