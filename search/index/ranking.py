@@ -221,6 +221,7 @@ class Ranker:
             self.lexical,
             self._view.model_id,
             doc_of,
+            self._view.vectors if self.read_only else None,
         )
 
     def _lexical_share(self, chunk_ids: list[int], terms: list[QueryTerm]) -> float:

@@ -172,6 +172,7 @@ def plausible(
     lexical: LexicalIndex,
     model_id: str | None,
     doc_of: Mapping[int, str] | None = None,
+    vectors: dict[int, np.ndarray] | None = None,
 ) -> list[R]:
     """The documents of `grouped` (best chunk per document, in rank order) that pass `floor`.
 
@@ -179,7 +180,8 @@ def plausible(
     run's (chunk id, score). A document only the lexical run found gets the best cosine of
     its lexical chunks, from the store (an IVF base cannot hand back a vector by id), all
     read in one batch. `doc_of`: chunk id → document id of every chunk of both runs, when
-    the caller has looked them up already (grouping has); else looked up here."""
+    the caller has looked them up already (grouping has); else looked up here. `vectors`:
+    stored vectors by chunk id that a reader's view keeps (its snapshot never changes)."""
     lexical_ids = [cid for cid, _ in lexical_run]
     if doc_of is None:
         doc_of = store.chunk_doc_ids([*dense, *lexical_ids])
@@ -197,7 +199,7 @@ def plausible(
     share = chunk_evidence(evidence, store, [c for c in lexical_ids if c in doc_of])
     dense_floor = floor.dense_known if evidence.coverage >= floor.min_coverage else floor.dense
     own = {r.doc_id: by_doc.get(r.doc_id, [r.chunk_id]) for r in grouped if r.doc_id not in cosine}
-    cosine.update(_best_stored_cosines(own, qvec, store, model_id))
+    cosine.update(_best_stored_cosines(own, qvec, store, model_id, vectors))
     kept = []
     for r in grouped:
         cos = cosine[r.doc_id]
@@ -211,24 +213,45 @@ def plausible(
 
 
 def _best_stored_cosines(
-    own: Mapping[str, Sequence[int]], qvec: np.ndarray, store: Store, model_id: str | None
+    own: Mapping[str, Sequence[int]],
+    qvec: np.ndarray,
+    store: Store,
+    model_id: str | None,
+    kept: dict[int, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """Document id → the best cosine of its listed chunks' stored vectors (-1.0: none stored).
 
-    One query for every document (one per document was most of the floor's cost on a large
-    index: ~75 queries per hybrid search on the NorQuAD + mirror index)."""
+    The vectors `kept` lacks are read in one query (one per document was most of the floor's
+    cost on a large index: ~75 queries per hybrid search on the NorQuAD + mirror index) and
+    added to it while it holds less than `VECTOR_CACHE_BYTES`."""
     best = dict.fromkeys(own, -1.0)
     if not own or not model_id:
         return best
-    ids, vectors = store.vectors_by_chunk_id(model_id, [c for cids in own.values() for c in cids])
-    if not len(ids):
+    wanted = [c for cids in own.values() for c in cids]
+    found: dict[int, np.ndarray] = {}
+    if kept is not None:
+        found = {c: kept[c] for c in wanted if c in kept}
+    missing = [c for c in wanted if c not in found]
+    if missing:
+        ids, vectors = store.vectors_by_chunk_id(model_id, missing)
+        read = {cid: row.copy() for cid, row in zip(ids.tolist(), vectors, strict=True)}
+        found.update(read)
+        if kept is not None and read and len(kept) * qvec.nbytes < VECTOR_CACHE_BYTES:
+            kept.update(read)  # a race may add a batch more: still bounded
+    if not found:
         return best
-    cosines = dict(zip(ids.tolist(), (vectors @ qvec).tolist(), strict=True))
+    order = list(found)
+    cosines = dict(zip(order, (np.vstack([found[c] for c in order]) @ qvec).tolist(), strict=True))
     for doc, cids in own.items():
-        found = [cosines[c] for c in cids if c in cosines]
-        if found:
-            best[doc] = max(found)
+        got = [cosines[c] for c in cids if c in cosines]
+        if got:
+            best[doc] = max(got)
     return best
+
+
+# Stored vectors a reader's view keeps for the floor (`View.vectors`): 16 MB is ~10 000
+# vectors of 384 dimensions, the mirror or a NorQuAD-sized index whole.
+VECTOR_CACHE_BYTES = 16 * 2**20
 
 
 class _Counts:

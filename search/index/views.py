@@ -50,6 +50,8 @@ class View:
     # Chunk id → document id, filled as searches look them up (a reader's view only; see
     # `ranking.DOC_ID_CACHE_SIZE`): grouping a ranking was one SQL query per search.
     doc_of: dict[int, str] = field(default_factory=dict)
+    # Stored vectors by chunk id, for the relevance floor (reader only; bounded there).
+    vectors: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 # The view a read call (and the calls it makes) is pinned to; see `SearchIndex.reading()`.

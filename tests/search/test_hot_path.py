@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from samsok.ingest.documents import identity_fields
 from samsok.search.index import (
@@ -61,8 +62,26 @@ def test_stored_cosines_in_one_batch_are_the_per_document_ones(known: SearchInde
         vectors = known.store.vectors_of_chunks(model, ids)
         assert batched[doc_id] == (float((vectors @ qvec).max()) if len(vectors) else -1.0)
     assert batched["no-such-document"] == -1.0
+    kept: dict[int, np.ndarray] = {}  # a reader view's: filled, then read from
+    assert _best_stored_cosines(own, qvec, known.store, model, kept) == batched
+    assert len(kept) == sum(len(ids) for ids in own.values()) - 1  # not the missing chunk
+    assert _best_stored_cosines(own, qvec, known.store, model, kept) == batched
     assert set(_best_stored_cosines(own, qvec, known.store, None).values()) == {-1.0}
     assert _best_stored_cosines({}, qvec, known.store, model) == {}
+
+
+def test_the_floors_vector_cache_is_bounded(
+    known: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = known.embedder.model_id
+    qvec = known.embedder.embed_queries(["kommunen"])[0]
+    # full after the first batch
+    monkeypatch.setattr("samsok.search.index.relevance.VECTOR_CACHE_BYTES", 1)
+    kept: dict[int, np.ndarray] = {}
+    chunks = _chunk_ids(known)
+    for doc_id, ids in chunks.items():
+        _best_stored_cosines({doc_id: ids}, qvec, known.store, model, kept)
+    assert len(kept) == len(next(iter(chunks.values())))
 
 
 @pytest.mark.parametrize("dense_found", [True, False])
