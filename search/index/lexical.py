@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -228,7 +229,16 @@ class _Caches:
         self.analyzer = analyzer
         self.glossary = glossary
         self.snippets = Snippets(analyzer)
-        self.expand = lru_cache(maxsize=EXPAND_CACHE_SIZE)(expand)
+        # Through a weak reference: the index owns these caches, and a cycle back to it
+        # would keep a replaced view's index and caches until the cycle collector runs.
+        method = weakref.WeakMethod(expand)
+
+        def expand_once(query: str) -> LexicalQuery:
+            bound = method()
+            assert bound is not None, "the LexicalIndex owning these caches is gone"
+            return bound(query)
+
+        self.expand = lru_cache(maxsize=EXPAND_CACHE_SIZE)(expand_once)
 
     def serves(self, analyzer: NorwegianAnalyzer, glossary: Glossary) -> bool:
         return analyzer is self.analyzer and glossary is self.glossary

@@ -23,7 +23,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from samsok.search.text import (
     AnalyzedToken,
@@ -102,14 +102,9 @@ class Snippets:
         queries: int = QUERY_CACHE_SIZE,
     ) -> None:
         self.analyzer = analyzer
-        self._layout = lru_cache(maxsize=texts)(self._layout_uncached)
-        self._query = lru_cache(maxsize=queries)(self._query_uncached)
-
-    def _layout_uncached(self, text: str) -> TextLayout:
-        return TextLayout.of(text, self.analyzer)
-
-    def _query_uncached(self, query: str) -> SnippetQuery:
-        return SnippetQuery.of(query, self.analyzer)
+        # Not bound methods: no reference cycle, so a replaced view's caches go at once.
+        self._layout = lru_cache(maxsize=texts)(partial(TextLayout.of, analyzer=analyzer))
+        self._query = lru_cache(maxsize=queries)(partial(SnippetQuery.of, analyzer=analyzer))
 
     def make(self, text: str, query: str, max_chars: int = 300) -> str:
         """`make_snippet(text, query, analyzer, max_chars)`, from the caches."""

@@ -236,8 +236,10 @@ class NorwegianAnalyzer:
 
 
 def needle_pattern(needles: Iterable[str]) -> re.Pattern[str] | None:
-    """A regex finding any of `needles` (longest first), or None when there are none."""
-    wanted = sorted({n for n in needles if n}, key=len, reverse=True)
+    """A regex finding any of `needles` (longest first), or None when there are none.
+    A needle with a space can be no word's term (words have none): it is left out, so a
+    scan of words written one space apart never matches across two of them."""
+    wanted = sorted({n for n in needles if n and " " not in n}, key=len, reverse=True)
     if not wanted:
         return None
     return re.compile("|".join(re.escape(n) for n in wanted))

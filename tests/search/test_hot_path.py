@@ -5,8 +5,10 @@ document heads instead of whole rows, and caches that never outlive what they we
 
 from __future__ import annotations
 
+import gc
 import math
 import random
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -296,3 +298,18 @@ def test_sums_equal_but_for_addition_order_are_ties() -> None:
     assert [i for i, _ in rrf(runs)] == [1, 2, 3, 4]
     close = [[(5, 1.0 + 4e-13), (6, 1.0), (7, 1.0 - 6e-13), (8, 0.5)]]
     assert weighted_minmax(close) == _ref_scores(close, [1.0], _minmax)
+
+
+def test_a_replaced_lexical_index_goes_with_its_caches() -> None:
+    """The caches hold no reference back to their index: a reader's replaced view frees its
+    caches at once, not whenever the cycle collector runs."""
+    lexical = LexicalIndex()
+    lexical.expand("legevakt i kommunen")
+    lexical.snippet("Legevakten i kommunen.", "legevakt", 300)
+    gone = weakref.ref(lexical)
+    gc.disable()
+    try:
+        del lexical
+        assert gone() is None
+    finally:
+        gc.enable()
