@@ -113,7 +113,7 @@ def query_evidence(
             clause = lexical.expand(term.text).match
         except QueryError:  # nothing searchable in this word alone
             continue
-        df = counts.get(clause)
+        df = counts.get(store, clause)
         w = idf(df, n)
         clauses.append(clause)
         weights.append(w)
@@ -135,7 +135,7 @@ def chunk_evidence(
     dfs = evidence.dfs or (None,) * len(evidence.clauses)
     counts = _counts(store)
     for clause, w, df in zip(evidence.clauses, evidence.weights, dfs, strict=True):
-        matching = counts.matches(clause, df)
+        matching = counts.matches(store, clause, df)
         found = (
             store.lexical_subset(clause, chunk_ids, df=df)
             if matching is None
@@ -256,7 +256,11 @@ VECTOR_CACHE_BYTES = 16 * 2**20
 
 class _Counts:
     """Document frequencies of clauses in one store generation (bounded cache), and for a
-    read-only store (a reader's pinned snapshot) the chunks that rarer clauses match."""
+    read-only store (a reader's pinned snapshot) the chunks that rarer clauses match.
+
+    It holds no reference to its store, which is the key of `_CACHE`, a weak-key dictionary:
+    a value that referred to its key kept every reader view's store (and its open snapshot,
+    which holds back WAL checkpoints) alive after the view was replaced."""
 
     MAX = 50_000
     # A clause's matches are kept when it has at most this many (read once: ~0.3 µs a row),
@@ -265,30 +269,29 @@ class _Counts:
     MAX_MATCHED = 200_000
 
     def __init__(self, store: Store, generation: int) -> None:
-        self.store = store
         self.generation = generation
         self.chunks = store.chunk_count()
         self._df: dict[str, int] = {}
         self._matches: dict[str, frozenset[int]] = {}
         self._matched = 0
 
-    def matches(self, clause: str, df: int | None) -> frozenset[int] | None:
+    def matches(self, store: Store, clause: str, df: int | None) -> frozenset[int] | None:
         """Every chunk `clause` matches, if kept or worth keeping, else None. Only for a
         read-only store: a writer's uncommitted rows change matches within a generation."""
-        if df is None or df > self.MAX_MATCHES or not self.store.read_only:
+        if df is None or df > self.MAX_MATCHES or not store.read_only:
             return None
         found = self._matches.get(clause)
         if found is None:
-            found = frozenset(self.store.lexical_matches(clause))
+            found = frozenset(store.lexical_matches(clause))
             if self._matched + len(found) <= self.MAX_MATCHED:  # a race: a little over
                 self._matches[clause] = found
                 self._matched += len(found)
         return found
 
-    def get(self, clause: str) -> int:
+    def get(self, store: Store, clause: str) -> int:
         df = self._df.get(clause)
         if df is None:
-            df = self.store.lexical_count(clause)
+            df = store.lexical_count(clause)
             if len(self._df) >= self.MAX:
                 self._df.clear()
             self._df[clause] = df

@@ -124,7 +124,10 @@ def test_a_readers_kept_matches_give_the_writers_evidence(known: SearchIndex) ->
                     query_evidence(terms, writer.store, writer.lexical), writer.store, some
                 )
         assert _counts(view.store)._matches  # kept
-    assert not _counts(writer.store)._matches and _counts(writer.store).matches("x", 1) is None
+    assert (
+        not _counts(writer.store)._matches
+        and _counts(writer.store).matches(writer.store, "x", 1) is None
+    )
 
 
 def test_document_heads_are_the_rows_identity(known: SearchIndex) -> None:
@@ -313,3 +316,24 @@ def test_a_replaced_lexical_index_goes_with_its_caches() -> None:
         assert gone() is None
     finally:
         gc.enable()
+
+
+def test_a_replaced_views_store_is_freed_after_floor_searches(tmp_path: Path) -> None:
+    """The floor's per-store caches keep no store alive: a reader's replaced view closes its
+    snapshot (which would hold back WAL checkpoints) once nothing uses it."""
+    data = tmp_path / "data"
+    config = IndexConfig(floor=KNOWN_WORDS)
+    with SearchIndex(data, HashingEmbedder(), page_chunker) as writer:
+        writer.upsert(make_doc("https://x.no/0", "Legevakten i kommunen holder åpent."))
+        writer.commit()
+        with SearchIndex(data, HashingEmbedder(), page_chunker, config, read_only=True) as reader:
+            gone = []
+            for i in range(1, 4):
+                assert reader.search(SearchRequest(q="legevakt kommunen")).results
+                assert _counts(reader._current().store)._df  # the floor ran
+                gone.append(weakref.ref(reader._current().store))
+                writer.upsert(make_doc(f"https://x.no/{i}", f"Legevakten nummer {i}."))
+                writer.commit()
+                reader.refresh()
+            gc.collect()
+            assert [ref() for ref in gone] == [None, None, None]
