@@ -38,9 +38,9 @@ __all__ = ["SnippetQuery", "Snippets", "TextLayout", "make_snippet"]
 ELLIPSIS = "…"
 _WORD = re.compile(r"\S+")
 # Texts whose layout a `Snippets` keeps (least recently used dropped): a layout is a few
-# arrays of 32-bit ints and the folded tokens, with the text as its key ~3 KB for a chunk of
-# 340 characters, ~9 KB for 1 500, so 4 096 of them stay under ~40 MB while holding every
-# chunk a busy server shows again and again.
+# arrays of 32-bit ints, the folded tokens and the spaced words; with the text as its key
+# ~3.5 KB for a chunk of 330 characters (the mirror's mean), ~10 KB for 1 500, so 4 096 of
+# them stay within ~15–40 MB while holding every chunk a busy server shows again and again.
 TEXT_CACHE_SIZE = 4096
 # Prepared queries a `Snippets` keeps: a search asks for one per hit, all the same.
 QUERY_CACHE_SIZE = 256
