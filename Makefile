@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python benchmarks/embedding.py
 	$(BIN)/python benchmarks/query_embedding.py --cache $(BENCH_MODELS)
 	$(BIN)/python benchmarks/serve.py --cache $(BENCH_MODELS)
+	$(BIN)/python benchmarks/search_cpu.py --cache $(BENCH_MODELS)
 	$(BIN)/python benchmarks/crawl.py
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/scale.py --chunks 100000

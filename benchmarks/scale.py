@@ -205,13 +205,16 @@ def timed_interleaved(
 
 
 class _WholeTextAnalysis:
-    """An analyzer whose `candidate_tokens` analyses every word (snippets as at the start)."""
+    """An analyzer whose candidate words are all words (snippets as at the start)."""
 
     def __init__(self, analyzer: NorwegianAnalyzer) -> None:
         self._analyzer = analyzer
 
     def candidate_tokens(self, text: str, needles: object) -> list[AnalyzedToken]:
         return self._analyzer.analyze_tokens(text)
+
+    def candidates_in(self, text: str, layout: object, pattern: object) -> list[AnalyzedToken]:
+        return self._analyzer.analyze_tokens(text)  # what `make_snippet` asks for now
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._analyzer, name)

@@ -33,11 +33,12 @@ def rrf(
     if k <= 0:
         raise ValueError(f"k must be positive, got {k}")
     ws = _weights(runs, weights)
+    deduped = [_dedupe(run) for run in runs]
     scores: dict[K, float] = {}
-    for run, w in zip(runs, ws, strict=True):
-        for rank, (item, _) in enumerate(_dedupe(run), start=1):
+    for items, w in zip(deduped, ws, strict=True):
+        for rank, (item, _) in enumerate(items, start=1):
             scores[item] = scores.get(item, 0.0) + w / (k + rank)
-    return _sorted(scores, runs)
+    return _sorted(scores, deduped)
 
 
 def weighted_minmax(
@@ -62,7 +63,7 @@ def weighted_zscore(
 
     def normalise(values: list[float]) -> tuple[list[float], float]:
         mean = sum(values) / len(values)
-        std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+        std = math.sqrt(sum([(v - mean) ** 2 for v in values]) / len(values))
         if std == 0.0:
             return [0.0] * len(values), 0.0
         z = [(v - mean) / std for v in values]
@@ -79,26 +80,35 @@ def _score_fusion(
     runs: Sequence[Run[K]], weights: Sequence[float] | None, normalise: Normaliser
 ) -> list[tuple[K, float]]:
     ws = _weights(runs, weights)
+    deduped = [_dedupe(run) for run in runs]
     per_run: list[tuple[dict[K, float], float]] = []
-    for run in runs:
-        items = _dedupe(run)
+    for items in deduped:
         values = [float(score) for _, score in items]
-        if any(not math.isfinite(v) for v in values):
+        if not all(map(math.isfinite, values)):
             raise ValueError("scores must be finite numbers")
         if not items:
             per_run.append(({}, 0.0))
             continue
         normed, missing = normalise(values)
-        per_run.append(({item: n for (item, _), n in zip(items, normed, strict=True)}, missing))
-    fused: dict[K, float] = {}
-    for run in runs:
-        for item, _ in run:
-            if item not in fused:
-                fused[item] = sum(
-                    w * table.get(item, missing)
-                    for (table, missing), w in zip(per_run, ws, strict=True)
-                )
-    return _sorted(fused, runs)
+        per_run.append((dict(zip([item for item, _ in items], normed, strict=True)), missing))
+    # Every id, in the order first seen (runs in the order given, each top-down).
+    order = dict.fromkeys(item for items in deduped for item, _ in items)
+    fused: dict[K, float]
+    if len(per_run) == 2:
+        # The common case (dense + lexical) without a generator per id: `w0 * a + w1 * b`
+        # is exactly what sum() gives for two terms (0 + a is a).
+        (t0, m0), (t1, m1) = per_run
+        w0, w1 = ws
+        fused = {item: w0 * t0.get(item, m0) + w1 * t1.get(item, m1) for item in order}
+    else:
+        fused = {
+            item: sum(
+                w * table.get(item, missing)
+                for (table, missing), w in zip(per_run, ws, strict=True)
+            )
+            for item in order
+        }
+    return _sorted(fused, deduped)
 
 
 def _weights(runs: Sequence[Run[K]], weights: Sequence[float] | None) -> list[float]:
@@ -112,6 +122,9 @@ def _weights(runs: Sequence[Run[K]], weights: Sequence[float] | None) -> list[fl
 
 
 def _dedupe(run: Run[K]) -> list[tuple[K, float]]:
+    ids = [item for item, _ in run]
+    if len(set(ids)) == len(ids):  # the usual run: nothing repeats
+        return [(item, score) for item, score in run]
     seen: set[K] = set()
     out: list[tuple[K, float]] = []
     for item, score in run:
@@ -121,13 +134,42 @@ def _dedupe(run: Run[K]) -> list[tuple[K, float]]:
     return out
 
 
-def _sorted(scores: dict[K, float], runs: Sequence[Run[K]]) -> list[tuple[K, float]]:
+def _sorted(
+    scores: dict[K, float], deduped: Sequence[list[tuple[K, float]]]
+) -> list[tuple[K, float]]:
+    """`scores` best first; ties to the better best rank in any run, then to the id seen
+    first (`scores` holds its ids in the order first seen). `deduped`: the runs without
+    repeated ids."""
     best_rank: dict[K, int] = {}
-    first_seen: dict[K, int] = {}
-    for run in runs:
-        for rank, (item, _) in enumerate(_dedupe(run), start=1):
-            best_rank[item] = min(rank, best_rank.get(item, rank))
-            first_seen.setdefault(item, len(first_seen))
-    # Rounding makes sums that differ only by float addition order count as ties.
-    order = sorted(scores, key=lambda i: (-round(scores[i], 12), best_rank[i], first_seen[i]))
-    return [(item, scores[item]) for item in order]
+    for items in deduped:
+        for rank, (item, _) in enumerate(items, start=1):
+            if rank < best_rank.get(item, rank + 1):
+                best_rank[item] = rank
+    # Rounding to 12 decimals makes sums that differ only by float addition order count as
+    # ties. Rounding keeps the order, so sorting by score puts each group of equal rounded
+    # scores together; only neighbours this close can round alike (far above a rounding
+    # step, 1e-12, or a float's spacing), so only they are rounded to find the groups.
+    by_score = sorted(scores, key=scores.__getitem__, reverse=True)  # stable: first seen first
+    groups: list[list[K]] = []
+    last = 0.0
+    for item in by_score:
+        score = scores[item]
+        if (
+            groups
+            and last - score <= TIE_CLOSE * (1.0 + abs(last))
+            and round(last, 12) == round(score, 12)
+        ):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+        last = score
+    if len(groups) < len(by_score):  # ties: by best rank, then first seen
+        seen = {item: i for i, item in enumerate(scores)}
+        for group in groups:
+            if len(group) > 1:
+                group.sort(key=lambda item: (best_rank[item], seen[item]))
+    return [(item, scores[item]) for group in groups for item in group]
+
+
+# Scores further apart than this (relative, above 1) never round to the same 12 decimals.
+TIE_CLOSE = 1e-9

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 from samsok.search.errors import QueryError
 from samsok.search.index.config import LexicalConfig
-from samsok.search.index.snippets import make_snippet
+from samsok.search.index.snippets import Snippets
 from samsok.search.store import Store
 from samsok.search.text import (
     Decompounder,
@@ -36,6 +39,8 @@ log = logging.getLogger(__name__)
 _META_KEY = "decompounder"
 _META_FITTED_AT = "decompounder_chunks"
 _META_ABBREVIATIONS = "mined_abbreviations"
+# Expanded queries and query words a `LexicalIndex` keeps (least recently used dropped).
+EXPAND_CACHE_SIZE = 4096
 # NEAR distance per word of a multi-word glossary form: index terms of compounds take extra
 # positions (whole word + parts), so words of one phrase sit a few terms apart.
 _FORM_NEAR_PER_WORD = 4
@@ -66,6 +71,7 @@ class LexicalIndex:
         self._fitted_at = 0
         self._glossary = default_glossary()
         self._forms: _Forms | None = None
+        self._caches: _Caches | None = None
 
     def load(self, store: Store) -> None:
         """Use the decompounder saved in the store (none yet: plain stems only)."""
@@ -119,9 +125,21 @@ class LexicalIndex:
     def match_expression(self, query: str) -> str:
         return self.expand(query).match
 
+    def _cached(self) -> _Caches:
+        """The caches of the current analyzer and glossary: a refit or a load replaces them
+        (query words depend on both), so nothing cached under the old ones is served."""
+        caches = self._caches
+        if caches is None or not caches.serves(self.analyzer, self._glossary):
+            caches = self._caches = _Caches(self.analyzer, self._glossary, self._expand)
+        return caches
+
     def expand(self, query: str) -> LexicalQuery:
         """The MATCH expression for `query`, with glossary forms, Nynorsk/Bokmål variants and
-        completed suspended compounds added as alternatives (`LexicalConfig.expand`)."""
+        completed suspended compounds added as alternatives (`LexicalConfig.expand`).
+        Cached per query (a search expands the query and each of its words)."""
+        return self._cached().expand(query)
+
+    def _expand(self, query: str) -> LexicalQuery:
         terms = self.analyzer.query_terms(query)
         if not self.config.expand:
             return LexicalQuery(self._fts5(terms))
@@ -230,13 +248,41 @@ class LexicalIndex:
         return extra
 
     def snippet(self, text: str, query: str, max_chars: int) -> str:
-        return make_snippet(text, query, self.analyzer, max_chars=max_chars)
+        return self._cached().snippets.make(text, query, max_chars)
 
     def describe(self) -> dict[str, object]:
         return {
             "analyzer": asdict(self.config.analyzer),
             "decompounder_fitted_on_chunks": self._fitted_at,
         }
+
+
+class _Caches:
+    """Bounded, thread-safe (`functools.lru_cache`) caches of what one analyzer and glossary
+    make of queries and texts. Values are immutable; a race only builds a cache twice."""
+
+    def __init__(
+        self,
+        analyzer: NorwegianAnalyzer,
+        glossary: Glossary,
+        expand: Callable[[str], LexicalQuery],
+    ) -> None:
+        self.analyzer = analyzer
+        self.glossary = glossary
+        self.snippets = Snippets(analyzer)
+        # Through a weak reference: the index owns these caches, and a cycle back to it
+        # would keep a replaced view's index and caches until the cycle collector runs.
+        method = weakref.WeakMethod(expand)
+
+        def expand_once(query: str) -> LexicalQuery:
+            bound = method()
+            assert bound is not None, "the LexicalIndex owning these caches is gone"
+            return bound(query)
+
+        self.expand = lru_cache(maxsize=EXPAND_CACHE_SIZE)(expand_once)
+
+    def serves(self, analyzer: NorwegianAnalyzer, glossary: Glossary) -> bool:
+        return analyzer is self.analyzer and glossary is self.glossary
 
 
 class _Forms:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -49,6 +49,10 @@ SIMILAR_CHUNKS_PER_RESULT = 8
 # Filters a reader view keeps the chunk ids of (oldest dropped first): regions × types are a
 # dozen, date ranges vary per query; 64 arrays of ids stay small next to the FAISS index.
 FILTER_CACHE_SIZE = 64
+# Chunk → document ids a reader view keeps (its snapshot never changes, so they never go
+# stale; a new generation is a new view): ~150 B each, so at most ~15 MB; once full it only
+# looks up, as before.
+DOC_ID_CACHE_SIZE = 100_000
 # Guards the centroid's normalisation against a zero vector (mean of opposite vectors).
 NORM_EPSILON = 1e-12
 # Threads running hybrid searches' dense runs (`IndexConfig.concurrent_runs`): more than the
@@ -164,10 +168,12 @@ class Ranker:
         while True:
             runs = self._fused_run(query, mode, filters, allowed, k, qvec)
             qvec = runs.qvec
-            grouped = self.group(runs.fused)
+            # Fused runs hold every chunk of both runs: one lookup serves the floor too.
+            doc_of = self._doc_ids([cid for cid, _ in runs.fused])
+            grouped = self._group(runs.fused, doc_of)
             if floor is not None:
                 assert qvec is not None
-                kept = self._above_floor(grouped, runs, qvec, floor)
+                kept = self._above_floor(grouped, runs, qvec, floor, doc_of)
                 if len(kept) < len(grouped):
                     # Candidates further down score lower still: the floor ends the list.
                     return kept, runs.expansions
@@ -175,8 +181,34 @@ class Ranker:
                 return grouped, runs.expansions
             k *= CANDIDATE_GROWTH
 
+    def _doc_ids(self, chunk_ids: list[int]) -> dict[int, str]:
+        """Chunk id → document id of those of `chunk_ids` in the store; a reader's view
+        remembers them (`DOC_ID_CACHE_SIZE`)."""
+        if not self.read_only:
+            return self.store.chunk_doc_ids(chunk_ids)
+        known = self._view.doc_of
+        out: dict[int, str] = {}
+        missing: list[int] = []
+        for cid in chunk_ids:
+            doc = known.get(cid)
+            if doc is None:
+                missing.append(cid)
+            else:
+                out[cid] = doc
+        if missing:
+            found = self.store.chunk_doc_ids(missing)
+            out.update(found)
+            if len(known) < DOC_ID_CACHE_SIZE:  # a race may add a batch more: still bounded
+                known.update(found)
+        return out
+
     def _above_floor(
-        self, grouped: list[Ranked], runs: _Runs, qvec: np.ndarray, floor: RelevanceFloor
+        self,
+        grouped: list[Ranked],
+        runs: _Runs,
+        qvec: np.ndarray,
+        floor: RelevanceFloor,
+        doc_of: Mapping[int, str],
     ) -> list[Ranked]:
         """The documents that plausibly match (`search.index.relevance`), in rank order."""
         return plausible(
@@ -189,6 +221,8 @@ class Ranker:
             self.store,
             self.lexical,
             self._view.model_id,
+            doc_of,
+            self._view.vectors if self.read_only else None,
         )
 
     def _lexical_share(self, chunk_ids: list[int], terms: list[QueryTerm]) -> float:
@@ -286,7 +320,10 @@ class Ranker:
 
     def group(self, run: list[tuple[int, float]]) -> list[Ranked]:
         """One entry per document: its best chunk, in run order."""
-        doc_of = self.store.chunk_doc_ids(cid for cid, _ in run)
+        return self._group(run, self.store.chunk_doc_ids(cid for cid, _ in run))
+
+    @staticmethod
+    def _group(run: list[tuple[int, float]], doc_of: Mapping[int, str]) -> list[Ranked]:
         seen: set[str] = set()
         grouped = []
         for chunk_id, score in run:

@@ -113,7 +113,7 @@ def query_evidence(
             clause = lexical.expand(term.text).match
         except QueryError:  # nothing searchable in this word alone
             continue
-        df = counts.get(clause)
+        df = counts.get(store, clause)
         w = idf(df, n)
         clauses.append(clause)
         weights.append(w)
@@ -133,8 +133,15 @@ def chunk_evidence(
     if not total or not chunk_ids:
         return out
     dfs = evidence.dfs or (None,) * len(evidence.clauses)
+    counts = _counts(store)
     for clause, w, df in zip(evidence.clauses, evidence.weights, dfs, strict=True):
-        for cid in store.lexical_subset(clause, chunk_ids, df=df):
+        matching = counts.matches(store, clause, df)
+        found = (
+            store.lexical_subset(clause, chunk_ids, df=df)
+            if matching is None
+            else matching.intersection(chunk_ids)
+        )
+        for cid in found:
             out[cid] += w / total
     return out
 
@@ -164,37 +171,38 @@ def plausible(
     store: Store,
     lexical: LexicalIndex,
     model_id: str | None,
+    doc_of: Mapping[int, str] | None = None,
+    vectors: dict[int, np.ndarray] | None = None,
 ) -> list[R]:
     """The documents of `grouped` (best chunk per document, in rank order) that pass `floor`.
 
     `dense`: chunk id → cosine of the dense run's candidates; `lexical_run`: the lexical
     run's (chunk id, score). A document only the lexical run found gets the best cosine of
-    its lexical chunks, from the store (an IVF base cannot hand back a vector by id)."""
+    its lexical chunks, from the store (an IVF base cannot hand back a vector by id), all
+    read in one batch. `doc_of`: chunk id → document id of every chunk of both runs, when
+    the caller has looked them up already (grouping has); else looked up here. `vectors`:
+    stored vectors by chunk id that a reader's view keeps (its snapshot never changes)."""
+    lexical_ids = [cid for cid, _ in lexical_run]
+    if doc_of is None:
+        doc_of = store.chunk_doc_ids([*dense, *lexical_ids])
     cosine: dict[str, float] = {}
-    doc_of = store.chunk_doc_ids(dense)
     for cid, cos in dense.items():
         doc = doc_of.get(cid)
         if doc is not None and cos > cosine.get(doc, NO_COSINE):
             cosine[doc] = cos
-    lexical_ids = [cid for cid, _ in lexical_run]
-    lexical_docs = store.chunk_doc_ids(lexical_ids)
     by_doc: dict[str, list[int]] = {}
     for cid in lexical_ids:
-        if cid in lexical_docs:
-            by_doc.setdefault(lexical_docs[cid], []).append(cid)
+        doc = doc_of.get(cid)
+        if doc is not None:
+            by_doc.setdefault(doc, []).append(cid)
     evidence = query_evidence(terms, store, lexical) if terms else QueryEvidence((), (), 0.0)
-    share = chunk_evidence(evidence, store, [c for c in lexical_ids if c in lexical_docs])
+    share = chunk_evidence(evidence, store, [c for c in lexical_ids if c in doc_of])
     dense_floor = floor.dense_known if evidence.coverage >= floor.min_coverage else floor.dense
+    own = {r.doc_id: by_doc.get(r.doc_id, [r.chunk_id]) for r in grouped if r.doc_id not in cosine}
+    cosine.update(_best_stored_cosines(own, qvec, store, model_id, vectors))
     kept = []
     for r in grouped:
-        known = cosine.get(r.doc_id)
-        if known is None:
-            own = by_doc.get(r.doc_id, [r.chunk_id])
-            vectors = store.vectors_of_chunks(model_id, own) if model_id else None
-            has = vectors is not None and len(vectors) > 0
-            cos = float((vectors @ qvec).max()) if has else -1.0  # type: ignore[union-attr]
-        else:
-            cos = known
+        cos = cosine[r.doc_id]
         if cos >= dense_floor or (
             cos >= floor.dense_lexical
             and max((share.get(c, 0.0) for c in by_doc.get(r.doc_id, ())), default=0.0)
@@ -204,21 +212,86 @@ def plausible(
     return kept
 
 
+def _best_stored_cosines(
+    own: Mapping[str, Sequence[int]],
+    qvec: np.ndarray,
+    store: Store,
+    model_id: str | None,
+    kept: dict[int, np.ndarray] | None = None,
+) -> dict[str, float]:
+    """Document id → the best cosine of its listed chunks' stored vectors (-1.0: none stored).
+
+    The vectors `kept` lacks are read in one query (one per document was most of the floor's
+    cost on a large index: ~75 queries per hybrid search on the NorQuAD + mirror index) and
+    added to it while it holds less than `VECTOR_CACHE_BYTES`."""
+    best = dict.fromkeys(own, -1.0)
+    if not own or not model_id:
+        return best
+    wanted = [c for cids in own.values() for c in cids]
+    found: dict[int, np.ndarray] = {}
+    if kept is not None:
+        found = {c: kept[c] for c in wanted if c in kept}
+    missing = [c for c in wanted if c not in found]
+    if missing:
+        ids, vectors = store.vectors_by_chunk_id(model_id, missing)
+        read = {cid: row.copy() for cid, row in zip(ids.tolist(), vectors, strict=True)}
+        found.update(read)
+        if kept is not None and read and len(kept) * qvec.nbytes < VECTOR_CACHE_BYTES:
+            kept.update(read)  # a race may add a batch more: still bounded
+    if not found:
+        return best
+    order = list(found)
+    cosines = dict(zip(order, (np.vstack([found[c] for c in order]) @ qvec).tolist(), strict=True))
+    for doc, cids in own.items():
+        got = [cosines[c] for c in cids if c in cosines]
+        if got:
+            best[doc] = max(got)
+    return best
+
+
+# Stored vectors a reader's view keeps for the floor (`View.vectors`): 16 MB is ~10 000
+# vectors of 384 dimensions, the mirror or a NorQuAD-sized index whole.
+VECTOR_CACHE_BYTES = 16 * 2**20
+
+
 class _Counts:
-    """Document frequencies of clauses in one store generation (bounded cache)."""
+    """Document frequencies of clauses in one store generation (bounded cache), and for a
+    read-only store (a reader's pinned snapshot) the chunks that rarer clauses match.
+
+    It holds no reference to its store, which is the key of `_CACHE`, a weak-key dictionary:
+    a value that referred to its key kept every reader view's store (and its open snapshot,
+    which holds back WAL checkpoints) alive after the view was replaced."""
 
     MAX = 50_000
+    # A clause's matches are kept when it has at most this many (read once: ~0.3 µs a row),
+    # up to `MAX_MATCHED` ids in all (~60 B each in a frozenset).
+    MAX_MATCHES = 5_000
+    MAX_MATCHED = 200_000
 
     def __init__(self, store: Store, generation: int) -> None:
-        self.store = store
         self.generation = generation
         self.chunks = store.chunk_count()
         self._df: dict[str, int] = {}
+        self._matches: dict[str, frozenset[int]] = {}
+        self._matched = 0
 
-    def get(self, clause: str) -> int:
+    def matches(self, store: Store, clause: str, df: int | None) -> frozenset[int] | None:
+        """Every chunk `clause` matches, if kept or worth keeping, else None. Only for a
+        read-only store: a writer's uncommitted rows change matches within a generation."""
+        if df is None or df > self.MAX_MATCHES or not store.read_only:
+            return None
+        found = self._matches.get(clause)
+        if found is None:
+            found = frozenset(store.lexical_matches(clause))
+            if self._matched + len(found) <= self.MAX_MATCHED:  # a race: a little over
+                self._matches[clause] = found
+                self._matched += len(found)
+        return found
+
+    def get(self, store: Store, clause: str) -> int:
         df = self._df.get(clause)
         if df is None:
-            df = self.store.lexical_count(clause)
+            df = store.lexical_count(clause)
             if len(self._df) >= self.MAX:
                 self._df.clear()
             self._df[clause] = df

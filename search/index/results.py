@@ -70,7 +70,7 @@ def build_hits(
 ) -> list[Hit | None]:
     """One `Hit` per entry of `refs`, in order; None where the document or the chunk is gone
     or the chunk is not that document's. `scores` (default 0.0) are the ranking's."""
-    docs = store.documents([r.doc_id for r in refs])
+    docs = store.document_heads([r.doc_id for r in refs])
     chunks = store.chunks([r.chunk_id for r in refs])
     dups = store.duplicates_of([r.doc_id for r in refs])
     hits: list[Hit | None] = []

@@ -47,6 +47,11 @@ class View:
     # Chunk ids per filter, for a reader's view only (its snapshot never changes): a region
     # or type filter is one SQL scan per generation, not one per query.
     allowed: dict[Filters, np.ndarray] = field(default_factory=dict)
+    # Chunk id → document id, filled as searches look them up (a reader's view only; see
+    # `ranking.DOC_ID_CACHE_SIZE`): grouping a ranking was one SQL query per search.
+    doc_of: dict[int, str] = field(default_factory=dict)
+    # Stored vectors by chunk id, for the relevance floor (reader only; bounded there).
+    vectors: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 # The view a read call (and the calls it makes) is pinned to; see `SearchIndex.reading()`.

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
         originals_stats,
         release_original,
     )
-    from samsok.search.store.records import ChunkRow, DocumentRow, Filters
+    from samsok.search.store.records import ChunkRow, DocumentHeadRow, DocumentRow, Filters
     from samsok.search.store.schema import IN_BATCH
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "ChangeItem",
     "ChangesResponse",
     "ChunkRow",
+    "DocumentHeadRow",
     "DocumentRow",
     "Filters",
     "OriginalRecord",
@@ -102,6 +103,7 @@ _HOMES = {
     "ChangeItem": "changes",
     "ChangesResponse": "changes",
     "ChunkRow": "records",
+    "DocumentHeadRow": "records",
     "DocumentRow": "records",
     "Filters": "records",
     "OriginalRecord": "originals",

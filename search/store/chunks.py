@@ -214,18 +214,21 @@ class ChunkTable(StoreBase):
         if not chunk_ids:
             return set()
         if df is not None and df <= SUBSET_SCAN_PER_ID * len(chunk_ids):
-            wanted = set(chunk_ids)
-            with self._lock:
-                rows = self._conn.execute(
-                    "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)
-                ).fetchall()
-            return {int(r[0]) for r in rows if r[0] in wanted}
+            return set(chunk_ids).intersection(self.lexical_matches(match))
         rows = self._select_in(
             "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN ({marks})",
             chunk_ids,
             [match],
         )
         return {int(r[0]) for r in rows}
+
+    def lexical_matches(self, match: str) -> list[int]:
+        """Every chunk id an FTS5 MATCH expression finds."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)
+            ).fetchall()
+        return [int(r[0]) for r in rows]
 
     def chunk_texts(self, limit: int | None = None) -> Iterator[str]:
         """Every chunk's text, or an even sample of about `limit` of them (every k-th id)."""

@@ -9,10 +9,12 @@ from samsok.ingest.documents import Document
 from samsok.search.store.chunks import ChunkTable
 from samsok.search.store.near_duplicates import band_keys, similarity
 from samsok.search.store.records import (
+    DocumentHeadRow,
     DocumentRow,
     identity_params,
     now_iso,
     row_to_document,
+    row_to_head,
 )
 
 __all__ = ["DocumentTable"]
@@ -36,6 +38,18 @@ class DocumentTable(ChunkTable):
             return {}
         rows = self._select_in("SELECT * FROM documents WHERE doc_id IN ({marks})", doc_ids)
         return {row["doc_id"]: row_to_document(row) for row in rows}
+
+    def document_heads(self, doc_ids: Sequence[str]) -> dict[str, DocumentHeadRow]:
+        """The identity and content type of these documents (what a hit shows), without
+        reading and decoding their pages and metadata as `documents` does."""
+        if not doc_ids:
+            return {}
+        rows = self._select_in(
+            "SELECT doc_id, url, source, region, doc_type, title, published, content_type "
+            "FROM documents WHERE doc_id IN ({marks})",
+            doc_ids,
+        )
+        return {row["doc_id"]: row_to_head(row) for row in rows}
 
     def documents_all(self) -> list[DocumentRow]:
         """Every document row (primaries and duplicates), by URL."""

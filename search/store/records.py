@@ -12,12 +12,14 @@ from samsok.ingest.documents import DocType, Document, DocumentIdentity, Page, R
 
 __all__ = [
     "ChunkRow",
+    "DocumentHeadRow",
     "DocumentRow",
     "Filters",
     "identity_from_row",
     "identity_params",
     "now_iso",
     "row_to_document",
+    "row_to_head",
 ]
 
 
@@ -72,6 +74,14 @@ class DocumentRow(DocumentIdentity):
 
 
 @dataclass(frozen=True)
+class DocumentHeadRow(DocumentIdentity):
+    """What a search hit shows of a document: its identity and content type (not its pages,
+    which a hit never shows and which cost most of reading a whole row)."""
+
+    content_type: str
+
+
+@dataclass(frozen=True)
 class ChunkRow:
     id: int
     doc_id: str
@@ -110,6 +120,10 @@ def identity_from_row(row: sqlite3.Row) -> dict[str, Any]:
         "title": row["title"],
         "published": date.fromisoformat(row["published"]) if row["published"] else None,
     }
+
+
+def row_to_head(row: sqlite3.Row) -> DocumentHeadRow:
+    return DocumentHeadRow(**identity_from_row(row), content_type=row["content_type"])
 
 
 def row_to_document(row: sqlite3.Row) -> DocumentRow:

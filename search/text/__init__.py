@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         NorwegianAnalyzer,
         QueryTerm,
         fts5_query,
+        needle_pattern,
     )
     from samsok.search.text.decompound import Decompounder, DecompounderConfig
     from samsok.search.text.glossary import (
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
         suspended_compounds,
         variants,
     )
-    from samsok.search.text.normalize import Normalizer, RawToken, fold
+    from samsok.search.text.normalize import Normalizer, RawToken, TokenLayout, fold
     from samsok.search.text.stopwords_no import NORWEGIAN_STOPWORDS
 
 __all__ = [
@@ -48,11 +49,13 @@ __all__ = [
     "NorwegianAnalyzer",
     "QueryTerm",
     "RawToken",
+    "TokenLayout",
     "default_glossary",
     "fold",
     "fts5_query",
     "load_glossary",
     "mine_abbreviations",
+    "needle_pattern",
     "suspended_compounds",
     "variants",
 ]
@@ -72,11 +75,13 @@ _HOMES = {
     "NorwegianAnalyzer": "analyze",
     "QueryTerm": "analyze",
     "RawToken": "normalize",
+    "TokenLayout": "normalize",
     "default_glossary": "glossary",
     "fold": "normalize",
     "fts5_query": "analyze",
     "load_glossary": "glossary",
     "mine_abbreviations": "glossary",
+    "needle_pattern": "analyze",
     "suspended_compounds": "glossary",
     "variants": "glossary",
 }

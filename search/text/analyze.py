@@ -30,7 +30,7 @@ from typing import Literal
 import Stemmer
 from samsok.search.errors import QueryError
 from samsok.search.text.decompound import Decompounder
-from samsok.search.text.normalize import Normalizer, RawToken
+from samsok.search.text.normalize import Normalizer, RawToken, TokenLayout
 from samsok.search.text.stopwords_no import NORWEGIAN_STOPWORDS
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "NorwegianAnalyzer",
     "QueryTerm",
     "fts5_query",
+    "needle_pattern",
 ]
 
 
@@ -200,16 +201,48 @@ class NorwegianAnalyzer:
         of `needles` cannot have one of them among its terms, and is skipped before stemming
         and decompounding, which is most of the cost of highlighting a long chunk.
         """
-        wanted = sorted({n for n in needles if n}, key=len, reverse=True)
-        if not wanted:
+        pattern = needle_pattern(needles)
+        if pattern is None:
             return []
-        pattern = re.compile("|".join(re.escape(n) for n in wanted))
         out: list[AnalyzedToken] = []
         for token in self._normalizer.tokens(text):
             if pattern.search(token.joined) is None:
                 continue
             out.append(self._analyzed(token))
         return out
+
+    def layout(self, text: str) -> TokenLayout:
+        """`text`'s raw tokens, for `candidates_in` (query-independent: callers cache it)."""
+        return self._normalizer.layout(text)
+
+    def candidates_in(
+        self, text: str, layout: TokenLayout, pattern: re.Pattern[str] | None
+    ) -> list[AnalyzedToken]:
+        """`candidate_tokens(text, needles)` given `text`'s layout and `needle_pattern(needles)`.
+
+        One scan of the folded tokens finds the same words: needles hold no spaces, so every
+        match lies inside one token, and a token holding a needle anywhere gets a match (the
+        scan reaches the needle's start unless an earlier match in that token came first)."""
+        if pattern is None:
+            return []
+        out: list[AnalyzedToken] = []
+        last = -1
+        for match in pattern.finditer(layout.folded):
+            i = layout.token_at(match.start())
+            if i != last:
+                out.append(self._analyzed(self._normalizer.token(text, layout, i)))
+                last = i
+        return out
+
+
+def needle_pattern(needles: Iterable[str]) -> re.Pattern[str] | None:
+    """A regex finding any of `needles` (longest first), or None when there are none.
+    A needle with a space can be no word's term (words have none): it is left out, so a
+    scan of words written one space apart never matches across two of them."""
+    wanted = sorted({n for n in needles if n and " " not in n}, key=len, reverse=True)
+    if not wanted:
+        return None
+    return re.compile("|".join(re.escape(n) for n in wanted))
 
 
 def fts5_query(

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Normalizer", "RawToken", "fold"]
+__all__ = ["Normalizer", "RawToken", "TokenLayout", "fold"]
 
 # Letters/digits, plus combining marks and soft hyphens so a decomposed "e\u0301" or a
 # PDF-hyphenated word stays one token; they are removed when folding.
@@ -63,6 +65,21 @@ class RawToken:
         return "".join(self.pieces)
 
 
+@dataclass(frozen=True, slots=True)
+class TokenLayout:
+    """A text's raw tokens, compact: their folded forms in one string, so finding the words
+    that contain some string is one regex scan instead of one per word (snippets)."""
+
+    folded: str  # each token's pieces written together, one space apart
+    offsets: array[int]  # where each token starts in `folded`
+    starts: array[int]  # each token's span in the original text
+    ends: array[int]
+
+    def token_at(self, position: int) -> int:
+        """The token whose folded form holds `folded[position]` (not a separating space)."""
+        return bisect_right(self.offsets, position) - 1
+
+
 class Normalizer:
     """Splits text into raw tokens; folding is cached per instance (words repeat a lot)."""
 
@@ -86,3 +103,22 @@ class Normalizer:
             if pieces:
                 out.append(RawToken(match.start(), match.end(), pieces))
         return out
+
+    def layout(self, text: str) -> TokenLayout:
+        """`tokens(text)` as a `TokenLayout` (the token at index i is the same in both)."""
+        offsets, starts, ends = array("i"), array("i"), array("i")
+        forms: list[str] = []
+        at = 0
+        for token in self.tokens(text):
+            joined = token.joined
+            offsets.append(at)
+            starts.append(token.start)
+            ends.append(token.end)
+            forms.append(joined)
+            at += len(joined) + 1  # the separating space
+        return TokenLayout(" ".join(forms), offsets, starts, ends)
+
+    def token(self, text: str, layout: TokenLayout, i: int) -> RawToken:
+        """The i-th raw token of `text` (whose layout is `layout`), as `tokens` gives it."""
+        start, end = layout.starts[i], layout.ends[i]
+        return RawToken(start, end, self._pieces(text[start:end]))

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from samsok.search.index.snippets import make_snippet
-from samsok.search.text import AnalyzerConfig, Decompounder, NorwegianAnalyzer
+from samsok.search.index.snippets import Snippets, make_snippet
+from samsok.search.text import AnalyzerConfig, Decompounder, NorwegianAnalyzer, needle_pattern
 
 FILLER = "Dette avsnittet handler om noe helt annet enn saken. "
 
@@ -135,3 +135,30 @@ def test_only_candidate_words_are_analysed_and_none_that_matches_is_skipped() ->
             checked += len(matching)
             skipped += len(tokens) - len(candidates)
     assert checked > 100 and skipped > 10 * checked  # real matches, and most words skipped
+
+
+def test_cached_snippets_and_candidates_are_the_uncached_ones() -> None:
+    """`Snippets` (layouts cached per text, a bounded cache) makes exactly `make_snippet`'s
+    snippets, and one scan of a text's folded tokens finds `candidate_tokens`' words."""
+    texts = _mirror_texts()
+    analyzer = NorwegianAnalyzer(AnalyzerConfig(), Decompounder.fit(texts))
+    snippets = Snippets(analyzer, texts=8)
+    vocabulary = sorted({w for t in texts for w in re.findall(r"[^\W\d_]{4,}", t)})
+    queries = [" ".join(vocabulary[i::397][:3]) for i in range(0, 397, 11)]
+    queries += ["legevaktsamarbeid", "KAD-senger helsetjenester", "<b>kommune</b>", "og i"]
+    chunks = [t[i : i + 1200] for t in texts[::4] for i in range(0, min(len(t), 3600), 1200)]
+    for text in [*chunks, "", " \n ", "https://e.org/" + "a" * 400 + " legevakt"]:
+        layout = analyzer.layout(text)
+        for query in queries:
+            for max_chars in (40, 300):
+                assert snippets.make(text, query, max_chars) == make_snippet(
+                    text, query, analyzer, max_chars
+                )
+            needles = {k for term in analyzer.query_terms(query) for k in term.keys}
+            pattern = needle_pattern(needles)
+            assert analyzer.candidates_in(text, layout, pattern) == analyzer.candidate_tokens(
+                text, needles
+            )
+    assert snippets.cached_texts() == 8  # bounded
+    with pytest.raises(ValueError):
+        snippets.make("tekst", "legevakt", 2)
