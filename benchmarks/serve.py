@@ -211,6 +211,9 @@ class Server:
         # The model loads on the first search that embeds (lazy): that is part of start-up.
         httpx.get(f"{self.base}/search", params={"q": "oppstart"}, timeout=300).raise_for_status()
         self.start_s = time.perf_counter() - started
+        # Each worker process (SAMSOK_SERVE_WORKERS) loads its own model on its first search:
+        # concurrent first searches on new connections reach them all before measuring.
+        asyncio.run(_warm_every_worker(self.base))
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -219,6 +222,16 @@ class Server:
                 self.proc.wait(60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+async def _warm_every_worker(base: str, connections: int = 16) -> None:
+    async def first_search(n: int) -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=300) as client:
+            response = await client.get("/search", params={"q": f"oppvarming {n}"})
+            response.raise_for_status()
+
+    for _ in range(2):
+        await asyncio.gather(*(first_search(n) for n in range(connections)))
 
 
 async def _one_client(server: Server, mode: str, texts: list[str]) -> list[float]:
