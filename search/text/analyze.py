@@ -170,7 +170,11 @@ class NorwegianAnalyzer:
         seen: set[tuple[str, tuple[str, ...]]] = set()
         for token in self._normalizer.tokens(text):
             joined, pieces = self._token_forms(token)
-            if joined is not None:  # hyphenated: "KAD-senger" = kadseng OR (kad AND seng)
+            if joined is not None and _inflected_abbreviation(text, token):
+                # "DMS-et" is the word "DMS", which every text writing "DMS-et" is indexed
+                # under too (its first piece's stem): as "KAD-en" already was (Snowball).
+                stem, parts = self._stem(token.pieces[0]), ()
+            elif joined is not None:  # hyphenated: "KAD-senger" = kadseng OR (kad AND seng)
                 stem, parts = joined, tuple(_unique(whole for whole, _ in pieces))
             elif pieces:
                 stem, parts = pieces[0]
@@ -286,6 +290,21 @@ def _quote(term: str) -> str:
     # Inside an FTS5 string only '"' is special, escaped by doubling; everything else,
     # including AND/OR/NOT/NEAR, '*', '^', ':' and parentheses, is literal text.
     return '"' + term.replace('"', '""') + '"'
+
+
+# Norwegian writes an abbreviation's inflection after a hyphen ("DMS-et", "HF-ene", "NAV-s",
+# Nynorsk "KAD-ane"): noun endings, definite and plural, with their genitive -s.
+ABBREVIATION_ENDINGS = frozenset(
+    {"s", "en", "ens", "et", "ets", "a", "as", "er", "ers", "ene", "enes", "ar", "ane", "anes"}
+)
+
+
+def _inflected_abbreviation(text: str, token: RawToken) -> bool:
+    """An abbreviation typed in capitals with an inflection ending after a hyphen."""
+    if len(token.pieces) != 2 or token.pieces[1] not in ABBREVIATION_ENDINGS:
+        return False
+    head = text[token.start : token.start + len(token.pieces[0])]
+    return len(head) >= 2 and head.isupper()
 
 
 def _unique(items: Iterable[str]) -> list[str]:

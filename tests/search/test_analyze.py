@@ -137,6 +137,30 @@ def test_hyphenated_compound_gives_parts_and_joined(analyzer: NorwegianAnalyzer)
     assert "kadseng" in analyzer.index_terms("kadsenger")
 
 
+@pytest.mark.parametrize(
+    ("query", "stem"),
+    [("DMS-et", "dms"), ("HF-ene", "hf"), ("NAV-s", "nav"), ("KAD-ane", "kad"), ("KAD-en", "kad")],
+)
+def test_an_inflected_abbreviation_is_the_abbreviation(
+    analyzer: NorwegianAnalyzer, query: str, stem: str
+) -> None:
+    """Norwegian inflects an abbreviation after a hyphen: "DMS-et" is the word "DMS" (and a
+    text writing either is indexed under its stem), not "dmset" nor "HF" AND "ene"."""
+    (term,) = analyzer.query_terms(query)
+    assert (term.stem, term.parts) == (stem, ())
+    assert stem in analyzer.index_terms(query) and stem in analyzer.index_terms(query[: len(stem)])
+
+
+@pytest.mark.parametrize("word", ["i-land", "dms-et", "ØHD-senger", "A-hus", "Vitamin-A"])
+def test_other_hyphenated_words_are_not_taken_for_inflected_abbreviations(
+    analyzer: NorwegianAnalyzer, word: str
+) -> None:
+    """Only capitals before a noun ending: a lower-case piece, a compound or a one-letter
+    head keeps its joined stem."""
+    (term,) = analyzer.query_terms(word)
+    assert term.stem == analyzer.query_terms(word.replace("-", ""))[0].stem
+
+
 def test_terms_are_single_fts5_tokens(analyzer: NorwegianAnalyzer) -> None:
     text = "«Legevakt-samarbeid» (KAD/DMS) – 1½ år; e-post: post@kommune.no! <b>Tromsø</b>"
     for term in analyzer.index_terms(text):
@@ -302,6 +326,7 @@ def fts(analyzer: NorwegianAnalyzer) -> sqlite3.Connection:
         3: "Samarbeid om legevakt mellom kommunene i Trøndelag.",
         4: "Nye KAD-senger i Tromsø fra 2030.",
         5: "Ingen treff her: Tromso skrives uten ø.",
+        6: "Pasientene på DMS får tilbud om spesialistpoliklinikk.",
     }
     conn.executemany(
         "INSERT INTO t(rowid, terms) VALUES (?, ?)",
@@ -340,4 +365,5 @@ def test_fts5_round_trip_finds_the_right_rows(
     assert _search(fts, analyzer, "kadsenger") == [4]
     assert _search(fts, analyzer, "Tromsø") == [4]  # ø is not folded to o
     assert _search(fts, analyzer, "år 2030") == [4]
+    assert _search(fts, analyzer, "DMS-et") == [6]  # the abbreviation, inflected
     assert _search(fts, analyzer, '"; DROP TABLE t; --') == []
