@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from eval_data import DEV_TUNING, NORQUAD
+from eval_data import DEV_TUNING, add_sweep_options, load_norquad
 from fusion_sweep import (
     DEPTH,
     Corpus,
@@ -53,7 +53,7 @@ from fusion_sweep import (
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.search.embedding import DEFAULT_MODEL, Embedder
-from samsok.search.evaluation import judgements, load_beir, load_devset, ndcg_at_k, recall_at_k
+from samsok.search.evaluation import judgements, load_devset, ndcg_at_k, recall_at_k
 from samsok.search.index import (
     CALIBRATED_FLOORS,
     IndexConfig,
@@ -263,11 +263,7 @@ def folds(qids: list[str], k: int) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--norquad", type=Path, default=NORQUAD)
-    parser.add_argument("--norquad-folder", type=Path, required=True)
-    parser.add_argument("--dev-folder", type=Path, required=True)
-    parser.add_argument("--mirror-folder", type=Path, required=True)
-    parser.add_argument("--folds", type=int, default=5)
+    add_sweep_options(parser)
     parser.add_argument("--json", type=Path)
     parser.add_argument(
         "--real-path", action="store_true", help="also run SearchIndex.search, glossary off/on"
@@ -276,11 +272,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     embedder = Embedder(Settings().embed_config())  # type: ignore[call-arg]
 
-    beir = load_beir(
-        args.norquad / "corpus.jsonl",
-        args.norquad / "queries_validation.jsonl",
-        args.norquad / "qrels_validation.tsv",
-    )
+    beir = load_norquad(args.norquad)
     dev = load_devset(DEV_TUNING)
     sets: dict[str, tuple[Corpus, dict[str, list[QueryData]]]] = {}
     touched: dict[str, dict[str, str]] = {}

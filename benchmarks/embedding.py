@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 from _table import int_options, print_header
-from eval_data import NORQUAD
+from eval_data import NORQUAD, load_norquad
 from sample_queries import QUERIES
 
 SENTENCES = [
@@ -275,11 +275,9 @@ def ndcg(cache: str, backend: str, threads: int | None, data: Path) -> dict[str,
 def _norquad(cache: str, backend: str, threads: int | None, data: Path) -> dict[str, float]:
     from samsok.api.settings import Settings
     from samsok.api.wiring import open_index
-    from samsok.search.evaluation import ingest_corpus, load_beir, run_evaluation
+    from samsok.search.evaluation import ingest_corpus, run_evaluation
 
-    dataset = load_beir(
-        data / "corpus.jsonl", data / "queries_validation.jsonl", data / "qrels_validation.tsv"
-    )
+    dataset = load_norquad(data)
     with tempfile.TemporaryDirectory(prefix="samsok-bench-eval-") as folder:
         settings = Settings(
             data_dir=Path(folder),

@@ -7,7 +7,12 @@ on `sys.path`.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samsok.search.evaluation import BeirDataset
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,3 +30,26 @@ DEV_LOCKED = ROOT / "tests" / "data" / "locked" / "devset_locked.json"
 #: The fresh locked set, written after that (docs/retrieval.md): reported with `--locked` too,
 #: and meant to be evaluated once, at the end.
 DEV_FRESH = ROOT / "tests" / "data" / "locked" / "devset_fresh.json"
+
+
+def load_norquad(folder: Path = NORQUAD) -> BeirDataset:
+    """NorQuAD's validation split (passages, questions, judgements, answers) in `folder`."""
+    from samsok.search.evaluation import load_beir
+
+    return load_beir(
+        folder / "corpus.jsonl",
+        folder / "queries_validation.jsonl",
+        folder / "qrels_validation.tsv",
+        folder / "answers_validation.jsonl",
+    )
+
+
+def add_sweep_options(parser: argparse.ArgumentParser) -> None:
+    """What a sweep over the two tuning sets reads: NorQuAD and the three ingested folders
+    (`retrieval.py --keep` for NorQuAD; NorQuAD passages plus the mirror; the mirror alone),
+    and how many cross-validation folds."""
+    parser.add_argument("--norquad", type=Path, default=NORQUAD)
+    parser.add_argument("--norquad-folder", type=Path, required=True)
+    parser.add_argument("--dev-folder", type=Path, required=True)
+    parser.add_argument("--mirror-folder", type=Path, required=True)
+    parser.add_argument("--folds", type=int, default=5)

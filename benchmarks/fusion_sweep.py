@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from eval_data import DEV_TUNING, NORQUAD
+from eval_data import DEV_TUNING, add_sweep_options, load_norquad
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.search.embedding import Embedder
-from samsok.search.evaluation import judgements, load_beir, load_devset, ndcg_at_k, recall_at_k
+from samsok.search.evaluation import judgements, load_devset, ndcg_at_k, recall_at_k
 from samsok.search.index import (
     IndexConfig,
     LexicalIndex,
@@ -204,11 +204,7 @@ def grid() -> list[Setting]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--norquad", type=Path, default=NORQUAD)
-    parser.add_argument("--norquad-folder", type=Path, required=True)
-    parser.add_argument("--dev-folder", type=Path, required=True)
-    parser.add_argument("--mirror-folder", type=Path, required=True)
-    parser.add_argument("--folds", type=int, default=5)
+    add_sweep_options(parser)
     parser.add_argument("--refit", action="store_true", help="rewrite FTS terms first")
     parser.add_argument("--json", type=Path, help="write all figures here")
     args = parser.parse_args()
@@ -216,11 +212,7 @@ def main() -> None:
     settings = Settings()  # type: ignore[call-arg]
     embedder = Embedder(settings.embed_config())
 
-    beir = load_beir(
-        args.norquad / "corpus.jsonl",
-        args.norquad / "queries_validation.jsonl",
-        args.norquad / "qrels_validation.tsv",
-    )
+    beir = load_norquad(args.norquad)
     with open_folder(args.norquad_folder, embedder) as index:
         if args.refit:
             refit(index)

@@ -30,7 +30,7 @@ from pathlib import Path
 import bm25s
 import Stemmer
 from _table import print_header
-from eval_data import NORQUAD
+from eval_data import NORQUAD, load_norquad
 from samsok.search import evaluation
 from samsok.search.text import (
     AnalyzerConfig,
@@ -223,13 +223,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    d = args.data
-    data = evaluation.load_beir(
-        d / "corpus.jsonl",
-        d / "queries_validation.jsonl",
-        d / "qrels_validation.tsv",
-        d / "answers_validation.jsonl",
-    )
+    data = load_norquad(args.data)
     chunks = chunk_corpus(data, args.window, args.stride, args.title)
     texts = [c.text for c in chunks]
 

@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 from _table import print_header
-from eval_data import DEV_FRESH, DEV_LOCKED, DEV_TUNING, NORQUAD, ROOT
+from eval_data import DEV_FRESH, DEV_LOCKED, DEV_TUNING, NORQUAD, ROOT, load_norquad
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
@@ -63,7 +63,6 @@ from samsok.search.evaluation import (
     format_rows,
     ingest_corpus,
     judgements,
-    load_beir,
     load_devset,
     run_evaluation,
     side_by_side,
@@ -72,15 +71,6 @@ from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.schemas import SearchMode
 
 OFF_HELDOUT = ROOT / "tests" / "data" / "offtopic_heldout.json"
-
-
-def load_norquad(folder: Path) -> BeirDataset:
-    return load_beir(
-        folder / "corpus.jsonl",
-        folder / "queries_validation.jsonl",
-        folder / "qrels_validation.tsv",
-        folder / "answers_validation.jsonl",
-    )
 
 
 # -- bm25s baselines ------------------------------------------------------------------------------

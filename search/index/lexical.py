@@ -36,6 +36,8 @@ __all__ = ["GlossaryUse", "LexicalIndex", "LexicalQuery"]
 
 log = logging.getLogger(__name__)
 
+# What `fit` keeps in the store's meta table, for readers to `load`: the fitted decompounder,
+# the chunk count it was fitted at, and the abbreviation pairs mined from the chunks.
 _META_KEY = "decompounder"
 _META_FITTED_AT = "decompounder_chunks"
 _META_ABBREVIATIONS = "mined_abbreviations"

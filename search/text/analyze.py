@@ -170,6 +170,7 @@ class NorwegianAnalyzer:
         seen: set[tuple[str, tuple[str, ...]]] = set()
         for token in self._normalizer.tokens(text):
             joined, pieces = self._token_forms(token)
+            parts: tuple[str, ...]
             if joined is not None and _inflected_abbreviation(text, token):
                 # "DMS-et" is the word "DMS", which every text writing "DMS-et" is indexed
                 # under too (its first piece's stem): as "KAD-en" already was (Snowball).
