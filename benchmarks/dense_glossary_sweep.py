@@ -46,6 +46,7 @@ from fusion_sweep import (
     collect,
     doc_features,
     fused_docs,
+    judged_queries,
     mean,
     open_folder,
     scores,
@@ -53,7 +54,7 @@ from fusion_sweep import (
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.search.embedding import DEFAULT_MODEL, Embedder
-from samsok.search.evaluation import judgements, load_devset, ndcg_at_k, recall_at_k
+from samsok.search.evaluation import load_devset, ndcg_at_k, recall_at_k
 from samsok.search.index import (
     CALIBRATED_FLOORS,
     IndexConfig,
@@ -289,13 +290,7 @@ def main() -> None:
         }
 
     with open_folder(args.norquad_folder, embedder) as index:
-        corpus_of, qrels = judgements(index, beir)
-        doc_id = {c: d for d, c in corpus_of.items()}
-        nq = [
-            (qid, beir.queries[qid], {doc_id[c]: r for c, r in rel.items() if c in doc_id})
-            for qid, rel in qrels.items()
-            if any(r > 0 for r in rel.values())
-        ]
+        nq = judged_queries(index, beir)
         run("norquad", index, nq)
     with open_folder(args.dev_folder, embedder) as index:
         by_url = {r.url: r.duplicate_of or r.doc_id for r in index.store.documents_all()}

@@ -35,7 +35,13 @@ from eval_data import DEV_TUNING, add_sweep_options, load_norquad
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.search.embedding import Embedder
-from samsok.search.evaluation import judgements, load_devset, ndcg_at_k, recall_at_k
+from samsok.search.evaluation import (
+    BeirDataset,
+    judgements,
+    load_devset,
+    ndcg_at_k,
+    recall_at_k,
+)
 from samsok.search.index import (
     IndexConfig,
     LexicalIndex,
@@ -98,6 +104,17 @@ def refit(index: SearchIndex) -> None:
     if index.store.get_meta("mined_abbreviations") is None:
         index.refit_lexical()
         index.commit()
+
+
+def judged_queries(index: SearchIndex, beir: BeirDataset) -> list[tuple[str, str, dict[str, int]]]:
+    """(query id, text, {stored document id: grade}) of every query with a relevant passage."""
+    corpus_of, qrels = judgements(index, beir)
+    doc_id = {c: d for d, c in corpus_of.items()}
+    return [
+        (qid, beir.queries[qid], {doc_id[c]: r for c, r in rel.items() if c in doc_id})
+        for qid, rel in qrels.items()
+        if any(r > 0 for r in rel.values())
+    ]
 
 
 def collect(
@@ -216,14 +233,7 @@ def main() -> None:
     with open_folder(args.norquad_folder, embedder) as index:
         if args.refit:
             refit(index)
-        corpus_of, qrels = judgements(index, beir)
-        doc_id = {c: d for d, c in corpus_of.items()}
-        nq = [
-            (qid, beir.queries[qid], {doc_id[c]: r for c, r in rel.items() if c in doc_id})
-            for qid, rel in qrels.items()
-            if any(r > 0 for r in rel.values())
-        ]
-        n_corpus, n_data = collect(index, embedder, nq)
+        n_corpus, n_data = collect(index, embedder, judged_queries(index, beir))
 
     dev = load_devset(DEV_TUNING)
     with open_folder(args.dev_folder, embedder) as index:

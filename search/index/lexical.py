@@ -34,8 +34,6 @@ from samsok.search.text import (
 
 __all__ = ["GlossaryUse", "LexicalIndex", "LexicalQuery"]
 
-log = logging.getLogger(__name__)
-
 # What `fit` keeps in the store's meta table, for readers to `load`: the fitted decompounder,
 # the chunk count it was fitted at, and the abbreviation pairs mined from the chunks.
 _META_KEY = "decompounder"
@@ -46,6 +44,8 @@ EXPAND_CACHE_SIZE = 4096
 # NEAR distance per word of a multi-word glossary form: index terms of compounds take extra
 # positions (whole word + parts), so words of one phrase sit a few terms apart.
 _FORM_NEAR_PER_WORD = 4
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
