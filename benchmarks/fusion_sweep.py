@@ -47,10 +47,8 @@ from samsok.search.index import (
     LexicalIndex,
     SearchIndex,
     chunk_evidence,
+    fuse,
     query_evidence,
-    rrf,
-    weighted_minmax,
-    weighted_zscore,
 )
 from samsok.search.store import Filters
 
@@ -182,12 +180,7 @@ def fused_docs(corpus: Corpus, q: QueryData, s: Setting | None, mode: str = "hyb
         w = min(1.0, max(0.0, s.w + s.gamma * (0.5 - q.evidence)))
         runs = [dense, lex] if lex else [dense]
         weights = [w, 1.0 - w] if lex else [1.0]
-        if s.method == "rrf":
-            run = rrf(runs, k=s.k, weights=weights)
-        elif s.method == "minmax":
-            run = weighted_minmax(runs, weights=weights)
-        else:
-            run = weighted_zscore(runs, weights=weights)
+        run = fuse(s.method, runs, weights, k=s.k)
     seen: dict[str, None] = {}
     for cid, _ in run:
         seen.setdefault(corpus.doc_of[cid], None)

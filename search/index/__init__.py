@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from samsok.search.index.core import SearchIndex
     from samsok.search.index.dense import DenseIndex
     from samsok.search.index.dense_query import DenseQuery, abbreviations, dense_text_for
-    from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
+    from samsok.search.index.fusion import fuse, rrf, weighted_minmax, weighted_zscore
     from samsok.search.index.lexical import LexicalIndex
     from samsok.search.index.manifest import Manifest
     from samsok.search.index.ranking import RankedChunk
@@ -59,6 +59,7 @@ __all__ = [
     "abbreviations",
     "chunk_evidence",
     "dense_text_for",
+    "fuse",
     "page_url",
     "query_evidence",
     "rrf",
@@ -89,6 +90,7 @@ _HOMES = {
     "dense_text_for": "dense_query",
     "page_url": "results",
     "query_evidence": "relevance",
+    "fuse": "fusion",
     "rrf": "fusion",
     "weighted_minmax": "fusion",
     "weighted_zscore": "fusion",

@@ -20,10 +20,23 @@ import math
 from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
-__all__ = ["Run", "rrf", "weighted_minmax", "weighted_zscore"]
+__all__ = ["Run", "fuse", "rrf", "weighted_minmax", "weighted_zscore"]
 
 K = TypeVar("K", bound=Hashable)
 Run = Sequence[tuple[K, float]]
+
+
+def fuse(
+    method: str, runs: Sequence[Run[K]], weights: Sequence[float] | None = None, *, k: float = 60.0
+) -> list[tuple[K, float]]:
+    """`runs` fused by `method` (`IndexConfig.fusion`): "zscore", "minmax", or "rrf" with `k`."""
+    if method == "rrf":
+        return rrf(runs, k=k, weights=weights)
+    if method == "zscore":
+        return weighted_zscore(runs, weights)
+    if method == "minmax":
+        return weighted_minmax(runs, weights)
+    raise ValueError(f"unknown fusion method {method!r}: use zscore, minmax or rrf")
 
 
 def rrf(

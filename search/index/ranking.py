@@ -20,7 +20,7 @@ from samsok.search.errors import DocumentNotFound, QueryError
 from samsok.search.index.config import IndexConfig
 from samsok.search.index.dense_query import dense_text_for
 from samsok.search.index.faiss_base import one_thread_per_query
-from samsok.search.index.fusion import rrf, weighted_minmax, weighted_zscore
+from samsok.search.index.fusion import fuse
 from samsok.search.index.lexical import LexicalQuery
 from samsok.search.index.relevance import RelevanceFloor, plausible
 from samsok.search.index.views import View
@@ -312,11 +312,7 @@ class Ranker:
     def _fuse(
         self, runs: list[list[tuple[int, float]]], weights: list[float]
     ) -> list[tuple[int, float]]:
-        if self.config.fusion == "rrf":
-            return rrf(runs, k=self.config.rrf_k, weights=weights)
-        if self.config.fusion == "zscore":
-            return weighted_zscore(runs, weights=weights)
-        return weighted_minmax(runs, weights=weights)
+        return fuse(self.config.fusion, runs, weights, k=self.config.rrf_k)
 
     def group(self, run: list[tuple[int, float]]) -> list[Ranked]:
         """One entry per document: its best chunk, in run order."""

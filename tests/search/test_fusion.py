@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from samsok.search.index import rrf, weighted_minmax, weighted_zscore
+from samsok.search.index import fuse, rrf, weighted_minmax, weighted_zscore
 
 LEXICAL = [("a", 12.0), ("b", 8.0), ("c", 4.0)]
 DENSE = [("b", 0.9), ("d", 0.7), ("a", 0.5)]
@@ -111,3 +111,14 @@ def test_ids_need_not_be_comparable() -> None:
     runs: list[list[tuple[int | str, float]]] = [[(1, 1.0)], [("1", 1.0)]]
     fused = rrf(runs)
     assert [i for i, _ in fused] == [1, "1"]
+
+
+def test_fuse_runs_the_configured_method() -> None:
+    runs = [[("a", 3.0), ("b", 2.0), ("c", 1.0)], [("c", 9.0), ("a", 1.0)]]
+    weights = [0.4, 0.6]
+    assert fuse("zscore", runs, weights) == weighted_zscore(runs, weights)
+    assert fuse("minmax", runs, weights) == weighted_minmax(runs, weights)
+    assert fuse("rrf", runs, weights, k=10) == rrf(runs, k=10, weights=weights)
+    assert fuse("rrf", runs, weights, k=10) != rrf(runs, k=60, weights=weights)
+    with pytest.raises(ValueError, match="unknown fusion method 'sum'"):
+        fuse("sum", runs, weights)
