@@ -219,8 +219,9 @@ class LexicalIndex:
         for f in sorted(forms.starting_with(terms, keys)):
             g, form, words = forms.items[f]
             n = len(words)
+            mined = self._glossary.groups[g].mined
             for i in range(len(keys) - n + 1):
-                if all(_matches(words[k], terms[i + k], keys[i + k]) for k in range(n)):
+                if all(_matches(words[k], terms[i + k], keys[i + k], mined) for k in range(n)):
                     hits.append((g, form, i))
                     break
         return hits
@@ -326,10 +327,12 @@ def _overstemmed(term: QueryTerm) -> bool:
     return not term.parts and len(term.text) - len(term.stem) > _MAX_STEM_LOSS
 
 
-def _matches(form: QueryTerm, query: QueryTerm, keys: frozenset[str]) -> bool:
+def _matches(form: QueryTerm, query: QueryTerm, keys: frozenset[str], mined: bool = False) -> bool:
     """A glossary word matches a query word: as one of its compound parts ("ØHD-plasser"),
-    or with the same stem and only the ending differing (incl. its spelling variants)."""
-    if form.stem in query.parts:
+    or with the same stem and only the ending differing (incl. its spelling variants). A form
+    mined from the corpus is no part the decompounder found: "lastebil" does not mention the
+    mined "BIL" (a hyphen piece, "BIL-messen", does)."""
+    if form.stem in query.parts and (query.hyphenated or not mined):
         return True
     return form.stem in keys and _same_word(form.text, query.text)
 

@@ -75,6 +75,7 @@ class QueryTerm:
     text: str  # the folded word as typed, for display and debugging
     stem: str
     parts: tuple[str, ...] = ()
+    hyphenated: bool = False  # `parts` are the pieces written ("KAD-senger"), not found
 
     @property
     def keys(self) -> frozenset[str]:
@@ -189,7 +190,7 @@ class NorwegianAnalyzer:
                 parts = ()
             if (stem, parts) not in seen:
                 seen.add((stem, parts))
-                out.append(QueryTerm(token.joined, stem, parts))
+                out.append(QueryTerm(token.joined, stem, parts, joined is not None))
         return out
 
     def analyze_tokens(self, text: str) -> list[AnalyzedToken]:

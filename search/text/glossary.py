@@ -45,6 +45,9 @@ _BUILTIN = "glossary_no.toml"
 class GlossaryGroup:
     forms: tuple[str, ...]
     note: str = ""
+    # Mined from the corpus, not written by hand: its abbreviation may be an ordinary word
+    # ("BIL", Bilimportørenes Landsforening), so it matches whole query words only.
+    mined: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,9 @@ class Glossary:
 
     def with_pairs(self, pairs: Iterable[tuple[str, str]]) -> Glossary:
         """This glossary plus mined (abbreviation, long form) pairs, each a group of two."""
-        extra = tuple(GlossaryGroup((abbr, long), "mined from the corpus") for abbr, long in pairs)
+        extra = tuple(
+            GlossaryGroup((abbr, long), "mined from the corpus", mined=True) for abbr, long in pairs
+        )
         return Glossary(self.groups + extra, self.word_variants)
 
 

@@ -152,6 +152,19 @@ def test_expansion_lists_what_was_added() -> None:
     assert "kommunale akutte døgnplasser" in lexical.expand("KAD-plassene").also
 
 
+def test_a_mined_abbreviation_matches_whole_words_only() -> None:
+    """A pair mined from the corpus may abbreviate as an ordinary word ("BIL"): "lastebil" is
+    no mention of it, though the decompounder splits off "bil"; the word itself and a hyphen
+    piece are. A hand-written abbreviation still matches as any compound part."""
+    lexical = LexicalIndex()
+    lexical._set_glossary([("BIL", "Bilimportørenes Landsforening")])
+    assert lexical.glossary.groups[-1].mined and not lexical.glossary.groups[0].mined
+    assert lexical.expand("Hvem krasjet med en lastebil?").also == ()
+    assert lexical.expand("Hva mener BIL om avgiftene?").also == ("Bilimportørenes Landsforening",)
+    assert lexical.expand("BIL-messen i Lillestrøm").also == ("Bilimportørenes Landsforening",)
+    assert "kommunale akutte døgnplasser" in lexical.expand("nye KAD-senger").also
+
+
 def _scan_hits(lexical: LexicalIndex, query: str) -> set[tuple[int, str]]:
     """(group, form) the query uses, by trying every glossary form at every word."""
     terms = lexical.analyzer.query_terms(query)
