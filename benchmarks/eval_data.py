@@ -25,10 +25,10 @@ SHARED_EVAL = next(
 NORQUAD = SHARED_EVAL / "norquad"
 #: The paraphrase development set's tuning part (the locked sets are read only on request).
 DEV_TUNING = ROOT / "tests" / "data" / "devset_tuning.json"
-#: The locked third: reported with `retrieval.py --locked`; read twice before, so no longer unseen.
+#: The locked third: reported with `retrieval.py --locked`; read several times, no longer unseen.
 DEV_LOCKED = ROOT / "tests" / "data" / "locked" / "devset_locked.json"
-#: The fresh locked set, written after that (docs/retrieval.md): reported with `--locked` too,
-#: and meant to be evaluated once, at the end.
+#: The fresh locked set, written after that (docs/retrieval.md): reported with `--locked` too;
+#: read blind once, on 2026-12-03.
 DEV_FRESH = ROOT / "tests" / "data" / "locked" / "devset_fresh.json"
 
 

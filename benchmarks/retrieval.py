@@ -27,8 +27,8 @@ candidate depth over that one ingest (query vectors computed once).
 through `samsok.search.evaluation.report.side_by_side`, the same table `samsok eval
 --baselines` prints: NorQuAD, the paraphrase development set's tuning part, the held-out
 off-topic queries and, with `--locked`, the two locked sets in their own columns: the fresh one
-("dev FRESH (locked, unseen)", evaluated once, at the end) and the locked third ("dev LOCKED
-(read twice before)"); docs/retrieval.md.
+(`FRESH_LABEL`: read blind once, on 2026-12-03) and the locked third (`LOCKED_LABEL`);
+docs/retrieval.md.
 
 The defaults in `samsok.search.index.core.IndexConfig` and `samsok.ingest.config.ChunkConfig` come
 from these runs; the sweeps and their tables are in docs/retrieval.md.
@@ -55,6 +55,8 @@ from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
 from samsok.search.embedding import Embedder
 from samsok.search.evaluation import (
+    FRESH_LABEL,
+    LOCKED_LABEL,
     BeirDataset,
     Bm25sTokens,
     EvalSets,
@@ -218,8 +220,8 @@ def main() -> None:
             ingest_corpus(index, dataset)  # idempotent: embeds nothing when up to date
         devsets = {"dev tuning": load_devset(DEV_TUNING), "held-out": load_devset(OFF_HELDOUT)}
         if args.locked:  # labelled so that the unseen set is not mistaken for the read one
-            devsets["dev FRESH (locked, unseen)"] = load_devset(DEV_FRESH)
-            devsets["dev LOCKED (read twice before)"] = load_devset(DEV_LOCKED)
+            devsets[FRESH_LABEL] = load_devset(DEV_FRESH)
+            devsets[LOCKED_LABEL] = load_devset(DEV_LOCKED)
         sets = EvalSets(
             beir={"NorQuAD": (args.keep, dataset)},
             dev_folder=args.dev_folder,

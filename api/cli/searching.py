@@ -122,9 +122,6 @@ def extract(ctx: click.Context, file: Path, url: str | None) -> None:
 
 
 EVAL_MODES = click.Choice([*(m.value for m in SearchMode), "all"])
-# The two locked sets side by side must not be mistaken for each other (docs/retrieval.md).
-LOCKED_LABEL = "dev LOCKED (read twice before)"
-FRESH_LABEL = "dev FRESH (locked, unseen)"
 _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -165,12 +162,12 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option(
     "--locked",
     type=_EXISTING_FILE,
-    help=f"The locked third, reported as {LOCKED_LABEL!r} (it has been read twice before).",
+    help="The locked third: report it in its own, labelled columns.",
 )
 @click.option(
     "--fresh",
     type=_EXISTING_FILE,
-    help=f"The fresh locked set, reported as {FRESH_LABEL!r}: evaluate it once, at the end.",
+    help="The fresh locked set: report it in its own, labelled columns.",
 )
 @click.option("--dev-folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--mirror-folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
@@ -200,6 +197,8 @@ def eval_(
 
     from samsok.api.wiring import open_index
     from samsok.search.evaluation import (
+        FRESH_LABEL,
+        LOCKED_LABEL,
         eval_report,
         format_rows,
         ingest_corpus,

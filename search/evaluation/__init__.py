@@ -14,7 +14,7 @@ from samsok.ingest.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from samsok.search.evaluation.baselines import Bm25sTokens, bm25s_scores
-    from samsok.search.evaluation.devset import load_devset
+    from samsok.search.evaluation.devset import FRESH_LABEL, LOCKED_LABEL, load_devset
     from samsok.search.evaluation.metrics import (
         BeirDataset,
         answer_containment,
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 # What callers outside the package use; the modules' other names serve the package itself
 # (and its tests).
 __all__ = [
+    "FRESH_LABEL",
+    "LOCKED_LABEL",
     "BeirDataset",
     "Bm25sTokens",
     "EvalSets",
@@ -61,6 +63,8 @@ __all__ = [
 
 # Each public name and the module it lives in.
 _HOMES = {
+    "FRESH_LABEL": "devset",
+    "LOCKED_LABEL": "devset",
     "BeirDataset": "metrics",
     "Bm25sTokens": "baselines",
     "EvalSets": "report",

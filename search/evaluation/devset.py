@@ -26,6 +26,8 @@ from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.text import NorwegianAnalyzer
 
 __all__ = [
+    "FRESH_LABEL",
+    "LOCKED_LABEL",
     "OFF_TOPIC_MAX",
     "DevQuery",
     "DevSet",
@@ -37,6 +39,12 @@ __all__ = [
     "off_topic_rate",
     "run_devset",
 ]
+
+# How reports name the two locked sets, so that neither is taken for an unseen one: the
+# fresh set's one blind reading was on 2026-12-03 (docs/retrieval.md), and the locked third
+# had been read several times before it.
+FRESH_LABEL = "dev FRESH (locked, read blind once)"
+LOCKED_LABEL = "dev LOCKED (read several times)"
 
 
 @dataclass(frozen=True)

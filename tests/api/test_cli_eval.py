@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from samsok.api.cli import CliDeps, cli
 from samsok.search.embedding import Embedder
+from samsok.search.evaluation import FRESH_LABEL, LOCKED_LABEL
 
 from tests.fakes import HashingEmbedder
 
@@ -209,11 +210,11 @@ def test_eval_side_by_side_reports_every_set_with_the_baselines(
         "min-max 0.5 plain", "RRF k=60 plain", "lexical plain", "bm25s stemmed",
     ]  # fmt: skip
     columns = {"eval set nDCG@10", "eval set R@10"}
-    for name in ("dev", "dev LOCKED (read twice before)", "dev FRESH (locked, unseen)"):
+    for name in ("dev", LOCKED_LABEL, FRESH_LABEL):
         kinds = ("nDCG@10", "R@10", "abbr", "nn", "off-topic ≤3")
         columns |= {f"{name} {kind}" for kind in kinds}
     assert columns == set(side["hybrid"])
-    fresh, old = "dev FRESH (locked, unseen) nDCG@10", "dev LOCKED (read twice before) nDCG@10"
+    fresh, old = f"{FRESH_LABEL} nDCG@10", f"{LOCKED_LABEL} nDCG@10"
     assert side["hybrid"][fresh] == side["hybrid"][old] == side["hybrid"]["dev nDCG@10"]
     assert side["hybrid"]["eval set nDCG@10"] == pytest.approx(1.0)
     assert side["bm25s stemmed"]["dev off-topic ≤3"] is None  # no notion of "no match"
