@@ -42,6 +42,7 @@ __all__ = [
     "REGIONS",
     "TEXT",
     "TYPES",
+    "WORKERS",
     "CliDeps",
     "check_data_dir",
     "check_http_url",
@@ -51,6 +52,7 @@ __all__ = [
     "exit_if_stopped",
     "open_services",
     "with_ray",
+    "with_workers",
 ]
 
 log = logging.getLogger("samsok")
@@ -241,6 +243,19 @@ RAY = click.option(
 def with_ray(ctx: click.Context, ray_address: str | None) -> None:
     if ray_address:
         ctx.obj = ctx.obj.model_copy(update={"ray_address": ray_address})
+
+
+WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(1, 64),  # the Settings rule
+    default=None,
+    help="Worker processes serving (default: $SAMSOK_SERVE_WORKERS, or one per core, at most 4).",
+)
+
+
+def with_workers(ctx: click.Context, workers: int | None) -> None:
+    if workers is not None:
+        ctx.obj = ctx.obj.model_copy(update={"serve_workers": workers})
 
 
 @contextmanager

@@ -15,12 +15,14 @@ from samsok.api.cli.base import (
     REGIONS,
     TEXT,
     TYPES,
+    WORKERS,
     check_http_url,
     cli,
     clock_of,
     exit_if_stopped,
     open_services,
     with_ray,
+    with_workers,
 )
 from samsok.api.heartbeat import Heartbeat, health_problem
 from samsok.api.settings import Settings
@@ -134,12 +136,19 @@ def ingest(
 @click.option("--host", default=None, help="Bind address (default: $SAMSOK_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=PORTS, help="Port (default: $SAMSOK_PORT or 8000).")
 @click.option("--no-serve", is_flag=True, help="Crawl and index, then exit.")
+@WORKERS
 @NO_WAIT
 @click.pass_context
 def demo(
-    ctx: click.Context, host: str | None, port: int | None, no_serve: bool, no_wait: bool
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    no_serve: bool,
+    workers: int | None,
+    no_wait: bool,
 ) -> None:
     """Serve the bundled mirror on loopback, crawl and index it, then serve search."""
+    with_workers(ctx, workers)
     settings: Settings = ctx.obj
     with open_services(ctx, wait=not no_wait) as services:
         summary = services.crawl([], mirror=True, progress=True)

@@ -6,7 +6,16 @@ import json
 from typing import Any
 
 import click
-from samsok.api.cli.base import PORTS, REGIONS, cli, clock_of, exit_if_stopped, open_services
+from samsok.api.cli.base import (
+    PORTS,
+    REGIONS,
+    WORKERS,
+    cli,
+    clock_of,
+    exit_if_stopped,
+    open_services,
+    with_workers,
+)
 from samsok.api.clock import local_today
 from samsok.api.console import table
 from samsok.api.settings import Settings
@@ -18,9 +27,11 @@ __all__ = ["changes", "render_status", "serve", "status"]
 @cli.command()
 @click.option("--host", default=None, help="Bind address (default: $SAMSOK_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=PORTS, help="Port (default: $SAMSOK_PORT or 8000).")
+@WORKERS
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the API, its OpenAPI docs (/docs) and the search page on HTTP."""
+    with_workers(ctx, workers)
     settings: Settings = ctx.obj
     with open_services(ctx) as services:
         services.serve(host or settings.host, port or settings.port)

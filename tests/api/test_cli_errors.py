@@ -160,6 +160,8 @@ def test_missing_unreadable_or_malformed_sources_file(
         (["crawl", "--url", "https://www.example.no/", "--region", "oslo"], "--region"),
         (["serve", "--port", "http"], "--port"),
         (["serve", "--port", "99999"], "--port"),
+        (["serve", "--workers", "0"], "--workers"),
+        (["demo", "--workers", "many"], "--workers"),
         (["demo", "--port", "0"], "--port"),
         (["--log-level", "snakkesalig", "status"], "log level"),
         (["no-such-command"], "No such command"),

@@ -158,3 +158,20 @@ def test_serve_with_a_given_embedder_object_serves_in_this_process(
     finally:
         services.close()
     assert calls == [] and len(served) == 1
+
+
+def test_the_workers_option_overrides_the_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`samsok serve --workers N` (and `demo --workers N`) over SAMSOK_SERVE_WORKERS."""
+    from click.testing import CliRunner
+    from samsok.api.cli import CliDeps, cli
+
+    settings = _indexed(tmp_path)
+    calls: list[tuple[object, ...]] = []
+    monkeypatch.setattr(workers, "serve_workers", lambda *args: calls.append(args))
+    runner = CliRunner(env={"SAMSOK_DATA_DIR": str(settings.data_dir), "SAMSOK_SERVE_WORKERS": "2"})
+    deps = CliDeps(embedder_factory=recording_factory)
+    result = runner.invoke(cli, ["serve", "--workers", "3", "--port", "8124"], obj=deps)
+    assert result.exit_code == 0, result.output
+    assert [(call[0].serve_workers, call[-1]) for call in calls] == [(3, 3)]  # type: ignore[attr-defined]
