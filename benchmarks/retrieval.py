@@ -26,9 +26,10 @@ candidate depth over that one ingest (query vectors computed once).
 `--dev-folder D --mirror-folder M` (with `--keep N`) instead prints every set side by side
 through `samsok.search.evaluation.report.side_by_side`, the same table `samsok eval
 --baselines` prints: NorQuAD, the paraphrase development set's tuning part, the held-out
-off-topic queries and, with `--locked`, the two locked sets in their own columns: the fresh one
-(`FRESH_LABEL`: read blind once, on 2026-12-03) and the locked third (`LOCKED_LABEL`);
-docs/retrieval.md.
+off-topic queries and, with `--locked`, the three locked sets in their own columns: the second
+fresh one (`FRESH2_LABEL`: written on 2026-12-03 in the evening, to be read once, at the end),
+the first fresh one (`FRESH_LABEL`: read blind once, on 2026-12-03) and the locked third
+(`LOCKED_LABEL`); docs/retrieval.md.
 
 The defaults in `samsok.search.index.core.IndexConfig` and `samsok.ingest.config.ChunkConfig` come
 from these runs; the sweeps and their tables are in docs/retrieval.md.
@@ -49,12 +50,13 @@ from typing import Any
 
 import numpy as np
 from _table import print_header
-from eval_data import DEV_FRESH, DEV_LOCKED, DEV_TUNING, NORQUAD, ROOT, load_norquad
+from eval_data import DEV_FRESH, DEV_FRESH2, DEV_LOCKED, DEV_TUNING, NORQUAD, ROOT, load_norquad
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
 from samsok.search.embedding import Embedder
 from samsok.search.evaluation import (
+    FRESH2_LABEL,
     FRESH_LABEL,
     LOCKED_LABEL,
     BeirDataset,
@@ -194,7 +196,7 @@ def main() -> None:
     parser.add_argument(
         "--locked",
         action="store_true",
-        help="also report the FRESH locked set (once, at the end) and the locked third",
+        help="also report the locked sets: FRESH 2 (once, at the end), FRESH and the third",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -220,6 +222,7 @@ def main() -> None:
             ingest_corpus(index, dataset)  # idempotent: embeds nothing when up to date
         devsets = {"dev tuning": load_devset(DEV_TUNING), "held-out": load_devset(OFF_HELDOUT)}
         if args.locked:  # labelled so that the unseen set is not mistaken for the read one
+            devsets[FRESH2_LABEL] = load_devset(DEV_FRESH2)
             devsets[FRESH_LABEL] = load_devset(DEV_FRESH)
             devsets[LOCKED_LABEL] = load_devset(DEV_LOCKED)
         sets = EvalSets(

@@ -14,7 +14,12 @@ from samsok.ingest.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from samsok.search.evaluation.baselines import Bm25sTokens, bm25s_scores
-    from samsok.search.evaluation.devset import FRESH_LABEL, LOCKED_LABEL, load_devset
+    from samsok.search.evaluation.devset import (
+        FRESH2_LABEL,
+        FRESH_LABEL,
+        LOCKED_LABEL,
+        load_devset,
+    )
     from samsok.search.evaluation.metrics import (
         BeirDataset,
         answer_containment,
@@ -37,6 +42,7 @@ if TYPE_CHECKING:
 # What callers outside the package use; the modules' other names serve the package itself
 # (and its tests).
 __all__ = [
+    "FRESH2_LABEL",
     "FRESH_LABEL",
     "LOCKED_LABEL",
     "BeirDataset",
@@ -63,6 +69,7 @@ __all__ = [
 
 # Each public name and the module it lives in.
 _HOMES = {
+    "FRESH2_LABEL": "devset",
     "FRESH_LABEL": "devset",
     "LOCKED_LABEL": "devset",
     "BeirDataset": "metrics",

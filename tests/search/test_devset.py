@@ -1,8 +1,9 @@
 """The paraphrase development set: well-formed, big enough, and paraphrases, not keyword copies.
 
-Three files: the tuning part, the locked third (read twice before, so no longer unseen) and the
-FRESH locked set written later from the documents alone (docs/retrieval.md). Only these format
-checks may load the fresh file; nothing here searches.
+Four files: the tuning part, the locked third (read twice before, so no longer unseen), the
+FRESH locked set written later from the documents alone, and a second fresh set written after
+that one had been read (docs/retrieval.md). Only these format checks may load the fresh files;
+nothing here searches.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -27,8 +29,9 @@ DATA = PROJECT_ROOT / "tests" / "data"
 MIRROR = PROJECT_ROOT / "corpus" / "mirror"
 FILES = [DATA / "devset_tuning.json", DATA / "locked" / "devset_locked.json"]
 FRESH = DATA / "locked" / "devset_fresh.json"
+FRESH2 = DATA / "locked" / "devset_fresh2.json"
 HELD_OUT = DATA / "offtopic_heldout.json"
-ALL = [*FILES, FRESH]
+ALL = [*FILES, FRESH, FRESH2]
 TAGS = {"nn", "abbr"}
 HOSTS = {"arkiv.snillfjord.kommune.no", "www.varnesregionen.no"}  # Orkdal/SiO, Værnes
 
@@ -48,10 +51,23 @@ def test_the_set_has_the_promised_size_and_kinds() -> None:
     assert len(ids) == len(set(ids))
 
 
-def test_the_fresh_set_has_its_promised_size_and_kinds() -> None:
-    fresh = load_devset(FRESH)
-    assert len(fresh.queries) == 30 and len(fresh.off_topic) == 10
-    assert len(fresh.tagged("nn")) >= 10 and len(fresh.tagged("abbr")) >= 10
+@dataclass(frozen=True)
+class Promise:
+    """What a fresh set's brief promised: its size and its least number of each tag."""
+
+    queries: int
+    off_topic: int
+    per_tag: int
+
+
+FRESH_SETS = {FRESH: Promise(30, 10, 10), FRESH2: Promise(25, 25, 8)}
+
+
+@pytest.mark.parametrize("path", FRESH_SETS, ids=lambda p: p.name)
+def test_a_fresh_set_has_its_promised_size_and_kinds(path: Path) -> None:
+    fresh, promise = load_devset(path), FRESH_SETS[path]
+    assert len(fresh.queries) == promise.queries and len(fresh.off_topic) == promise.off_topic
+    assert all(len(fresh.tagged(tag)) >= promise.per_tag for tag in TAGS)
     assert all(set(q.tags) <= TAGS for q in fresh.queries)
     assert all(set(q.relevant.values()) <= {1, 2} for q in fresh.queries)
     assert all(2 in q.relevant.values() for q in fresh.queries), "every query has an answer"
@@ -60,8 +76,11 @@ def test_the_fresh_set_has_its_promised_size_and_kinds() -> None:
     assert {url.split("/")[2] for url in answers} == HOSTS
     assert any(url.endswith(".pdf") for url in answers)
     assert sum(not url.endswith(".pdf") for url in answers) >= len(fresh.queries) / 2
-    about = json.loads(FRESH.read_text("utf-8"))["about"]
+    about = json.loads(path.read_text("utf-8"))["about"]
     assert "FRESH" in about and "2026-12-03" in about
+
+
+def test_query_ids_are_unique_across_every_file() -> None:
     ids = [q.id for s in (load_devset(p) for p in [*ALL, HELD_OUT]) for q in _all_queries(s)]
     assert len(ids) == len(set(ids))
 
@@ -88,15 +107,18 @@ def _stems(text: str, analyzer: NorwegianAnalyzer) -> frozenset[str]:
     return frozenset(t.stem for t in analyzer.query_terms(text))
 
 
-def test_the_fresh_set_shares_no_query_with_the_other_files() -> None:
+@pytest.mark.parametrize("path", FRESH_SETS, ids=lambda p: p.name)
+def test_a_fresh_set_shares_no_query_with_the_other_files(path: Path) -> None:
     """Not the same query, nor one lightly reworded: at most half of the searchable stems of
-    any two queries in common (the fresh set must be new text, not the old set re-spelt)."""
+    any two queries in common (a fresh set must be new text, not an older set re-spelt; the
+    fresh sets are checked against each other too)."""
     analyzer = NorwegianAnalyzer()
-    older = [q.query for path in [*FILES, HELD_OUT] for q in _all_queries(load_devset(path))]
+    others = [p for p in [*ALL, HELD_OUT] if p != path]
+    older = [q.query for other in others for q in _all_queries(load_devset(other))]
     older += [q["query"] for q in json.loads((DATA / "paraphrase_queries.json").read_text())]
     old_stems = [_stems(text, analyzer) for text in older]
     shared = []
-    for q in _all_queries(load_devset(FRESH)):
+    for q in _all_queries(load_devset(path)):
         stems = _stems(q.query, analyzer)
         for text, other in zip(older, old_stems, strict=True):
             if _normal(q.query) == _normal(text) or len(stems & other) / len(stems | other) > 0.5:
