@@ -47,6 +47,14 @@ def _indexed(tmp_path: Path) -> Settings:
     return settings
 
 
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    """What `serve_workers` was called with (the worker processes are not started)."""
+    made: list[tuple[object, ...]] = []
+    monkeypatch.setattr(workers, "serve_workers", lambda *args: made.append(args))
+    return made
+
+
 def test_settings_reach_the_workers_unchanged(tmp_path: Path) -> None:
     """Command-line overrides (--data-dir) and every other setting cross the process line."""
     settings = Settings(
@@ -112,11 +120,9 @@ def test_a_worker_without_its_spec_says_how_to_start_it(monkeypatch: pytest.Monk
 
 
 def test_serve_hands_several_workers_the_settings_and_factory(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    tmp_path: Path, calls: list[tuple[object, ...]]
 ) -> None:
     settings = _indexed(tmp_path)
-    calls: list[tuple[object, ...]] = []
-    monkeypatch.setattr(workers, "serve_workers", lambda *args: calls.append(args))
     services = Services(settings, embedder_factory=recording_factory)
     ASKED_THREADS.clear()
     services.serve("127.0.0.1", 8123)
@@ -126,15 +132,13 @@ def test_serve_hands_several_workers_the_settings_and_factory(
 
 
 def test_serve_with_workers_fails_before_any_worker_on_a_folder_it_cannot_serve(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    tmp_path: Path, calls: list[tuple[object, ...]]
 ) -> None:
     """The parent opens the index first: its own clear error, not N failing workers."""
     data = tmp_path / "data"
     data.mkdir()
     with sqlite3.connect(data / "store.db") as conn:  # some other program's database
         conn.execute("CREATE TABLE notes (text)")
-    calls: list[object] = []
-    monkeypatch.setattr(workers, "serve_workers", lambda *args: calls.append(args))
     settings = Settings(data_dir=data, serve_workers=2)
     with pytest.raises(IndexMismatchError, match="not a Samsøk store"):
         Services(settings, embedder_factory=recording_factory).serve("127.0.0.1", 8123)
@@ -142,15 +146,13 @@ def test_serve_with_workers_fails_before_any_worker_on_a_folder_it_cannot_serve(
 
 
 def test_serve_with_a_given_embedder_object_serves_in_this_process(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, calls: list[tuple[object, ...]]
 ) -> None:
     """An embedder object cannot cross into spawned workers: one server, in this process."""
     import uvicorn
 
     settings = _indexed(tmp_path)
-    calls: list[object] = []
     served: list[object] = []
-    monkeypatch.setattr(workers, "serve_workers", lambda *args: calls.append(args))
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
     services = Services(settings, embedder=HashingEmbedder())
     try:
@@ -161,15 +163,13 @@ def test_serve_with_a_given_embedder_object_serves_in_this_process(
 
 
 def test_the_workers_option_overrides_the_setting(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    tmp_path: Path, calls: list[tuple[object, ...]]
 ) -> None:
     """`samsok serve --workers N` (and `demo --workers N`) over SAMSOK_SERVE_WORKERS."""
     from click.testing import CliRunner
     from samsok.api.cli import CliDeps, cli
 
     settings = _indexed(tmp_path)
-    calls: list[tuple[object, ...]] = []
-    monkeypatch.setattr(workers, "serve_workers", lambda *args: calls.append(args))
     runner = CliRunner(env={"SAMSOK_DATA_DIR": str(settings.data_dir), "SAMSOK_SERVE_WORKERS": "2"})
     deps = CliDeps(embedder_factory=recording_factory)
     result = runner.invoke(cli, ["serve", "--workers", "3", "--port", "8124"], obj=deps)
