@@ -210,9 +210,6 @@ class _WholeTextAnalysis:
     def __init__(self, analyzer: NorwegianAnalyzer) -> None:
         self._analyzer = analyzer
 
-    def candidate_tokens(self, text: str, needles: object) -> list[AnalyzedToken]:
-        return self._analyzer.analyze_tokens(text)
-
     def candidates_in(self, text: str, layout: object, pattern: object) -> list[AnalyzedToken]:
         return self._analyzer.analyze_tokens(text)  # what `make_snippet` asks for now
 

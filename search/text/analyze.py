@@ -197,26 +197,6 @@ class NorwegianAnalyzer:
         """Every word with its span and all stems it can match by (for highlighting)."""
         return [self._analyzed(token) for token in self._normalizer.tokens(text)]
 
-    def candidate_tokens(self, text: str, needles: Iterable[str]) -> list[AnalyzedToken]:
-        """`analyze_tokens` restricted to the words that can produce one of `needles`.
-
-        Every index term of a word is a substring of the word's folded pieces written
-        together: a stem is a prefix of its piece (the Snowball Norwegian stemmer only removes
-        or shortens endings), a compound part is a substring of its piece, and the hyphen-
-        joined stem a prefix of the joined pieces. So a word whose folded form contains none
-        of `needles` cannot have one of them among its terms, and is skipped before stemming
-        and decompounding, which is most of the cost of highlighting a long chunk.
-        """
-        pattern = needle_pattern(needles)
-        if pattern is None:
-            return []
-        out: list[AnalyzedToken] = []
-        for token in self._normalizer.tokens(text):
-            if pattern.search(token.joined) is None:
-                continue
-            out.append(self._analyzed(token))
-        return out
-
     def layout(self, text: str) -> TokenLayout:
         """`text`'s raw tokens, for `candidates_in` (query-independent: callers cache it)."""
         return self._normalizer.layout(text)
@@ -224,11 +204,18 @@ class NorwegianAnalyzer:
     def candidates_in(
         self, text: str, layout: TokenLayout, pattern: re.Pattern[str] | None
     ) -> list[AnalyzedToken]:
-        """`candidate_tokens(text, needles)` given `text`'s layout and `needle_pattern(needles)`.
+        """`analyze_tokens(text)` restricted to the words that can produce one of the needles
+        `pattern` finds (`needle_pattern`), given `text`'s `layout`.
 
-        One scan of the folded tokens finds the same words: needles hold no spaces, so every
-        match lies inside one token, and a token holding a needle anywhere gets a match (the
-        scan reaches the needle's start unless an earlier match in that token came first)."""
+        Every index term of a word is a substring of the word's folded pieces written
+        together: a stem is a prefix of its piece (the Snowball Norwegian stemmer only removes
+        or shortens endings), a compound part is a substring of its piece, and the hyphen-
+        joined stem a prefix of the joined pieces. So a word whose folded form contains no
+        needle cannot have one among its terms, and is skipped before stemming and
+        decompounding, which is most of the cost of highlighting a long chunk. One scan of the
+        folded tokens finds the others: needles hold no spaces, so every match lies inside one
+        token, and a token holding a needle anywhere gets a match (the scan reaches the
+        needle's start unless an earlier match in that token came first)."""
         if pattern is None:
             return []
         out: list[AnalyzedToken] = []
