@@ -19,10 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from samsok.search.index.lexical import LexicalIndex
-from samsok.search.text import Normalizer, default_glossary
+from samsok.search.text import Normalizer
 
 __all__ = ["Abbreviation", "DenseQuery", "abbreviations", "dense_text_for", "full_form"]
 
@@ -82,11 +81,6 @@ def full_form(abbreviation: str, forms: Sequence[str]) -> str | None:
     return None
 
 
-@cache
-def _builtin_forms() -> frozenset[str]:
-    return frozenset(form for group in default_glossary().groups for form in group.forms)
-
-
 def abbreviations(query: str, lexical: LexicalIndex) -> list[Abbreviation]:
     """The abbreviations written in `query` that the glossary spells out, in query order.
 
@@ -99,14 +93,14 @@ def abbreviations(query: str, lexical: LexicalIndex) -> list[Abbreviation]:
     if not uses:
         return []
     used = {u.form.casefold() for u in uses}
-    by_word: dict[str, list[tuple[str, str]]] = {}
+    by_word: dict[str, list[tuple[str, str, bool]]] = {}
     for use in uses:
         full = full_form(use.form, use.group)
         if full is not None and full.casefold() not in used:
-            by_word.setdefault(use.word, []).append((use.form, full))
+            by_word.setdefault(use.word, []).append((use.form, full, use.mined))
     found: list[Abbreviation] = []
     for token in _NORMALIZER.tokens(query):
-        for form, full in by_word.pop(token.joined, ()):
+        for form, full, mined in by_word.pop(token.joined, ()):
             want = _NORMALIZER.pieces(form)
             n = len(want)
             if not any(token.pieces[i : i + n] == want for i in range(len(token.pieces) - n + 1)):
@@ -115,7 +109,7 @@ def abbreviations(query: str, lexical: LexicalIndex) -> list[Abbreviation]:
             # leave the word as it is rather than replace the wrong letters. The built-in
             # glossary keeps ordinary words out, so "kad" typed in lower case counts; a pair
             # mined from the corpus may be one ("BIL"), so there the capitals must be typed.
-            flags = re.IGNORECASE if form in _builtin_forms() else 0
+            flags = 0 if mined else re.IGNORECASE
             hit = re.search(re.escape(form), query[token.start : token.end], flags)
             if hit is not None:
                 start = token.start + hit.start()

@@ -51,11 +51,12 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class GlossaryUse:
     """A glossary form found in a query: the query word it starts at (folded, as typed),
-    the form, and every form of its group."""
+    the form, every form of its group, and whether the group was mined from the corpus."""
 
     word: str
     form: str
     group: tuple[str, ...]
+    mined: bool = False
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,7 @@ class LexicalIndex:
         keys = [term.keys | frozenset(self._variant_stems(term)) for term in terms]
         groups = self._glossary.groups
         uses = [
-            GlossaryUse(terms[i].text, form, groups[g].forms)
+            GlossaryUse(terms[i].text, form, groups[g].forms, groups[g].mined)
             for g, form, i in self._form_hits(terms, keys)
         ]
         order = {term.text: n for n, term in enumerate(terms)}
