@@ -23,7 +23,7 @@ from samsok.search.index.faiss_base import one_thread_per_query
 from samsok.search.index.fusion import fuse
 from samsok.search.index.lexical import LexicalQuery
 from samsok.search.index.relevance import RelevanceFloor, plausible
-from samsok.search.index.views import View
+from samsok.search.index.views import View, read_through
 from samsok.search.schemas import SearchMode, SearchRequest
 from samsok.search.store import DocumentRow, Filters
 from samsok.search.text import QueryTerm
@@ -184,23 +184,12 @@ class Ranker:
     def _doc_ids(self, chunk_ids: list[int]) -> dict[int, str]:
         """Chunk id → document id of those of `chunk_ids` in the store; a reader's view
         remembers them (`DOC_ID_CACHE_SIZE`)."""
-        if not self.read_only:
-            return self.store.chunk_doc_ids(chunk_ids)
-        known = self._view.doc_of
-        out: dict[int, str] = {}
-        missing: list[int] = []
-        for cid in chunk_ids:
-            doc = known.get(cid)
-            if doc is None:
-                missing.append(cid)
-            else:
-                out[cid] = doc
-        if missing:
-            found = self.store.chunk_doc_ids(missing)
-            out.update(found)
-            if len(known) < DOC_ID_CACHE_SIZE:  # a race may add a batch more: still bounded
-                known.update(found)
-        return out
+        return read_through(
+            self._view.doc_of if self.read_only else None,
+            chunk_ids,
+            self.store.chunk_doc_ids,
+            lambda known: len(known) < DOC_ID_CACHE_SIZE,
+        )
 
     def _above_floor(
         self,

@@ -40,6 +40,7 @@ import numpy as np
 from samsok.search.embedding import DEFAULT_MODEL
 from samsok.search.errors import QueryError
 from samsok.search.index.lexical import LexicalIndex
+from samsok.search.index.views import read_through
 from samsok.search.store import Store
 from samsok.search.text import QueryTerm
 
@@ -227,17 +228,15 @@ def _best_stored_cosines(
     best = dict.fromkeys(own, -1.0)
     if not own or not model_id:
         return best
-    wanted = [c for cids in own.values() for c in cids]
-    found: dict[int, np.ndarray] = {}
-    if kept is not None:
-        found = {c: kept[c] for c in wanted if c in kept}
-    missing = [c for c in wanted if c not in found]
-    if missing:
+
+    def fetch(missing: list[int]) -> dict[int, np.ndarray]:
         ids, vectors = store.vectors_by_chunk_id(model_id, missing)
-        read = {cid: row.copy() for cid, row in zip(ids.tolist(), vectors, strict=True)}
-        found.update(read)
-        if kept is not None and read and len(kept) * qvec.nbytes < VECTOR_CACHE_BYTES:
-            kept.update(read)  # a race may add a batch more: still bounded
+        return {cid: row.copy() for cid, row in zip(ids.tolist(), vectors, strict=True)}
+
+    wanted = [c for cids in own.values() for c in cids]
+    found = read_through(
+        kept, wanted, fetch, lambda held: len(held) * qvec.nbytes < VECTOR_CACHE_BYTES
+    )
     if not found:
         return best
     order = list(found)

@@ -13,8 +13,10 @@ import contextvars
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from samsok.search.errors import StoreMissing
@@ -25,7 +27,7 @@ from samsok.search.index.lexical import LexicalIndex
 from samsok.search.index.manifest import Manifest
 from samsok.search.store import Filters, Store
 
-__all__ = ["PINNED", "ReaderViews", "ReloadStats", "View", "load_checked"]
+__all__ = ["PINNED", "ReaderViews", "ReloadStats", "View", "load_checked", "read_through"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,29 @@ class View:
     doc_of: dict[int, str] = field(default_factory=dict)
     # Stored vectors by chunk id, for the relevance floor (reader only; bounded there).
     vectors: dict[int, np.ndarray] = field(default_factory=dict)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def read_through(
+    kept: dict[K, V] | None,
+    keys: Sequence[K],
+    fetch: Callable[[list[K]], dict[K, V]],
+    room: Callable[[dict[K, V]], bool],
+) -> dict[K, V]:
+    """The values of `keys`: those a reader's view `kept` (None: a writer, which keeps none),
+    the rest from one `fetch`, which are then kept too while `room(kept)` says so (a race may
+    add a batch more: still bounded). Keys `fetch` does not find are left out."""
+    found = {} if kept is None else {k: kept[k] for k in keys if k in kept}
+    missing = [k for k in keys if k not in found]
+    if missing:
+        read = fetch(missing)
+        found.update(read)
+        if kept is not None and read and room(kept):
+            kept.update(read)
+    return found
 
 
 # The view a read call (and the calls it makes) is pinned to; see `SearchIndex.reading()`.
