@@ -294,12 +294,8 @@ class Services:
             serve_workers(self.settings, self._embedder_factory, host, port, workers)
             return
         if not self._embedder_given:
-            # The server embeds one short query per request: on one thread that costs ~20 %
-            # less CPU than on two (no hand-off to a pool thread), and concurrent requests
-            # use the other cores. Documents (crawls, `demo`'s before it serves) keep
-            # `threads`, so an embedder made for them is replaced.
-            serving = self.settings.model_copy(update={"threads": self.settings.serve_threads})
+            # An embedder made for documents (`demo`'s crawl) has `threads`: replaced.
             self.close()  # an index opened before holds the embedder it replaces
-            self._embedder = self._embedder_factory(serving)
+            self._embedder = self._embedder_factory(self.settings.serving())
         app = create_app(self.settings, self.index)
         uvicorn.run(app, host=host, port=port, log_level=self.settings.log_level.lower())

@@ -154,8 +154,7 @@ def worker_app() -> FastAPI:
     configure_logging(settings.log_level)
     _stop_when_orphaned(spec.parent_pid)
     factory: EmbedderFactory = resolve_name(spec.embedder_factory)
-    # A worker embeds only queries: one model thread each (see Services.serve).
-    embedder = factory(settings.model_copy(update={"threads": settings.serve_threads}))
+    embedder = factory(settings.serving())
     return create_app(settings, open_index(settings, embedder=embedder, read_only=True))
 
 
