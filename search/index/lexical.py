@@ -61,10 +61,12 @@ class GlossaryUse:
 
 @dataclass(frozen=True)
 class LexicalQuery:
-    """An FTS5 MATCH expression and the alternative wordings it added to the query."""
+    """An FTS5 MATCH expression, the alternative wordings it added to the query, and the
+    glossary forms the query contains (`LexicalIndex.glossary_uses`)."""
 
     match: str
     also: tuple[str, ...] = ()
+    uses: tuple[GlossaryUse, ...] = ()
 
 
 class LexicalIndex:
@@ -159,12 +161,15 @@ class LexicalIndex:
             if added:
                 clauses.append(self._fts5(added))
                 also.append(word)
-        for form, clause in self._glossary_matches(terms, keys):
+        hits = self._form_hits(terms, keys)
+        for form, clause in self._glossary_matches(hits):
             clauses.append(clause)
             also.append(form)
         if not clauses:
             raise QueryError("the query has no searchable words (only stop words or symbols)")
-        return LexicalQuery(" OR ".join(clauses), tuple(dict.fromkeys(also)))
+        return LexicalQuery(
+            " OR ".join(clauses), tuple(dict.fromkeys(also)), self._uses(terms, hits)
+        )
 
     def _fts5(self, terms: list[QueryTerm]) -> str:
         try:
@@ -184,13 +189,12 @@ class LexicalIndex:
             self._forms = forms
         return self._forms
 
-    def _glossary_matches(
-        self, terms: list[QueryTerm], keys: list[frozenset[str]]
-    ) -> list[tuple[str, str]]:
-        """(form, FTS5 clause) for every other form of each glossary group the query uses."""
+    def _glossary_matches(self, hits: list[tuple[int, str, int]]) -> list[tuple[str, str]]:
+        """(form, FTS5 clause) for every other form of each glossary group the query uses
+        (`hits`: `_form_hits`)."""
         forms = self._analysed_forms()
         hit_groups: dict[int, set[str]] = {}
-        for g, form, _ in self._form_hits(terms, keys):
+        for g, form, _ in hits:
             hit_groups.setdefault(g, set()).add(form)
         out = []
         for f in forms.of_groups(hit_groups):
@@ -229,18 +233,23 @@ class LexicalIndex:
 
     def glossary_uses(self, query: str) -> list[GlossaryUse]:
         """The glossary forms `query` contains, each with the query word it starts at and the
-        forms of its group (built-in and mined), in query order; none when expansion is off."""
-        if not self.config.expand:
+        forms of its group (built-in and mined), in query order; none when expansion is off
+        or the query has no searchable word. Found by `expand` (and cached with it)."""
+        try:
+            return list(self.expand(query).uses)
+        except QueryError:
             return []
-        terms = self.analyzer.query_terms(query)
-        keys = [term.keys | frozenset(self._variant_stems(term)) for term in terms]
+
+    def _uses(
+        self, terms: list[QueryTerm], hits: list[tuple[int, str, int]]
+    ) -> tuple[GlossaryUse, ...]:
         groups = self._glossary.groups
         uses = [
             GlossaryUse(terms[i].text, form, groups[g].forms, groups[g].mined)
-            for g, form, i in self._form_hits(terms, keys)
+            for g, form, i in hits
         ]
         order = {term.text: n for n, term in enumerate(terms)}
-        return sorted(uses, key=lambda u: order[u.word])
+        return tuple(sorted(uses, key=lambda u: order[u.word]))
 
     def _variant_stems(self, term: QueryTerm) -> list[str]:
         """Stems of the query word's spellings in the other written standard."""

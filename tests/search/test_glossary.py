@@ -195,7 +195,7 @@ def test_glossary_lookup_finds_what_a_full_scan_finds() -> None:
         used = {g for g, _ in hits}
         used_groups += bool(used)
         terms = lexical.analyzer.query_terms(query)
-        matched = lexical._glossary_matches(terms, [t.keys for t in terms])
+        matched = lexical._glossary_matches(lexical._form_hits(terms, [t.keys for t in terms]))
         expected = [
             form
             for g, form, words in lexical._analysed_forms().items
