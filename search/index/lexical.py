@@ -44,6 +44,8 @@ EXPAND_CACHE_SIZE = 4096
 # NEAR distance per word of a multi-word glossary form: index terms of compounds take extra
 # positions (whole word + parts), so words of one phrase sit a few terms apart.
 _FORM_NEAR_PER_WORD = 4
+# A glossary form a query contains: (group, form, index of the query word it starts at).
+_Hit = tuple[int, str, int]
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +191,7 @@ class LexicalIndex:
             self._forms = forms
         return self._forms
 
-    def _glossary_matches(self, hits: list[tuple[int, str, int]]) -> list[tuple[str, str]]:
+    def _glossary_matches(self, hits: list[_Hit]) -> list[tuple[str, str]]:
         """(form, FTS5 clause) for every other form of each glossary group the query uses
         (`hits`: `_form_hits`)."""
         forms = self._analysed_forms()
@@ -212,11 +214,8 @@ class LexicalIndex:
             out.append((form, clause))
         return out
 
-    def _form_hits(
-        self, terms: list[QueryTerm], keys: list[frozenset[str]]
-    ) -> list[tuple[int, str, int]]:
-        """(group, form, index of the query word it starts at) for every glossary form the
-        query contains."""
+    def _form_hits(self, terms: list[QueryTerm], keys: list[frozenset[str]]) -> list[_Hit]:
+        """Every glossary form the query contains."""
         forms = self._analysed_forms()
         hits = []
         # Only forms whose first word's stem is one of a query word's keys or parts can
@@ -240,15 +239,9 @@ class LexicalIndex:
         except QueryError:
             return []
 
-    def _uses(
-        self, terms: list[QueryTerm], hits: list[tuple[int, str, int]]
-    ) -> tuple[GlossaryUse, ...]:
-        groups = self._glossary.groups
-        uses = [
-            GlossaryUse(terms[i].text, form, groups[g].forms, groups[g].mined)
-            for g, form, i in hits
-        ]
-        order = {term.text: n for n, term in enumerate(terms)}
+    def _uses(self, terms: list[QueryTerm], hits: list[_Hit]) -> tuple[GlossaryUse, ...]:
+        groups, order = self._glossary.groups, {term.text: n for n, term in enumerate(terms)}
+        uses = (GlossaryUse(terms[i].text, f, groups[g].forms, groups[g].mined) for g, f, i in hits)
         return tuple(sorted(uses, key=lambda u: order[u.word]))
 
     def _variant_stems(self, term: QueryTerm) -> list[str]:
