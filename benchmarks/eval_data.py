@@ -31,8 +31,11 @@ DEV_LOCKED = ROOT / "tests" / "data" / "locked" / "devset_locked.json"
 #: read blind once, on 2026-12-03.
 DEV_FRESH = ROOT / "tests" / "data" / "locked" / "devset_fresh.json"
 #: The second fresh locked set, written after the first had been read (docs/retrieval.md):
-#: reported with `--locked`; to be read once, at the end of the session that wrote it.
+#: reported with `--locked`; read blind once, at the end of the session that wrote it.
 DEV_FRESH2 = ROOT / "tests" / "data" / "locked" / "devset_fresh2.json"
+#: The third fresh locked set, written after the second had been read (docs/retrieval.md):
+#: reported with `--locked`; to be read once, at the end of the session that wrote it.
+DEV_FRESH3 = ROOT / "tests" / "data" / "locked" / "devset_fresh3.json"
 
 
 def load_norquad(folder: Path = NORQUAD) -> BeirDataset:

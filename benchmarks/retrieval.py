@@ -26,10 +26,11 @@ candidate depth over that one ingest (query vectors computed once).
 `--dev-folder D --mirror-folder M` (with `--keep N`) instead prints every set side by side
 through `samsok.search.evaluation.report.side_by_side`, the same table `samsok eval
 --baselines` prints: NorQuAD, the paraphrase development set's tuning part, the held-out
-off-topic queries and, with `--locked`, the three locked sets in their own columns: the second
-fresh one (`FRESH2_LABEL`: written on 2026-12-03 in the evening, to be read once, at the end),
-the first fresh one (`FRESH_LABEL`: read blind once, on 2026-12-03) and the locked third
-(`LOCKED_LABEL`); docs/retrieval.md.
+off-topic queries and, with `--locked`, the four locked sets in their own columns: the third
+fresh one (`FRESH3_LABEL`: written on 2026-12-03 in the evening, after the second had been
+read, to be read once, at the end), the second fresh one (`FRESH2_LABEL`: read blind once, at
+the end of the session that wrote it), the first fresh one (`FRESH_LABEL`: read blind once, on
+2026-12-03) and the locked third (`LOCKED_LABEL`); docs/retrieval.md.
 
 The defaults in `samsok.search.index.core.IndexConfig` and `samsok.ingest.config.ChunkConfig` come
 from these runs; the sweeps and their tables are in docs/retrieval.md.
@@ -50,13 +51,23 @@ from typing import Any
 
 import numpy as np
 from _table import print_header
-from eval_data import DEV_FRESH, DEV_FRESH2, DEV_LOCKED, DEV_TUNING, NORQUAD, ROOT, load_norquad
+from eval_data import (
+    DEV_FRESH,
+    DEV_FRESH2,
+    DEV_FRESH3,
+    DEV_LOCKED,
+    DEV_TUNING,
+    NORQUAD,
+    ROOT,
+    load_norquad,
+)
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
 from samsok.ingest.config import ChunkConfig
 from samsok.search.embedding import Embedder
 from samsok.search.evaluation import (
     FRESH2_LABEL,
+    FRESH3_LABEL,
     FRESH_LABEL,
     LOCKED_LABEL,
     BeirDataset,
@@ -196,7 +207,7 @@ def main() -> None:
     parser.add_argument(
         "--locked",
         action="store_true",
-        help="also report the locked sets: FRESH 2 (once, at the end), FRESH and the third",
+        help="also report the locked sets: FRESH 3 (once, at the end), FRESH 2, FRESH, the third",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -222,6 +233,7 @@ def main() -> None:
             ingest_corpus(index, dataset)  # idempotent: embeds nothing when up to date
         devsets = {"dev tuning": load_devset(DEV_TUNING), "held-out": load_devset(OFF_HELDOUT)}
         if args.locked:  # labelled so that the unseen set is not mistaken for the read one
+            devsets[FRESH3_LABEL] = load_devset(DEV_FRESH3)
             devsets[FRESH2_LABEL] = load_devset(DEV_FRESH2)
             devsets[FRESH_LABEL] = load_devset(DEV_FRESH)
             devsets[LOCKED_LABEL] = load_devset(DEV_LOCKED)

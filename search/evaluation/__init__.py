@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from samsok.search.evaluation.baselines import Bm25sTokens, bm25s_scores
     from samsok.search.evaluation.devset import (
         FRESH2_LABEL,
+        FRESH3_LABEL,
         FRESH_LABEL,
         LOCKED_LABEL,
         load_devset,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 # (and its tests).
 __all__ = [
     "FRESH2_LABEL",
+    "FRESH3_LABEL",
     "FRESH_LABEL",
     "LOCKED_LABEL",
     "BeirDataset",
@@ -70,6 +72,7 @@ __all__ = [
 # Each public name and the module it lives in.
 _HOMES = {
     "FRESH2_LABEL": "devset",
+    "FRESH3_LABEL": "devset",
     "FRESH_LABEL": "devset",
     "LOCKED_LABEL": "devset",
     "BeirDataset": "metrics",

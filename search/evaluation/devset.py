@@ -4,9 +4,9 @@ scoring it through a `SearchIndex` (`run_devset`, `off_topic_rate`).
 Files (JSON, see docs/retrieval.md): ``{"queries": [{"id", "query", "tags", "relevant":
 {url: grade}}], "off_topic": [{"id", "query"}]}``; grade 2 = answers the query, 1 = relevant
 background. `tests/data/devset_tuning.json` is the tuning part. `tests/data/locked/` holds the
-locked third (read twice, so no longer unseen), the fresh locked set written after it and a
-second fresh set written after that one was read; they are read only by an explicit
-`--locked`/`--fresh` run, never by tuning code.
+locked third (read twice, so no longer unseen), the fresh locked set written after it, a
+second fresh set written after that one was read and a third written after the second was
+read; they are read only by an explicit `--locked`/`--fresh` run, never by tuning code.
 
 `keyword_overlap` is the check that a query is a paraphrase and not a keyword copy of its
 target: the share of the query's searchable stems found in the target's title.
@@ -28,6 +28,7 @@ from samsok.search.text import NorwegianAnalyzer
 
 __all__ = [
     "FRESH2_LABEL",
+    "FRESH3_LABEL",
     "FRESH_LABEL",
     "LOCKED_LABEL",
     "OFF_TOPIC_MAX",
@@ -44,11 +45,13 @@ __all__ = [
 
 # How reports name the locked sets, so that no read one is taken for an unseen one: the fresh
 # set's one blind reading was on 2026-12-03 (docs/retrieval.md), the locked third had been read
-# several times before it, and the second fresh set, written that evening, is read once, at
-# the end of that session.
+# several times before it, the second fresh set, written that evening, was read once, at the
+# end of that session (19:44), and the third, written after that reading, is read once, at the
+# end of the session that wrote it.
 FRESH_LABEL = "dev FRESH (locked, read blind once)"
 LOCKED_LABEL = "dev LOCKED (read several times)"
 FRESH2_LABEL = "dev FRESH 2 (locked)"
+FRESH3_LABEL = "dev FRESH 3 (locked)"
 
 
 @dataclass(frozen=True)
