@@ -1,7 +1,10 @@
 """Choose fusion method, weights and the relevance floor on the two *tuning* sets.
 
 Reads NorQuAD validation and the paraphrase development set's tuning part
-(`tests/data/devset_tuning.json`) — never the locked third. Each set's folder is ingested once
+(`tests/data/devset_tuning.json`). With `--read-sets`, the locked sets that have been read
+(the old third and fresh sets 1 and 2, see `READ_SETS`) join the tuning part, with their
+off-topic queries and the held-out off-topic file: a set once read is tuning data, and only
+a set never read can tell how a choice holds. Each set's folder is ingested once
 (`benchmarks/retrieval.py --keep` for NorQuAD; `--dev-folder` holds NorQuAD passages plus the
 crawled mirror, `--mirror-folder` the mirror alone for off-topic queries). Per query the dense
 cosine of every chunk and the lexical run (with and without glossary expansion) are computed
@@ -24,17 +27,25 @@ import logging
 import pickle
 import statistics
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from itertools import product
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from eval_data import DEV_TUNING, add_sweep_options, load_norquad
+from eval_data import (
+    DEV_FRESH,
+    DEV_FRESH2,
+    DEV_LOCKED,
+    DEV_TUNING,
+    OFF_HELDOUT,
+    add_sweep_options,
+    load_norquad,
+)
 from samsok.api.settings import Settings
 from samsok.ingest.chunk import chunk_document
-from samsok.search.embedding import Embedder
+from samsok.search.embedding import DEFAULT_MODEL, Embedder
 from samsok.search.evaluation import (
     BeirDataset,
     judgements,
@@ -43,17 +54,21 @@ from samsok.search.evaluation import (
     recall_at_k,
 )
 from samsok.search.index import (
+    CALIBRATED_FLOORS,
     IndexConfig,
     LexicalIndex,
+    RelevanceFloor,
     SearchIndex,
-    chunk_evidence,
+    chunk_matches,
     fuse,
     query_evidence,
 )
 from samsok.search.store import Filters
 
 DEPTH = 200  # candidates per run, as IndexConfig.candidates
-CACHE_VERSION = 2  # bump when QueryData changes
+CACHE_VERSION = 4  # bump when QueryData or what computes it (analyzer, floor signals) changes
+# The locked sets read by now (docs/retrieval.md): `--read-sets` tunes on them too.
+READ_SETS = (DEV_LOCKED, DEV_FRESH, DEV_FRESH2)
 
 
 @dataclass
@@ -67,9 +82,11 @@ class QueryData:
     evidence: float  # share of the best lexical chunk
     dense: list[tuple[int, float]]  # the dense run: top DEPTH chunks
     # The relevance floor's lexical signals (`samsok.search.index.relevance`): IDF-weighted
-    # share of the query's words the corpus has, and per lexical chunk the share it holds.
+    # share of the query's words the corpus has, and per lexical chunk the share it holds
+    # and how many of the query's words.
     coverage: float = 0.0
     idf_share: dict[int, float] = field(default_factory=dict)
+    idf_words: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -159,10 +176,20 @@ def _collect(
         order = np.argsort(-cos)[:DEPTH]
         dense = [(int(ids[i]), float(cos[i])) for i in order]
         signals = query_evidence(terms, index.store, index.lexical)
-        idf_share = chunk_evidence(signals, index.store, [cid for cid, _ in lex])
+        matches = chunk_matches(signals, index.store, [cid for cid, _ in lex])
         out.append(
             QueryData(
-                qid, rel, cos, lex, lex_plain, share, evidence, dense, signals.coverage, idf_share
+                qid,
+                rel,
+                cos,
+                lex,
+                lex_plain,
+                share,
+                evidence,
+                dense,
+                signals.coverage,
+                {cid: m.share for cid, m in matches.items()},
+                {cid: m.words for cid, m in matches.items()},
             )
         )
     return corpus, out
@@ -217,6 +244,12 @@ def main() -> None:
     add_sweep_options(parser)
     parser.add_argument("--refit", action="store_true", help="rewrite FTS terms first")
     parser.add_argument("--json", type=Path, help="write all figures here")
+    parser.add_argument(
+        "--read-sets",
+        action="store_true",
+        help="tune on the read locked sets too (READ_SETS, their off-topic queries and the "
+        "held-out off-topic file)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     settings = Settings()  # type: ignore[call-arg]
@@ -229,6 +262,13 @@ def main() -> None:
         n_corpus, n_data = collect(index, embedder, judged_queries(index, beir))
 
     dev = load_devset(DEV_TUNING)
+    if args.read_sets:
+        read = [load_devset(path) for path in (*READ_SETS, OFF_HELDOUT)]
+        dev = replace(
+            dev,
+            queries=dev.queries + tuple(q for r in read for q in r.queries),
+            off_topic=dev.off_topic + tuple(q for r in read for q in r.off_topic),
+        )
     with open_folder(args.dev_folder, embedder) as index:
         if args.refit:
             refit(index)
@@ -314,7 +354,10 @@ def main() -> None:
         IndexConfig.fusion, IndexConfig.dense_weight, IndexConfig.evidence_gamma, True
     )
     floor = calibrate(
-        product, [(n_corpus, n_data), (d_corpus, d_data), (m_corpus, m_data)], (o_corpus, o_data)
+        product,
+        [(n_corpus, n_data), (d_corpus, d_data), (m_corpus, m_data)],
+        (o_corpus, o_data),
+        {"calibrated (product)": CALIBRATED_FLOORS[DEFAULT_MODEL], "before": PREVIOUS_FLOOR},
     )
     print(
         f"floor for {_name(product)}: off-topic pass {floor.get('off_topic_pass')}, recall cost "
@@ -323,6 +366,8 @@ def main() -> None:
     )
     for p in floor.get("plateau", []):
         print("  ", p)
+    for name, figures in floor["checked"].items():
+        print(f"{name}: {figures} (recall lost on NorQuAD, dev, dev on the mirror alone)")
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -353,23 +398,45 @@ def _name(s: Setting) -> str:
     return f"{base} w={s.w} gamma={s.gamma} {'expanded' if s.expand else 'plain'}"
 
 
-def doc_features(corpus: Corpus, q: QueryData) -> tuple[dict[str, float], dict[str, float]]:
+def doc_features(
+    corpus: Corpus, q: QueryData
+) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """Per document: best cosine among the dense candidates (else among its lexical chunks,
-    as `relevance.plausible` does) and best IDF-weighted share of query words in a lexical
-    chunk."""
+    as `relevance.plausible` does), and the best IDF-weighted share of query words in a
+    lexical chunk holding two or more of them, and in one holding just one."""
     cos: dict[str, float] = {}
     for cid, v in q.dense:
         d = corpus.doc_of[cid]
         cos[d] = max(cos.get(d, -2.0), v)
-    share: dict[str, float] = {}
+    several: dict[str, float] = {}
+    one: dict[str, float] = {}
     lex_cos: dict[str, float] = {}
     for cid, _ in q.lex:
         d = corpus.doc_of[cid]
-        share[d] = max(share.get(d, 0.0), q.idf_share.get(cid, 0.0))
+        words = q.idf_words.get(cid, 0)
+        best = several if words >= 2 else one if words == 1 else None
+        if best is not None:
+            best[d] = max(best.get(d, 0.0), q.idf_share.get(cid, 0.0))
         lex_cos[d] = max(lex_cos.get(d, -2.0), float(q.cos[corpus.pos[cid]]))
     for d, v in lex_cos.items():
         cos.setdefault(d, v)
-    return cos, share
+    return cos, several, one
+
+
+def _arrays(
+    docs: list[str], cos: dict[str, float], several: dict[str, float], one: dict[str, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        np.array([cos.get(d, 0.0) for d in docs]),
+        np.array([several.get(d, 0.0) for d in docs]),
+        np.array([one.get(d, 0.0) for d in docs]),
+    )
+
+
+def _grid_point(floor: RelevanceFloor) -> tuple[float, ...]:
+    """`floor`'s thresholds in `FLOOR_GRID` order (no one-word rule: `min_evidence`)."""
+    one_word = floor.min_evidence if floor.one_word_evidence is None else floor.one_word_evidence
+    return (*(getattr(floor, name) for name in list(FLOOR_GRID)[:-1]), one_word)
 
 
 FLOOR_GRID = {
@@ -378,58 +445,77 @@ FLOOR_GRID = {
     "min_coverage": (0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
     "dense_lexical": (0.70, 0.74, 0.78),
     "min_evidence": (0.1, 0.2, 0.3, 0.4, 0.5),
+    # 1.01: a chunk with one query word is never evidence; equal to min_evidence: no rule.
+    "one_word_evidence": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 1.01),
 }
+
+
+# The floor before the one-word rule (issue 9, chosen on the first tuning sets only).
+PREVIOUS_FLOOR = RelevanceFloor(
+    dense=0.87, dense_known=0.82, min_coverage=0.6, dense_lexical=0.70, min_evidence=0.2
+)
 
 
 def calibrate(
     s: Setting,
     sets: list[tuple[Corpus, list[QueryData]]],
     off: tuple[Corpus, list[QueryData]],
+    also: dict[str, RelevanceFloor] | None = None,
 ) -> dict[str, Any]:
     """The `RelevanceFloor` (search/index/relevance.py) with the most tuning off-topic queries
     at <= 3 results, among those costing recall@10 <= 0.005 on every set (against the same
     fusion without a floor). Ties: the smaller recall cost, then fewer off-topic results in
-    all; the whole tied plateau is returned, so the choice within it can be stated."""
+    all; the whole tied plateau is returned, so the choice within it can be stated. `also`:
+    floors whose cost is reported beside it ("checked"), by name."""
     prepared = []
     for corpus, qs in sets:
         rows = []
         for q in qs:
             docs = fused_docs(corpus, q, s)
-            cos, share = doc_features(corpus, q)
-            c = np.array([cos.get(d, 0.0) for d in docs])
-            e = np.array([share.get(d, 0.0) for d in docs])
+            c, e, e1 = _arrays(docs, *doc_features(corpus, q))
             rel = np.array([q.rel.get(d, 0) > 0 for d in docs], dtype=bool)
-            rows.append((c, e, q.coverage, rel, max(1, sum(g > 0 for g in q.rel.values()))))
+            rows.append((c, e, e1, q.coverage, rel, max(1, sum(g > 0 for g in q.rel.values()))))
         prepared.append(rows)
     off_rows = []
     for q in off[1]:
         docs = fused_docs(off[0], q, s)
-        cos, share = doc_features(off[0], q)
-        c = np.array([cos.get(d, 0.0) for d in docs])
-        e = np.array([share.get(d, 0.0) for d in docs])
-        off_rows.append((c, e, q.coverage))
+        off_rows.append((*_arrays(docs, *doc_features(off[0], q)), q.coverage))
 
-    def keep(c: np.ndarray, e: np.ndarray, cov: float, p: tuple[float, ...]) -> np.ndarray:
-        dense, known, min_cov, lo, m = p
-        return (c >= (known if cov >= min_cov else dense)) | ((c >= lo) & (e >= m))
+    def keep(
+        c: np.ndarray, e: np.ndarray, e1: np.ndarray, cov: float, p: tuple[float, ...]
+    ) -> np.ndarray:
+        dense, known, min_cov, lo, m, m1 = p
+        return (c >= (known if cov >= min_cov else dense)) | ((c >= lo) & ((e >= m) | (e1 >= m1)))
 
-    scored = []
-    for p in product(*FLOOR_GRID.values()):
-        if not (p[3] <= p[1] <= p[0]):
-            continue
+    def cost(p: tuple[float, ...]) -> tuple[list[float], list[int]]:
+        """Recall@10 lost on each set, and each off-topic query's number of results."""
         losses = []
         for rows in prepared:
             lost = 0.0
-            for c, e, cov, rel, n in rows:
-                lost += (rel[:10].sum() - rel[keep(c, e, cov, p)][:10].sum()) / n
+            for c, e, e1, cov, rel, n in rows:
+                lost += (rel[:10].sum() - rel[keep(c, e, e1, cov, p)][:10].sum()) / n
             losses.append(lost / max(1, len(rows)))
+        return losses, [int(keep(c, e, e1, cov, p).sum()) for c, e, e1, cov in off_rows]
+
+    def summary(losses: list[float], counts: list[int]) -> dict[str, Any]:
+        return {
+            "off_topic_pass": sum(n <= 3 for n in counts) / max(1, len(counts)),
+            "recall_loss": [round(x, 6) for x in losses],
+            "off_topic_results": sum(counts),
+        }
+
+    scored = []
+    for p in product(*FLOOR_GRID.values()):
+        if not (p[3] <= p[1] <= p[0]) or p[5] < p[4]:
+            continue
+        losses, counts = cost(p)
         if max(losses) > 0.005:
             continue
-        counts = [int(keep(c, e, cov, p).sum()) for c, e, cov in off_rows]
         passed = sum(n <= 3 for n in counts) / max(1, len(counts))
         scored.append(((passed, -round(sum(losses), 6), -sum(counts)), p, losses))
+    checked = {name: summary(*cost(_grid_point(floor))) for name, floor in (also or {}).items()}
     if not scored:
-        return {}
+        return {"checked": checked}
     best = max(key for key, _, _ in scored)
     plateau = [dict(zip(FLOOR_GRID, p, strict=True)) for key, p, _ in scored if key == best]
     return {
@@ -437,6 +523,7 @@ def calibrate(
         "recall_loss_sum": -best[1],
         "off_topic_results": -best[2],
         "plateau": plateau,
+        "checked": checked,
     }
 
 

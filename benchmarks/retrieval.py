@@ -58,7 +58,7 @@ from eval_data import (
     DEV_LOCKED,
     DEV_TUNING,
     NORQUAD,
-    ROOT,
+    OFF_HELDOUT,
     load_norquad,
 )
 from samsok.api.settings import Settings
@@ -84,9 +84,6 @@ from samsok.search.evaluation import (
 )
 from samsok.search.index import IndexConfig, SearchIndex
 from samsok.search.schemas import SearchMode
-
-OFF_HELDOUT = ROOT / "tests" / "data" / "offtopic_heldout.json"
-
 
 # -- bm25s baselines ------------------------------------------------------------------------------
 

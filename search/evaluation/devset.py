@@ -43,15 +43,15 @@ __all__ = [
     "run_devset",
 ]
 
-# How reports name the locked sets, so that no read one is taken for an unseen one: the fresh
-# set's one blind reading was on 2026-12-03 (docs/retrieval.md), the locked third had been read
-# several times before it, the second fresh set, written that evening, was read once, at the
-# end of that session (19:44), and the third, written after that reading, is read once, at the
-# end of the session that wrote it.
-FRESH_LABEL = "dev FRESH (locked, read blind once)"
-LOCKED_LABEL = "dev LOCKED (read several times)"
-FRESH2_LABEL = "dev FRESH 2 (locked)"
-FRESH3_LABEL = "dev FRESH 3 (locked)"
+# How reports name the locked sets, so that no read one is taken for an unseen one: the locked
+# third was read several times, the fresh set and the second fresh set once blind each on
+# 2026-12-03 (docs/retrieval.md); since the session after, all three are tuning data
+# (`benchmarks/fusion_sweep.py --read-sets`). The third fresh set, written in that session,
+# is read once, at its end.
+FRESH_LABEL = "dev FRESH (read, tuned on since)"
+LOCKED_LABEL = "dev LOCKED (read, tuned on since)"
+FRESH2_LABEL = "dev FRESH 2 (read, tuned on since)"
+FRESH3_LABEL = "dev FRESH 3 (locked, unseen)"
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,10 @@ if TYPE_CHECKING:
     from samsok.search.index.ranking import RankedChunk
     from samsok.search.index.relevance import (
         CALIBRATED_FLOORS,
+        ChunkMatch,
         RelevanceFloor,
         chunk_evidence,
+        chunk_matches,
         query_evidence,
     )
     from samsok.search.index.results import ChunkRef, page_url
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CALIBRATED_FLOORS",
     "FUSIONS",
+    "ChunkMatch",
     "ChunkRef",
     "ChunkText",
     "DenseConfig",
@@ -58,6 +61,7 @@ __all__ = [
     "UpsertOutcome",
     "abbreviations",
     "chunk_evidence",
+    "chunk_matches",
     "dense_text_for",
     "fuse",
     "page_url",
@@ -71,6 +75,7 @@ __all__ = [
 _HOMES = {
     "CALIBRATED_FLOORS": "relevance",
     "FUSIONS": "config",
+    "ChunkMatch": "relevance",
     "ChunkRef": "results",
     "ChunkText": "bookkeeping",
     "DenseConfig": "config",
@@ -87,6 +92,7 @@ _HOMES = {
     "UpsertOutcome": "writer",
     "abbreviations": "dense_query",
     "chunk_evidence": "relevance",
+    "chunk_matches": "relevance",
     "dense_text_for": "dense_query",
     "page_url": "results",
     "query_evidence": "relevance",

@@ -15,13 +15,17 @@ if not with its target. So the floor looks at two lexical signals besides the co
   query's information the corpus lacks weighs most.
 - **evidence** (per document): the IDF-weighted share of the query's words that one of the
   document's lexical-run chunks contains — a rare word shared counts, a common one
-  ("kommunal", "søke") hardly.
+  ("kommunal", "søke") hardly. A chunk holding only *one* of the query's words needs a
+  larger share: a place name or a common word alone ("kinoprogram i Orkanger", "værmelding
+  for Trondheim") is what an off-topic query shares with a regional corpus, while a
+  paraphrase shares two words or more, or its one word is most of what it asks.
 
 A document is kept when its best chunk's cosine is >= `RelevanceFloor.dense` (a close
 semantic match whatever the words: typos, synonyms the corpus lacks), or >= `dense_known`
 while the query's coverage is >= `min_coverage`, or >= `dense_lexical` with evidence >=
-`min_evidence`. Thresholds are per model (`CALIBRATED_FLOORS`), chosen on the tuning sets by
-`benchmarks/fusion_sweep.py` (docs/retrieval.md).
+`min_evidence` in a chunk holding two or more query words (>= `one_word_evidence` with one).
+Thresholds are per model (`CALIBRATED_FLOORS`), chosen by `benchmarks/floor_sweep.py` on
+the read development sets (docs/retrieval.md).
 
 IDF is BM25's, ``log(1 + (N - df + 0.5) / (df + 0.5))`` over chunks; document frequencies
 come from the FTS5 index (one count per query word, cached per store generation).
@@ -46,9 +50,11 @@ from samsok.search.text import QueryTerm
 
 __all__ = [
     "CALIBRATED_FLOORS",
+    "ChunkMatch",
     "QueryEvidence",
     "RelevanceFloor",
     "chunk_evidence",
+    "chunk_matches",
     "plausible",
     "query_evidence",
 ]
@@ -65,21 +71,35 @@ class RelevanceFloor:
     min_coverage: float  # IDF-weighted share of the query's words found in the corpus
     dense_lexical: float  # … that counts with lexical evidence
     min_evidence: float  # IDF-weighted share of the query's words in one chunk
+    # … when that chunk holds just one of the query's words (None: `min_evidence`)
+    one_word_evidence: float | None = None
 
     def __post_init__(self) -> None:
         if not (-1.0 <= self.dense_lexical <= self.dense <= 1.01):
             raise ValueError("floor cosines must satisfy -1 <= dense_lexical <= dense <= 1.01")
         if not (-1.0 <= self.dense_known <= self.dense):
             raise ValueError("floor cosines must satisfy -1 <= dense_known <= dense")
-        for name in ("min_coverage", "min_evidence"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be within 0..1, got {getattr(self, name)}")
+        for name in ("min_coverage", "min_evidence", "one_word_evidence"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within 0..1, got {value}")
+
+    def evidence_enough(self, match: ChunkMatch) -> bool:
+        """Whether one chunk's match of the query's words is evidence enough."""
+        if match.words >= 2 or self.one_word_evidence is None:
+            return match.share >= self.min_evidence
+        return match.words == 1 and match.share >= self.one_word_evidence
 
 
 # Keyed by model id without its "@version" suffix (backends of one model share it).
 CALIBRATED_FLOORS: dict[str, RelevanceFloor] = {
     DEFAULT_MODEL: RelevanceFloor(
-        dense=0.87, dense_known=0.82, min_coverage=0.6, dense_lexical=0.70, min_evidence=0.2
+        dense=0.88,
+        dense_known=0.84,
+        min_coverage=0.4,
+        dense_lexical=0.70,
+        min_evidence=0.1,
+        one_word_evidence=0.3,
     ),
 }
 
@@ -111,7 +131,8 @@ def query_evidence(
     known = 0.0
     for term in terms:
         try:
-            clause = lexical.expand(term.text).match
+            # The word as written: "DMS-et" alone is the abbreviation, "dmset" is not.
+            clause = lexical.expand(term.written or term.text).match
         except QueryError:  # nothing searchable in this word alone
             continue
         df = counts.get(store, clause)
@@ -125,14 +146,33 @@ def query_evidence(
     return QueryEvidence(tuple(clauses), tuple(weights), coverage, tuple(dfs))
 
 
+@dataclass(frozen=True)
+class ChunkMatch:
+    """What one chunk holds of the query's words: their IDF-weighted share, and how many."""
+
+    share: float = 0.0
+    words: int = 0
+
+
+NO_MATCH = ChunkMatch()
+
+
 def chunk_evidence(
     evidence: QueryEvidence, store: Store, chunk_ids: Sequence[int]
 ) -> dict[int, float]:
     """Chunk id → IDF-weighted share of the query's words the chunk contains."""
+    return {cid: m.share for cid, m in chunk_matches(evidence, store, chunk_ids).items()}
+
+
+def chunk_matches(
+    evidence: QueryEvidence, store: Store, chunk_ids: Sequence[int]
+) -> dict[int, ChunkMatch]:
+    """Chunk id → the share and number of the query's words the chunk contains."""
     total = sum(evidence.weights)
-    out = dict.fromkeys(chunk_ids, 0.0)
+    shares = dict.fromkeys(chunk_ids, 0.0)
+    words = dict.fromkeys(chunk_ids, 0)
     if not total or not chunk_ids:
-        return out
+        return {cid: NO_MATCH for cid in chunk_ids}
     dfs = evidence.dfs or (None,) * len(evidence.clauses)
     counts = _counts(store)
     for clause, w, df in zip(evidence.clauses, evidence.weights, dfs, strict=True):
@@ -143,8 +183,9 @@ def chunk_evidence(
             else matching.intersection(chunk_ids)
         )
         for cid in found:
-            out[cid] += w / total
-    return out
+            shares[cid] += w / total
+            words[cid] += 1
+    return {cid: ChunkMatch(shares[cid], words[cid]) for cid in chunk_ids}
 
 
 # Below any cosine (-1 … 1): "no dense evidence yet" when taking a document's best chunk.
@@ -197,7 +238,7 @@ def plausible(
         if doc is not None:
             by_doc.setdefault(doc, []).append(cid)
     evidence = query_evidence(terms, store, lexical) if terms else QueryEvidence((), (), 0.0)
-    share = chunk_evidence(evidence, store, [c for c in lexical_ids if c in doc_of])
+    matches = chunk_matches(evidence, store, [c for c in lexical_ids if c in doc_of])
     dense_floor = floor.dense_known if evidence.coverage >= floor.min_coverage else floor.dense
     own = {r.doc_id: by_doc.get(r.doc_id, [r.chunk_id]) for r in grouped if r.doc_id not in cosine}
     cosine.update(_best_stored_cosines(own, qvec, store, model_id, vectors))
@@ -206,8 +247,9 @@ def plausible(
         cos = cosine[r.doc_id]
         if cos >= dense_floor or (
             cos >= floor.dense_lexical
-            and max((share.get(c, 0.0) for c in by_doc.get(r.doc_id, ())), default=0.0)
-            >= floor.min_evidence
+            and any(
+                floor.evidence_enough(matches.get(c, NO_MATCH)) for c in by_doc.get(r.doc_id, ())
+            )
         ):
             kept.append(r)
     return kept

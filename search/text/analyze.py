@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -76,6 +76,9 @@ class QueryTerm:
     stem: str
     parts: tuple[str, ...] = ()
     hyphenated: bool = False  # `parts` are the pieces written ("KAD-senger"), not found
+    # The word as written in the query ("DMS-et", "ØHD-plasser"): analysed alone it gives
+    # this term again, which `text` ("dmset") need not.
+    written: str = field(default="", compare=False)
 
     @property
     def keys(self) -> frozenset[str]:
@@ -190,7 +193,8 @@ class NorwegianAnalyzer:
                 parts = ()
             if (stem, parts) not in seen:
                 seen.add((stem, parts))
-                out.append(QueryTerm(token.joined, stem, parts, joined is not None))
+                written = text[token.start : token.end]
+                out.append(QueryTerm(token.joined, stem, parts, joined is not None, written))
         return out
 
     def analyze_tokens(self, text: str) -> list[AnalyzedToken]:

@@ -1,4 +1,5 @@
-"""Norwegian stop words: the Snowball project's list (Bokmål, with the Nynorsk forms it marks).
+"""Norwegian stop words: the Snowball project's list (Bokmål, with the Nynorsk forms it marks),
+plus the Nynorsk forms of its Bokmål words that it lacks (`NYNORSK_FORMS`).
 
 Source: https://snowballstem.org/algorithms/norwegian/stop.txt (revised by Jan Bruusgaard,
 2005), the same 172 distinct words NLTK and bm25s ship. Shipped here as data so the analyzer
@@ -58,5 +59,12 @@ NORWEGIAN_STOPWORDS: frozenset[str] = frozenset(
         "somt", "så", "sånn", "til", "um", "upp", "ut", "uten", "var", "vart", "varte", "ved",
         "vere", "verte", "vi", "vil", "ville", "vore", "vors", "vort", "vår", "være", "vært", "å"
     )
+) | frozenset(
+    # The Nynorsk form of a Bokmål word on the list, where the list lacks it: "kor mange" and
+    # "frå" were searched as content words while "hvor mange" and "fra" were not, so a
+    # Nynorsk question weighed its function words like rare terms (no chunk of a Bokmål
+    # corpus holds "kor": the highest IDF). "kor" (a choir) is given up for "kor" (how/where);
+    # "vert" (Bokmål: host) and "same" (a Sami) stay content words.
+    ("berre", "desse", "frå", "kor", "korfor", "sjølv", "utan", "vorte")
 )
 # fmt: on

@@ -117,6 +117,16 @@ def test_stopwords_dropped_bokmal_and_nynorsk(analyzer: NorwegianAnalyzer) -> No
     assert "og" in keep.index_terms("legevakt og jordmor")
 
 
+def test_nynorsk_forms_of_bokmal_stopwords_are_stopwords(analyzer: NorwegianAnalyzer) -> None:
+    """Snowball lists "hvor", "fra", "bare", "uten", "selv" but not their Nynorsk forms, so
+    "kor mange … frå" searched its function words as rare terms."""
+    bokmal = analyzer.query_terms("hvor lenge fra legevakt bare uten selv disse")
+    nynorsk = analyzer.query_terms("kor lenge frå legevakt berre utan sjølv desse")
+    assert [t.stem for t in nynorsk] == [t.stem for t in bokmal] == ["leng", "legevakt"]
+    # Words that are content words in Bokmål stay: "vert" (a host), "same" (a Sami).
+    assert [t.stem for t in analyzer.query_terms("vert same")] == ["vert", "sam"]
+
+
 def test_stemming_can_be_switched_off() -> None:
     plain = NorwegianAnalyzer(AnalyzerConfig(stem=False))
     assert plain.index_terms("Kommunene") == ["kommunene"]

@@ -140,7 +140,7 @@ def _index(path: Path, config: IndexConfig) -> SearchIndex:
 
 @pytest.fixture
 def index(tmp_path: Path) -> Iterator[SearchIndex]:
-    with _index(tmp_path / "on", IndexConfig()) as idx:
+    with _index(tmp_path / "on", IndexConfig(dense_glossary=True)) as idx:
         yield idx
 
 

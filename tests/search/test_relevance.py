@@ -17,6 +17,7 @@ from samsok.search.index import (
     RelevanceFloor,
     SearchIndex,
     chunk_evidence,
+    chunk_matches,
     query_evidence,
 )
 from samsok.search.index.relevance import idf
@@ -86,6 +87,18 @@ def test_coverage_counts_glossary_and_nynorsk_forms(known: SearchIndex) -> None:
     assert 0.0 < mixed.coverage < 0.5
 
 
+def test_a_hyphenated_word_counts_as_the_lexical_run_reads_it(known: SearchIndex) -> None:
+    """Each word's coverage comes from the word as written: "ØHD-plasser" is ØHD (with its
+    glossary forms) plus "plasser", as the lexical run reads it; its folded text
+    "øhdplasser" alone is an unknown word."""
+    view = known._current()
+    terms = view.lexical.analyzer.query_terms("ØHD-plasser")
+    assert [t.written for t in terms] == ["ØHD-plasser"]
+    assert query_evidence(terms, view.store, view.lexical).coverage == pytest.approx(1.0)
+    folded = view.lexical.analyzer.query_terms(terms[0].text)
+    assert query_evidence(folded, view.store, view.lexical).coverage == 0.0
+
+
 def test_rare_shared_words_count_more_than_common_ones(tmp_path: Path) -> None:
     with _index(tmp_path, EVIDENCE) as index:
         # "kommunen" is on every page, "jordmor" on one: only that page has the evidence.
@@ -103,6 +116,45 @@ def test_rare_shared_words_count_more_than_common_ones(tmp_path: Path) -> None:
         assert all(0.0 <= s <= 1.0 for s in shares.values())
 
 
+# Lexical evidence only, and one shared word must carry half of the query's IDF mass.
+ONE_WORD = RelevanceFloor(
+    dense=1.01,
+    dense_known=1.01,
+    min_coverage=1.0,
+    dense_lexical=-1.0,
+    min_evidence=0.1,
+    one_word_evidence=0.5,
+)
+
+
+def test_one_shared_word_is_evidence_only_when_it_is_most_of_the_query(tmp_path: Path) -> None:
+    """An off-topic query shares one word with a regional corpus (a place, a common word);
+    a chunk with two of the query's words, or one word that is most of the query, counts."""
+    with _index(tmp_path, ONE_WORD) as index:
+        # "jordmor" is on one page, "kinoprogram" nowhere: one word, a third of the mass.
+        assert index.search(SearchRequest(q="kinoprogram jordmor")).total == 0
+        # Two of the query's words in one chunk: evidence, with the unknown word beside them.
+        two = index.search(SearchRequest(q="kinoprogram jordmor tirsdag"))
+        assert [hit.url for hit in two.results] == ["https://x.no/jordmor"]
+        # One word that is the whole query.
+        assert index.search(SearchRequest(q="jordmor")).total == 1
+        view = index._current()
+        terms = view.lexical.analyzer.query_terms("kinoprogram jordmor tirsdag")
+        ev = query_evidence(terms, view.store, view.lexical)
+        ids = sorted(
+            c.id for d in view.store.documents_all() for c in view.store.chunks_of(d.doc_id)
+        )
+        matches = chunk_matches(ev, view.store, ids)
+        assert sorted(m.words for m in matches.values()) == [0, 0, 0, 0, 2]
+        assert {c: m.share for c, m in matches.items()} == chunk_evidence(ev, view.store, ids)
+    # Without the one-word rule the same query keeps the page: the test above can fail.
+    lenient = RelevanceFloor(
+        dense=1.01, dense_known=1.01, min_coverage=1.0, dense_lexical=-1.0, min_evidence=0.1
+    )
+    with _index(tmp_path / "lenient", lenient) as index:
+        assert index.search(SearchRequest(q="kinoprogram jordmor")).total == 1
+
+
 def test_idf_is_positive_and_falls_with_frequency() -> None:
     assert idf(0, 100) > idf(1, 100) > idf(50, 100) > idf(100, 100) > 0.0
 
@@ -115,6 +167,15 @@ def test_floor_validates_its_thresholds() -> None:
     with pytest.raises(ValueError, match="min_evidence"):
         RelevanceFloor(
             dense=0.9, dense_known=0.8, min_coverage=0.5, dense_lexical=0.7, min_evidence=1.5
+        )
+    with pytest.raises(ValueError, match="one_word_evidence"):
+        RelevanceFloor(
+            dense=0.9,
+            dense_known=0.8,
+            min_coverage=0.5,
+            dense_lexical=0.7,
+            min_evidence=0.2,
+            one_word_evidence=-0.1,
         )
     assert CALIBRATED_FLOORS  # the default model has a calibrated floor
 
